@@ -1,0 +1,166 @@
+//! EC2 instance role credentials from the instance metadata service (IMDSv2).
+
+use std::borrow::Cow;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_config::imds::client::Client as ImdsClient;
+use aws_config::imds::client::error::ImdsError;
+use aws_config::imds::credentials::ImdsCredentialsProvider;
+use aws_credential_types::provider::ProvideCredentials;
+
+use super::{error_chain, from_aws, from_aws_error};
+use crate::credentials::Credentials;
+use crate::env::Env;
+use crate::error::CredentialsError;
+use crate::provider::CredentialProvider;
+use crate::source::Source;
+
+const NAME: &str = "imds";
+const DISABLED: &str = "AWS_EC2_METADATA_DISABLED";
+const ENDPOINT: &str = "AWS_EC2_METADATA_SERVICE_ENDPOINT";
+const DEFAULT_ENDPOINT: &str = "http://169.254.169.254";
+
+/// Total time allowed for IMDS by default: long enough for a real instance, short enough that a
+/// laptop with nothing configured hears "no credentials" within about a second.
+pub const DEFAULT_IMDS_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Credentials of the EC2 instance role, through IMDSv2 (token first, then the role).
+///
+/// `AWS_EC2_METADATA_DISABLED=true` turns it off; `AWS_EC2_METADATA_SERVICE_ENDPOINT` moves it.
+/// With no metadata service (not on EC2) the answer is "not configured" within
+/// [`DEFAULT_IMDS_TIMEOUT`].
+#[derive(Debug)]
+pub struct ImdsProvider {
+    env: Env,
+    timeout: Duration,
+    connect_timeout: Duration,
+    max_attempts: u32,
+    delegate: OnceLock<Result<ImdsCredentialsProvider, String>>,
+}
+
+impl ImdsProvider {
+    /// Reads the process environment.
+    pub fn new() -> Self {
+        Self::with_env(Env::process())
+    }
+
+    /// Reads `AWS_EC2_METADATA_DISABLED` and `AWS_EC2_METADATA_SERVICE_ENDPOINT` from `env`.
+    pub fn with_env(env: Env) -> Self {
+        Self {
+            env,
+            timeout: DEFAULT_IMDS_TIMEOUT,
+            connect_timeout: super::DEFAULT_CONNECT_TIMEOUT,
+            max_attempts: 2,
+            delegate: OnceLock::new(),
+        }
+    }
+
+    /// Total time allowed for the token and credential requests, retries included (default 1 s).
+    #[must_use]
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Time allowed to connect (default 1 s, capped by the total).
+    #[must_use]
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Attempts per request (default 2).
+    #[must_use]
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts.max(1);
+        self
+    }
+
+    fn endpoint(&self) -> String {
+        self.env
+            .get(ENDPOINT)
+            .unwrap_or_else(|| DEFAULT_ENDPOINT.to_owned())
+    }
+
+    fn build(&self) -> Result<ImdsCredentialsProvider, String> {
+        let endpoint = self.endpoint();
+        let client = ImdsClient::builder()
+            .endpoint(&endpoint)
+            .map_err(|err| format!("{ENDPOINT} is not a valid URL ({endpoint}): {err}"))?
+            .connect_timeout(self.connect_timeout.min(self.timeout))
+            .read_timeout(self.timeout)
+            .operation_timeout(self.timeout)
+            .max_attempts(self.max_attempts)
+            .build();
+        Ok(ImdsCredentialsProvider::builder()
+            .imds_client(client)
+            .build())
+    }
+}
+
+/// Whether IMDS refused or failed the IMDSv2 token request: then it has no role to offer here.
+fn refused_token(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(err);
+    while let Some(cause) = next {
+        if let Some(ImdsError::FailedToLoadToken(_)) = cause.downcast_ref::<ImdsError>() {
+            return true;
+        }
+        next = cause.source();
+    }
+    false
+}
+
+impl Default for ImdsProvider {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[async_trait]
+impl CredentialProvider for ImdsProvider {
+    async fn credentials(&self) -> Result<Credentials, CredentialsError> {
+        if self
+            .env
+            .get(DISABLED)
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+        {
+            return Err(CredentialsError::not_configured(
+                NAME,
+                format!("{DISABLED} is true"),
+            ));
+        }
+        let delegate = self
+            .delegate
+            .get_or_init(|| self.build())
+            .as_ref()
+            .map_err(|message| CredentialsError::provider(NAME, message.clone()))?;
+        let answer = tokio::time::timeout(self.timeout, delegate.provide_credentials()).await;
+        match answer {
+            Ok(Ok(creds)) => Ok(from_aws(&creds, Source::Imds).into()),
+            Ok(Err(err)) if refused_token(&err) => Err(CredentialsError::not_configured(
+                NAME,
+                format!(
+                    "the instance metadata service at {} gave no session token ({}); IMDS is \
+                     off here, or this is not an EC2 instance",
+                    self.endpoint(),
+                    error_chain(&err)
+                ),
+            )),
+            Ok(Err(err)) => Err(from_aws_error(NAME, err)),
+            Err(_elapsed) => Err(CredentialsError::not_configured(
+                NAME,
+                format!(
+                    "no answer from the instance metadata service at {} within {} (not on EC2?)",
+                    self.endpoint(),
+                    humantime::format_duration(self.timeout)
+                ),
+            )),
+        }
+    }
+
+    fn name(&self) -> Cow<'static, str> {
+        Cow::Borrowed(NAME)
+    }
+}

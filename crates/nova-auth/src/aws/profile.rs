@@ -1,0 +1,311 @@
+//! Named profiles in `~/.aws/credentials` and `~/.aws/config`.
+
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use async_trait::async_trait;
+use aws_config::profile::{Profile, ProfileFileCredentialsProvider, ProfileSet};
+use aws_credential_types::provider::ProvideCredentials;
+use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
+
+use super::{aws_env, configured_failure, error_chain, from_aws, provider_config};
+use crate::credentials::{AwsCredentials, Credentials};
+use crate::env::{self, Env};
+use crate::error::CredentialsError;
+use crate::provider::CredentialProvider;
+use crate::secret::Secret;
+use crate::source::Source;
+
+const NAME: &str = "profile file";
+
+/// Settings that make a profile more than static keys; aws-config resolves those.
+const DYNAMIC_KEYS: &[&str] = &[
+    "role_arn",
+    "credential_process",
+    "credential_source",
+    "sso_session",
+    "sso_start_url",
+    "sso_account_id",
+    "web_identity_token_file",
+    "login_session",
+];
+
+/// Credentials from a named profile of the shared AWS files.
+///
+/// The profile is the one named in code, else `AWS_PROFILE`, else `default`. The files are
+/// `AWS_SHARED_CREDENTIALS_FILE` (else `~/.aws/credentials`) and `AWS_CONFIG_FILE` (else
+/// `~/.aws/config`). Static keys are read directly; role chaining (`role_arn` +
+/// `source_profile`), SSO, `credential_process` and web identity are resolved by `aws-config`,
+/// exactly as the AWS SDKs do. A profile named in code or `AWS_PROFILE` that does not exist is an
+/// error listing the profiles that do; a missing `default` profile just means "not configured".
+#[derive(Debug)]
+pub struct ProfileProvider {
+    env: Env,
+    name: Option<String>,
+    delegate: OnceLock<ProfileFileCredentialsProvider>,
+}
+
+impl ProfileProvider {
+    /// The profile chosen by the process environment.
+    pub fn new() -> Self {
+        Self::with_env(Env::process())
+    }
+
+    /// The profile chosen by `env`, read from the files `env` points at.
+    pub fn with_env(env: Env) -> Self {
+        Self {
+            env,
+            name: None,
+            delegate: OnceLock::new(),
+        }
+    }
+
+    /// Uses the profile `name`, whatever `AWS_PROFILE` says.
+    #[must_use]
+    pub fn profile_name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+}
+
+impl Default for ProfileProvider {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The shared files and the profile selected in them.
+pub(crate) struct Profiles {
+    pub(crate) name: String,
+    /// Who chose the name: `code`, `AWS_PROFILE`, or `default`.
+    pub(crate) origin: &'static str,
+    credentials_file: PathBuf,
+    config_file: PathBuf,
+    set: ProfileSet,
+}
+
+impl Profiles {
+    /// Locates and parses the files. `Ok(None)` when there is no home folder to find them in.
+    pub(crate) async fn load(
+        env: &Env,
+        name_in_code: Option<&str>,
+    ) -> Result<Option<Self>, CredentialsError> {
+        let (name, origin) = match (name_in_code, env.get(env::PROFILE)) {
+            (Some(name), _) => (name.to_owned(), "code"),
+            (None, Some(name)) => (name, env::PROFILE),
+            (None, None) => ("default".to_owned(), "default"),
+        };
+        let file = |var: &str, default: &str| match env.get(var) {
+            Some(path) => Some(env.expand_home(&path)),
+            None => env.home_dir().map(|home| home.join(".aws").join(default)),
+        };
+        let (Some(credentials_file), Some(config_file)) = (
+            file(env::SHARED_CREDENTIALS_FILE, "credentials"),
+            file(env::CONFIG_FILE, "config"),
+        ) else {
+            return Ok(None);
+        };
+        let files = config_files(&credentials_file, &config_file);
+        let set = aws_config::profile::load(
+            &aws_types::os_shim_internal::Fs::real(),
+            &aws_env(env),
+            &files,
+            Some(Cow::Owned(name.clone())),
+        )
+        .await
+        .map_err(|err| {
+            CredentialsError::provider_with_cause(
+                NAME,
+                format!(
+                    "could not read the AWS profile files: {}; fix the file or point \
+                     AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE elsewhere",
+                    error_chain(&err)
+                ),
+                err,
+            )
+        })?;
+        Ok(Some(Self {
+            name,
+            origin,
+            credentials_file,
+            config_file,
+            set,
+        }))
+    }
+
+    pub(crate) fn selected(&self) -> Option<&Profile> {
+        self.set.get_profile(&self.name)
+    }
+
+    fn files(&self) -> Vec<PathBuf> {
+        vec![self.credentials_file.clone(), self.config_file.clone()]
+    }
+
+    /// The file that holds the selected profile's credentials: the credentials file when the
+    /// profile's keys are there, else the config file.
+    fn defining_file(&self, profile: &Profile) -> &Path {
+        let in_credentials_file = profile.get("aws_access_key_id").is_some()
+            && std::fs::read_to_string(&self.credentials_file)
+                .is_ok_and(|text| defines_section(&text, &self.name));
+        if in_credentials_file {
+            &self.credentials_file
+        } else {
+            &self.config_file
+        }
+    }
+
+    fn not_found(&self) -> CredentialsError {
+        if self.origin == "default" {
+            let files: Vec<String> = self
+                .files()
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect();
+            return CredentialsError::not_configured(
+                NAME,
+                format!("no `default` profile in {}", files.join(" or ")),
+            );
+        }
+        let mut available: Vec<String> = self.set.profiles().map(str::to_owned).collect();
+        available.sort_unstable();
+        CredentialsError::ProfileNotFound {
+            name: self.name.clone(),
+            origin: self.origin,
+            files: self.files(),
+            available,
+        }
+    }
+}
+
+/// The shared files that exist, for aws-config's loader (which refuses a named file that is
+/// missing, while a missing file just means "no profiles there").
+fn config_files(credentials_file: &Path, config_file: &Path) -> EnvConfigFiles {
+    let mut files = EnvConfigFiles::builder()
+        .include_default_credentials_file(false)
+        .include_default_config_file(false);
+    if credentials_file.is_file() {
+        files = files.with_file(EnvConfigFileKind::Credentials, credentials_file);
+    }
+    if config_file.is_file() {
+        files = files.with_file(EnvConfigFileKind::Config, config_file);
+    } else if !credentials_file.is_file() {
+        // The loader wants at least one file; an empty one stands for "no profiles".
+        files = files.with_contents(EnvConfigFileKind::Config, "");
+    }
+    files.build()
+}
+
+/// Whether the credentials-file text has a `[name]` section (the file's only section syntax).
+fn defines_section(text: &str, name: &str) -> bool {
+    text.lines().any(|line| {
+        line.trim()
+            .strip_prefix('[')
+            .and_then(|rest| rest.split(']').next())
+            .is_some_and(|section| section.trim() == name)
+    })
+}
+
+/// The region set in the selected profile, with the profile name and file.
+pub(crate) async fn profile_region(
+    env: &Env,
+    name_in_code: Option<&str>,
+) -> Option<(String, String, PathBuf)> {
+    let profiles = Profiles::load(env, name_in_code).await.ok()??;
+    let region = profiles.selected()?.get("region")?.to_owned();
+    Some((region, profiles.name.clone(), profiles.config_file.clone()))
+}
+
+/// Static keys of a profile that needs nothing else resolved.
+fn static_keys(profile: &Profile) -> Option<(&str, &str, Option<&str>)> {
+    if DYNAMIC_KEYS.iter().any(|key| profile.get(key).is_some()) {
+        return None;
+    }
+    Some((
+        profile.get("aws_access_key_id")?,
+        profile.get("aws_secret_access_key")?,
+        profile.get("aws_session_token"),
+    ))
+}
+
+fn has_credentials(profile: &Profile) -> bool {
+    profile.get("aws_access_key_id").is_some()
+        || profile.get("aws_secret_access_key").is_some()
+        || DYNAMIC_KEYS.iter().any(|key| profile.get(key).is_some())
+}
+
+#[async_trait]
+impl CredentialProvider for ProfileProvider {
+    async fn credentials(&self) -> Result<Credentials, CredentialsError> {
+        let Some(profiles) = Profiles::load(&self.env, self.name.as_deref()).await? else {
+            return Err(CredentialsError::not_configured(
+                NAME,
+                "HOME is not set, so there are no AWS profile files to read",
+            ));
+        };
+        let Some(profile) = profiles.selected() else {
+            return Err(profiles.not_found());
+        };
+        let source = Source::Profile {
+            name: profiles.name.clone(),
+            file: profiles.defining_file(profile).to_path_buf(),
+        };
+        if let Some((id, secret, token)) = static_keys(profile) {
+            return Ok(
+                AwsCredentials::new(id, secret, token.map(Secret::new), source)
+                    .with_account_id(profile.get("aws_account_id").map(str::to_owned))
+                    .into(),
+            );
+        }
+        if !has_credentials(profile) {
+            let reason = format!(
+                "profile `{}` has no credentials (no aws_access_key_id, role_arn, sso_session, \
+                 credential_process or web_identity_token_file)",
+                profiles.name
+            );
+            return Err(if profiles.origin == "default" {
+                CredentialsError::not_configured(NAME, reason)
+            } else {
+                CredentialsError::provider(NAME, reason)
+            });
+        }
+        let region = self
+            .env
+            .get(env::REGION)
+            .or_else(|| self.env.get(env::DEFAULT_REGION))
+            .or_else(|| profile.get("region").map(str::to_owned))
+            .unwrap_or_else(|| crate::region::DEFAULT_REGION.to_owned());
+        let delegate = self.delegate.get_or_init(|| {
+            ProfileFileCredentialsProvider::builder()
+                .profile_files(config_files(
+                    &profiles.credentials_file,
+                    &profiles.config_file,
+                ))
+                .profile_name(profiles.name.clone())
+                .configure(&provider_config(&region))
+                .build()
+        });
+        match delegate.provide_credentials().await {
+            Ok(creds) => Ok(from_aws(&creds, source).into()),
+            // A profile that is there but does not resolve is broken, not absent.
+            Err(err) => Err(configured_failure(NAME, err)),
+        }
+    }
+
+    fn name(&self) -> Cow<'static, str> {
+        Cow::Borrowed(NAME)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::defines_section;
+
+    #[test]
+    fn finds_sections_of_the_credentials_file() {
+        let text = "[default]\naws_access_key_id = A\n\n[ dev ]\nx = y\n";
+        assert!(defines_section(text, "default"));
+        assert!(defines_section(text, "dev"));
+        assert!(!defines_section(text, "prod"));
+    }
+}

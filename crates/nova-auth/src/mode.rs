@@ -1,0 +1,305 @@
+//! Choosing between an API key and AWS IAM, once, with the reason recorded.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::api_key::ApiKeyProvider;
+use crate::cache::CachedProvider;
+use crate::clock::{Clock, SystemClock};
+use crate::credentials::{AuthMode, Credentials};
+use crate::env::{self, Env};
+use crate::error::{Attempt, Attempts, AuthError, CredentialsError};
+use crate::provider::{CredentialProvider, SharedProvider};
+use crate::region::Region;
+
+/// What settled the auth mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Selection {
+    /// The program chose (a mode, an API key, or AWS settings in code).
+    Code,
+    /// `NOVA_ACT_AUTH` forced the mode.
+    AuthVariable(AuthMode),
+    /// `NOVA_ACT_API_KEY` is set.
+    ApiKeyVariable,
+    /// Nothing chose; with no API key the AWS credential chain applies.
+    Default,
+}
+
+impl fmt::Display for Selection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Code => f.write_str("the program's settings"),
+            Self::AuthVariable(mode) => write!(f, "{}={mode}", env::AUTH_MODE),
+            Self::ApiKeyVariable => write!(f, "{} being set", env::API_KEY),
+            Self::Default => write!(f, "the default (no {})", env::API_KEY),
+        }
+    }
+}
+
+/// Settings for [`Auth`]; anything left unset comes from the environment.
+#[derive(Clone, Debug, Default)]
+pub struct AuthBuilder {
+    mode: Option<AuthMode>,
+    api_key: Option<crate::Secret>,
+    profile: Option<String>,
+    aws_provider: Option<SharedProvider>,
+    region: Option<String>,
+    env: Option<Env>,
+    clock: Option<Arc<dyn Clock>>,
+}
+
+impl AuthBuilder {
+    /// Forces the mode.
+    #[must_use]
+    pub fn mode(mut self, mode: AuthMode) -> Self {
+        self.mode = Some(mode);
+        self
+    }
+
+    /// Uses this API key (API-key mode).
+    #[must_use]
+    pub fn api_key(mut self, key: impl Into<crate::Secret>) -> Self {
+        self.api_key = Some(key.into());
+        self
+    }
+
+    /// Uses this AWS profile (IAM mode).
+    #[must_use]
+    pub fn profile_name(mut self, name: impl Into<String>) -> Self {
+        self.profile = Some(name.into());
+        self
+    }
+
+    /// Uses this provider for AWS credentials (IAM mode), for example an
+    /// [`AwsSdkProvider`](crate::AwsSdkProvider) over an `SdkConfig`, or your own.
+    #[must_use]
+    pub fn aws_provider(mut self, provider: impl CredentialProvider + 'static) -> Self {
+        self.aws_provider = Some(SharedProvider::new(provider));
+        self
+    }
+
+    /// Uses this region.
+    #[must_use]
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// Reads `env` instead of the process environment.
+    #[must_use]
+    pub fn env(mut self, env: Env) -> Self {
+        self.env = Some(env);
+        self
+    }
+
+    /// Uses `clock` for credential expiry.
+    #[must_use]
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Some(Arc::new(clock));
+        self
+    }
+
+    fn env_or_process(&self) -> Env {
+        self.env.clone().unwrap_or_default()
+    }
+
+    /// Decides the mode without loading anything: code, then `NOVA_ACT_AUTH`, then
+    /// `NOVA_ACT_API_KEY`, then IAM.
+    pub fn select(&self) -> Result<(AuthMode, Selection), AuthError> {
+        let aws_in_code = match (&self.profile, &self.aws_provider) {
+            (Some(name), _) => Some(format!("profile `{name}`")),
+            (None, Some(provider)) => Some(format!("provider `{}`", provider.name())),
+            (None, None) => None,
+        };
+        match (self.mode, &self.api_key, aws_in_code) {
+            (Some(AuthMode::Iam), Some(_), aws) | (None, Some(_), aws @ Some(_)) => {
+                return Err(AuthError::Conflict {
+                    aws: aws.unwrap_or_else(|| "IAM mode".to_owned()),
+                });
+            }
+            (Some(AuthMode::ApiKey), _, Some(aws)) => return Err(AuthError::Conflict { aws }),
+            (Some(mode), _, _) => return Ok((mode, Selection::Code)),
+            (None, Some(_), None) => return Ok((AuthMode::ApiKey, Selection::Code)),
+            (None, None, Some(_)) => return Ok((AuthMode::Iam, Selection::Code)),
+            (None, None, None) => {}
+        }
+        let env = self.env_or_process();
+        if let Some(value) = env.get(env::AUTH_MODE) {
+            let mode = match value.to_ascii_lowercase().as_str() {
+                "api-key" | "apikey" | "api_key" => AuthMode::ApiKey,
+                "iam" | "aws" => AuthMode::Iam,
+                _ => return Err(AuthError::UnknownMode { value }),
+            };
+            return Ok((mode, Selection::AuthVariable(mode)));
+        }
+        if env.is_set(env::API_KEY) {
+            let ignored: Vec<&str> = [env::ACCESS_KEY_ID, env::PROFILE]
+                .into_iter()
+                .filter(|var| env.is_set(var))
+                .collect();
+            if !ignored.is_empty() {
+                tracing::warn!(
+                    ignored = %ignored.join(", "),
+                    "NOVA_ACT_API_KEY is set, so API-key mode is used and the AWS credentials in \
+                     the environment are ignored; set NOVA_ACT_AUTH=iam to use them instead"
+                );
+            }
+            return Ok((AuthMode::ApiKey, Selection::ApiKeyVariable));
+        }
+        Ok((AuthMode::Iam, Selection::Default))
+    }
+
+    fn provider(&self, mode: AuthMode) -> SharedProvider {
+        match mode {
+            AuthMode::ApiKey => match &self.api_key {
+                Some(key) => SharedProvider::new(ApiKeyProvider::new(key.clone())),
+                None => SharedProvider::new(ApiKeyProvider::with_env(self.env_or_process())),
+            },
+            AuthMode::Iam => match &self.aws_provider {
+                Some(provider) => provider.clone(),
+                None => self.aws_chain(),
+            },
+        }
+    }
+
+    #[cfg(feature = "aws")]
+    fn aws_chain(&self) -> SharedProvider {
+        let mut chain = crate::DefaultChain::builder().env(self.env_or_process());
+        if let Some(name) = &self.profile {
+            chain = chain.profile_name(name.clone());
+        }
+        SharedProvider::new(chain.build())
+    }
+
+    #[cfg(not(feature = "aws"))]
+    fn aws_chain(&self) -> SharedProvider {
+        SharedProvider::new(crate::EnvironmentProvider::with_env(self.env_or_process()))
+    }
+
+    /// Selects the mode, resolves the region and loads the first credentials, so that a
+    /// misconfiguration shows up here rather than at the first request.
+    pub async fn build(self) -> Result<Auth, AuthError> {
+        let (mode, selection) = self.select()?;
+        let env = self.env_or_process();
+        let cache = CachedProvider::new(self.provider(mode)).with_clock(ClockRef(
+            self.clock.clone().unwrap_or_else(|| Arc::new(SystemClock)),
+        ));
+        let first = cache.credentials().await;
+        let first = match (mode, selection, first) {
+            (_, _, Ok(creds)) => creds,
+            (AuthMode::ApiKey, _, Err(err)) if err.is_not_configured() => {
+                return Err(AuthError::ApiKeyMissing {
+                    selected_by: selection,
+                });
+            }
+            (AuthMode::Iam, Selection::Default, Err(CredentialsError::NotFound(attempts))) => {
+                let mut all = vec![Attempt {
+                    provider: Cow::Borrowed("api key"),
+                    reason: format!("{} is not set", env::API_KEY),
+                }];
+                all.extend(attempts.0);
+                return Err(CredentialsError::NotFound(Attempts(all)).into());
+            }
+            (AuthMode::Iam, _, Err(CredentialsError::NotFound(attempts))) => {
+                return Err(AuthError::IamCredentialsMissing {
+                    selected_by: selection,
+                    attempts,
+                });
+            }
+            (_, _, Err(err)) => return Err(err.into()),
+        };
+        let region = Region::resolve(self.region.as_deref(), &env, self.profile.as_deref()).await;
+        tracing::debug!(
+            mode = %mode,
+            selected_by = %selection,
+            source = %first.source(),
+            region = %region,
+            "credentials resolved"
+        );
+        Ok(Auth {
+            mode,
+            selection,
+            region,
+            provider: cache,
+        })
+    }
+}
+
+/// A shared clock handed to the cache.
+#[derive(Debug)]
+struct ClockRef(Arc<dyn Clock>);
+
+impl Clock for ClockRef {
+    fn now(&self) -> std::time::SystemTime {
+        self.0.now()
+    }
+}
+
+/// The settled authentication: mode, why, region, and a cached provider for every request.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), nova_auth::AuthError> {
+/// use nova_auth::{Auth, AuthMode, Env};
+///
+/// let env = Env::from_vars([("NOVA_ACT_API_KEY", "0123456789abcdef0123456789abcdef0123")]);
+/// let auth = Auth::builder().env(env).build().await?;
+/// assert_eq!(auth.mode(), AuthMode::ApiKey);
+/// assert_eq!(auth.selection().to_string(), "NOVA_ACT_API_KEY being set");
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Auth {
+    mode: AuthMode,
+    selection: Selection,
+    region: Region,
+    provider: CachedProvider,
+}
+
+impl Auth {
+    /// Everything from the process environment.
+    pub async fn from_env() -> Result<Self, AuthError> {
+        Self::builder().build().await
+    }
+
+    /// Settings to override the environment.
+    pub fn builder() -> AuthBuilder {
+        AuthBuilder::default()
+    }
+
+    /// API key or IAM.
+    pub fn mode(&self) -> AuthMode {
+        self.mode
+    }
+
+    /// What chose the mode.
+    pub fn selection(&self) -> Selection {
+        self.selection
+    }
+
+    /// The region and where it came from.
+    pub fn region(&self) -> &Region {
+        &self.region
+    }
+
+    /// The cached provider behind [`Auth::credentials`].
+    pub fn provider(&self) -> &CachedProvider {
+        &self.provider
+    }
+}
+
+#[async_trait]
+impl CredentialProvider for Auth {
+    async fn credentials(&self) -> Result<Credentials, CredentialsError> {
+        self.provider.credentials().await
+    }
+
+    fn name(&self) -> Cow<'static, str> {
+        self.provider.name()
+    }
+}

@@ -1,0 +1,93 @@
+//! The provider trait and a shareable handle to any provider.
+
+use std::borrow::Cow;
+use std::fmt::Debug;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::credentials::Credentials;
+use crate::error::CredentialsError;
+
+/// Something that hands out Nova Act credentials.
+///
+/// Implement it to bring credentials from anywhere (a vault, a parent process, a test). Return
+/// [`CredentialsError::NotConfigured`] when your source simply is not set up, so a chain can
+/// move on; any other error stops the chain.
+///
+/// ```
+/// use async_trait::async_trait;
+/// use nova_auth::{ApiKey, CredentialProvider, Credentials, CredentialsError, Source};
+///
+/// #[derive(Debug)]
+/// struct Vault;
+///
+/// #[async_trait]
+/// impl CredentialProvider for Vault {
+///     async fn credentials(&self) -> Result<Credentials, CredentialsError> {
+///         let key = "0123456789abcdef0123456789abcdef0123"; // fetched from the vault
+///         Ok(ApiKey::new(key, Source::custom("vault")).into())
+///     }
+/// }
+/// ```
+#[async_trait]
+pub trait CredentialProvider: Send + Sync + Debug {
+    /// Current credentials. Called for every request attempt; wrap slow providers in
+    /// [`crate::CachedProvider`] (the SDK does so for you).
+    async fn credentials(&self) -> Result<Credentials, CredentialsError>;
+
+    /// A short name for chain listings and logs.
+    fn name(&self) -> Cow<'static, str> {
+        Cow::Borrowed("custom")
+    }
+}
+
+#[async_trait]
+impl<T: CredentialProvider + ?Sized> CredentialProvider for Arc<T> {
+    async fn credentials(&self) -> Result<Credentials, CredentialsError> {
+        (**self).credentials().await
+    }
+
+    fn name(&self) -> Cow<'static, str> {
+        (**self).name()
+    }
+}
+
+#[async_trait]
+impl<T: CredentialProvider + ?Sized> CredentialProvider for Box<T> {
+    async fn credentials(&self) -> Result<Credentials, CredentialsError> {
+        (**self).credentials().await
+    }
+
+    fn name(&self) -> Cow<'static, str> {
+        (**self).name()
+    }
+}
+
+/// Any provider behind a cheap-to-clone handle.
+#[derive(Clone, Debug)]
+pub struct SharedProvider(Arc<dyn CredentialProvider>);
+
+impl SharedProvider {
+    /// Shares `provider`. An existing `SharedProvider` is not wrapped twice.
+    pub fn new(provider: impl CredentialProvider + 'static) -> Self {
+        Self(Arc::new(provider))
+    }
+}
+
+impl From<Arc<dyn CredentialProvider>> for SharedProvider {
+    fn from(provider: Arc<dyn CredentialProvider>) -> Self {
+        Self(provider)
+    }
+}
+
+#[async_trait]
+impl CredentialProvider for SharedProvider {
+    async fn credentials(&self) -> Result<Credentials, CredentialsError> {
+        self.0.credentials().await
+    }
+
+    fn name(&self) -> Cow<'static, str> {
+        self.0.name()
+    }
+}

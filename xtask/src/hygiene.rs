@@ -1,0 +1,50 @@
+//! Repository rules that run as ordinary tests.
+
+use std::fs;
+
+use super::root;
+
+fn read(path: &str) -> String {
+    fs::read_to_string(root().join(path)).unwrap_or_else(|err| panic!("reading {path}: {err}"))
+}
+
+#[test]
+fn ci_script_runs_the_readme_test_command() {
+    let readme = read("README.md");
+    assert!(
+        readme.contains("cargo xtask ci"),
+        "README must name `cargo xtask ci` as the test command"
+    );
+    assert!(
+        read(".ci/run").contains("cargo xtask ci"),
+        ".ci/run must call `cargo xtask ci`"
+    );
+}
+
+#[test]
+fn every_crate_uses_the_workspace_lints_and_package_fields() {
+    let crates = fs::read_dir(root().join("crates")).expect("crates/ exists");
+    for entry in crates {
+        let dir = entry.expect("a crate folder").path();
+        let manifest = fs::read_to_string(dir.join("Cargo.toml")).expect("a Cargo.toml");
+        let name = dir.display();
+        assert!(
+            manifest.contains("[lints]\nworkspace = true"),
+            "{name}: add `[lints] workspace = true`"
+        );
+        for field in ["version", "edition", "rust-version", "license"] {
+            assert!(
+                manifest.contains(&format!("{field}.workspace = true")),
+                "{name}: take `{field}` from the workspace"
+            );
+        }
+    }
+}
+
+#[test]
+fn no_toolchain_file() {
+    assert!(
+        !root().join("rust-toolchain.toml").exists() && !root().join("rust-toolchain").exists(),
+        "only the installed stable toolchain exists; the MSRV lives in [workspace.package]"
+    );
+}
