@@ -55,8 +55,9 @@ mod source;
 pub use api_key::{API_KEY_LEN, ApiKeyProvider};
 #[cfg(feature = "aws")]
 pub use aws::{
-    AwsSdkProvider, ContainerProvider, DEFAULT_IMDS_TIMEOUT, DefaultChain, DefaultChainBuilder,
-    ImdsProvider, IntoAwsProvider, ProfileProvider, WebIdentityProvider,
+    AwsSdkProvider, ContainerProvider, DEFAULT_CONTAINER_TIMEOUT, DEFAULT_IMDS_TIMEOUT,
+    DefaultChain, DefaultChainBuilder, ImdsProvider, IntoAwsProvider, ProfileProvider,
+    WebIdentityProvider,
 };
 pub use cache::{CachedProvider, DEFAULT_REFRESH_BEFORE, DEFAULT_RETRY_AFTER_FAILURE};
 pub use chain::ChainProvider;

@@ -19,6 +19,9 @@ const NAME: &str = "container";
 const RELATIVE_URI: &str = "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI";
 const FULL_URI: &str = "AWS_CONTAINER_CREDENTIALS_FULL_URI";
 
+/// Total time allowed for the container endpoint by default, retries included.
+pub const DEFAULT_CONTAINER_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Credentials from the ECS task role or EKS Pod Identity endpoint.
 ///
 /// Configured by `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` (ECS) or
@@ -32,6 +35,7 @@ pub struct ContainerProvider {
     env: Env,
     connect_timeout: Duration,
     read_timeout: Duration,
+    timeout: Duration,
     delegate: OnceLock<EcsCredentialsProvider>,
 }
 
@@ -47,6 +51,7 @@ impl ContainerProvider {
             env,
             connect_timeout: super::DEFAULT_CONNECT_TIMEOUT,
             read_timeout: Duration::from_secs(5),
+            timeout: DEFAULT_CONTAINER_TIMEOUT,
             delegate: OnceLock::new(),
         }
     }
@@ -62,6 +67,13 @@ impl ContainerProvider {
     #[must_use]
     pub fn read_timeout(mut self, timeout: Duration) -> Self {
         self.read_timeout = timeout;
+        self
+    }
+
+    /// Total time allowed, retries included (default [`DEFAULT_CONTAINER_TIMEOUT`]).
+    #[must_use]
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
         self
     }
 }
@@ -87,9 +99,13 @@ impl CredentialProvider for ContainerProvider {
                 .read_timeout(self.read_timeout)
                 .build()
         });
-        match delegate.provide_credentials().await {
-            Ok(creds) => Ok(from_aws(&creds, Source::Container).into()),
-            Err(err) => Err(configured_failure(NAME, err)),
+        match tokio::time::timeout(self.timeout, delegate.provide_credentials()).await {
+            Ok(Ok(creds)) => Ok(from_aws(&creds, Source::Container).into()),
+            Ok(Err(err)) => Err(configured_failure(NAME, err)),
+            Err(_elapsed) => Err(CredentialsError::TimedOut {
+                provider: Cow::Borrowed(NAME),
+                timeout: self.timeout,
+            }),
         }
     }
 

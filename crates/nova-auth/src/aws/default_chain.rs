@@ -81,7 +81,8 @@ impl DefaultChainBuilder {
         self
     }
 
-    /// Time allowed for the container endpoint's answer (default 5 s).
+    /// Total time allowed for the container endpoint (default
+    /// [`DEFAULT_CONTAINER_TIMEOUT`](crate::DEFAULT_CONTAINER_TIMEOUT)).
     #[must_use]
     pub fn container_timeout(mut self, timeout: Duration) -> Self {
         self.container_timeout = Some(timeout);
@@ -97,7 +98,7 @@ impl DefaultChainBuilder {
         }
         let mut container = ContainerProvider::with_env(env.clone());
         if let Some(timeout) = self.container_timeout {
-            container = container.read_timeout(timeout);
+            container = container.timeout(timeout);
         }
         let mut imds = ImdsProvider::with_env(env.clone());
         if let Some(timeout) = self.imds_timeout {

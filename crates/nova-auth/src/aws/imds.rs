@@ -10,7 +10,7 @@ use aws_config::imds::client::error::ImdsError;
 use aws_config::imds::credentials::ImdsCredentialsProvider;
 use aws_credential_types::provider::ProvideCredentials;
 
-use super::{error_chain, from_aws, from_aws_error};
+use super::{aws_message, from_aws, from_aws_error};
 use crate::credentials::Credentials;
 use crate::env::Env;
 use crate::error::CredentialsError;
@@ -52,7 +52,7 @@ impl ImdsProvider {
             env,
             timeout: DEFAULT_IMDS_TIMEOUT,
             connect_timeout: super::DEFAULT_CONNECT_TIMEOUT,
-            max_attempts: 2,
+            max_attempts: 1,
             delegate: OnceLock::new(),
         }
     }
@@ -71,7 +71,8 @@ impl ImdsProvider {
         self
     }
 
-    /// Attempts per request (default 2).
+    /// Attempts per request (default 1: retries back off for longer than the default total
+    /// timeout; raise both together).
     #[must_use]
     pub fn max_attempts(mut self, attempts: u32) -> Self {
         self.max_attempts = attempts.max(1);
@@ -100,11 +101,14 @@ impl ImdsProvider {
     }
 }
 
-/// Whether IMDS refused or failed the IMDSv2 token request: then it has no role to offer here.
-fn refused_token(err: &(dyn std::error::Error + 'static)) -> bool {
+/// Whether IMDS could not be reached or refused the IMDSv2 token: then there is no instance
+/// role here. Error answers after a token (a 500, a garbled document) mean a broken IMDS instead.
+fn unreachable(err: &(dyn std::error::Error + 'static)) -> bool {
     let mut next = Some(err);
     while let Some(cause) = next {
-        if let Some(ImdsError::FailedToLoadToken(_)) = cause.downcast_ref::<ImdsError>() {
+        if let Some(ImdsError::FailedToLoadToken(_) | ImdsError::IoError(_)) =
+            cause.downcast_ref::<ImdsError>()
+        {
             return true;
         }
         next = cause.source();
@@ -139,13 +143,13 @@ impl CredentialProvider for ImdsProvider {
         let answer = tokio::time::timeout(self.timeout, delegate.provide_credentials()).await;
         match answer {
             Ok(Ok(creds)) => Ok(from_aws(&creds, Source::Imds).into()),
-            Ok(Err(err)) if refused_token(&err) => Err(CredentialsError::not_configured(
+            Ok(Err(err)) if unreachable(&err) => Err(CredentialsError::not_configured(
                 NAME,
                 format!(
-                    "the instance metadata service at {} gave no session token ({}); IMDS is \
-                     off here, or this is not an EC2 instance",
+                    "the instance metadata service at {} could not be used ({}); IMDS is off \
+                     here, or this is not an EC2 instance",
                     self.endpoint(),
-                    error_chain(&err)
+                    aws_message(&err)
                 ),
             )),
             Ok(Err(err)) => Err(from_aws_error(NAME, err)),

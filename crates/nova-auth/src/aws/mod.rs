@@ -18,7 +18,7 @@ use std::time::Duration;
 use aws_credential_types::provider::error::CredentialsError as AwsError;
 
 pub use bridge::{AwsSdkProvider, IntoAwsProvider};
-pub use container::ContainerProvider;
+pub use container::{ContainerProvider, DEFAULT_CONTAINER_TIMEOUT};
 pub use default_chain::{DefaultChain, DefaultChainBuilder};
 pub use imds::{DEFAULT_IMDS_TIMEOUT, ImdsProvider};
 pub use profile::ProfileProvider;
@@ -76,9 +76,18 @@ pub(crate) fn error_chain(err: &(dyn StdError + 'static)) -> String {
     text
 }
 
+/// What an aws-config error says happened. Its top level names only the kind of failure ("the
+/// credential provider was not enabled"); the causes beneath say what happened.
+pub(crate) fn aws_message(err: &AwsError) -> String {
+    match err.source() {
+        Some(cause) => error_chain(cause),
+        None => error_chain(err),
+    }
+}
+
 /// Maps an aws-config error: "not loaded" stays "not configured", the rest stop the chain.
 pub(crate) fn from_aws_error(provider: &'static str, err: AwsError) -> CredentialsError {
-    let message = error_chain(&err);
+    let message = aws_message(&err);
     match err {
         AwsError::CredentialsNotLoaded(_) => {
             CredentialsError::not_configured(Cow::Borrowed(provider), message)

@@ -83,7 +83,7 @@ pub async fn isolated(test: &str, vars: Vec<(&'static str, String)>) -> String {
         );
         let lines: Vec<&str> = stdout
             .lines()
-            .filter_map(|line| line.strip_prefix("@@ "))
+            .filter_map(|line| line.find("@@ ").map(|at| &line[at + 3..]))
             .collect();
         assert!(
             !lines.is_empty(),
