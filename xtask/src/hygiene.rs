@@ -48,3 +48,44 @@ fn no_toolchain_file() {
         "only the installed stable toolchain exists; the MSRV lives in [workspace.package]"
     );
 }
+
+#[test]
+fn nova_auth_without_default_features_stays_small() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let output = std::process::Command::new(cargo)
+        .args([
+            "tree",
+            "--offline",
+            "-p",
+            "nova-auth",
+            "--no-default-features",
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+        ])
+        .current_dir(root())
+        .output()
+        .expect("run cargo tree");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8_lossy(&output.stdout);
+    let mut crates: Vec<&str> = text
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .collect();
+    crates.sort_unstable();
+    crates.dedup();
+    assert!(
+        crates.len() < 40,
+        "nova-auth --no-default-features pulls {} crates (limit 40): {crates:?}",
+        crates.len()
+    );
+    assert!(
+        !crates.iter().any(|name| name.starts_with("aws-")),
+        "no AWS SDK crate without the `aws` feature: {crates:?}"
+    );
+}

@@ -14,6 +14,7 @@
 //! println!("{} credentials, chosen by {}", auth.mode(), auth.selection());
 //! # Ok(()) }
 //! ```
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 #[doc(inline)]
 pub use nova_auth::*;

@@ -34,6 +34,7 @@
 //! assert_eq!(auth.credentials().await?.source().to_string(), "custom: vault");
 //! # Ok(()) }
 //! ```
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
 mod api_key;

@@ -9,7 +9,7 @@ mod support;
 use std::time::Duration;
 
 use nova_auth::{CachedProvider, ContainerProvider, CredentialProvider, ImdsProvider};
-use support::{SECRET_ACCESS_KEY, describe, in_child, isolated, report};
+use support::{Logs, SECRET_ACCESS_KEY, describe, in_child, isolated, report};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -57,10 +57,18 @@ fn imds_env(server: &MockServer) -> Vec<(&'static str, String)> {
     ]
 }
 
-/// In the child: resolve through IMDS with a short total timeout and report.
+/// In the child: resolve through IMDS with a short total timeout and report, checking that
+/// nothing secret reached the TRACE logs of any crate (aws-config's included).
 async fn child_imds() {
+    let (logs, _guard) = Logs::capture();
     let provider = ImdsProvider::new().timeout(Duration::from_millis(500));
-    report(describe(&provider.credentials().await));
+    let answer = provider.credentials().await;
+    let seen = format!("{}\n{answer:?}\n{}", describe(&answer), logs.text());
+    assert!(
+        !seen.contains(SECRET_ACCESS_KEY) && !seen.contains("session-token-value"),
+        "{seen}"
+    );
+    report(describe(&answer));
 }
 
 #[tokio::test]
@@ -181,13 +189,23 @@ fn container_env(server: &MockServer) -> Vec<(&'static str, String)> {
 
 /// In the child: resolve through the container endpoint (cached, as the SDK uses it) and report.
 async fn child_container() {
+    let (logs, _guard) = Logs::capture();
     let provider = CachedProvider::new(
         ContainerProvider::new()
             .connect_timeout(Duration::from_millis(500))
             .read_timeout(Duration::from_millis(500))
             .timeout(Duration::from_secs(1)),
     );
-    report(describe(&provider.credentials().await));
+    let answer = provider.credentials().await;
+    let seen = format!("{}\n{answer:?}\n{}", describe(&answer), logs.text());
+    for secret in [
+        SECRET_ACCESS_KEY,
+        "session-token-value",
+        "container-auth-token",
+    ] {
+        assert!(!seen.contains(secret), "{seen}");
+    }
+    report(describe(&answer));
 }
 
 #[tokio::test]

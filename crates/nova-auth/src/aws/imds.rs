@@ -64,7 +64,7 @@ impl ImdsProvider {
         self
     }
 
-    /// Time allowed to connect (default 1 s, capped by the total).
+    /// Time allowed to connect (default 1 s; the total timeout applies too).
     #[must_use]
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
@@ -87,12 +87,21 @@ impl ImdsProvider {
 
     fn build(&self) -> Result<ImdsCredentialsProvider, String> {
         let endpoint = self.endpoint();
+        // The total timeout below is the authority; the client's own timeouts sit beyond it
+        // (unless a shorter connect timeout was asked for), so the outcome does not depend on
+        // which timer fires first.
+        let beyond = self.timeout * 2;
+        let connect = if self.connect_timeout < self.timeout {
+            self.connect_timeout
+        } else {
+            beyond
+        };
         let client = ImdsClient::builder()
             .endpoint(&endpoint)
             .map_err(|err| format!("{ENDPOINT} is not a valid URL ({endpoint}): {err}"))?
-            .connect_timeout(self.connect_timeout.min(self.timeout))
-            .read_timeout(self.timeout)
-            .operation_timeout(self.timeout)
+            .connect_timeout(connect)
+            .read_timeout(beyond)
+            .operation_timeout(beyond)
             .max_attempts(self.max_attempts)
             .build();
         Ok(ImdsCredentialsProvider::builder()

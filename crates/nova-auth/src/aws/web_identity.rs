@@ -72,6 +72,18 @@ impl CredentialProvider for WebIdentityProvider {
                 ));
             }
         };
+        let token_path = self.env.expand_home(&token_file);
+        if let Err(err) = std::fs::metadata(&token_path) {
+            return Err(CredentialsError::provider_with_cause(
+                NAME,
+                format!(
+                    "{TOKEN_FILE} points at {}, which cannot be read ({err}); fix the path or \
+                     unset {TOKEN_FILE}",
+                    token_path.display()
+                ),
+                err,
+            ));
+        }
         let delegate = self.delegate.get_or_init(|| {
             let region = self
                 .env
@@ -84,7 +96,7 @@ impl CredentialProvider for WebIdentityProvider {
                 .unwrap_or_else(|| "nova-act-rust".to_owned());
             WebIdentityTokenCredentialsProvider::builder()
                 .static_configuration(StaticConfiguration {
-                    web_identity_token_file: self.env.expand_home(&token_file),
+                    web_identity_token_file: token_path,
                     role_arn,
                     session_name,
                 })
