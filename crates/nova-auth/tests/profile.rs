@@ -309,3 +309,26 @@ async fn role_chaining_to_a_missing_source_profile_stops_the_chain() {
     );
     assert!(out.contains("base"), "{out}");
 }
+
+#[tokio::test]
+async fn sso_without_a_login_stops_the_chain_naming_the_fix() {
+    const TEST: &str = "sso_without_a_login_stops_the_chain_naming_the_fix";
+    if in_child(TEST) {
+        report(describe(&ProfileProvider::new().credentials().await));
+        return;
+    }
+    let config = "[profile sso-dev]\nsso_session = corp\nsso_account_id = 123456789012\n\
+                  sso_role_name = Developer\nregion = us-east-1\n\
+                  [sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\n\
+                  sso_region = us-east-1\n";
+    let home = Home::new(None, Some(config));
+    let out = isolated(
+        TEST,
+        vec![
+            ("HOME", home.path().display().to_string()),
+            ("AWS_PROFILE", "sso-dev".to_owned()),
+        ],
+    )
+    .await;
+    insta::assert_snapshot!(home.scrub(out), @"error (stops the chain): profile file: an error occurred while loading credentials: an error occurred while loading an access token: failed to load the cached SSO token; sign in with `aws sso login --profile sso-dev` and try again");
+}

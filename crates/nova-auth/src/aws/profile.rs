@@ -228,6 +228,21 @@ fn static_keys(profile: &Profile) -> Option<(&str, &str, Option<&str>)> {
     ))
 }
 
+/// What to do when aws-config could not resolve a profile, by what the profile uses.
+fn fix(profile: &Profile, name: &str) -> String {
+    if profile.get("sso_session").is_some() || profile.get("sso_start_url").is_some() {
+        format!("sign in with `aws sso login --profile {name}` and try again")
+    } else if profile.get("credential_process").is_some() {
+        "run the profile's credential_process command yourself to see why it fails".to_owned()
+    } else if profile.get("role_arn").is_some() {
+        "check the role_arn, and that its source_profile or credential_source has credentials \
+         allowed to assume it"
+            .to_owned()
+    } else {
+        format!("check the profile with `aws configure list --profile {name}`")
+    }
+}
+
 fn has_credentials(profile: &Profile) -> bool {
     profile.get("aws_access_key_id").is_some()
         || profile.get("aws_secret_access_key").is_some()
@@ -288,7 +303,18 @@ impl CredentialProvider for ProfileProvider {
         match delegate.provide_credentials().await {
             Ok(creds) => Ok(from_aws(&creds, source).into()),
             // A profile that is there but does not resolve is broken, not absent.
-            Err(err) => Err(configured_failure(NAME, err)),
+            Err(err) => Err(match configured_failure(NAME, err) {
+                CredentialsError::Provider {
+                    provider,
+                    message,
+                    cause,
+                } => CredentialsError::Provider {
+                    provider,
+                    message: format!("{message}; {}", fix(profile, &profiles.name)),
+                    cause,
+                },
+                other => other,
+            }),
         }
     }
 
