@@ -21,3 +21,8 @@ pub use nova_auth::*;
 
 #[doc(inline)]
 pub use nova_core as core;
+
+/// The code in `README.md`, compiled as doc tests so the front page cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadMe;

@@ -72,3 +72,8 @@ pub use provider::{CredentialProvider, SharedProvider};
 pub use region::{DEFAULT_REGION, Region, RegionSource};
 pub use secret::{REDACTED, Secret};
 pub use source::Source;
+
+/// The code in `docs/authentication.md`, compiled as doc tests so the guide cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/authentication.md")]
+struct AuthenticationGuide;
