@@ -10,6 +10,12 @@ pub trait Clock: Send + Sync + Debug {
     fn now(&self) -> SystemTime;
 }
 
+impl<T: Clock + ?Sized> Clock for Arc<T> {
+    fn now(&self) -> SystemTime {
+        (**self).now()
+    }
+}
+
 /// The system clock.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SystemClock;

@@ -172,6 +172,7 @@ impl fmt::Display for ApiKey {
 #[derive(Clone)]
 pub struct AwsCredentials(Arc<AwsInner>);
 
+#[derive(Clone)]
 struct AwsInner {
     access_key_id: String,
     secret_access_key: Secret,
@@ -212,14 +213,7 @@ impl AwsCredentials {
     }
 
     fn edit(self, change: impl FnOnce(&mut AwsInner)) -> Self {
-        let mut inner = Arc::try_unwrap(self.0).unwrap_or_else(|shared| AwsInner {
-            access_key_id: shared.access_key_id.clone(),
-            secret_access_key: shared.secret_access_key.clone(),
-            session_token: shared.session_token.clone(),
-            expiry: shared.expiry,
-            account_id: shared.account_id.clone(),
-            source: shared.source.clone(),
-        });
+        let mut inner = Arc::unwrap_or_clone(self.0);
         change(&mut inner);
         Self(Arc::new(inner))
     }

@@ -185,9 +185,8 @@ impl AuthBuilder {
     pub async fn build(self) -> Result<Auth, AuthError> {
         let (mode, selection) = self.select()?;
         let env = self.env_or_process();
-        let cache = CachedProvider::new(self.provider(mode)).with_clock(ClockRef(
-            self.clock.clone().unwrap_or_else(|| Arc::new(SystemClock)),
-        ));
+        let clock = self.clock.clone().unwrap_or_else(|| Arc::new(SystemClock));
+        let cache = CachedProvider::new(self.provider(mode)).with_clock(clock);
         let first = cache.credentials().await;
         let first = match (mode, selection, first) {
             (_, _, Ok(creds)) => creds,
@@ -226,16 +225,6 @@ impl AuthBuilder {
             region,
             provider: cache,
         })
-    }
-}
-
-/// A shared clock handed to the cache.
-#[derive(Debug)]
-struct ClockRef(Arc<dyn Clock>);
-
-impl Clock for ClockRef {
-    fn now(&self) -> std::time::SystemTime {
-        self.0.now()
     }
 }
 

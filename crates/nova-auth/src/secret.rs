@@ -38,11 +38,6 @@ impl Secret {
     pub fn masked(&self) -> String {
         mask(&self.0)
     }
-
-    /// The number of characters in the value.
-    pub fn char_len(&self) -> usize {
-        self.0.chars().count()
-    }
 }
 
 /// Masks all but the last four characters of `value` (all of it when it is eight or shorter).

@@ -148,6 +148,29 @@ async fn imds_garbage_json_stops_the_chain() {
 }
 
 #[tokio::test]
+async fn imds_credentials_that_arrive_expired_are_stretched_by_aws_config() {
+    const TEST: &str = "imds_credentials_that_arrive_expired_are_stretched_by_aws_config";
+    if in_child(TEST) {
+        // aws-config's static stability: expired IMDS credentials are handed out with a few
+        // minutes' grace (and a warning) rather than stopping the program; the cache accepts them
+        // because they are valid for that grace period.
+        let provider = CachedProvider::new(ImdsProvider::new().timeout(Duration::from_millis(500)));
+        let answer = provider.credentials().await;
+        let expiry = answer.as_ref().ok().and_then(|c| c.expiry());
+        report(format!(
+            "ok: {}, expiry in the future: {}",
+            answer.is_ok(),
+            expiry.is_some_and(|e| e > std::time::SystemTime::now())
+        ));
+        return;
+    }
+    let body = credentials_json("ASIAIMDSIMDSIMDS05", "2020-01-01T00:00:00Z");
+    let server = imds(ResponseTemplate::new(200).set_body_string(body)).await;
+    let out = isolated(TEST, imds_env(&server)).await;
+    insta::assert_snapshot!(out, @"ok: true, expiry in the future: true");
+}
+
+#[tokio::test]
 async fn imds_disabled_makes_no_request() {
     const TEST: &str = "imds_disabled_makes_no_request";
     if in_child(TEST) {
