@@ -101,21 +101,14 @@ impl CredentialProvider for ContainerProvider {
         });
         match tokio::time::timeout(self.timeout, delegate.provide_credentials()).await {
             Ok(Ok(creds)) => Ok(from_aws(&creds, Source::Container).into()),
-            Ok(Err(err)) => Err(match configured_failure(NAME, err) {
-                CredentialsError::Provider {
-                    provider,
-                    message,
-                    cause,
-                } => CredentialsError::Provider {
-                    provider,
-                    message: format!(
-                        "{message}; check the task role (ECS) or pod identity association (EKS), \
-                         and {RELATIVE_URI} / {FULL_URI} and the authorization token"
-                    ),
-                    cause,
-                },
-                other => other,
-            }),
+            Ok(Err(err)) => Err(configured_failure(
+                NAME,
+                err,
+                &format!(
+                    "check the task role (ECS) or pod identity association (EKS), and \
+                     {RELATIVE_URI} / {FULL_URI} and the authorization token"
+                ),
+            )),
             Err(_elapsed) => Err(CredentialsError::TimedOut {
                 provider: Cow::Borrowed(NAME),
                 timeout: self.timeout,

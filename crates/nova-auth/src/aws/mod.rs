@@ -101,12 +101,26 @@ pub(crate) fn from_aws_error(provider: &'static str, err: AwsError) -> Credentia
 }
 
 /// Maps an aws-config error from a source whose settings are present: even "not loaded" then
-/// means the source is broken, and the chain must stop rather than hide it.
-pub(crate) fn configured_failure(provider: &'static str, err: AwsError) -> CredentialsError {
+/// means the source is broken, and the chain must stop rather than hide it. `fix` is appended to
+/// the message, since aws-config's own messages say what failed but not what to do.
+pub(crate) fn configured_failure(
+    provider: &'static str,
+    err: AwsError,
+    fix: &str,
+) -> CredentialsError {
     match from_aws_error(provider, err) {
         CredentialsError::NotConfigured { provider, reason } => {
-            CredentialsError::provider(provider, reason)
+            CredentialsError::provider(provider, format!("{reason}; {fix}"))
         }
+        CredentialsError::Provider {
+            provider,
+            message,
+            cause,
+        } => CredentialsError::Provider {
+            provider,
+            message: format!("{message}; {fix}"),
+            cause,
+        },
         other => other,
     }
 }

@@ -303,18 +303,7 @@ impl CredentialProvider for ProfileProvider {
         match delegate.provide_credentials().await {
             Ok(creds) => Ok(from_aws(&creds, source).into()),
             // A profile that is there but does not resolve is broken, not absent.
-            Err(err) => Err(match configured_failure(NAME, err) {
-                CredentialsError::Provider {
-                    provider,
-                    message,
-                    cause,
-                } => CredentialsError::Provider {
-                    provider,
-                    message: format!("{message}; {}", fix(profile, &profiles.name)),
-                    cause,
-                },
-                other => other,
-            }),
+            Err(err) => Err(configured_failure(NAME, err, &fix(profile, &profiles.name))),
         }
     }
 

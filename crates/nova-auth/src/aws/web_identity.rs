@@ -105,7 +105,14 @@ impl CredentialProvider for WebIdentityProvider {
         });
         match delegate.provide_credentials().await {
             Ok(creds) => Ok(from_aws(&creds, Source::WebIdentity).into()),
-            Err(err) => Err(configured_failure(NAME, err)),
+            Err(err) => Err(configured_failure(
+                NAME,
+                err,
+                &format!(
+                    "check {ROLE_ARN}, and that the role trusts the identity provider that issued \
+                     the token"
+                ),
+            )),
         }
     }
 
