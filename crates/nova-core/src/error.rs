@@ -1,0 +1,276 @@
+//! Every way a call can fail, each said so that a person knows what to do.
+
+use std::fmt;
+use std::time::Duration;
+
+use nova_auth::CredentialsError;
+
+use crate::endpoint::EndpointError;
+use crate::model::{
+    InternalServerExceptionReason, ValidationExceptionField, ValidationExceptionReason,
+};
+use crate::validate::ValidationError;
+
+/// Facts every service error carries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ErrorMeta {
+    /// The operation, e.g. `CreateWorkflowRun`.
+    pub operation: &'static str,
+    /// The HTTP status.
+    pub status: u16,
+    /// The error name, e.g. `AccessDeniedException`.
+    pub name: String,
+    /// The request id (`x-amzn-RequestId`, or `x-amz-rid` from the API-key service).
+    pub request_id: Option<String>,
+}
+
+impl fmt::Display for ErrorMeta {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}, HTTP {}", self.name, self.status)?;
+        match &self.request_id {
+            Some(id) => write!(f, ", request id {id}"),
+            None => f.write_str(", no request id"),
+        }
+    }
+}
+
+/// A failed Nova Act call.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The input breaks the service model's rules; nothing was sent.
+    #[error("invalid input: {0}")]
+    InvalidInput(#[from] ValidationError),
+
+    /// Credentials could not be had.
+    #[error("no usable credentials: {0}")]
+    Credentials(#[from] CredentialsError),
+
+    /// The operation exists only on the AWS service, and this client uses an API key.
+    #[error(
+        "{operation} is only offered by the AWS Nova Act service, which needs IAM credentials; \
+         this client uses an API key. Configure AWS credentials and set NOVA_ACT_AUTH=iam (or \
+         remove NOVA_ACT_API_KEY)"
+    )]
+    NeedsIam {
+        /// The operation.
+        operation: &'static str,
+    },
+
+    /// The region has no Nova Act endpoint.
+    #[error(
+        "Nova Act is not offered in {region}; supported regions: {}. Set AWS_REGION (or the \
+         client's region) to one of them, or set a custom endpoint",
+        supported.join(", ")
+    )]
+    UnsupportedRegion {
+        /// The region asked for.
+        region: String,
+        /// Where it is offered.
+        supported: Vec<&'static str>,
+    },
+
+    /// The endpoint settings contradict each other.
+    #[error("endpoint: {0}")]
+    Endpoint(#[from] EndpointError),
+
+    /// The API key was refused by nova.amazon.com.
+    #[error(
+        "{operation}: the API key from {key_source} was refused ({meta}): {message}. Check the key \
+         at https://nova.amazon.com/act, or create a new one there"
+    )]
+    ApiKeyRejected {
+        /// The operation.
+        operation: &'static str,
+        /// Where the key came from.
+        key_source: String,
+        /// The service's message.
+        message: String,
+        /// Status, name, request id.
+        meta: ErrorMeta,
+    },
+
+    /// IAM refused the call.
+    #[error(
+        "{}: access denied to {action} ({meta}): {message}. Allow `{action}` for these credentials \
+         in IAM (`nova-act permissions` prints a policy)",
+        meta.operation
+    )]
+    AccessDenied {
+        /// The refused IAM action, `nova-act:<Operation>`.
+        action: String,
+        /// The service's message.
+        message: String,
+        /// Status, name, request id.
+        meta: ErrorMeta,
+    },
+
+    /// The service found the request invalid.
+    #[error("{}: the service refused the request as invalid ({reason}; {meta}): {message}{}",
+        meta.operation, fields_text(fields))]
+    Validation {
+        /// Why.
+        reason: ValidationExceptionReason,
+        /// The members at fault.
+        fields: Vec<ValidationExceptionField>,
+        /// The service's message.
+        message: String,
+        /// Status, name, request id.
+        meta: ErrorMeta,
+    },
+
+    /// A named resource does not exist.
+    #[error("{}: {resource_type} `{resource_id}` was not found ({meta}): {message}", meta.operation)]
+    ResourceNotFound {
+        /// The resource.
+        resource_id: String,
+        /// Its kind.
+        resource_type: String,
+        /// The service's message.
+        message: String,
+        /// Status, name, request id.
+        meta: ErrorMeta,
+    },
+
+    /// The request conflicts with the resource's state or another request.
+    #[error("{}: conflict on {resource_type} `{resource_id}` ({meta}): {message}", meta.operation)]
+    Conflict {
+        /// The resource.
+        resource_id: String,
+        /// Its kind.
+        resource_type: String,
+        /// The service's message.
+        message: String,
+        /// Status, name, request id.
+        meta: ErrorMeta,
+    },
+
+    /// A quota is used up.
+    #[error(
+        "{}: quota {quota_code} of {service_code} exceeded for {resource_type} `{resource_id}` \
+         ({meta}): {message}. Free resources or request a quota increase",
+        meta.operation
+    )]
+    ServiceQuotaExceeded {
+        /// The resource.
+        resource_id: String,
+        /// Its kind.
+        resource_type: String,
+        /// The service.
+        service_code: String,
+        /// The quota.
+        quota_code: String,
+        /// The service's message.
+        message: String,
+        /// Status, name, request id.
+        meta: ErrorMeta,
+    },
+
+    /// Too many requests, after every retry.
+    #[error("{}: throttled ({meta}): {message}. Slow down, or raise the retry limit", meta.operation)]
+    Throttling {
+        /// How long the service asked to wait.
+        retry_after: Option<Duration>,
+        /// The service's message.
+        message: String,
+        /// Status, name, request id.
+        meta: ErrorMeta,
+    },
+
+    /// The service failed, after every retry.
+    #[error("{}: the service failed ({meta}{}): {message}", meta.operation,
+        reason.as_ref().map(|r| format!(", {r}")).unwrap_or_default())]
+    InternalServer {
+        /// Why, when the service says.
+        reason: Option<InternalServerExceptionReason>,
+        /// How long the service asked to wait.
+        retry_after: Option<Duration>,
+        /// The service's message.
+        message: String,
+        /// Status, name, request id.
+        meta: ErrorMeta,
+    },
+
+    /// An error the service model does not describe.
+    #[error("{}: the service answered with an error ({meta}): {message}", meta.operation)]
+    Service {
+        /// The service's message, if any.
+        message: String,
+        /// Status, name, request id.
+        meta: ErrorMeta,
+    },
+
+    /// The service could not be reached, or the connection broke.
+    #[error(
+        "{operation}: could not reach Nova Act at {endpoint}: {message}. Check the network and the endpoint"
+    )]
+    Transport {
+        /// The operation.
+        operation: &'static str,
+        /// The base URL.
+        endpoint: String,
+        /// What failed.
+        message: String,
+        /// The underlying error.
+        #[source]
+        source: Option<reqwest::Error>,
+    },
+
+    /// No answer in time.
+    #[error("{operation}: no answer from Nova Act within {} (attempt timeout); raise it or check the network",
+        humantime::format_duration(*after))]
+    Timeout {
+        /// The operation.
+        operation: &'static str,
+        /// The time allowed per attempt.
+        after: Duration,
+    },
+
+    /// The answer could not be understood.
+    #[error("{operation}: the service's answer could not be read (HTTP {status}{}): {message}",
+        request_id.as_ref().map(|id| format!(", request id {id}")).unwrap_or_default())]
+    InvalidResponse {
+        /// The operation.
+        operation: &'static str,
+        /// The HTTP status.
+        status: u16,
+        /// The request id.
+        request_id: Option<String>,
+        /// What was wrong with it.
+        message: String,
+    },
+}
+
+fn fields_text(fields: &[ValidationExceptionField]) -> String {
+    fields
+        .iter()
+        .map(|f| format!("; `{}`: {}", f.name, f.message))
+        .collect()
+}
+
+impl Error {
+    /// The service's status, name and request id, for errors that came from the service.
+    pub fn meta(&self) -> Option<&ErrorMeta> {
+        match self {
+            Self::ApiKeyRejected { meta, .. }
+            | Self::AccessDenied { meta, .. }
+            | Self::Validation { meta, .. }
+            | Self::ResourceNotFound { meta, .. }
+            | Self::Conflict { meta, .. }
+            | Self::ServiceQuotaExceeded { meta, .. }
+            | Self::Throttling { meta, .. }
+            | Self::InternalServer { meta, .. }
+            | Self::Service { meta, .. } => Some(meta),
+            _ => None,
+        }
+    }
+
+    /// The request id, when the service gave one.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Self::InvalidResponse { request_id, .. } => request_id.as_deref(),
+            other => other.meta().and_then(|m| m.request_id.as_deref()),
+        }
+    }
+}

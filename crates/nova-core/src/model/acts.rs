@@ -1,0 +1,160 @@
+//! Acts of a session: create, list, step, update.
+
+use serde::{Deserialize, Serialize};
+
+use super::{ActError, ActStatus, Call, CallResult, SortOrder, Timestamp, ToolSpec, TraceLocation};
+
+/// Input of CreateAct.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateActInput {
+    /// The definition (path).
+    #[serde(skip)]
+    pub workflow_definition_name: String,
+    /// The run (path).
+    #[serde(skip)]
+    pub workflow_run_id: String,
+    /// The session (path).
+    #[serde(skip)]
+    pub session_id: String,
+    /// What to do, in words (1..10,000 characters).
+    pub task: String,
+    /// Tools the agent may call (up to 100).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_specs: Option<Vec<ToolSpec>>,
+    /// Idempotency token; filled with a UUID when empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+}
+
+/// Output of CreateAct.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateActOutput {
+    /// The new act.
+    pub act_id: String,
+    /// Its state.
+    pub status: ActStatus,
+}
+
+/// Input of ListActs.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListActsInput {
+    /// The definition (path).
+    #[serde(skip)]
+    pub workflow_definition_name: String,
+    /// Only acts of this run (query).
+    #[serde(skip)]
+    pub workflow_run_id: Option<String>,
+    /// Only acts of this session (query).
+    #[serde(skip)]
+    pub session_id: Option<String>,
+    /// Page size, 1..100 (query).
+    #[serde(skip)]
+    pub max_results: Option<i32>,
+    /// Where to continue (query).
+    #[serde(skip)]
+    pub next_token: Option<String>,
+    /// Order by start time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sort_order: Option<SortOrder>,
+}
+
+/// Output of ListActs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListActsOutput {
+    /// This page.
+    pub act_summaries: Vec<ActSummary>,
+    /// Where the next page starts, if there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+/// An act in a listing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActSummary {
+    /// Its run.
+    pub workflow_run_id: String,
+    /// Its session.
+    pub session_id: String,
+    /// The act.
+    pub act_id: String,
+    /// Its state.
+    pub status: ActStatus,
+    /// When it started.
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: Timestamp,
+    /// When it ended.
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub ended_at: Option<Timestamp>,
+    /// Where its trace is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_location: Option<TraceLocation>,
+}
+
+/// Input of InvokeActStep: the results of the last step's calls; the answer is the next calls.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InvokeActStepInput {
+    /// The definition (path).
+    #[serde(skip)]
+    pub workflow_definition_name: String,
+    /// The run (path).
+    #[serde(skip)]
+    pub workflow_run_id: String,
+    /// The session (path).
+    #[serde(skip)]
+    pub session_id: String,
+    /// The act (path).
+    #[serde(skip)]
+    pub act_id: String,
+    /// Results of the previous step's calls, in order (1..100).
+    pub call_results: Vec<CallResult>,
+    /// The previous step; absent on the first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_step_id: Option<String>,
+}
+
+/// Output of InvokeActStep.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InvokeActStepOutput {
+    /// What to do next, in order.
+    pub calls: Vec<Call>,
+    /// This step.
+    pub step_id: String,
+}
+
+/// Input of UpdateAct: finishes an act.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateActInput {
+    /// The definition (path).
+    #[serde(skip)]
+    pub workflow_definition_name: String,
+    /// The run (path).
+    #[serde(skip)]
+    pub workflow_run_id: String,
+    /// The session (path).
+    #[serde(skip)]
+    pub session_id: String,
+    /// The act (path).
+    #[serde(skip)]
+    pub act_id: String,
+    /// The new state.
+    pub status: ActStatus,
+    /// Why it failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ActError>,
+}
+
+/// Output of UpdateAct (empty).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateActOutput {}

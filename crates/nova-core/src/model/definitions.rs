@@ -1,0 +1,118 @@
+//! Workflow definitions: create, get, list, delete.
+
+use serde::{Deserialize, Serialize};
+
+use super::{SortOrder, Timestamp, WorkflowDefinitionStatus, WorkflowExportConfig};
+
+/// Input of CreateWorkflowDefinition.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateWorkflowDefinitionInput {
+    /// `^[a-zA-Z0-9_-]{1,40}$`.
+    pub name: String,
+    /// What the workflow does (1..4,000 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Where to export run data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub export_config: Option<WorkflowExportConfig>,
+    /// Idempotency token; filled with a UUID when empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+}
+
+/// Output of CreateWorkflowDefinition.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateWorkflowDefinitionOutput {
+    /// The new definition's state.
+    pub status: WorkflowDefinitionStatus,
+}
+
+/// Input of GetWorkflowDefinition.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GetWorkflowDefinitionInput {
+    /// The definition (path).
+    #[serde(skip)]
+    pub workflow_definition_name: String,
+}
+
+/// Output of GetWorkflowDefinition.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GetWorkflowDefinitionOutput {
+    /// The name.
+    pub name: String,
+    /// The ARN.
+    pub arn: String,
+    /// When it was created.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: Timestamp,
+    /// What it does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Where run data is exported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub export_config: Option<WorkflowExportConfig>,
+    /// Its state.
+    pub status: WorkflowDefinitionStatus,
+}
+
+/// Input of ListWorkflowDefinitions.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListWorkflowDefinitionsInput {
+    /// Page size, 1..100 (query).
+    #[serde(skip)]
+    pub max_results: Option<i32>,
+    /// Where to continue (query).
+    #[serde(skip)]
+    pub next_token: Option<String>,
+    /// Order by creation time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sort_order: Option<SortOrder>,
+}
+
+/// Output of ListWorkflowDefinitions.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListWorkflowDefinitionsOutput {
+    /// This page.
+    pub workflow_definition_summaries: Vec<WorkflowDefinitionSummary>,
+    /// Where the next page starts, if there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+/// A workflow definition in a listing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkflowDefinitionSummary {
+    /// The ARN.
+    pub workflow_definition_arn: String,
+    /// The name.
+    pub workflow_definition_name: String,
+    /// When it was created.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: Timestamp,
+    /// Its state.
+    pub status: WorkflowDefinitionStatus,
+}
+
+/// Input of DeleteWorkflowDefinition.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteWorkflowDefinitionInput {
+    /// The definition (path).
+    #[serde(skip)]
+    pub workflow_definition_name: String,
+}
+
+/// Output of DeleteWorkflowDefinition.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteWorkflowDefinitionOutput {
+    /// Its state (`DELETING`).
+    pub status: WorkflowDefinitionStatus,
+}

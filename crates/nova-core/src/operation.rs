@@ -1,0 +1,498 @@
+//! How each operation travels: method, URI, success code, and where each member goes.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::model::*;
+use crate::validate::{Chars, Check, ValidationError};
+
+/// Whether an operation may be sent again after a failure whose outcome is unknown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Retry {
+    /// Reads, updates and deletes: repeating them changes nothing.
+    Safe,
+    /// Creates: safe because every attempt carries the same `clientToken`.
+    WithToken,
+    /// InvokeActStep: only when the request cannot have reached the service.
+    OnlyIfUnsent,
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// One Nova Act operation: its input type knows how it travels. Implemented for the 16 inputs of
+/// [`crate::model`]; sealed.
+pub trait Operation: Serialize + Send + Sync + sealed::Sealed {
+    /// What the service answers.
+    type Output: DeserializeOwned + Send;
+    /// The operation's name, e.g. `CreateWorkflowRun` (also the IAM action `nova-act:<NAME>`).
+    const NAME: &'static str;
+    /// The HTTP method on the AWS service.
+    const METHOD: &'static str;
+    /// The URI template, labels in braces, exactly as in the service model.
+    const URI: &'static str;
+    /// The HTTP status of success.
+    const SUCCESS: u16;
+    /// Whether and when a failed attempt may be repeated.
+    const RETRY: Retry;
+    /// Whether the nova.amazon.com (API-key) service offers it.
+    const API_KEY_SERVICE: bool;
+    /// Whether the AWS request has a JSON body.
+    const HAS_BODY: bool;
+
+    /// Values of the URI labels, by label name.
+    fn labels(&self) -> Vec<(&'static str, &str)>;
+
+    /// Query-string members, by wire name.
+    fn query(&self) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
+
+    /// Checks the model's constraints.
+    fn validate(&self) -> Result<(), ValidationError>;
+
+    /// The idempotency token member, for creates.
+    fn client_token(&mut self) -> Option<&mut Option<String>> {
+        None
+    }
+}
+
+/// Renders a URI template with percent-encoded label values.
+pub(crate) fn render_uri(template: &str, labels: &[(&'static str, &str)]) -> String {
+    let mut uri = template.to_owned();
+    for (name, value) in labels {
+        uri = uri.replace(&format!("{{{name}}}"), &encode(value));
+    }
+    uri
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters.
+pub(crate) fn encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+const DEF: &str = "workflowDefinitionName";
+const RUN: &str = "workflowRunId";
+const SESSION: &str = "sessionId";
+const ACT: &str = "actId";
+
+macro_rules! operation {
+    ($input:ty => $output:ty, $name:literal, $method:literal $uri:literal -> $code:literal,
+     $retry:ident, api_key: $api_key:literal, body: $body:literal) => {
+        impl sealed::Sealed for $input {}
+        impl Operation for $input {
+            type Output = $output;
+            const NAME: &'static str = $name;
+            const METHOD: &'static str = $method;
+            const URI: &'static str = $uri;
+            const SUCCESS: u16 = $code;
+            const RETRY: Retry = Retry::$retry;
+            const API_KEY_SERVICE: bool = $api_key;
+            const HAS_BODY: bool = $body;
+
+            fn labels(&self) -> Vec<(&'static str, &str)> {
+                Members::labels(self)
+            }
+
+            fn query(&self) -> Vec<(&'static str, String)> {
+                Members::query(self)
+            }
+
+            fn validate(&self) -> Result<(), ValidationError> {
+                let mut check = Check::new($name);
+                Members::validate(self, &mut check);
+                check.finish()
+            }
+
+            fn client_token(&mut self) -> Option<&mut Option<String>> {
+                Members::token(self)
+            }
+        }
+    };
+}
+
+/// Per-input pieces the macro stitches together.
+trait Members {
+    fn labels(&self) -> Vec<(&'static str, &str)>;
+    fn query(&self) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
+    fn validate(&self, check: &mut Check);
+    fn token(&mut self) -> Option<&mut Option<String>> {
+        None
+    }
+}
+
+fn page_query(
+    max_results: Option<i32>,
+    next_token: Option<&String>,
+) -> Vec<(&'static str, String)> {
+    let mut query = Vec::new();
+    if let Some(n) = max_results {
+        query.push(("maxResults", n.to_string()));
+    }
+    if let Some(token) = next_token {
+        query.push(("nextToken", token.clone()));
+    }
+    query
+}
+
+operation!(CreateWorkflowDefinitionInput => CreateWorkflowDefinitionOutput,
+    "CreateWorkflowDefinition", "PUT" "/workflow-definitions" -> 201,
+    WithToken, api_key: false, body: true);
+impl Members for CreateWorkflowDefinitionInput {
+    fn labels(&self) -> Vec<(&'static str, &str)> {
+        Vec::new()
+    }
+    fn validate(&self, check: &mut Check) {
+        check
+            .definition_name("name", &self.name)
+            .opt_length("description", self.description.as_deref(), 1, 4000)
+            .client_token(self.client_token.as_deref());
+        if let Some(export) = &self.export_config {
+            check
+                .bucket("exportConfig.s3BucketName", &export.s3_bucket_name)
+                .key_prefix("exportConfig.s3KeyPrefix", export.s3_key_prefix.as_deref());
+        }
+    }
+    fn token(&mut self) -> Option<&mut Option<String>> {
+        Some(&mut self.client_token)
+    }
+}
+
+operation!(GetWorkflowDefinitionInput => GetWorkflowDefinitionOutput,
+    "GetWorkflowDefinition", "GET" "/workflow-definitions/{workflowDefinitionName}" -> 200,
+    Safe, api_key: false, body: false);
+impl Members for GetWorkflowDefinitionInput {
+    fn labels(&self) -> Vec<(&'static str, &str)> {
+        vec![(DEF, &self.workflow_definition_name)]
+    }
+    fn validate(&self, check: &mut Check) {
+        check.definition_name(DEF, &self.workflow_definition_name);
+    }
+}
+
+operation!(ListWorkflowDefinitionsInput => ListWorkflowDefinitionsOutput,
+    "ListWorkflowDefinitions", "POST" "/workflow-definitions" -> 200,
+    Safe, api_key: false, body: true);
+impl Members for ListWorkflowDefinitionsInput {
+    fn labels(&self) -> Vec<(&'static str, &str)> {
+        Vec::new()
+    }
+    fn query(&self) -> Vec<(&'static str, String)> {
+        page_query(self.max_results, self.next_token.as_ref())
+    }
+    fn validate(&self, check: &mut Check) {
+        check
+            .max_results(self.max_results)
+            .next_token(self.next_token.as_deref());
+    }
+}
+
+operation!(DeleteWorkflowDefinitionInput => DeleteWorkflowDefinitionOutput,
+    "DeleteWorkflowDefinition", "DELETE" "/workflow-definitions/{workflowDefinitionName}" -> 202,
+    Safe, api_key: false, body: false);
+impl Members for DeleteWorkflowDefinitionInput {
+    fn labels(&self) -> Vec<(&'static str, &str)> {
+        vec![(DEF, &self.workflow_definition_name)]
+    }
+    fn validate(&self, check: &mut Check) {
+        check.definition_name(DEF, &self.workflow_definition_name);
+    }
+}
+
+operation!(CreateWorkflowRunInput => CreateWorkflowRunOutput,
+    "CreateWorkflowRun", "PUT" "/workflow-definitions/{workflowDefinitionName}/workflow-runs" -> 201,
+    WithToken, api_key: true, body: true);
+impl Members for CreateWorkflowRunInput {
+    fn labels(&self) -> Vec<(&'static str, &str)> {
+        vec![(DEF, &self.workflow_definition_name)]
+    }
+    fn validate(&self, check: &mut Check) {
+        check
+            .definition_name(DEF, &self.workflow_definition_name)
+            .length("modelId", &self.model_id, 1, 100)
+            .client_token(self.client_token.as_deref())
+            .opt_length("logGroupName", self.log_group_name.as_deref(), 1, 512)
+            .opt_length(
+                "clientInfo.sdkVersion",
+                self.client_info.sdk_version.as_deref(),
+                1,
+                usize::MAX,
+            );
+        if let Some(group) = &self.log_group_name {
+            check.chars("logGroupName", group, Chars::LogGroup);
+        }
+    }
+    fn token(&mut self) -> Option<&mut Option<String>> {
+        Some(&mut self.client_token)
+    }
+}
+
+operation!(GetWorkflowRunInput => GetWorkflowRunOutput,
+    "GetWorkflowRun", "GET" "/workflow-definitions/{workflowDefinitionName}/workflow-runs/{workflowRunId}" -> 200,
+    Safe, api_key: false, body: false);
+impl Members for GetWorkflowRunInput {
+    fn labels(&self) -> Vec<(&'static str, &str)> {
+        vec![
+            (DEF, &self.workflow_definition_name),
+            (RUN, &self.workflow_run_id),
+        ]
+    }
+    fn validate(&self, check: &mut Check) {
+        check
+            .definition_name(DEF, &self.workflow_definition_name)
+            .uuid(RUN, &self.workflow_run_id);
+    }
+}
+
+operation!(ListWorkflowRunsInput => ListWorkflowRunsOutput,
+    "ListWorkflowRuns", "POST" "/workflow-definitions/{workflowDefinitionName}/workflow-runs" -> 200,
+    Safe, api_key: false, body: true);
+impl Members for ListWorkflowRunsInput {
+    fn labels(&self) -> Vec<(&'static str, &str)> {
+        vec![(DEF, &self.workflow_definition_name)]
+    }
+    fn query(&self) -> Vec<(&'static str, String)> {
+        page_query(self.max_results, self.next_token.as_ref())
+    }
+    fn validate(&self, check: &mut Check) {
+        check
+            .definition_name(DEF, &self.workflow_definition_name)
+            .max_results(self.max_results)
+            .next_token(self.next_token.as_deref());
+    }
+}
+
+operation!(UpdateWorkflowRunInput => UpdateWorkflowRunOutput,
+    "UpdateWorkflowRun", "PUT" "/workflow-definitions/{workflowDefinitionName}/workflow-runs/{workflowRunId}" -> 200,
+    Safe, api_key: true, body: true);
+impl Members for UpdateWorkflowRunInput {
+    fn labels(&self) -> Vec<(&'static str, &str)> {
+        vec![
+            (DEF, &self.workflow_definition_name),
+            (RUN, &self.workflow_run_id),
+        ]
+    }
+    fn validate(&self, check: &mut Check) {
+        check
+            .definition_name(DEF, &self.workflow_definition_name)
+            .uuid(RUN, &self.workflow_run_id);
+    }
+}
+
+operation!(DeleteWorkflowRunInput => DeleteWorkflowRunOutput,
+    "DeleteWorkflowRun", "DELETE" "/workflow-definitions/{workflowDefinitionName}/workflow-runs/{workflowRunId}" -> 202,
+    Safe, api_key: false, body: false);
+impl Members for DeleteWorkflowRunInput {
+    fn labels(&self) -> Vec<(&'static str, &str)> {
+        vec![
+            (DEF, &self.workflow_definition_name),
+            (RUN, &self.workflow_run_id),
+        ]
+    }
+    fn validate(&self, check: &mut Check) {
+        check
+            .definition_name(DEF, &self.workflow_definition_name)
+            .uuid(RUN, &self.workflow_run_id);
+    }
+}
+
+operation!(CreateSessionInput => CreateSessionOutput,
+    "CreateSession", "PUT" "/workflow-definitions/{workflowDefinitionName}/workflow-runs/{workflowRunId}/sessions" -> 201,
+    WithToken, api_key: true, body: true);
+impl Members for CreateSessionInput {
+    fn labels(&self) -> Vec<(&'static str, &str)> {
+        vec![
+            (DEF, &self.workflow_definition_name),
+            (RUN, &self.workflow_run_id),
+        ]
+    }
+    fn validate(&self, check: &mut Check) {
+        check
+            .definition_name(DEF, &self.workflow_definition_name)
+            .uuid(RUN, &self.workflow_run_id)
+            .client_token(self.client_token.as_deref());
+    }
+    fn token(&mut self) -> Option<&mut Option<String>> {
+        Some(&mut self.client_token)
+    }
+}
+
+operation!(ListSessionsInput => ListSessionsOutput,
+    "ListSessions", "POST" "/workflow-definitions/{workflowDefinitionName}/workflow-runs/{workflowRunId}" -> 200,
+    Safe, api_key: false, body: true);
+impl Members for ListSessionsInput {
+    fn labels(&self) -> Vec<(&'static str, &str)> {
+        vec![
+            (DEF, &self.workflow_definition_name),
+            (RUN, &self.workflow_run_id),
+        ]
+    }
+    fn query(&self) -> Vec<(&'static str, String)> {
+        page_query(self.max_results, self.next_token.as_ref())
+    }
+    fn validate(&self, check: &mut Check) {
+        check
+            .definition_name(DEF, &self.workflow_definition_name)
+            .uuid(RUN, &self.workflow_run_id)
+            .max_results(self.max_results)
+            .next_token(self.next_token.as_deref());
+    }
+}
+
+operation!(CreateActInput => CreateActOutput,
+    "CreateAct", "PUT" "/workflow-definitions/{workflowDefinitionName}/workflow-runs/{workflowRunId}/sessions/{sessionId}/acts" -> 201,
+    WithToken, api_key: true, body: true);
+impl Members for CreateActInput {
+    fn labels(&self) -> Vec<(&'static str, &str)> {
+        vec![
+            (DEF, &self.workflow_definition_name),
+            (RUN, &self.workflow_run_id),
+            (SESSION, &self.session_id),
+        ]
+    }
+    fn validate(&self, check: &mut Check) {
+        check
+            .definition_name(DEF, &self.workflow_definition_name)
+            .uuid(RUN, &self.workflow_run_id)
+            .uuid(SESSION, &self.session_id)
+            .length("task", &self.task, 1, 10_000)
+            .client_token(self.client_token.as_deref());
+        if let Some(tools) = &self.tool_specs {
+            check.count("toolSpecs", tools.len(), 0, 100);
+            for (i, tool) in tools.iter().enumerate() {
+                let name = format!("toolSpecs[{i}].name");
+                check
+                    .length(&name, &tool.name, 1, 64)
+                    .chars(&name, &tool.name, Chars::Name)
+                    .length(
+                        format!("toolSpecs[{i}].description"),
+                        &tool.description,
+                        1,
+                        10_000,
+                    );
+            }
+        }
+    }
+    fn token(&mut self) -> Option<&mut Option<String>> {
+        Some(&mut self.client_token)
+    }
+}
+
+operation!(ListActsInput => ListActsOutput,
+    "ListActs", "POST" "/workflow-definitions/{workflowDefinitionName}/acts" -> 200,
+    Safe, api_key: false, body: true);
+impl Members for ListActsInput {
+    fn labels(&self) -> Vec<(&'static str, &str)> {
+        vec![(DEF, &self.workflow_definition_name)]
+    }
+    fn query(&self) -> Vec<(&'static str, String)> {
+        let mut query = Vec::new();
+        if let Some(run) = &self.workflow_run_id {
+            query.push((RUN, run.clone()));
+        }
+        if let Some(session) = &self.session_id {
+            query.push((SESSION, session.clone()));
+        }
+        query.extend(page_query(self.max_results, self.next_token.as_ref()));
+        query
+    }
+    fn validate(&self, check: &mut Check) {
+        check
+            .definition_name(DEF, &self.workflow_definition_name)
+            .opt_uuid(RUN, self.workflow_run_id.as_deref())
+            .opt_uuid(SESSION, self.session_id.as_deref())
+            .max_results(self.max_results)
+            .next_token(self.next_token.as_deref());
+    }
+}
+
+operation!(InvokeActStepInput => InvokeActStepOutput,
+    "InvokeActStep", "PUT" "/workflow-definitions/{workflowDefinitionName}/workflow-runs/{workflowRunId}/sessions/{sessionId}/acts/{actId}/invoke-step/" -> 200,
+    OnlyIfUnsent, api_key: true, body: true);
+impl Members for InvokeActStepInput {
+    fn labels(&self) -> Vec<(&'static str, &str)> {
+        vec![
+            (DEF, &self.workflow_definition_name),
+            (RUN, &self.workflow_run_id),
+            (SESSION, &self.session_id),
+            (ACT, &self.act_id),
+        ]
+    }
+    fn validate(&self, check: &mut Check) {
+        check
+            .definition_name(DEF, &self.workflow_definition_name)
+            .uuid(RUN, &self.workflow_run_id)
+            .uuid(SESSION, &self.session_id)
+            .uuid(ACT, &self.act_id)
+            .count("callResults", self.call_results.len(), 1, 100)
+            .opt_uuid("previousStepId", self.previous_step_id.as_deref());
+        for (i, result) in self.call_results.iter().enumerate() {
+            check
+                .opt_length(
+                    format!("callResults[{i}].callId"),
+                    result.call_id.as_deref(),
+                    1,
+                    100,
+                )
+                .count(
+                    &format!("callResults[{i}].content"),
+                    result.content.len(),
+                    1,
+                    100,
+                );
+        }
+    }
+}
+
+operation!(UpdateActInput => UpdateActOutput,
+    "UpdateAct", "PUT" "/workflow-definitions/{workflowDefinitionName}/workflow-runs/{workflowRunId}/sessions/{sessionId}/acts/{actId}" -> 200,
+    Safe, api_key: true, body: true);
+impl Members for UpdateActInput {
+    fn labels(&self) -> Vec<(&'static str, &str)> {
+        vec![
+            (DEF, &self.workflow_definition_name),
+            (RUN, &self.workflow_run_id),
+            (SESSION, &self.session_id),
+            (ACT, &self.act_id),
+        ]
+    }
+    fn validate(&self, check: &mut Check) {
+        check
+            .definition_name(DEF, &self.workflow_definition_name)
+            .uuid(RUN, &self.workflow_run_id)
+            .uuid(SESSION, &self.session_id)
+            .uuid(ACT, &self.act_id);
+        if let Some(error) = &self.error {
+            check
+                .length("error.message", &error.message, 1, 10_000)
+                .opt_length("error.type", error.error_type.as_deref(), 1, 100);
+        }
+    }
+}
+
+operation!(ListModelsInput => ListModelsOutput,
+    "ListModels", "POST" "/models" -> 200,
+    Safe, api_key: false, body: false);
+impl Members for ListModelsInput {
+    fn labels(&self) -> Vec<(&'static str, &str)> {
+        Vec::new()
+    }
+    fn query(&self) -> Vec<(&'static str, String)> {
+        vec![(
+            "clientCompatibilityVersion",
+            self.client_compatibility_version.to_string(),
+        )]
+    }
+    fn validate(&self, _check: &mut Check) {}
+}

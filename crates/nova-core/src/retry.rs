@@ -1,0 +1,74 @@
+//! When to try again, and how long to wait first.
+
+use std::time::Duration;
+
+/// Retry settings: exponential backoff with full jitter, `Retry-After` honoured.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetryConfig {
+    /// Attempts in all, the first included (default 3; 1 turns retries off).
+    pub max_attempts: u32,
+    /// The backoff before the first retry is drawn from `0..base_delay` (default 200 ms); it
+    /// doubles for each later retry.
+    pub base_delay: Duration,
+    /// No wait is longer than this, `Retry-After` included (default 20 s).
+    pub max_delay: Duration,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        Self {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(20),
+        }
+    }
+}
+
+impl RetryConfig {
+    /// No retries.
+    pub fn disabled() -> Self {
+        Self {
+            max_attempts: 1,
+            ..Self::default()
+        }
+    }
+
+    /// The wait before retry number `retry` (1 for the first retry): the service's `Retry-After`
+    /// when it sent one, else a random time in `0..base * 2^(retry-1)`; never above `max_delay`.
+    pub(crate) fn delay(&self, retry: u32, retry_after: Option<Duration>) -> Duration {
+        if let Some(wait) = retry_after {
+            return wait.min(self.max_delay);
+        }
+        let exp = 2u32.saturating_pow(retry.saturating_sub(1));
+        let ceiling = self.base_delay.saturating_mul(exp).min(self.max_delay);
+        ceiling.mul_f64(fastrand::f64())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_is_capped_and_jittered() {
+        let config = RetryConfig::default();
+        for retry in 1..40 {
+            let ceiling = config
+                .base_delay
+                .saturating_mul(2u32.saturating_pow(retry - 1));
+            let wait = config.delay(retry, None);
+            assert!(
+                wait <= ceiling.min(config.max_delay),
+                "retry {retry}: {wait:?}"
+            );
+        }
+        assert_eq!(
+            config.delay(1, Some(Duration::from_secs(3))),
+            Duration::from_secs(3)
+        );
+        assert_eq!(
+            config.delay(1, Some(Duration::from_secs(300))),
+            config.max_delay
+        );
+    }
+}
