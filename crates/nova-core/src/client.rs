@@ -48,7 +48,7 @@ struct Inner {
     region: String,
     endpoint: Endpoint,
     retry: RetryConfig,
-    attempt_timeout: Duration,
+    attempt_timeout: Option<Duration>,
     clock: Arc<dyn Clock>,
     client_source: String,
 }
@@ -63,7 +63,7 @@ pub struct ClientBuilder {
     use_dual_stack: bool,
     retry: RetryConfig,
     connect_timeout: Duration,
-    attempt_timeout: Duration,
+    attempt_timeout: Option<Duration>,
     env: Env,
     clock: Arc<dyn Clock>,
     http: Option<reqwest::Client>,
@@ -79,7 +79,7 @@ impl Default for ClientBuilder {
             use_dual_stack: false,
             retry: RetryConfig::default(),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-            attempt_timeout: DEFAULT_ATTEMPT_TIMEOUT,
+            attempt_timeout: Some(DEFAULT_ATTEMPT_TIMEOUT),
             env: Env::process(),
             clock: Arc::new(SystemClock),
             http: None,
@@ -153,9 +153,9 @@ impl ClientBuilder {
         self
     }
 
-    /// Time allowed for one attempt, answer included (default 60 s).
+    /// Time allowed for one attempt, answer included (default 60 s); `None` for no limit.
     #[must_use]
-    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
+    pub fn attempt_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.attempt_timeout = timeout;
         self
     }
@@ -364,22 +364,25 @@ impl Client {
             Err(err) => return Outcome::Done(Err(err)),
         };
         let started = Instant::now();
-        let sent = tokio::time::timeout(inner.attempt_timeout, async {
+        let exchange = async {
             let response = inner.http.execute(request).await?;
             let status = response.status().as_u16();
             let headers = response.headers().clone();
             let body = response.bytes().await?;
             Ok::<_, reqwest::Error>((status, headers, body))
-        })
-        .await;
+        };
+        let sent = match inner.attempt_timeout {
+            Some(limit) => tokio::time::timeout(limit, exchange).await.map_err(|_| limit),
+            None => Ok(exchange.await),
+        };
         let latency_ms = started.elapsed().as_millis() as u64;
         let may_retry_unknown = O::RETRY != Retry::OnlyIfUnsent;
         let (status, headers, body) = match sent {
-            Err(_elapsed) => {
+            Err(limit) => {
                 tracing::debug!(attempt, latency_ms, "attempt timed out");
                 let err = Error::Timeout {
                     operation: O::NAME,
-                    after: inner.attempt_timeout,
+                    after: limit,
                 };
                 return if may_retry_unknown {
                     Outcome::Retry(err, None)
