@@ -295,8 +295,17 @@ impl Client {
     /// Sends any operation: checks it, fills its idempotency token, then tries up to
     /// `max_attempts` times as its [`Retry`] class allows.
     pub async fn send<O: Operation>(&self, mut input: O) -> Result<O::Output, Error> {
+        let prepared = self.ready(&mut input)?;
+        let span = tracing::debug_span!("nova_act", operation = O::NAME);
+        self.attempts::<O>(&prepared).instrument(span).await
+    }
+
+    /// Checks `input`, fills its idempotency token once, and lays it out for the endpoint.
+    fn ready<O: Operation>(&self, input: &mut O) -> Result<Prepared, Error> {
         if self.inner.mode == AuthMode::ApiKey && !O::API_KEY_SERVICE {
-            return Err(Error::NeedsIam { operation: O::NAME });
+            return Err(Error::NeedsIam {
+                operation: O::NAME,
+            });
         }
         if let Some(token) = input.client_token()
             && token.is_none()
@@ -304,9 +313,25 @@ impl Client {
             *token = Some(uuid::Uuid::new_v4().to_string());
         }
         input.validate()?;
-        let prepared = transport::prepare(&input, &self.inner.endpoint)?;
-        let span = tracing::debug_span!("nova_act", operation = O::NAME);
-        self.attempts::<O>(&prepared).instrument(span).await
+        transport::prepare(input, &self.inner.endpoint)
+    }
+
+    /// The request `send` would make first for `input`, credentials applied, without sending it:
+    /// for logging, dry runs and tests. Secrets in it (the `Authorization` and API-key headers)
+    /// are marked sensitive.
+    pub async fn signed_request<O: Operation>(
+        &self,
+        mut input: O,
+    ) -> Result<http::Request<Vec<u8>>, Error> {
+        let prepared = self.ready(&mut input)?;
+        let credentials = self.inner.provider.credentials().await?;
+        transport::request(
+            &prepared,
+            &credentials,
+            &self.inner.region,
+            self.inner.clock.now(),
+            &self.inner.client_source,
+        )
     }
 
     async fn attempts<O: Operation>(&self, prepared: &Prepared) -> Result<O::Output, Error> {

@@ -1,16 +1,15 @@
 //! Every case of the service's official endpoint tests, and the client's endpoint choices.
 
-use std::path::PathBuf;
-
 use nova_auth::{ApiKey, AuthMode, AwsCredentials, Credentials, Env, Source};
 use nova_core::endpoint::{EndpointParams, resolve};
 use nova_core::{Client, Error};
 use serde_json::Value;
 
+mod support;
+
 #[test]
 fn every_official_endpoint_case() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/reference/nova-act/botocore/endpoint-tests-1.json");
+    let path = support::reference("endpoint-tests-1.json");
     let tests: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let cases = tests["testCases"].as_array().unwrap();
     assert!(cases.len() >= 20, "the file should hold the official cases");

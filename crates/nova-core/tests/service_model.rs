@@ -3,46 +3,15 @@
 //! side fails here.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 
 use nova_core::Operation;
 use nova_core::model::*;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-fn model() -> Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/reference/nova-act/botocore/service-2.json");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|err| panic!("reading {}: {err}", path.display()));
-    serde_json::from_str(&text).unwrap()
-}
-
-/// A JSON value for `shape` with every member present, as the service would send it.
-fn sample(model: &Value, shape: &str) -> Value {
-    let def = &model["shapes"][shape];
-    match def["type"].as_str().unwrap() {
-        "structure" if def["document"].as_bool() == Some(true) => json!({"any": ["json"]}),
-        "structure" => {
-            let mut out = Map::new();
-            for (name, member) in def["members"].as_object().unwrap() {
-                if member.get("location").is_none() {
-                    out.insert(name.clone(), sample(model, member["shape"].as_str().unwrap()));
-                }
-            }
-            Value::Object(out)
-        }
-        "list" => json!([sample(model, def["member"]["shape"].as_str().unwrap())]),
-        "timestamp" => json!("2026-11-26T10:00:00Z"),
-        "integer" => json!(7),
-        "string" => match def["enum"].as_array() {
-            Some(values) => values[0].clone(),
-            None => json!("0f8fad5b-d9cb-469f-a165-70867728950e"),
-        },
-        other => panic!("shape type {other} of {shape} is not handled"),
-    }
-}
+mod support;
+use support::{model, sample};
 
 /// Members of `shape` travelling in `location` (`uri`, `querystring`, `header`), by wire name.
 fn located(model: &Value, shape: &str, location: &str) -> BTreeSet<String> {
@@ -225,8 +194,7 @@ fn enums_match_the_service_model() {
 
 #[test]
 fn paginated_operations_match_the_paginators_file() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/reference/nova-act/botocore/paginators-1.json");
+    let path = support::reference("paginators-1.json");
     let paginators: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let names: BTreeSet<&str> = paginators["pagination"].as_object().unwrap().keys().map(String::as_str).collect();
     // Client::workflow_definitions, workflow_runs, sessions and acts.
