@@ -303,9 +303,7 @@ impl Client {
     /// Checks `input`, fills its idempotency token once, and lays it out for the endpoint.
     fn ready<O: Operation>(&self, input: &mut O) -> Result<Prepared, Error> {
         if self.inner.mode == AuthMode::ApiKey && !O::API_KEY_SERVICE {
-            return Err(Error::NeedsIam {
-                operation: O::NAME,
-            });
+            return Err(Error::NeedsIam { operation: O::NAME });
         }
         if let Some(token) = input.client_token()
             && token.is_none()
@@ -397,7 +395,9 @@ impl Client {
             Ok::<_, reqwest::Error>((status, headers, body))
         };
         let sent = match inner.attempt_timeout {
-            Some(limit) => tokio::time::timeout(limit, exchange).await.map_err(|_| limit),
+            Some(limit) => tokio::time::timeout(limit, exchange)
+                .await
+                .map_err(|_| limit),
             None => Ok(exchange.await),
         };
         let latency_ms = started.elapsed().as_millis() as u64;

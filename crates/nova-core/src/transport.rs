@@ -229,7 +229,13 @@ fn error_name(headers: &http::HeaderMap, body: &ErrorBody, status: u16) -> Strin
                 .trim()
                 .to_owned()
         }
-        None => format!("HTTP{status}"),
+        None => http::StatusCode::from_u16(status)
+            .ok()
+            .and_then(|code| code.canonical_reason())
+            .map_or_else(
+                || format!("HTTP {status}"),
+                |reason| reason.chars().filter(char::is_ascii_alphanumeric).collect(),
+            ),
     }
 }
 

@@ -56,9 +56,15 @@ fn iam(env: &[(&str, &str)]) -> nova_core::ClientBuilder {
 #[test]
 fn the_default_endpoint_is_regional() {
     let client = iam(&[]).build().unwrap();
-    assert_eq!(client.endpoint().url(), "https://nova-act.us-east-1.amazonaws.com");
+    assert_eq!(
+        client.endpoint().url(),
+        "https://nova-act.us-east-1.amazonaws.com"
+    );
     let fips = iam(&[]).use_fips(true).build().unwrap();
-    assert_eq!(fips.endpoint().url(), "https://nova-act-fips.us-east-1.amazonaws.com");
+    assert_eq!(
+        fips.endpoint().url(),
+        "https://nova-act-fips.us-east-1.amazonaws.com"
+    );
 }
 
 #[test]
@@ -70,7 +76,11 @@ fn an_unsupported_region_fails_before_sending_listing_the_supported_ones() {
 
 #[test]
 fn a_custom_endpoint_allows_any_region() {
-    let client = iam(&[]).region("eu-west-1").endpoint_url("http://127.0.0.1:9").build().unwrap();
+    let client = iam(&[])
+        .region("eu-west-1")
+        .endpoint_url("http://127.0.0.1:9")
+        .build()
+        .unwrap();
     assert_eq!(client.endpoint().url(), "http://127.0.0.1:9");
 }
 
@@ -80,9 +90,18 @@ fn endpoint_variables_follow_the_aws_sdk_convention() {
         ("AWS_ENDPOINT_URL", "http://127.0.0.1:1"),
         ("AWS_ENDPOINT_URL_NOVA_ACT", "http://127.0.0.1:2"),
     ];
-    assert_eq!(iam(&both).build().unwrap().endpoint().url(), "http://127.0.0.1:2");
-    assert_eq!(iam(&both[..1]).build().unwrap().endpoint().url(), "http://127.0.0.1:1");
-    let code = iam(&both).endpoint_url("http://127.0.0.1:3").build().unwrap();
+    assert_eq!(
+        iam(&both).build().unwrap().endpoint().url(),
+        "http://127.0.0.1:2"
+    );
+    assert_eq!(
+        iam(&both[..1]).build().unwrap().endpoint().url(),
+        "http://127.0.0.1:1"
+    );
+    let code = iam(&both)
+        .endpoint_url("http://127.0.0.1:3")
+        .build()
+        .unwrap();
     assert_eq!(code.endpoint().url(), "http://127.0.0.1:3");
     let err = iam(&both).use_fips(true).build().unwrap_err();
     insta::assert_snapshot!(err.to_string(), @"endpoint: Invalid Configuration: FIPS and custom endpoint are not supported");
@@ -93,9 +112,21 @@ fn the_api_key_service_has_its_own_endpoint_and_variable() {
     let key: Credentials = ApiKey::new("0123456789abcdef0123456789abcdef0123", Source::Code).into();
     let builder = || Client::builder().credentials_provider(Fixed(key.clone()), AuthMode::ApiKey);
     let default = builder().env(Env::from_vars([("AWS_ENDPOINT_URL", "http://127.0.0.1:1")]));
-    assert_eq!(default.build().unwrap().endpoint().url(), "https://api.nova.amazon.com");
+    assert_eq!(
+        default.build().unwrap().endpoint().url(),
+        "https://api.nova.amazon.com"
+    );
     let env = Env::from_vars([("NOVA_ACT_API_ENDPOINT", "http://127.0.0.1:4")]);
-    assert_eq!(builder().env(env).build().unwrap().endpoint().url(), "http://127.0.0.1:4");
+    assert_eq!(
+        builder().env(env).build().unwrap().endpoint().url(),
+        "http://127.0.0.1:4"
+    );
     // Regions do not apply to the API-key service.
-    assert!(builder().env(Env::from_vars([("X", "")])).region("eu-west-1").build().is_ok());
+    assert!(
+        builder()
+            .env(Env::from_vars([("X", "")]))
+            .region("eu-west-1")
+            .build()
+            .is_ok()
+    );
 }

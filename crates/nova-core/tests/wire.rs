@@ -30,7 +30,9 @@ where
     O::Output: Serialize,
 {
     let model = model();
-    let output_shape = model["operations"][O::NAME]["output"]["shape"].as_str().unwrap();
+    let output_shape = model["operations"][O::NAME]["output"]["shape"]
+        .as_str()
+        .unwrap();
     let server = MockServer::start().await;
     Mock::given(any())
         .respond_with(
@@ -40,20 +42,29 @@ where
         )
         .mount(&server)
         .await;
-    client(&server, credentials, mode).send(input).await.unwrap();
+    client(&server, credentials, mode)
+        .send(input)
+        .await
+        .unwrap();
     let requests = server.received_requests().await.unwrap();
     assert_eq!(requests.len(), 1);
     let request = &requests[0];
     if mode == AuthMode::Iam {
         verify_sigv4(request, SECRET_ACCESS_KEY, "us-east-1");
     }
-    let mut out = format!("{} {}", request.method, &request.url[url::Position::BeforePath..]);
+    let mut out = format!(
+        "{} {}",
+        request.method,
+        &request.url[url::Position::BeforePath..]
+    );
     let mut names: Vec<&str> = request.headers.keys().map(|k| k.as_str()).collect();
     names.sort_unstable();
     for name in names {
         let value = request.headers.get(name).unwrap().to_str().unwrap();
         let shown = match name {
-            "authorization" if value.starts_with("AWS4-HMAC-SHA256") => "AWS4-HMAC-SHA256 (verified)".to_owned(),
+            "authorization" if value.starts_with("AWS4-HMAC-SHA256") => {
+                "AWS4-HMAC-SHA256 (verified)".to_owned()
+            }
             "host" => "127.0.0.1:[port]".to_owned(),
             "content-length" | "accept" => continue,
             _ => value.to_owned(),
@@ -63,7 +74,10 @@ where
     if !request.body.is_empty() {
         let mut body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
         if let Some(token) = body.get_mut("clientToken") {
-            assert!(uuid::Uuid::parse_str(token.as_str().unwrap()).is_ok(), "clientToken is a UUID");
+            assert!(
+                uuid::Uuid::parse_str(token.as_str().unwrap()).is_ok(),
+                "clientToken is a UUID"
+            );
             *token = "[uuid]".into();
         }
         write!(out, "\n  {body}").unwrap();
@@ -82,16 +96,29 @@ async fn every_operation_over_sigv4() {
     let tools = vec![ToolSpec {
         name: "lookup".into(),
         description: "Looks a thing up".into(),
-        input_schema: ToolInputSchema { json: Some(serde_json::json!({"type": "object"})) },
+        input_schema: ToolInputSchema {
+            json: Some(serde_json::json!({"type": "object"})),
+        },
     }];
     let requests = [
         exchange(
-            CreateWorkflowDefinitionInput { name: "flow".into(), description: Some("d".into()), ..Default::default() },
+            CreateWorkflowDefinitionInput {
+                name: "flow".into(),
+                description: Some("d".into()),
+                ..Default::default()
+            },
             c(),
             iam,
         )
         .await,
-        exchange(GetWorkflowDefinitionInput { workflow_definition_name: "flow".into() }, c(), iam).await,
+        exchange(
+            GetWorkflowDefinitionInput {
+                workflow_definition_name: "flow".into(),
+            },
+            c(),
+            iam,
+        )
+        .await,
         exchange(
             ListWorkflowDefinitionsInput {
                 max_results: Some(10),
@@ -102,11 +129,35 @@ async fn every_operation_over_sigv4() {
             iam,
         )
         .await,
-        exchange(DeleteWorkflowDefinitionInput { workflow_definition_name: "flow".into() }, c(), iam).await,
-        exchange(CreateWorkflowRunInput::new("flow", "nova-act-latest"), c(), iam).await,
-        exchange(GetWorkflowRunInput { workflow_definition_name: "flow".into(), workflow_run_id: s() }, c(), iam).await,
         exchange(
-            ListWorkflowRunsInput { workflow_definition_name: "flow".into(), max_results: Some(5), ..Default::default() },
+            DeleteWorkflowDefinitionInput {
+                workflow_definition_name: "flow".into(),
+            },
+            c(),
+            iam,
+        )
+        .await,
+        exchange(
+            CreateWorkflowRunInput::new("flow", "nova-act-latest"),
+            c(),
+            iam,
+        )
+        .await,
+        exchange(
+            GetWorkflowRunInput {
+                workflow_definition_name: "flow".into(),
+                workflow_run_id: s(),
+            },
+            c(),
+            iam,
+        )
+        .await,
+        exchange(
+            ListWorkflowRunsInput {
+                workflow_definition_name: "flow".into(),
+                max_results: Some(5),
+                ..Default::default()
+            },
             c(),
             iam,
         )
@@ -121,15 +172,31 @@ async fn every_operation_over_sigv4() {
             iam,
         )
         .await,
-        exchange(DeleteWorkflowRunInput { workflow_definition_name: "flow".into(), workflow_run_id: s() }, c(), iam).await,
         exchange(
-            CreateSessionInput { workflow_definition_name: "flow".into(), workflow_run_id: s(), client_token: None },
+            DeleteWorkflowRunInput {
+                workflow_definition_name: "flow".into(),
+                workflow_run_id: s(),
+            },
             c(),
             iam,
         )
         .await,
         exchange(
-            ListSessionsInput { workflow_definition_name: "flow".into(), workflow_run_id: s(), ..Default::default() },
+            CreateSessionInput {
+                workflow_definition_name: "flow".into(),
+                workflow_run_id: s(),
+                client_token: None,
+            },
+            c(),
+            iam,
+        )
+        .await,
+        exchange(
+            ListSessionsInput {
+                workflow_definition_name: "flow".into(),
+                workflow_run_id: s(),
+                ..Default::default()
+            },
             c(),
             iam,
         )
@@ -180,7 +247,10 @@ async fn every_operation_over_sigv4() {
                 session_id: s(),
                 act_id: s(),
                 status: ActStatus::Failed,
-                error: Some(ActError { message: "no such button".into(), error_type: Some("ActAgentFailed".into()) }),
+                error: Some(ActError {
+                    message: "no such button".into(),
+                    error_type: Some("ActAgentFailed".into()),
+                }),
             },
             c(),
             iam,
@@ -196,9 +266,18 @@ async fn data_plane_operations_with_an_api_key() {
     let k = api_key_credentials;
     let key = AuthMode::ApiKey;
     let requests = [
-        exchange(CreateWorkflowRunInput::new("default", "nova-act-latest"), k(), key).await,
         exchange(
-            CreateSessionInput { workflow_definition_name: "default".into(), workflow_run_id: s(), client_token: None },
+            CreateWorkflowRunInput::new("default", "nova-act-latest"),
+            k(),
+            key,
+        )
+        .await,
+        exchange(
+            CreateSessionInput {
+                workflow_definition_name: "default".into(),
+                workflow_run_id: s(),
+                client_token: None,
+            },
             k(),
             key,
         )
@@ -261,7 +340,12 @@ async fn control_plane_operations_need_iam_and_fail_locally() {
     let server = MockServer::start().await;
     let client = client(&server, api_key_credentials(), AuthMode::ApiKey);
     let err = client.list_models().await.unwrap_err();
-    assert!(matches!(err, Error::NeedsIam { operation: "ListModels" }));
+    assert!(matches!(
+        err,
+        Error::NeedsIam {
+            operation: "ListModels"
+        }
+    ));
     insta::assert_snapshot!(err.to_string(), @"ListModels is only offered by the AWS Nova Act service, which needs IAM credentials; this client uses an API key. Configure AWS credentials and set NOVA_ACT_AUTH=iam (or remove NOVA_ACT_API_KEY)");
     let err = client.get_workflow_definition("flow").await.unwrap_err();
     assert!(matches!(err, Error::NeedsIam { .. }));
@@ -273,8 +357,14 @@ async fn invalid_input_fails_before_sending_naming_member_and_rule() {
     let server = MockServer::start().await;
     let client = client(&server, aws_credentials(), AuthMode::Iam);
     let cases = [
-        client.get_workflow_definition("has space").await.unwrap_err(),
-        client.get_workflow_definition("x".repeat(41)).await.unwrap_err(),
+        client
+            .get_workflow_definition("has space")
+            .await
+            .unwrap_err(),
+        client
+            .get_workflow_definition("x".repeat(41))
+            .await
+            .unwrap_err(),
         client
             .create_act(CreateActInput {
                 workflow_definition_name: "flow".into(),
@@ -286,7 +376,10 @@ async fn invalid_input_fails_before_sending_naming_member_and_rule() {
             .await
             .unwrap_err(),
         client
-            .get_workflow_run(GetWorkflowRunInput { workflow_definition_name: "flow".into(), workflow_run_id: "run-1".into() })
+            .get_workflow_run(GetWorkflowRunInput {
+                workflow_definition_name: "flow".into(),
+                workflow_run_id: "run-1".into(),
+            })
             .await
             .unwrap_err(),
         client
@@ -349,7 +442,10 @@ async fn signed_requests_are_stable_for_a_fixed_clock_and_credentials() {
     };
     for request in [
         client.signed_request(step).await.unwrap(),
-        client.signed_request(ListModelsInput::default()).await.unwrap(),
+        client
+            .signed_request(ListModelsInput::default())
+            .await
+            .unwrap(),
     ] {
         write!(out, "{} {}", request.method(), request.uri()).unwrap();
         let mut headers: Vec<_> = request.headers().iter().collect();

@@ -36,7 +36,10 @@ pub fn sample(model: &Value, shape: &str) -> Value {
             let mut out = Map::new();
             for (name, member) in def["members"].as_object().unwrap() {
                 if member.get("location").is_none() {
-                    out.insert(name.clone(), sample(model, member["shape"].as_str().unwrap()));
+                    out.insert(
+                        name.clone(),
+                        sample(model, member["shape"].as_str().unwrap()),
+                    );
                 }
             }
             Value::Object(out)
@@ -51,7 +54,6 @@ pub fn sample(model: &Value, shape: &str) -> Value {
         other => panic!("shape type {other} of {shape} is not handled"),
     }
 }
-
 
 /// A provider that always answers the same credentials.
 #[derive(Debug, Clone)]
@@ -129,7 +131,8 @@ pub fn verify_sigv4(request: &wiremock::Request, secret: &str, region: &str) {
         .headers
         .get("x-amz-security-token")
         .map(|v| v.to_str().unwrap().to_owned());
-    let identity = aws_credential_types::Credentials::new(parts[0], secret, token, None, "test").into();
+    let identity =
+        aws_credential_types::Credentials::new(parts[0], secret, token, None, "test").into();
     let params = v4::SigningParams::builder()
         .identity(&identity)
         .region(region)
