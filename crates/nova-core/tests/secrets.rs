@@ -44,7 +44,8 @@ async fn calls(mode: AuthMode) -> String {
     let server = MockServer::start().await;
     Mock::given(any())
         .respond_with(
-            ResponseTemplate::new(201).set_body_json(json!({"workflowRunId": ID, "status": "RUNNING"})),
+            ResponseTemplate::new(201)
+                .set_body_json(json!({"workflowRunId": ID, "status": "RUNNING"})),
         )
         .up_to_n_times(1)
         .mount(&server)
@@ -73,8 +74,14 @@ async fn calls(mode: AuthMode) -> String {
         .unwrap_err();
     let request = client.signed_request(ListModelsInput::default()).await;
     let text = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
-    assert!(text.contains("TRACE") || text.contains("DEBUG"), "logs were captured:\n{text}");
-    format!("{text}\n{ok:?}\n{err}\n{err:?}\n{client:?}\n{:?}", request.map(|r| r.headers().clone()))
+    assert!(
+        text.contains("TRACE") || text.contains("DEBUG"),
+        "logs were captured:\n{text}"
+    );
+    format!(
+        "{text}\n{ok:?}\n{err}\n{err:?}\n{client:?}\n{:?}",
+        request.map(|r| r.headers().clone())
+    )
 }
 
 fn assert_clean(text: &str) {
