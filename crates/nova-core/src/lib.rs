@@ -27,6 +27,7 @@ mod error;
 pub mod model;
 mod operation;
 mod retry;
+pub mod runtime;
 mod transport;
 mod validate;
 

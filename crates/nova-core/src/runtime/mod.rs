@@ -1,0 +1,12 @@
+//! The workflow runtime: a workflow run opens sessions, a session runs acts, and an act loops
+//! through the service's plan, executing each call with an [`Actuator`].
+
+mod act;
+mod actuator;
+mod calls;
+mod workflow;
+
+pub use act::{ActError, ActRequest, ActResult, DEFAULT_MAX_STEPS, MAX_STEPS_LIMIT, TIMEOUT_RANGE};
+pub use actuator::{Actuator, Observation};
+pub use calls::{BBox, BrowserAction, CallError, ClickType, ScrollDirection};
+pub use workflow::{API_KEY_DEFINITION, DEFAULT_MODEL, Run, Session, Workflow, WorkflowError};
