@@ -6,31 +6,36 @@
 
 use std::process::ExitCode;
 
-use nova_act::{Auth, CredentialProvider};
+use nova_act::NovaAct;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    let auth = match Auth::from_env().await {
-        Ok(auth) => auth,
+    let nova = match NovaAct::from_env().await {
+        Ok(nova) => nova,
         Err(err) => {
             eprintln!("error: {err}");
             return ExitCode::FAILURE;
         }
     };
-    let creds = match auth.credentials().await {
-        Ok(creds) => creds,
+    match nova.identity().await {
+        Ok(identity) => {
+            println!(
+                "mode:     {} (chosen by {})",
+                identity.mode, identity.selected_by
+            );
+            println!("source:   {}", identity.source);
+            println!("key:      {}", identity.masked_id);
+            println!("region:   {}", identity.region);
+            println!("endpoint: {}", nova.client().endpoint());
+            match identity.expires_at {
+                Some(at) => println!("expires:  {}", humantime::format_rfc3339_seconds(at)),
+                None => println!("expires:  never"),
+            }
+            ExitCode::SUCCESS
+        }
         Err(err) => {
             eprintln!("error: {err}");
-            return ExitCode::FAILURE;
+            ExitCode::FAILURE
         }
-    };
-    println!("mode:    {} (chosen by {})", auth.mode(), auth.selection());
-    println!("source:  {}", creds.source());
-    println!("key:     {}", creds.masked_id());
-    println!("region:  {}", auth.region());
-    match creds.expiry() {
-        Some(at) => println!("expires: {}", humantime::format_rfc3339_seconds(at)),
-        None => println!("expires: never"),
     }
-    ExitCode::SUCCESS
 }

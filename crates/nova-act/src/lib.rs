@@ -1,26 +1,212 @@
 //! The Rust SDK for Amazon Nova Act.
 //!
-//! One dependency for everything: credentials (API key or AWS IAM) today, the service client and
-//! workflow runtime as they land. Authentication is settled once, from the environment or code:
+//! One dependency for everything: credentials (an API key from nova.amazon.com, or AWS IAM),
+//! every service operation, and the workflow runtime that runs acts.
 //!
-//! ```
-//! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() -> Result<(), nova_act::AuthError> {
-//! use nova_act::{Auth, Env};
+//! ```no_run
+//! # async fn example() -> Result<(), nova_act::Error> {
+//! use nova_act::NovaAct;
 //!
-//! // In a real program: `Auth::from_env().await?`.
-//! let env = Env::from_vars([("NOVA_ACT_API_KEY", "0123456789abcdef0123456789abcdef0123")]);
-//! let auth = Auth::builder().env(env).build().await?;
-//! println!("{} credentials, chosen by {}", auth.mode(), auth.selection());
+//! // API key or IAM, decided by the environment: NOVA_ACT_API_KEY, NOVA_ACT_AUTH, AWS_*.
+//! let nova = NovaAct::from_env().await?;
+//! println!("{}", nova.identity().await?);
 //! # Ok(()) }
 //! ```
+//!
+//! The same program switches between API key and IAM by environment alone; [`NovaActBuilder`]
+//! sets anything explicitly.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
+
+use std::time::Duration;
 
 #[doc(inline)]
 pub use nova_auth::*;
-
 #[doc(inline)]
-pub use nova_core as core;
+pub use nova_core::{
+    Client, ClientBuilder, Error, ErrorMeta, Operation, Retry, RetryConfig, ValidationError,
+    endpoint, model, runtime,
+};
+
+/// Settled credentials and a client for them: the one object most programs need.
+#[derive(Clone, Debug)]
+pub struct NovaAct {
+    auth: Auth,
+    client: Client,
+}
+
+impl NovaAct {
+    /// Everything from the environment: the auth mode exactly as [`Auth`] decides it, the
+    /// region, and the endpoint variables.
+    pub async fn from_env() -> Result<Self, Error> {
+        Self::builder().build().await
+    }
+
+    /// Explicit settings.
+    pub fn builder() -> NovaActBuilder {
+        NovaActBuilder::default()
+    }
+
+    /// The service client.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The settled authentication.
+    pub fn auth(&self) -> &Auth {
+        &self.auth
+    }
+
+    /// Which credentials are in use and where they came from (mode, source, region, expiry).
+    pub async fn identity(&self) -> Result<Identity, Error> {
+        Ok(self.auth.identity().await?)
+    }
+
+    /// A workflow on this client (definition `default`, model `nova-act-latest`).
+    pub fn workflow(&self) -> runtime::Workflow {
+        runtime::Workflow::new(&self.client)
+    }
+}
+
+/// Settings for [`NovaAct`]; whatever is not set comes from the environment.
+#[derive(Debug, Default)]
+pub struct NovaActBuilder {
+    auth: AuthBuilder,
+    endpoint_url: Option<String>,
+    retry: Option<RetryConfig>,
+    connect_timeout: Option<Duration>,
+    attempt_timeout: Option<Option<Duration>>,
+    use_fips: bool,
+    use_dual_stack: bool,
+    env: Option<Env>,
+}
+
+impl NovaActBuilder {
+    /// Uses this API key.
+    #[must_use]
+    pub fn api_key(mut self, key: impl Into<Secret>) -> Self {
+        self.auth = self.auth.api_key(key);
+        self
+    }
+
+    /// Uses this AWS profile.
+    #[must_use]
+    pub fn profile(mut self, name: impl Into<String>) -> Self {
+        self.auth = self.auth.profile_name(name);
+        self
+    }
+
+    /// Uses this region.
+    #[must_use]
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.auth = self.auth.region(region);
+        self
+    }
+
+    /// Forces the auth mode.
+    #[must_use]
+    pub fn mode(mut self, mode: AuthMode) -> Self {
+        self.auth = self.auth.mode(mode);
+        self
+    }
+
+    /// Uses your own credentials provider (IAM credentials).
+    #[must_use]
+    pub fn credentials_provider(mut self, provider: impl CredentialProvider + 'static) -> Self {
+        self.auth = self.auth.aws_provider(provider);
+        self
+    }
+
+    /// Uses the credentials and region of an `aws_config::SdkConfig`.
+    #[cfg(feature = "aws")]
+    #[must_use]
+    pub fn sdk_config(mut self, config: &aws_types::SdkConfig) -> Self {
+        if let Some(provider) = AwsSdkProvider::from_sdk_config(config) {
+            self.auth = self.auth.aws_provider(provider);
+        }
+        if let Some(region) = config.region() {
+            self.auth = self.auth.region(region.to_string());
+        }
+        self
+    }
+
+    /// Sends requests to this endpoint (an emulator, a proxy).
+    #[must_use]
+    pub fn endpoint_url(mut self, url: impl Into<String>) -> Self {
+        self.endpoint_url = Some(url.into());
+        self
+    }
+
+    /// Retry settings.
+    #[must_use]
+    pub fn retry(mut self, retry: RetryConfig) -> Self {
+        self.retry = Some(retry);
+        self
+    }
+
+    /// Time allowed to connect.
+    #[must_use]
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// Time allowed per attempt (`None`: no limit).
+    #[must_use]
+    pub fn attempt_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.attempt_timeout = Some(timeout);
+        self
+    }
+
+    /// Uses the FIPS endpoint.
+    #[must_use]
+    pub fn use_fips(mut self, on: bool) -> Self {
+        self.use_fips = on;
+        self
+    }
+
+    /// Uses the dual-stack endpoint.
+    #[must_use]
+    pub fn use_dual_stack(mut self, on: bool) -> Self {
+        self.use_dual_stack = on;
+        self
+    }
+
+    /// Reads `env` instead of the process environment.
+    #[must_use]
+    pub fn env(mut self, env: Env) -> Self {
+        self.auth = self.auth.env(env.clone());
+        self.env = Some(env);
+        self
+    }
+
+    /// Settles the credentials (loading them once) and builds the client.
+    pub async fn build(self) -> Result<NovaAct, Error> {
+        let auth = self.auth.build().await?;
+        let mut client = Client::builder()
+            .auth(&auth)
+            .use_fips(self.use_fips)
+            .use_dual_stack(self.use_dual_stack);
+        if let Some(env) = self.env {
+            client = client.env(env);
+        }
+        if let Some(url) = self.endpoint_url {
+            client = client.endpoint_url(url);
+        }
+        if let Some(retry) = self.retry {
+            client = client.retry(retry);
+        }
+        if let Some(timeout) = self.connect_timeout {
+            client = client.connect_timeout(timeout);
+        }
+        if let Some(timeout) = self.attempt_timeout {
+            client = client.attempt_timeout(timeout);
+        }
+        Ok(NovaAct {
+            client: client.build()?,
+            auth,
+        })
+    }
+}
 
 /// The code in `README.md`, compiled as doc tests so the front page cannot rot.
 #[cfg(doctest)]

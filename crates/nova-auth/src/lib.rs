@@ -67,7 +67,7 @@ pub use credentials::{ApiKey, AuthMode, AwsCredentials, Credentials};
 pub use env::Env;
 pub use environment::EnvironmentProvider;
 pub use error::{API_KEY_URL, Attempt, Attempts, AuthError, BoxError, CredentialsError};
-pub use mode::{Auth, AuthBuilder, Selection};
+pub use mode::{Auth, AuthBuilder, Identity, Selection};
 pub use provider::{CredentialProvider, SharedProvider};
 pub use region::{DEFAULT_REGION, Region, RegionSource};
 pub use secret::{REDACTED, Secret};

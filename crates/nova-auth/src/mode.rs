@@ -282,6 +282,59 @@ impl Auth {
     }
 }
 
+/// Which credentials are in use and where they came from, for logs, status lines and tools.
+/// Holds no secret: the key or access key id is masked to its last four characters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Identity {
+    /// API key or IAM.
+    pub mode: AuthMode,
+    /// What chose the mode.
+    pub selected_by: Selection,
+    /// Where the credentials came from.
+    pub source: crate::Source,
+    /// The key or access key id, masked (`****WXYZ`).
+    pub masked_id: String,
+    /// The AWS account, when known.
+    pub account_id: Option<String>,
+    /// When the credentials expire.
+    pub expires_at: Option<std::time::SystemTime>,
+    /// The region and where it came from.
+    pub region: Region,
+}
+
+impl Auth {
+    /// The credentials in use now (from the cache), described without secrets.
+    pub async fn identity(&self) -> Result<Identity, CredentialsError> {
+        let credentials = self.credentials().await?;
+        Ok(Identity {
+            mode: self.mode,
+            selected_by: self.selection,
+            source: credentials.source().clone(),
+            masked_id: credentials.masked_id(),
+            account_id: credentials
+                .as_aws()
+                .and_then(|aws| aws.account_id().map(str::to_owned)),
+            expires_at: credentials.expiry(),
+            region: self.region.clone(),
+        })
+    }
+}
+
+impl std::fmt::Display for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} credentials {} from {} (chosen by {}), region {}",
+            self.mode, self.masked_id, self.source, self.selected_by, self.region
+        )?;
+        if let Some(at) = self.expires_at {
+            write!(f, ", expiring {}", humantime::format_rfc3339_seconds(at))?;
+        }
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl CredentialProvider for Auth {
     async fn credentials(&self) -> Result<Credentials, CredentialsError> {

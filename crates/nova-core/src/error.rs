@@ -47,6 +47,10 @@ pub enum Error {
     #[error("no usable credentials: {0}")]
     Credentials(#[from] CredentialsError),
 
+    /// The auth mode could not be settled (conflicting settings, nothing configured, …).
+    #[error(transparent)]
+    Auth(#[from] nova_auth::AuthError),
+
     /// The operation exists only on the AWS service, and this client uses an API key.
     #[error(
         "{operation} is only offered by the AWS Nova Act service, which needs IAM credentials; \
