@@ -24,7 +24,7 @@ pub use nova_auth::*;
 #[doc(inline)]
 pub use nova_core::{
     Client, ClientBuilder, Error, ErrorMeta, Operation, Retry, RetryConfig, ValidationError,
-    endpoint, model, runtime,
+    endpoint, iam, model, runtime,
 };
 
 /// Settled credentials and a client for them: the one object most programs need.

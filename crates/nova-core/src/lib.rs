@@ -24,6 +24,7 @@
 mod client;
 pub mod endpoint;
 mod error;
+pub mod iam;
 pub mod model;
 mod operation;
 mod retry;

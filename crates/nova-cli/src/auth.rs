@@ -1,0 +1,313 @@
+//! `nova-act auth status` and `nova-act auth doctor`.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use nova_act::{Auth, AuthMode, Env, Identity, RegionSource};
+use serde_json::{Value, json};
+
+use crate::Cli;
+use crate::output::{Progress, mark};
+
+fn expiry(identity: &Identity) -> Value {
+    identity
+        .expires_at
+        .map(|at| json!(humantime::format_rfc3339_seconds(at).to_string()))
+        .unwrap_or(Value::Null)
+}
+
+fn region_source(source: &RegionSource) -> String {
+    source.to_string()
+}
+
+/// `auth status`: which credentials, from where, for which region, until when.
+pub(crate) async fn status(cli: &Cli) -> Result<ExitCode, String> {
+    let auth = cli
+        .auth_builder()
+        .build()
+        .await
+        .map_err(|err| err.to_string())?;
+    let identity = auth.identity().await.map_err(|err| err.to_string())?;
+    if cli.json {
+        let out = json!({
+            "mode": identity.mode.as_str(),
+            "selected_by": identity.selected_by.to_string(),
+            "source": identity.source.to_string(),
+            "key": identity.masked_id,
+            "account_id": identity.account_id,
+            "region": identity.region.name(),
+            "region_source": region_source(identity.region.source()),
+            "expires_at": expiry(&identity),
+        });
+        println!("{out:#}");
+    } else {
+        println!(
+            "mode:     {} (chosen by {})",
+            identity.mode, identity.selected_by
+        );
+        println!("source:   {}", identity.source);
+        let label = match identity.mode {
+            AuthMode::ApiKey => "key:     ",
+            AuthMode::Iam => "key id:  ",
+        };
+        println!("{label} {}", identity.masked_id);
+        if let Some(account) = &identity.account_id {
+            println!("account:  {account}");
+        }
+        println!("region:   {}", identity.region);
+        match identity.expires_at {
+            Some(at) => println!("expires:  {}", humantime::format_rfc3339_seconds(at)),
+            None => println!("expires:  never"),
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One line of the doctor's report.
+struct Check {
+    name: &'static str,
+    /// `Some(true)` passed, `Some(false)` failed, `None` does not apply.
+    passed: Option<bool>,
+    detail: String,
+    fix: Option<String>,
+}
+
+impl Check {
+    fn pass(name: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            name,
+            passed: Some(true),
+            detail: detail.into(),
+            fix: None,
+        }
+    }
+    fn fail(name: &'static str, detail: impl Into<String>, fix: impl Into<String>) -> Self {
+        Self {
+            name,
+            passed: Some(false),
+            detail: detail.into(),
+            fix: Some(fix.into()),
+        }
+    }
+    fn skip(name: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            name,
+            passed: None,
+            detail: detail.into(),
+            fix: None,
+        }
+    }
+}
+
+/// `auth doctor`: each item of the troubleshooting guide as a check.
+pub(crate) async fn doctor(cli: &Cli) -> Result<ExitCode, String> {
+    let checks = {
+        let _progress = Progress::start("checking");
+        run_checks(cli).await
+    };
+    let failed = checks.iter().any(|c| c.passed == Some(false));
+    if cli.json {
+        let out: Vec<Value> = checks
+            .iter()
+            .map(|c| {
+                json!({
+                    "check": c.name,
+                    "status": match c.passed { Some(true) => "pass", Some(false) => "fail", None => "skip" },
+                    "detail": c.detail,
+                    "fix": c.fix,
+                })
+            })
+            .collect();
+        println!("{:#}", json!({ "ok": !failed, "checks": out }));
+    } else {
+        for check in &checks {
+            println!("{} {:<22} {}", mark(check.passed), check.name, check.detail);
+            if let Some(fix) = &check.fix {
+                println!("       fix: {fix}");
+            }
+        }
+    }
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+async fn run_checks(cli: &Cli) -> Vec<Check> {
+    let mut checks = Vec::new();
+    let auth = match cli.auth_builder().build().await {
+        Ok(auth) => auth,
+        Err(err) => {
+            checks.push(Check::fail("credentials", "none usable", err.to_string()));
+            return checks;
+        }
+    };
+    let identity = match auth.identity().await {
+        Ok(identity) => identity,
+        Err(err) => {
+            checks.push(Check::fail(
+                "credentials",
+                "could not load them",
+                err.to_string(),
+            ));
+            return checks;
+        }
+    };
+    checks.push(Check::pass(
+        "credentials",
+        format!(
+            "{} {} from {}",
+            identity.mode, identity.masked_id, identity.source
+        ),
+    ));
+    match identity.mode {
+        AuthMode::ApiKey => checks.push(Check::pass("api key", "36 characters, well formed")),
+        AuthMode::Iam => checks.push(expiry_check(&identity)),
+    }
+    checks.push(region_check(cli, &identity));
+    match identity.mode {
+        AuthMode::Iam => {
+            checks.push(sts_check(&auth).await);
+            checks.push(service_check(cli).await);
+        }
+        AuthMode::ApiKey => {
+            checks.push(Check::skip("identity (sts)", "not used with an API key"));
+            checks.push(Check::skip(
+                "nova act reachable",
+                "the API-key service has no read-only call; the first act checks the key",
+            ));
+        }
+    }
+    checks
+}
+
+fn expiry_check(identity: &Identity) -> Check {
+    match identity.expires_at {
+        None => Check::pass("not expired", "long-term credentials"),
+        Some(at) => match at.duration_since(std::time::SystemTime::now()) {
+            Ok(left) => Check::pass(
+                "not expired",
+                format!(
+                    "valid for {}",
+                    humantime::format_duration(Duration::from_secs(left.as_secs()))
+                ),
+            ),
+            Err(_) => Check::fail(
+                "not expired",
+                format!("expired at {}", humantime::format_rfc3339_seconds(at)),
+                "refresh them at their source (`aws sso login`, new keys, or the instance role)",
+            ),
+        },
+    }
+}
+
+fn region_check(cli: &Cli, identity: &Identity) -> Check {
+    let region = identity.region.name();
+    if identity.mode == AuthMode::ApiKey {
+        return Check::skip("region supported", "the API-key service has no regions");
+    }
+    if cli.endpoint_url.is_some() || Env::process().is_set("AWS_ENDPOINT_URL_NOVA_ACT") {
+        return Check::pass("region supported", format!("{region} (custom endpoint)"));
+    }
+    if nova_act::endpoint::SUPPORTED_REGIONS.contains(&region) {
+        Check::pass("region supported", identity.region.to_string())
+    } else {
+        Check::fail(
+            "region supported",
+            format!("Nova Act is not offered in {}", identity.region),
+            format!(
+                "set AWS_REGION (or --region) to one of: {}",
+                nova_act::endpoint::SUPPORTED_REGIONS.join(", ")
+            ),
+        )
+    }
+}
+
+/// STS GetCallerIdentity with the same credentials, honouring `AWS_ENDPOINT_URL_STS`.
+async fn sts_check(auth: &Auth) -> Check {
+    let env = Env::process();
+    let mut config = aws_sdk_sts::Config::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_types::region::Region::new(
+            auth.region().name().to_owned(),
+        ))
+        .credentials_provider(nova_act::IntoAwsProvider::new(auth.clone()).into_shared())
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .operation_timeout(Duration::from_secs(10))
+                .build(),
+        );
+    if let Some(url) = env
+        .get("AWS_ENDPOINT_URL_STS")
+        .or_else(|| env.get("AWS_ENDPOINT_URL"))
+    {
+        config = config.endpoint_url(url);
+    }
+    let client = aws_sdk_sts::Client::from_conf(config.build());
+    match client.get_caller_identity().send().await {
+        Ok(answer) => Check::pass(
+            "identity (sts)",
+            format!(
+                "{} in account {}",
+                answer.arn().unwrap_or("?"),
+                answer.account().unwrap_or("?")
+            ),
+        ),
+        Err(err) => {
+            let refused = err.as_service_error().map(|e| e.to_string());
+            match refused {
+                Some(message) => Check::fail(
+                    "identity (sts)",
+                    format!("STS refused the credentials: {message}"),
+                    "check that the key is active (IAM console) or sign in again",
+                ),
+                None => Check::fail(
+                    "identity (sts)",
+                    format!("could not reach STS: {}", root_cause(&err)),
+                    "check the network; set AWS_ENDPOINT_URL_STS if STS is reached through a \
+                     private endpoint",
+                ),
+            }
+        }
+    }
+}
+
+/// The innermost cause of an error: the part that says what actually happened.
+fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = err;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
+}
+
+/// ListModels: reachable, and allowed.
+async fn service_check(cli: &Cli) -> Check {
+    let nova = match cli.nova().await {
+        Ok(nova) => nova,
+        Err(err) => return Check::fail("nova act reachable", "no client", err),
+    };
+    match nova.client().list_models().await {
+        Ok(models) => Check::pass(
+            "nova act reachable",
+            format!(
+                "{} answered ListModels ({} models)",
+                nova.client().endpoint(),
+                models.model_summaries.len()
+            ),
+        ),
+        Err(err) => {
+            let fix = match &err {
+                nova_act::Error::AccessDenied { .. } => {
+                    "allow nova-act:ListModels (and the workflow actions): `nova-act permissions` prints a policy"
+                }
+                nova_act::Error::Transport { .. } | nova_act::Error::Timeout { .. } => {
+                    "check the network, a proxy, or --endpoint-url"
+                }
+                _ => "see the message above",
+            };
+            Check::fail("nova act reachable", err.to_string(), fix)
+        }
+    }
+}
