@@ -212,3 +212,8 @@ impl NovaActBuilder {
 #[cfg(doctest)]
 #[doc = include_str!("../../../README.md")]
 struct ReadMe;
+
+/// The code in `docs/workflows.md`, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/workflows.md")]
+struct WorkflowsGuide;
