@@ -1,0 +1,270 @@
+//! A local Amazon Nova Act service, for developing and testing workflows with no AWS account and
+//! no network.
+//!
+//! - All 16 operations at the real paths, with the real success codes, JSON shapes and error
+//!   shapes (`x-amzn-ErrorType`, a JSON body with `message` and the modelled fields,
+//!   `x-amzn-RequestId`), and the API-key service under `/agent/…`.
+//! - Every request is authenticated: SigV4 recomputed with `aws-sigv4` from the request as
+//!   received and compared in constant time, or the API key. An access key may carry an IAM-style
+//!   policy.
+//! - InvokeActStep is answered by a [`Planner`]; the default [`ScriptedPlanner`] follows scripts
+//!   and otherwise observes the page and returns its URL.
+//! - STS `GetCallerIdentity` at `POST /`, so `nova-act auth doctor` works offline.
+//!
+//! It is a development tool for loopback use, not a production service.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> std::io::Result<()> {
+//! let emulator = nova_emulator::Emulator::builder().start().await?;
+//! println!("Nova Act on {} for key {}", emulator.url(), emulator.access_key().access_key_id);
+//! emulator.shutdown().await;
+//! # Ok(()) }
+//! ```
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
+
+mod error;
+mod planner;
+mod policy;
+mod server;
+mod sigv4;
+mod store;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+
+pub use error::ServiceError;
+pub use planner::{ActView, Planner, ScriptedPlanner, call};
+pub use policy::Policy;
+pub use sigv4::AccessKey;
+pub use store::{Created, MODEL_ALIAS, MODEL_ID};
+
+/// The account every resource belongs to.
+pub const ACCOUNT_ID: &str = "123456789012";
+/// The largest request body accepted (observations carry screenshots).
+pub const BODY_LIMIT: usize = 16 * 1024 * 1024;
+
+/// Settings for an emulator.
+pub struct EmulatorBuilder {
+    keys: Vec<AccessKey>,
+    api_keys: Vec<String>,
+    policies: Vec<(String, Policy)>,
+    planner: Arc<dyn Planner>,
+    region: String,
+}
+
+impl std::fmt::Debug for EmulatorBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmulatorBuilder")
+            .field("keys", &self.keys.len())
+            .field("api_keys", &self.api_keys.len())
+            .field("region", &self.region)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A fresh access key: `AKIA` + 16 characters, with a random secret.
+pub fn generate_access_key() -> AccessKey {
+    let id: String = uuid::Uuid::new_v4()
+        .simple()
+        .to_string()
+        .to_uppercase()
+        .chars()
+        .take(16)
+        .collect();
+    AccessKey {
+        access_key_id: format!("AKIA{id}"),
+        secret_access_key: uuid::Uuid::new_v4().simple().to_string(),
+        session_token: None,
+        arn: format!("arn:aws:iam::{ACCOUNT_ID}:user/nova-emulator"),
+    }
+}
+
+/// A fresh API key: 36 characters, as nova.amazon.com makes them.
+pub fn generate_api_key() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+impl Default for EmulatorBuilder {
+    fn default() -> Self {
+        Self {
+            keys: Vec::new(),
+            api_keys: Vec::new(),
+            policies: Vec::new(),
+            planner: Arc::new(ScriptedPlanner::new()),
+            region: "us-east-1".to_owned(),
+        }
+    }
+}
+
+impl EmulatorBuilder {
+    /// Accepts requests signed with `key`. Without any, one is generated.
+    #[must_use]
+    pub fn access_key(mut self, key: AccessKey) -> Self {
+        self.keys.push(key);
+        self
+    }
+
+    /// Accepts this API key. Without any, one is generated.
+    #[must_use]
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_keys.push(key.into());
+        self
+    }
+
+    /// Limits what `access_key_id` may do. Keys without a policy may do everything.
+    #[must_use]
+    pub fn policy(mut self, access_key_id: impl Into<String>, policy: Policy) -> Self {
+        self.policies.push((access_key_id.into(), policy));
+        self
+    }
+
+    /// Answers InvokeActStep with `planner`.
+    #[must_use]
+    pub fn planner(mut self, planner: impl Planner) -> Self {
+        self.planner = Arc::new(planner);
+        self
+    }
+
+    /// The region signatures must be scoped to (default `us-east-1`).
+    #[must_use]
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = region.into();
+        self
+    }
+
+    /// Serves on an ephemeral port of 127.0.0.1.
+    pub async fn start(self) -> std::io::Result<RunningEmulator> {
+        self.start_on(SocketAddr::from(([127, 0, 0, 1], 0))).await
+    }
+
+    /// Serves on `addr`.
+    pub async fn start_on(mut self, addr: SocketAddr) -> std::io::Result<RunningEmulator> {
+        if self.keys.is_empty() {
+            self.keys.push(generate_access_key());
+        }
+        if self.api_keys.is_empty() {
+            self.api_keys.push(generate_api_key());
+        }
+        let shared = Arc::new(server::Shared {
+            keys: self.keys,
+            api_keys: self.api_keys,
+            policies: self.policies,
+            planner: self.planner,
+            region: self.region,
+            account: ACCOUNT_ID.to_owned(),
+            store: Mutex::new(store::Store::default()),
+        });
+        let app = Router::new()
+            .fallback(server::handle)
+            .layer(DefaultBodyLimit::max(BODY_LIMIT))
+            .with_state(shared.clone());
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let local = listener.local_addr()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let served = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await;
+            if let Err(err) = served {
+                tracing::warn!(error = %err, "the emulator stopped");
+            }
+        });
+        tracing::info!(url = %format!("http://{local}"), "nova emulator listening");
+        Ok(RunningEmulator {
+            url: format!("http://{local}"),
+            addr: local,
+            shared,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+}
+
+/// The entry point: settings, then [`EmulatorBuilder::start`].
+#[derive(Debug)]
+pub struct Emulator;
+
+impl Emulator {
+    /// Settings for an emulator.
+    pub fn builder() -> EmulatorBuilder {
+        EmulatorBuilder::default()
+    }
+}
+
+/// A serving emulator; stops when dropped or shut down.
+#[derive(Debug)]
+pub struct RunningEmulator {
+    url: String,
+    addr: SocketAddr,
+    shared: Arc<server::Shared>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for server::Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("region", &self.region)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RunningEmulator {
+    /// The base URL, `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The address served.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The first access key it accepts.
+    pub fn access_key(&self) -> &AccessKey {
+        &self.shared.keys[0]
+    }
+
+    /// The first API key it accepts.
+    pub fn api_key(&self) -> &str {
+        &self.shared.api_keys[0]
+    }
+
+    /// The region signatures are scoped to.
+    pub fn region(&self) -> &str {
+        &self.shared.region
+    }
+
+    /// How many of each resource were ever created.
+    pub fn created(&self) -> Created {
+        self.shared
+            .store
+            .lock()
+            .map(|s| s.created)
+            .unwrap_or_default()
+    }
+
+    /// Stops serving and waits for the server to finish.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for RunningEmulator {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}

@@ -1,0 +1,490 @@
+//! Routing a request to its operation, after checking who sent it and whether they may.
+
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use nova_core::Operation;
+use nova_core::model::*;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::ServiceError;
+use crate::planner::Planner;
+use crate::policy::Policy;
+use crate::sigv4::{self, AccessKey};
+use crate::store::{self, Store};
+
+/// Everything the handlers share.
+pub(crate) struct Shared {
+    pub(crate) keys: Vec<AccessKey>,
+    pub(crate) api_keys: Vec<String>,
+    pub(crate) policies: Vec<(String, Policy)>,
+    pub(crate) planner: Arc<dyn Planner>,
+    pub(crate) region: String,
+    pub(crate) account: String,
+    pub(crate) store: Mutex<Store>,
+}
+
+impl Shared {
+    fn store(&self) -> std::sync::MutexGuard<'_, Store> {
+        self.store
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn definition_arn(&self, name: &str) -> String {
+        format!(
+            "arn:aws:nova-act:{}:{}:workflow-definition/{name}",
+            self.region, self.account
+        )
+    }
+
+    fn run_arn(&self, definition: &str, run: &str) -> String {
+        format!("{}/workflow-run/{run}", self.definition_arn(definition))
+    }
+}
+
+/// Who is calling.
+enum Caller<'a> {
+    Iam(&'a AccessKey),
+    ApiKey,
+}
+
+fn decode(segment: &str) -> String {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(byte) = segment
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(byte);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn query(uri: &Uri, name: &str) -> Option<String> {
+    uri.query()?.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        (decode(k) == name).then(|| decode(v))
+    })
+}
+
+fn query_int(uri: &Uri, name: &str) -> Result<Option<i32>, ServiceError> {
+    query(uri, name)
+        .map(|v| {
+            v.parse()
+                .map_err(|_| ServiceError::field(name, "must be an integer"))
+        })
+        .transpose()
+}
+
+/// The body as the operation's input (an empty body counts as `{}`).
+fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, ServiceError> {
+    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        bytes
+    };
+    serde_json::from_slice(bytes).map_err(|err| {
+        ServiceError::bad_body(format!("the body is not valid for this operation: {err}"))
+    })
+}
+
+fn ok<T: Serialize>(status: u16, value: &T) -> Result<(u16, serde_json::Value), ServiceError> {
+    serde_json::to_value(value)
+        .map(|v| (status, v))
+        .map_err(|e| ServiceError::bad_body(e.to_string()))
+}
+
+/// The whole service: one handler for every path, so authentication sees the raw request.
+pub(crate) async fn handle(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let path = uri.path().to_owned();
+    let api_key_service = path.starts_with("/agent/");
+    let outcome = if path == "/" && method == Method::POST {
+        return sts(&shared, &method, &uri, &headers, &bytes, &request_id);
+    } else {
+        serve(&shared, &method, &uri, &headers, &bytes)
+    };
+    tracing::debug!(%method, path, status = outcome.as_ref().map_or_else(|e| e.status, |(s, _)| *s), "request");
+    match outcome {
+        Ok((status, value)) => {
+            let mut response = (
+                StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
+                axum::Json(value),
+            )
+                .into_response();
+            if let Ok(id) = HeaderValue::from_str(&request_id) {
+                response.headers_mut().insert(
+                    if api_key_service {
+                        "x-amz-rid"
+                    } else {
+                        "x-amzn-RequestId"
+                    },
+                    id,
+                );
+            }
+            response
+        }
+        Err(err) => err.into_response_with(&request_id, api_key_service),
+    }
+}
+
+fn authenticate<'a>(
+    shared: &'a Shared,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    bytes: &Bytes,
+    service: &str,
+) -> Result<Caller<'a>, ServiceError> {
+    if uri.path().starts_with("/agent/") {
+        let bearer = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        let key = bearer.or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()));
+        return match key {
+            None => Err(ServiceError::api_key(
+                401,
+                "missing API key: send Authorization: Bearer <key> or X-Api-Key",
+            )),
+            Some(key) if shared.api_keys.iter().any(|k| k == key) => Ok(Caller::ApiKey),
+            Some(_) => Err(ServiceError::api_key(403, "the API key is not valid")),
+        };
+    }
+    sigv4::verify(
+        &shared.keys,
+        &sigv4::Received {
+            method,
+            uri,
+            headers,
+            body: bytes,
+        },
+        (service, &shared.region),
+        SystemTime::now(),
+    )
+    .map(Caller::Iam)
+}
+
+fn authorize(
+    shared: &Shared,
+    caller: &Caller<'_>,
+    operation: &str,
+    resource: &str,
+) -> Result<(), ServiceError> {
+    let Caller::Iam(key) = caller else {
+        return Ok(());
+    };
+    let Some((_, policy)) = shared
+        .policies
+        .iter()
+        .find(|(id, _)| id == &key.access_key_id)
+    else {
+        return Ok(());
+    };
+    let action = format!("nova-act:{operation}");
+    if policy.allows(&action, &[resource.to_owned()]) {
+        Ok(())
+    } else {
+        Err(ServiceError::access_denied(&action, resource))
+    }
+}
+
+/// Checks the model's constraints with the SDK's own validator.
+fn valid<O: Operation>(input: O) -> Result<O, ServiceError> {
+    input
+        .validate()
+        .map_err(|err| ServiceError::field(&err.member, err.rule))?;
+    Ok(input)
+}
+
+fn serve(
+    shared: &Shared,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    bytes: &Bytes,
+) -> Result<(u16, serde_json::Value), ServiceError> {
+    let caller = authenticate(shared, method, uri, headers, bytes, "nova-act")?;
+    let api_key = matches!(caller, Caller::ApiKey);
+    let path = uri.path();
+    let rest = path
+        .strip_prefix("/agent")
+        .filter(|_| api_key)
+        .unwrap_or(path);
+    let segments: Vec<String> = rest.trim_matches('/').split('/').map(decode).collect();
+    let seg: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let m = method.as_str();
+    let unknown = || ServiceError::unknown_operation(method.as_str(), path);
+    if api_key {
+        if m != "PUT" {
+            return Err(unknown());
+        }
+        shared.store().ensure_default();
+        if seg.get(1).is_some_and(|d| *d != "default") {
+            return Err(ServiceError::not_found("WorkflowDefinition", seg[1]));
+        }
+    }
+    let def_arn = |d: &str| shared.definition_arn(d);
+    let run_arn = |d: &str, r: &str| shared.run_arn(d, r);
+    match (m, seg.as_slice()) {
+        ("POST", ["models"]) if !api_key => {
+            authorize(shared, &caller, "ListModels", "*")?;
+            let version = query_int(uri, "clientCompatibilityVersion")?
+                .ok_or_else(|| ServiceError::field("clientCompatibilityVersion", "is required"))?;
+            ok(200, &store::models(version))
+        }
+        ("PUT", ["workflow-definitions"]) if !api_key => {
+            let input: CreateWorkflowDefinitionInput = valid(body(bytes)?)?;
+            authorize(
+                shared,
+                &caller,
+                "CreateWorkflowDefinition",
+                &def_arn(&input.name),
+            )?;
+            ok(201, &shared.store().create_definition(input)?)
+        }
+        ("POST", ["workflow-definitions"]) if !api_key => {
+            let mut input: ListWorkflowDefinitionsInput = body(bytes)?;
+            input.max_results = query_int(uri, "maxResults")?;
+            input.next_token = query(uri, "nextToken");
+            let input = valid(input)?;
+            authorize(shared, &caller, "ListWorkflowDefinitions", &def_arn("*"))?;
+            ok(200, &shared.store().list_definitions(&input, def_arn)?)
+        }
+        ("GET", ["workflow-definitions", d]) if !api_key => {
+            let input = valid(GetWorkflowDefinitionInput {
+                workflow_definition_name: (*d).to_owned(),
+            })?;
+            authorize(shared, &caller, "GetWorkflowDefinition", &def_arn(d))?;
+            ok(
+                200,
+                &shared
+                    .store()
+                    .get_definition(&input.workflow_definition_name, def_arn(d))?,
+            )
+        }
+        ("DELETE", ["workflow-definitions", d]) if !api_key => {
+            let input = valid(DeleteWorkflowDefinitionInput {
+                workflow_definition_name: (*d).to_owned(),
+            })?;
+            authorize(shared, &caller, "DeleteWorkflowDefinition", &def_arn(d))?;
+            ok(
+                202,
+                &shared
+                    .store()
+                    .delete_definition(&input.workflow_definition_name)?,
+            )
+        }
+        ("PUT", ["workflow-definitions", d, "workflow-runs"]) => {
+            let mut input: CreateWorkflowRunInput = body(bytes)?;
+            input.workflow_definition_name = (*d).to_owned();
+            let input = valid(input)?;
+            authorize(shared, &caller, "CreateWorkflowRun", &def_arn(d))?;
+            ok(201, &shared.store().create_run(input)?)
+        }
+        ("POST", ["workflow-definitions", d, "workflow-runs"]) if !api_key => {
+            let mut input: ListWorkflowRunsInput = body(bytes)?;
+            input.workflow_definition_name = (*d).to_owned();
+            input.max_results = query_int(uri, "maxResults")?;
+            input.next_token = query(uri, "nextToken");
+            let input = valid(input)?;
+            authorize(shared, &caller, "ListWorkflowRuns", &def_arn(d))?;
+            ok(200, &shared.store().list_runs(&input, |r| run_arn(d, r))?)
+        }
+        ("GET", ["workflow-definitions", d, "workflow-runs", r]) if !api_key => {
+            let input = valid(GetWorkflowRunInput {
+                workflow_definition_name: (*d).to_owned(),
+                workflow_run_id: (*r).to_owned(),
+            })?;
+            authorize(shared, &caller, "GetWorkflowRun", &run_arn(d, r))?;
+            ok(200, &shared.store().get_run(&input, run_arn(d, r))?)
+        }
+        ("PUT", ["workflow-definitions", d, "workflow-runs", r]) => {
+            let mut input: UpdateWorkflowRunInput = body(bytes)?;
+            input.workflow_definition_name = (*d).to_owned();
+            input.workflow_run_id = (*r).to_owned();
+            let input = valid(input)?;
+            authorize(shared, &caller, "UpdateWorkflowRun", &run_arn(d, r))?;
+            ok(200, &shared.store().update_run(input)?)
+        }
+        ("DELETE", ["workflow-definitions", d, "workflow-runs", r]) if !api_key => {
+            let input = valid(DeleteWorkflowRunInput {
+                workflow_definition_name: (*d).to_owned(),
+                workflow_run_id: (*r).to_owned(),
+            })?;
+            authorize(shared, &caller, "DeleteWorkflowRun", &run_arn(d, r))?;
+            ok(202, &shared.store().delete_run(&input)?)
+        }
+        ("POST", ["workflow-definitions", d, "workflow-runs", r]) if !api_key => {
+            let mut input: ListSessionsInput = body(bytes)?;
+            input.workflow_definition_name = (*d).to_owned();
+            input.workflow_run_id = (*r).to_owned();
+            input.max_results = query_int(uri, "maxResults")?;
+            input.next_token = query(uri, "nextToken");
+            let input = valid(input)?;
+            authorize(shared, &caller, "ListSessions", &run_arn(d, r))?;
+            ok(200, &shared.store().list_sessions(&input)?)
+        }
+        ("PUT", ["workflow-definitions", d, "workflow-runs", r, "sessions"]) => {
+            let mut input: CreateSessionInput = body(bytes)?;
+            input.workflow_definition_name = (*d).to_owned();
+            input.workflow_run_id = (*r).to_owned();
+            let input = valid(input)?;
+            authorize(shared, &caller, "CreateSession", &run_arn(d, r))?;
+            ok(201, &shared.store().create_session(input)?)
+        }
+        (
+            "PUT",
+            [
+                "workflow-definitions",
+                d,
+                "workflow-runs",
+                r,
+                "sessions",
+                s,
+                "acts",
+            ],
+        ) => {
+            let mut input: CreateActInput = body(bytes)?;
+            input.workflow_definition_name = (*d).to_owned();
+            input.workflow_run_id = (*r).to_owned();
+            input.session_id = (*s).to_owned();
+            let input = valid(input)?;
+            authorize(shared, &caller, "CreateAct", &run_arn(d, r))?;
+            ok(201, &shared.store().create_act(input)?)
+        }
+        (
+            "PUT",
+            [
+                "workflow-definitions",
+                d,
+                "workflow-runs",
+                r,
+                "sessions",
+                s,
+                "acts",
+                a,
+            ],
+        ) => {
+            let mut input: UpdateActInput = body(bytes)?;
+            input.workflow_definition_name = (*d).to_owned();
+            input.workflow_run_id = (*r).to_owned();
+            input.session_id = (*s).to_owned();
+            input.act_id = (*a).to_owned();
+            let input = valid(input)?;
+            authorize(shared, &caller, "UpdateAct", &run_arn(d, r))?;
+            ok(200, &shared.store().update_act(input)?)
+        }
+        (
+            "PUT",
+            [
+                "workflow-definitions",
+                d,
+                "workflow-runs",
+                r,
+                "sessions",
+                s,
+                "acts",
+                a,
+                "invoke-step",
+            ],
+        ) => {
+            let mut input: InvokeActStepInput = body(bytes)?;
+            input.workflow_definition_name = (*d).to_owned();
+            input.workflow_run_id = (*r).to_owned();
+            input.session_id = (*s).to_owned();
+            input.act_id = (*a).to_owned();
+            let input = valid(input)?;
+            authorize(shared, &caller, "InvokeActStep", &run_arn(d, r))?;
+            ok(
+                200,
+                &shared.store().invoke_step(input, shared.planner.as_ref())?,
+            )
+        }
+        ("POST", ["workflow-definitions", d, "acts"]) if !api_key => {
+            let mut input: ListActsInput = body(bytes)?;
+            input.workflow_definition_name = (*d).to_owned();
+            input.workflow_run_id = query(uri, "workflowRunId");
+            input.session_id = query(uri, "sessionId");
+            input.max_results = query_int(uri, "maxResults")?;
+            input.next_token = query(uri, "nextToken");
+            let input = valid(input)?;
+            authorize(shared, &caller, "ListActs", &def_arn(d))?;
+            ok(200, &shared.store().list_acts(&input)?)
+        }
+        _ => Err(unknown()),
+    }
+}
+
+/// STS `GetCallerIdentity` (form body, XML answer) for the signing key.
+fn sts(
+    shared: &Shared,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    bytes: &Bytes,
+    request_id: &str,
+) -> Response {
+    let xml_error = |status: u16, code: &str, message: &str| {
+        let body = format!(
+            "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
+        );
+        (
+            StatusCode::from_u16(status).unwrap_or(StatusCode::FORBIDDEN),
+            [("content-type", "text/xml")],
+            body,
+        )
+            .into_response()
+    };
+    let form = String::from_utf8_lossy(bytes);
+    if !form
+        .split('&')
+        .any(|pair| pair == "Action=GetCallerIdentity")
+    {
+        return xml_error(400, "InvalidAction", "only GetCallerIdentity is emulated");
+    }
+    match sigv4::verify(
+        &shared.keys,
+        &sigv4::Received {
+            method,
+            uri,
+            headers,
+            body: bytes,
+        },
+        ("sts", &shared.region),
+        SystemTime::now(),
+    ) {
+        Ok(key) => {
+            let body = format!(
+                "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><GetCallerIdentityResult><Arn>{}</Arn><UserId>{}</UserId><Account>{}</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></GetCallerIdentityResponse>",
+                key.arn, key.access_key_id, shared.account
+            );
+            ([("content-type", "text/xml")], body).into_response()
+        }
+        Err(err) => xml_error(
+            err.status,
+            err.name,
+            err.body["message"].as_str().unwrap_or("denied"),
+        ),
+    }
+}

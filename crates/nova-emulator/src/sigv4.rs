@@ -1,0 +1,229 @@
+//! Checking a SigV4 signature the way AWS does: recompute it from the request as received.
+
+use std::time::{Duration, SystemTime};
+
+use axum::http::{HeaderMap, Method, Uri};
+
+use crate::error::ServiceError;
+
+/// A signing key the emulator knows.
+#[derive(Clone, Debug)]
+pub struct AccessKey {
+    /// The access key id.
+    pub access_key_id: String,
+    /// The secret access key.
+    pub secret_access_key: String,
+    /// The session token the key requires, for temporary credentials.
+    pub session_token: Option<String>,
+    /// The principal the key belongs to (for STS), e.g. `arn:aws:iam::123456789012:user/dev`.
+    pub arn: String,
+}
+
+/// How far a request's time may be from the emulator's.
+const MAX_SKEW: Duration = Duration::from_secs(5 * 60);
+
+struct Parsed<'a> {
+    access_key_id: &'a str,
+    date: &'a str,
+    region: &'a str,
+    service: &'a str,
+    signed_headers: Vec<&'a str>,
+    signature: &'a str,
+}
+
+fn parse(authorization: &str) -> Option<Parsed<'_>> {
+    let rest = authorization.strip_prefix("AWS4-HMAC-SHA256 ")?;
+    let mut credential = None;
+    let mut signed = None;
+    let mut signature = None;
+    for part in rest.split(',') {
+        let (key, value) = part.trim().split_once('=')?;
+        match key {
+            "Credential" => credential = Some(value),
+            "SignedHeaders" => signed = Some(value),
+            "Signature" => signature = Some(value),
+            _ => {}
+        }
+    }
+    let scope: Vec<&str> = credential?.split('/').collect();
+    let [access_key_id, date, region, service, terminator] = scope[..] else {
+        return None;
+    };
+    (terminator == "aws4_request").then_some(())?;
+    Some(Parsed {
+        access_key_id,
+        date,
+        region,
+        service,
+        signed_headers: signed?.split(';').collect(),
+        signature: signature?,
+    })
+}
+
+/// Parses `x-amz-date` (`YYYYMMDDTHHMMSSZ`).
+fn amz_date(value: &str) -> Option<SystemTime> {
+    if value.len() != 16 || !value.ends_with('Z') || value.as_bytes()[8] != b'T' {
+        return None;
+    }
+    let n = |range: std::ops::Range<usize>| value.get(range)?.parse::<u32>().ok();
+    let date = time::Date::from_calendar_date(
+        i32::try_from(n(0..4)?).ok()?,
+        time::Month::try_from(u8::try_from(n(4..6)?).ok()?).ok()?,
+        u8::try_from(n(6..8)?).ok()?,
+    )
+    .ok()?;
+    let at = date
+        .with_hms(
+            u8::try_from(n(9..11)?).ok()?,
+            u8::try_from(n(11..13)?).ok()?,
+            u8::try_from(n(13..15)?).ok()?,
+        )
+        .ok()?
+        .assume_utc();
+    Some(SystemTime::UNIX_EPOCH + Duration::from_secs(u64::try_from(at.unix_timestamp()).ok()?))
+}
+
+/// Constant-time equality of two strings.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// A request as received.
+pub(crate) struct Received<'a> {
+    pub(crate) method: &'a Method,
+    pub(crate) uri: &'a Uri,
+    pub(crate) headers: &'a HeaderMap,
+    pub(crate) body: &'a [u8],
+}
+
+/// Verifies the request's SigV4 signature for `service` in `region`; returns the key used.
+pub(crate) fn verify<'k>(
+    keys: &'k [AccessKey],
+    request: &Received<'_>,
+    (service, region): (&str, &str),
+    now: SystemTime,
+) -> Result<&'k AccessKey, ServiceError> {
+    let Received {
+        method,
+        uri,
+        headers,
+        body,
+    } = *request;
+    use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+    use aws_sigv4::sign::v4;
+
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let Some(authorization) = header("authorization") else {
+        return Err(ServiceError::auth(
+            "MissingAuthenticationTokenException",
+            "Missing Authentication Token",
+        ));
+    };
+    let parsed = parse(authorization).ok_or_else(|| {
+        ServiceError::auth(
+            "IncompleteSignatureException",
+            "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' (AWS4-HMAC-SHA256)",
+        )
+    })?;
+    let Some(key) = keys
+        .iter()
+        .find(|k| k.access_key_id == parsed.access_key_id)
+    else {
+        return Err(ServiceError::auth(
+            "UnrecognizedClientException",
+            "The security token included in the request is invalid.",
+        ));
+    };
+    if parsed.service != service || parsed.region != region {
+        return Err(ServiceError::auth(
+            "InvalidSignatureException",
+            format!(
+                "Credential should be scoped to a valid region and service: expected {region}/{service}, got {}/{}",
+                parsed.region, parsed.service
+            ),
+        ));
+    }
+    let Some(when) = header("x-amz-date").and_then(amz_date) else {
+        return Err(ServiceError::auth(
+            "IncompleteSignatureException",
+            "the request has no valid X-Amz-Date header",
+        ));
+    };
+    if !header("x-amz-date").is_some_and(|d| d.starts_with(parsed.date)) {
+        return Err(ServiceError::auth(
+            "InvalidSignatureException",
+            "the credential scope date does not match X-Amz-Date",
+        ));
+    }
+    let skew = now.duration_since(when).unwrap_or_else(|e| e.duration());
+    if skew > MAX_SKEW {
+        return Err(ServiceError::auth(
+            "InvalidSignatureException",
+            "Signature expired: the request time is more than 5 minutes from the server's time",
+        ));
+    }
+    if let Some(required) = &key.session_token
+        && header("x-amz-security-token") != Some(required.as_str())
+    {
+        return Err(ServiceError::auth(
+            "UnrecognizedClientException",
+            "The security token included in the request is invalid.",
+        ));
+    }
+    let host = header("host").unwrap_or("localhost");
+    let path_and_query = uri.path_and_query().map_or("/", |pq| pq.as_str());
+    let url = format!("http://{host}{path_and_query}");
+    let mut signed: Vec<(&str, &str)> = Vec::new();
+    for name in &parsed.signed_headers {
+        if matches!(*name, "x-amz-date" | "x-amz-security-token") {
+            continue;
+        }
+        let Some(value) = header(name) else {
+            return Err(ServiceError::auth(
+                "InvalidSignatureException",
+                format!("signed header {name} is missing from the request"),
+            ));
+        };
+        signed.push((name, value));
+    }
+    let identity = aws_credential_types::Credentials::new(
+        &key.access_key_id,
+        &key.secret_access_key,
+        header("x-amz-security-token").map(str::to_owned),
+        None,
+        "nova-emulator",
+    )
+    .into();
+    let bad_request = |what: String| ServiceError::auth("InvalidSignatureException", what);
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region(region)
+        .name(service)
+        .time(when)
+        .settings(SigningSettings::default())
+        .build()
+        .map_err(|e| bad_request(e.to_string()))?
+        .into();
+    let signable = SignableRequest::new(
+        method.as_str(),
+        &url,
+        signed.into_iter(),
+        SignableBody::Bytes(body),
+    )
+    .map_err(|e| bad_request(format!("cannot read the request for signing: {e}")))?;
+    let (_, expected) = sign(signable, &params)
+        .map_err(|e| bad_request(e.to_string()))?
+        .into_parts();
+    if same(&expected, parsed.signature) {
+        Ok(key)
+    } else {
+        Err(ServiceError::auth(
+            "InvalidSignatureException",
+            "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.",
+        ))
+    }
+}

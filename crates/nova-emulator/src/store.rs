@@ -1,0 +1,688 @@
+//! The emulator's state and the semantics of each operation.
+
+use std::collections::{BTreeMap, HashMap};
+
+use nova_core::model::*;
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use crate::error::ServiceError;
+use crate::planner::{ActView, Planner};
+
+/// The models the emulator offers, and its alias.
+pub const MODEL_ID: &str = "nova-act-v1.0";
+/// The alias that resolves to [`MODEL_ID`].
+pub const MODEL_ALIAS: &str = "nova-act-latest";
+
+struct Definition {
+    created_at: OffsetDateTime,
+    description: Option<String>,
+    export_config: Option<WorkflowExportConfig>,
+    client_token: Option<String>,
+}
+
+struct RunRecord {
+    definition: String,
+    status: WorkflowRunStatus,
+    started_at: OffsetDateTime,
+    ended_at: Option<OffsetDateTime>,
+    model_id: String,
+    log_group_name: Option<String>,
+    seq: u64,
+}
+
+struct SessionRecord {
+    run_id: String,
+    seq: u64,
+}
+
+struct ActRecord {
+    definition: String,
+    run_id: String,
+    session_id: String,
+    status: ActStatus,
+    started_at: OffsetDateTime,
+    ended_at: Option<OffsetDateTime>,
+    view: ActView,
+    steps: usize,
+    last_step: Option<String>,
+    seq: u64,
+}
+
+/// Everything the emulator knows.
+#[derive(Default)]
+pub(crate) struct Store {
+    definitions: BTreeMap<String, Definition>,
+    runs: HashMap<String, RunRecord>,
+    sessions: HashMap<String, SessionRecord>,
+    acts: HashMap<String, ActRecord>,
+    /// Creates already answered, by operation, parent and client token.
+    tokens: HashMap<(String, String, String), Value>,
+    seq: u64,
+    /// How many of each resource were ever created (for tests).
+    pub(crate) created: Created,
+}
+
+/// Counts of resources created.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Created {
+    /// Workflow definitions.
+    pub definitions: usize,
+    /// Workflow runs.
+    pub runs: usize,
+    /// Sessions.
+    pub sessions: usize,
+    /// Acts.
+    pub acts: usize,
+}
+
+fn id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+fn now() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
+}
+
+fn finished_run(status: &WorkflowRunStatus) -> bool {
+    !matches!(status, WorkflowRunStatus::Running)
+}
+
+fn finished_act(status: &ActStatus) -> bool {
+    matches!(
+        status,
+        ActStatus::Succeeded | ActStatus::Failed | ActStatus::TimedOut
+    )
+}
+
+/// One page of `items`, after the opaque `token`, of at most `max` items.
+fn page<T>(
+    mut items: Vec<T>,
+    token: Option<&str>,
+    max: Option<i32>,
+    order: Option<&SortOrder>,
+) -> Result<(Vec<T>, Option<String>), ServiceError> {
+    if matches!(order, Some(SortOrder::Descending)) {
+        items.reverse();
+    }
+    let start = match token {
+        None => 0,
+        Some(token) => token
+            .strip_prefix("page-")
+            .and_then(|n| n.parse::<usize>().ok())
+            .filter(|n| *n <= items.len())
+            .ok_or_else(|| {
+                ServiceError::field("nextToken", "is not a token this service issued")
+            })?,
+    };
+    let size = usize::try_from(max.unwrap_or(100))
+        .unwrap_or(100)
+        .clamp(1, 100);
+    let end = (start + size).min(items.len());
+    let next = (end < items.len()).then(|| format!("page-{end}"));
+    Ok((items.drain(start..end).collect(), next))
+}
+
+impl Store {
+    fn next_seq(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq
+    }
+
+    /// The answer already given for a create with this token, if any.
+    fn replay<T: serde::de::DeserializeOwned>(
+        &self,
+        op: &str,
+        parent: &str,
+        token: Option<&String>,
+    ) -> Option<T> {
+        let key = (op.to_owned(), parent.to_owned(), token?.clone());
+        serde_json::from_value(self.tokens.get(&key)?.clone()).ok()
+    }
+
+    fn remember<T: serde::Serialize>(
+        &mut self,
+        op: &str,
+        parent: &str,
+        token: Option<&String>,
+        answer: &T,
+    ) {
+        if let (Some(token), Ok(value)) = (token, serde_json::to_value(answer)) {
+            self.tokens
+                .insert((op.to_owned(), parent.to_owned(), token.clone()), value);
+        }
+    }
+
+    /// Makes the API-key service's implicit `default` definition exist.
+    pub(crate) fn ensure_default(&mut self) {
+        if !self.definitions.contains_key("default") {
+            self.definitions.insert(
+                "default".to_owned(),
+                Definition {
+                    created_at: now(),
+                    description: None,
+                    export_config: None,
+                    client_token: None,
+                },
+            );
+        }
+    }
+
+    fn definition(&self, name: &str) -> Result<&Definition, ServiceError> {
+        self.definitions
+            .get(name)
+            .ok_or_else(|| ServiceError::not_found("WorkflowDefinition", name))
+    }
+
+    fn run(&self, definition: &str, run_id: &str) -> Result<&RunRecord, ServiceError> {
+        self.definition(definition)?;
+        self.runs
+            .get(run_id)
+            .filter(|r| r.definition == definition)
+            .ok_or_else(|| ServiceError::not_found("WorkflowRun", run_id))
+    }
+
+    fn session(
+        &self,
+        definition: &str,
+        run_id: &str,
+        session_id: &str,
+    ) -> Result<&SessionRecord, ServiceError> {
+        self.run(definition, run_id)?;
+        self.sessions
+            .get(session_id)
+            .filter(|s| s.run_id == run_id)
+            .ok_or_else(|| ServiceError::not_found("Session", session_id))
+    }
+
+    fn act_mut(&mut self, input: (&str, &str, &str, &str)) -> Result<&mut ActRecord, ServiceError> {
+        let (definition, run_id, session_id, act_id) = input;
+        self.session(definition, run_id, session_id)?;
+        self.acts
+            .get_mut(act_id)
+            .filter(|a| a.session_id == session_id)
+            .ok_or_else(|| ServiceError::not_found("Act", act_id))
+    }
+
+    pub(crate) fn create_definition(
+        &mut self,
+        input: CreateWorkflowDefinitionInput,
+    ) -> Result<CreateWorkflowDefinitionOutput, ServiceError> {
+        if let Some(existing) = self.definitions.get(&input.name) {
+            if input.client_token.is_some() && existing.client_token == input.client_token {
+                return Ok(CreateWorkflowDefinitionOutput {
+                    status: WorkflowDefinitionStatus::Active,
+                });
+            }
+            return Err(ServiceError::conflict(
+                "WorkflowDefinition",
+                &input.name,
+                format!("a workflow definition named {} already exists", input.name),
+            ));
+        }
+        self.definitions.insert(
+            input.name,
+            Definition {
+                created_at: now(),
+                description: input.description,
+                export_config: input.export_config,
+                client_token: input.client_token,
+            },
+        );
+        self.created.definitions += 1;
+        Ok(CreateWorkflowDefinitionOutput {
+            status: WorkflowDefinitionStatus::Active,
+        })
+    }
+
+    pub(crate) fn get_definition(
+        &self,
+        name: &str,
+        arn: String,
+    ) -> Result<GetWorkflowDefinitionOutput, ServiceError> {
+        let d = self.definition(name)?;
+        Ok(GetWorkflowDefinitionOutput {
+            name: name.to_owned(),
+            arn,
+            created_at: d.created_at,
+            description: d.description.clone(),
+            export_config: d.export_config.clone(),
+            status: WorkflowDefinitionStatus::Active,
+        })
+    }
+
+    pub(crate) fn list_definitions(
+        &self,
+        input: &ListWorkflowDefinitionsInput,
+        arn: impl Fn(&str) -> String,
+    ) -> Result<ListWorkflowDefinitionsOutput, ServiceError> {
+        let mut all: Vec<(&String, &Definition)> = self.definitions.iter().collect();
+        all.sort_by_key(|(name, d)| (d.created_at, (*name).clone()));
+        let items = all
+            .into_iter()
+            .map(|(name, d)| WorkflowDefinitionSummary {
+                workflow_definition_arn: arn(name),
+                workflow_definition_name: name.clone(),
+                created_at: d.created_at,
+                status: WorkflowDefinitionStatus::Active,
+            })
+            .collect();
+        let (items, next) = page(
+            items,
+            input.next_token.as_deref(),
+            input.max_results,
+            input.sort_order.as_ref(),
+        )?;
+        Ok(ListWorkflowDefinitionsOutput {
+            workflow_definition_summaries: items,
+            next_token: next,
+        })
+    }
+
+    pub(crate) fn delete_definition(
+        &mut self,
+        name: &str,
+    ) -> Result<DeleteWorkflowDefinitionOutput, ServiceError> {
+        self.definition(name)?;
+        self.definitions.remove(name);
+        let runs: Vec<String> = self
+            .runs
+            .iter()
+            .filter(|(_, r)| r.definition == name)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for run in runs {
+            self.remove_run(&run);
+        }
+        Ok(DeleteWorkflowDefinitionOutput {
+            status: WorkflowDefinitionStatus::Deleting,
+        })
+    }
+
+    fn remove_run(&mut self, run_id: &str) {
+        self.runs.remove(run_id);
+        self.sessions.retain(|_, s| s.run_id != run_id);
+        self.acts.retain(|_, a| a.run_id != run_id);
+    }
+
+    pub(crate) fn create_run(
+        &mut self,
+        input: CreateWorkflowRunInput,
+    ) -> Result<CreateWorkflowRunOutput, ServiceError> {
+        let parent = input.workflow_definition_name.clone();
+        self.definition(&parent)?;
+        if let Some(answer) = self.replay("CreateWorkflowRun", &parent, input.client_token.as_ref())
+        {
+            return Ok(answer);
+        }
+        if input.model_id != MODEL_ID && input.model_id != MODEL_ALIAS {
+            return Err(ServiceError::field(
+                "modelId",
+                format!(
+                    "unknown model {}; ListModels lists the models",
+                    input.model_id
+                ),
+            ));
+        }
+        let run_id = id();
+        let seq = self.next_seq();
+        self.runs.insert(
+            run_id.clone(),
+            RunRecord {
+                definition: parent.clone(),
+                status: WorkflowRunStatus::Running,
+                started_at: now(),
+                ended_at: None,
+                model_id: input.model_id,
+                log_group_name: input.log_group_name,
+                seq,
+            },
+        );
+        self.created.runs += 1;
+        let answer = CreateWorkflowRunOutput {
+            workflow_run_id: run_id,
+            status: WorkflowRunStatus::Running,
+        };
+        self.remember(
+            "CreateWorkflowRun",
+            &parent,
+            input.client_token.as_ref(),
+            &answer,
+        );
+        Ok(answer)
+    }
+
+    pub(crate) fn get_run(
+        &self,
+        input: &GetWorkflowRunInput,
+        arn: String,
+    ) -> Result<GetWorkflowRunOutput, ServiceError> {
+        let r = self.run(&input.workflow_definition_name, &input.workflow_run_id)?;
+        Ok(GetWorkflowRunOutput {
+            workflow_run_arn: arn,
+            workflow_run_id: input.workflow_run_id.clone(),
+            status: r.status.clone(),
+            started_at: r.started_at,
+            ended_at: r.ended_at,
+            model_id: r.model_id.clone(),
+            log_group_name: r.log_group_name.clone(),
+        })
+    }
+
+    pub(crate) fn list_runs(
+        &self,
+        input: &ListWorkflowRunsInput,
+        arn: impl Fn(&str) -> String,
+    ) -> Result<ListWorkflowRunsOutput, ServiceError> {
+        self.definition(&input.workflow_definition_name)?;
+        let mut runs: Vec<(&String, &RunRecord)> = self
+            .runs
+            .iter()
+            .filter(|(_, r)| r.definition == input.workflow_definition_name)
+            .collect();
+        runs.sort_by_key(|(_, r)| r.seq);
+        let items = runs
+            .into_iter()
+            .map(|(id, r)| WorkflowRunSummary {
+                workflow_run_arn: arn(id),
+                workflow_run_id: id.clone(),
+                status: r.status.clone(),
+                started_at: r.started_at,
+                ended_at: r.ended_at,
+                trace_location: None,
+            })
+            .collect();
+        let (items, next) = page(
+            items,
+            input.next_token.as_deref(),
+            input.max_results,
+            input.sort_order.as_ref(),
+        )?;
+        Ok(ListWorkflowRunsOutput {
+            workflow_run_summaries: items,
+            next_token: next,
+        })
+    }
+
+    pub(crate) fn update_run(
+        &mut self,
+        input: UpdateWorkflowRunInput,
+    ) -> Result<UpdateWorkflowRunOutput, ServiceError> {
+        self.run(&input.workflow_definition_name, &input.workflow_run_id)?;
+        let run = self
+            .runs
+            .get_mut(&input.workflow_run_id)
+            .ok_or_else(|| ServiceError::not_found("WorkflowRun", &input.workflow_run_id))?;
+        if finished_run(&run.status) {
+            return Err(ServiceError::invalid_status(format!(
+                "workflow run {} is already {}",
+                input.workflow_run_id, run.status
+            )));
+        }
+        if matches!(
+            input.status,
+            WorkflowRunStatus::Running
+                | WorkflowRunStatus::Deleting
+                | WorkflowRunStatus::Unknown(_)
+        ) {
+            return Err(ServiceError::field(
+                "status",
+                format!("a run cannot be moved to {}", input.status),
+            ));
+        }
+        run.status = input.status;
+        run.ended_at = Some(now());
+        Ok(UpdateWorkflowRunOutput {})
+    }
+
+    pub(crate) fn delete_run(
+        &mut self,
+        input: &DeleteWorkflowRunInput,
+    ) -> Result<DeleteWorkflowRunOutput, ServiceError> {
+        self.run(&input.workflow_definition_name, &input.workflow_run_id)?;
+        self.remove_run(&input.workflow_run_id);
+        Ok(DeleteWorkflowRunOutput {
+            status: WorkflowRunStatus::Deleting,
+        })
+    }
+
+    pub(crate) fn create_session(
+        &mut self,
+        input: CreateSessionInput,
+    ) -> Result<CreateSessionOutput, ServiceError> {
+        let run = self.run(&input.workflow_definition_name, &input.workflow_run_id)?;
+        if finished_run(&run.status) {
+            return Err(ServiceError::invalid_status(format!(
+                "workflow run {} is already {}",
+                input.workflow_run_id, run.status
+            )));
+        }
+        let parent = input.workflow_run_id.clone();
+        if let Some(answer) = self.replay("CreateSession", &parent, input.client_token.as_ref()) {
+            return Ok(answer);
+        }
+        let session_id = id();
+        let seq = self.next_seq();
+        self.sessions.insert(
+            session_id.clone(),
+            SessionRecord {
+                run_id: parent.clone(),
+                seq,
+            },
+        );
+        self.created.sessions += 1;
+        let answer = CreateSessionOutput { session_id };
+        self.remember(
+            "CreateSession",
+            &parent,
+            input.client_token.as_ref(),
+            &answer,
+        );
+        Ok(answer)
+    }
+
+    pub(crate) fn list_sessions(
+        &self,
+        input: &ListSessionsInput,
+    ) -> Result<ListSessionsOutput, ServiceError> {
+        self.run(&input.workflow_definition_name, &input.workflow_run_id)?;
+        let mut sessions: Vec<(&String, &SessionRecord)> = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| s.run_id == input.workflow_run_id)
+            .collect();
+        sessions.sort_by_key(|(_, s)| s.seq);
+        let items = sessions
+            .into_iter()
+            .map(|(id, _)| SessionSummary {
+                session_id: id.clone(),
+            })
+            .collect();
+        let (items, next) = page(
+            items,
+            input.next_token.as_deref(),
+            input.max_results,
+            input.sort_order.as_ref(),
+        )?;
+        Ok(ListSessionsOutput {
+            session_summaries: items,
+            next_token: next,
+        })
+    }
+
+    pub(crate) fn create_act(
+        &mut self,
+        input: CreateActInput,
+    ) -> Result<CreateActOutput, ServiceError> {
+        self.session(
+            &input.workflow_definition_name,
+            &input.workflow_run_id,
+            &input.session_id,
+        )?;
+        let run = self.run(&input.workflow_definition_name, &input.workflow_run_id)?;
+        if finished_run(&run.status) {
+            return Err(ServiceError::invalid_status(format!(
+                "workflow run {} is already {}",
+                input.workflow_run_id, run.status
+            )));
+        }
+        let parent = input.session_id.clone();
+        if let Some(answer) = self.replay("CreateAct", &parent, input.client_token.as_ref()) {
+            return Ok(answer);
+        }
+        let act_id = id();
+        let seq = self.next_seq();
+        self.acts.insert(
+            act_id.clone(),
+            ActRecord {
+                definition: input.workflow_definition_name,
+                run_id: input.workflow_run_id,
+                session_id: input.session_id,
+                status: ActStatus::Running,
+                started_at: now(),
+                ended_at: None,
+                view: ActView {
+                    task: input.task,
+                    tools: input.tool_specs.unwrap_or_default(),
+                },
+                steps: 0,
+                last_step: None,
+                seq,
+            },
+        );
+        self.created.acts += 1;
+        let answer = CreateActOutput {
+            act_id,
+            status: ActStatus::Running,
+        };
+        self.remember("CreateAct", &parent, input.client_token.as_ref(), &answer);
+        Ok(answer)
+    }
+
+    pub(crate) fn list_acts(&self, input: &ListActsInput) -> Result<ListActsOutput, ServiceError> {
+        self.definition(&input.workflow_definition_name)?;
+        let mut acts: Vec<(&String, &ActRecord)> = self
+            .acts
+            .iter()
+            .filter(|(_, a)| a.definition == input.workflow_definition_name)
+            .filter(|(_, a)| {
+                input
+                    .workflow_run_id
+                    .as_ref()
+                    .is_none_or(|r| &a.run_id == r)
+            })
+            .filter(|(_, a)| input.session_id.as_ref().is_none_or(|s| &a.session_id == s))
+            .collect();
+        acts.sort_by_key(|(_, a)| a.seq);
+        let items = acts
+            .into_iter()
+            .map(|(id, a)| ActSummary {
+                workflow_run_id: a.run_id.clone(),
+                session_id: a.session_id.clone(),
+                act_id: id.clone(),
+                status: a.status.clone(),
+                started_at: a.started_at,
+                ended_at: a.ended_at,
+                trace_location: None,
+            })
+            .collect();
+        let (items, next) = page(
+            items,
+            input.next_token.as_deref(),
+            input.max_results,
+            input.sort_order.as_ref(),
+        )?;
+        Ok(ListActsOutput {
+            act_summaries: items,
+            next_token: next,
+        })
+    }
+
+    pub(crate) fn invoke_step(
+        &mut self,
+        input: InvokeActStepInput,
+        planner: &dyn Planner,
+    ) -> Result<InvokeActStepOutput, ServiceError> {
+        let act = self.act_mut((
+            &input.workflow_definition_name,
+            &input.workflow_run_id,
+            &input.session_id,
+            &input.act_id,
+        ))?;
+        if finished_act(&act.status) {
+            return Err(ServiceError::invalid_status(format!(
+                "act {} is already {}",
+                input.act_id, act.status
+            )));
+        }
+        if act.last_step != input.previous_step_id {
+            return Err(ServiceError::field(
+                "previousStepId",
+                match &act.last_step {
+                    None => "must be absent on the first step".to_owned(),
+                    Some(last) => format!("must be the last step's id, {last}"),
+                },
+            ));
+        }
+        let calls = planner.plan(&act.view, act.steps, &input.call_results);
+        let step_id = id();
+        act.steps += 1;
+        act.last_step = Some(step_id.clone());
+        act.status = ActStatus::PendingClientAction;
+        Ok(InvokeActStepOutput { calls, step_id })
+    }
+
+    pub(crate) fn update_act(
+        &mut self,
+        input: UpdateActInput,
+    ) -> Result<UpdateActOutput, ServiceError> {
+        let act = self.act_mut((
+            &input.workflow_definition_name,
+            &input.workflow_run_id,
+            &input.session_id,
+            &input.act_id,
+        ))?;
+        if finished_act(&act.status) {
+            return Err(ServiceError::invalid_status(format!(
+                "act {} is already {}",
+                input.act_id, act.status
+            )));
+        }
+        if !finished_act(&input.status) {
+            return Err(ServiceError::field(
+                "status",
+                format!("an act cannot be moved to {}", input.status),
+            ));
+        }
+        act.status = input.status;
+        act.ended_at = Some(now());
+        Ok(UpdateActOutput {})
+    }
+}
+
+/// The ListModels answer.
+pub(crate) fn models(version: i32) -> ListModelsOutput {
+    ListModelsOutput {
+        model_summaries: vec![ModelSummary {
+            model_id: MODEL_ID.to_owned(),
+            model_lifecycle: ModelLifecycle {
+                status: ModelStatus::Active,
+            },
+            minimum_compatibility_version: 1,
+        }],
+        model_aliases: vec![ModelAlias {
+            alias_name: MODEL_ALIAS.to_owned(),
+            latest_model_id: MODEL_ID.to_owned(),
+            resolved_model_id: Some(MODEL_ID.to_owned()),
+        }],
+        compatibility_information: CompatibilityInformation {
+            client_compatibility_version: version,
+            supported_model_ids: if version >= 1 {
+                vec![MODEL_ID.to_owned()]
+            } else {
+                Vec::new()
+            },
+            message: (version < 1).then(|| "this client is too old; upgrade the SDK".to_owned()),
+        },
+    }
+}

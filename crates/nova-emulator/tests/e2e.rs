@@ -1,0 +1,514 @@
+//! nova-core's client against the emulator: every operation in both auth modes, authentication
+//! failures, policies, idempotency, state machines, pagination, and a whole workflow.
+
+use futures_util::TryStreamExt;
+use nova_auth::{
+    ApiKey, AuthMode, AwsCredentials, CredentialProvider, Credentials, CredentialsError, Env,
+    Source,
+};
+use nova_core::model::*;
+use nova_core::runtime::{Actuator, BrowserAction, CallError, Observation, Workflow};
+use nova_core::{Client, Error, RetryConfig};
+use nova_emulator::{AccessKey, Emulator, Policy, RunningEmulator, ScriptedPlanner};
+use serde_json::{Value, json};
+
+#[derive(Debug, Clone)]
+struct Fixed(Credentials);
+
+#[async_trait::async_trait]
+impl CredentialProvider for Fixed {
+    async fn credentials(&self) -> Result<Credentials, CredentialsError> {
+        Ok(self.0.clone())
+    }
+}
+
+fn iam(emulator: &RunningEmulator, key: &AccessKey) -> Client {
+    let credentials = AwsCredentials::new(
+        &key.access_key_id,
+        key.secret_access_key.as_str(),
+        None,
+        Source::Code,
+    );
+    Client::builder()
+        .credentials_provider(Fixed(credentials.into()), AuthMode::Iam)
+        .endpoint_url(emulator.url())
+        .env(Env::from_vars([("X", "")]))
+        .retry(RetryConfig::disabled())
+        .build()
+        .unwrap()
+}
+
+fn api_key(emulator: &RunningEmulator, key: &str) -> Client {
+    Client::builder()
+        .credentials_provider(
+            Fixed(ApiKey::new(key, Source::Code).into()),
+            AuthMode::ApiKey,
+        )
+        .endpoint_url(emulator.url())
+        .env(Env::from_vars([("X", "")]))
+        .retry(RetryConfig::disabled())
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn every_operation_over_sigv4() {
+    let emulator = Emulator::builder().start().await.unwrap();
+    let client = iam(&emulator, emulator.access_key());
+    let models = client.list_models().await.unwrap();
+    assert_eq!(models.model_aliases[0].alias_name, "nova-act-latest");
+
+    client
+        .create_workflow_definition(CreateWorkflowDefinitionInput {
+            name: "flow".into(),
+            description: Some("demo".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let def = client.get_workflow_definition("flow").await.unwrap();
+    assert_eq!(
+        def.arn,
+        "arn:aws:nova-act:us-east-1:123456789012:workflow-definition/flow"
+    );
+    let defs: Vec<_> = client
+        .workflow_definitions(ListWorkflowDefinitionsInput::default())
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(defs.len(), 1);
+
+    let run = client
+        .create_workflow_run(CreateWorkflowRunInput::new("flow", "nova-act-latest"))
+        .await
+        .unwrap();
+    let run_id = run.workflow_run_id;
+    let got = client
+        .get_workflow_run(GetWorkflowRunInput {
+            workflow_definition_name: "flow".into(),
+            workflow_run_id: run_id.clone(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(got.status, WorkflowRunStatus::Running);
+    let session = client
+        .create_session(CreateSessionInput {
+            workflow_definition_name: "flow".into(),
+            workflow_run_id: run_id.clone(),
+            client_token: None,
+        })
+        .await
+        .unwrap();
+    let sessions = client
+        .list_sessions(ListSessionsInput {
+            workflow_definition_name: "flow".into(),
+            workflow_run_id: run_id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(sessions.session_summaries.len(), 1);
+    let act = client
+        .create_act(CreateActInput {
+            workflow_definition_name: "flow".into(),
+            workflow_run_id: run_id.clone(),
+            session_id: session.session_id.clone(),
+            task: "Open the page".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let step = client
+        .invoke_act_step(InvokeActStepInput {
+            workflow_definition_name: "flow".into(),
+            workflow_run_id: run_id.clone(),
+            session_id: session.session_id.clone(),
+            act_id: act.act_id.clone(),
+            call_results: vec![CallResult::text("initiateAct", "{}")],
+            previous_step_id: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(step.calls[0].name, "takeObservation");
+    client
+        .update_act(UpdateActInput {
+            workflow_definition_name: "flow".into(),
+            workflow_run_id: run_id.clone(),
+            session_id: session.session_id.clone(),
+            act_id: act.act_id.clone(),
+            status: ActStatus::Succeeded,
+            error: None,
+        })
+        .await
+        .unwrap();
+    let acts = client
+        .list_acts(ListActsInput {
+            workflow_definition_name: "flow".into(),
+            workflow_run_id: Some(run_id.clone()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(acts.act_summaries[0].status, ActStatus::Succeeded);
+    client
+        .update_workflow_run(UpdateWorkflowRunInput {
+            workflow_definition_name: "flow".into(),
+            workflow_run_id: run_id.clone(),
+            status: WorkflowRunStatus::Succeeded,
+        })
+        .await
+        .unwrap();
+    let runs = client
+        .list_workflow_runs(ListWorkflowRunsInput {
+            workflow_definition_name: "flow".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        runs.workflow_run_summaries[0].status,
+        WorkflowRunStatus::Succeeded
+    );
+    client
+        .delete_workflow_run(DeleteWorkflowRunInput {
+            workflow_definition_name: "flow".into(),
+            workflow_run_id: run_id.clone(),
+        })
+        .await
+        .unwrap();
+    client.delete_workflow_definition("flow").await.unwrap();
+    let err = client.get_workflow_definition("flow").await.unwrap_err();
+    assert!(matches!(err, Error::ResourceNotFound { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn the_api_key_service_runs_the_data_plane() {
+    let emulator = Emulator::builder().start().await.unwrap();
+    let client = api_key(&emulator, emulator.api_key());
+    let run = client
+        .create_workflow_run(CreateWorkflowRunInput::new("default", "nova-act-latest"))
+        .await
+        .unwrap();
+    let session = client
+        .create_session(CreateSessionInput {
+            workflow_definition_name: "default".into(),
+            workflow_run_id: run.workflow_run_id.clone(),
+            client_token: None,
+        })
+        .await
+        .unwrap();
+    assert!(!session.session_id.is_empty());
+    let wrong = api_key(&emulator, "00000000-0000-4000-8000-000000000000");
+    let err = wrong
+        .create_workflow_run(CreateWorkflowRunInput::new("default", "nova-act-latest"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::ApiKeyRejected { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn signatures_are_checked_like_aws_does() {
+    let emulator = Emulator::builder().start().await.unwrap();
+    let good = emulator.access_key().clone();
+    let cases = [
+        AccessKey {
+            secret_access_key: "wrong-secret".into(),
+            ..good.clone()
+        },
+        AccessKey {
+            access_key_id: "AKIAUNKNOWNUNKNOWN".into(),
+            ..good.clone()
+        },
+    ];
+    let mut names = Vec::new();
+    for key in cases {
+        let err = iam(&emulator, &key).list_models().await.unwrap_err();
+        names.push(err.meta().unwrap().name.clone());
+    }
+    // A signature for the wrong region.
+    let credentials = AwsCredentials::new(
+        &good.access_key_id,
+        good.secret_access_key.as_str(),
+        None,
+        Source::Code,
+    );
+    let elsewhere = Client::builder()
+        .credentials_provider(Fixed(credentials.into()), AuthMode::Iam)
+        .endpoint_url(emulator.url())
+        .region("eu-west-1")
+        .env(Env::from_vars([("X", "")]))
+        .build()
+        .unwrap();
+    names.push(
+        elsewhere
+            .list_models()
+            .await
+            .unwrap_err()
+            .meta()
+            .unwrap()
+            .name
+            .clone(),
+    );
+    // No signature at all.
+    let raw = reqwest::Client::new()
+        .post(format!(
+            "{}/models?clientCompatibilityVersion=1",
+            emulator.url()
+        ))
+        .send()
+        .await
+        .unwrap();
+    names.push(
+        raw.headers()["x-amzn-errortype"]
+            .to_str()
+            .unwrap()
+            .to_owned(),
+    );
+    assert_eq!(
+        names,
+        [
+            "InvalidSignatureException",
+            "UnrecognizedClientException",
+            "InvalidSignatureException",
+            "MissingAuthenticationTokenException"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn policies_allow_deny_and_name_what_was_refused() {
+    let key = nova_emulator::generate_access_key();
+    let policy = Policy::from_json(
+        r#"{"Statement": [
+            {"Effect": "Allow", "Action": "nova-act:*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "nova-act:DeleteWorkflowDefinition", "Resource": "arn:aws:nova-act:*:*:workflow-definition/keep*"}
+        ]}"#,
+    )
+    .unwrap();
+    let emulator = Emulator::builder()
+        .access_key(key.clone())
+        .policy(&key.access_key_id, policy)
+        .start()
+        .await
+        .unwrap();
+    let client = iam(&emulator, &key);
+    for name in ["keep-me", "scratch"] {
+        client
+            .create_workflow_definition(CreateWorkflowDefinitionInput {
+                name: name.into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+    }
+    client.delete_workflow_definition("scratch").await.unwrap();
+    let err = client
+        .delete_workflow_definition("keep-me")
+        .await
+        .unwrap_err();
+    insta::assert_snapshot!(err.to_string().split(" (AccessDenied").next().unwrap(), @"DeleteWorkflowDefinition: access denied to nova-act:DeleteWorkflowDefinition");
+    assert!(
+        err.to_string().contains("workflow-definition/keep-me"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn creates_are_idempotent_and_names_unique() {
+    let emulator = Emulator::builder().start().await.unwrap();
+    let client = iam(&emulator, emulator.access_key());
+    let token = "a".repeat(40);
+    let input = CreateWorkflowDefinitionInput {
+        name: "once".into(),
+        client_token: Some(token.clone()),
+        ..Default::default()
+    };
+    client
+        .create_workflow_definition(input.clone())
+        .await
+        .unwrap();
+    client.create_workflow_definition(input).await.unwrap();
+    let err = client
+        .create_workflow_definition(CreateWorkflowDefinitionInput {
+            name: "once".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Conflict { .. }), "{err}");
+    let run = CreateWorkflowRunInput {
+        client_token: Some(token),
+        ..CreateWorkflowRunInput::new("once", "nova-act-latest")
+    };
+    let first = client.create_workflow_run(run.clone()).await.unwrap();
+    let second = client.create_workflow_run(run).await.unwrap();
+    assert_eq!(first.workflow_run_id, second.workflow_run_id);
+    assert_eq!(emulator.created().runs, 1);
+    assert_eq!(emulator.created().definitions, 1);
+}
+
+#[tokio::test]
+async fn finished_runs_and_acts_refuse_updates() {
+    let emulator = Emulator::builder().start().await.unwrap();
+    let client = iam(&emulator, emulator.access_key());
+    client
+        .create_workflow_definition(CreateWorkflowDefinitionInput {
+            name: "flow".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let run = client
+        .create_workflow_run(CreateWorkflowRunInput::new("flow", "nova-act-latest"))
+        .await
+        .unwrap();
+    let finish = UpdateWorkflowRunInput {
+        workflow_definition_name: "flow".into(),
+        workflow_run_id: run.workflow_run_id.clone(),
+        status: WorkflowRunStatus::Succeeded,
+    };
+    client.update_workflow_run(finish.clone()).await.unwrap();
+    let err = client.update_workflow_run(finish).await.unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::Validation {
+                reason: ValidationExceptionReason::InvalidStatus,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let err = client
+        .create_session(CreateSessionInput {
+            workflow_definition_name: "flow".into(),
+            workflow_run_id: run.workflow_run_id,
+            client_token: None,
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::Validation {
+                reason: ValidationExceptionReason::InvalidStatus,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let err = client
+        .create_workflow_run(CreateWorkflowRunInput::new("flow", "no-such-model"))
+        .await
+        .unwrap_err();
+    assert!(matches!(&err, Error::Validation { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn listings_page_with_opaque_tokens() {
+    let emulator = Emulator::builder().start().await.unwrap();
+    let client = iam(&emulator, emulator.access_key());
+    for i in 0..7 {
+        client
+            .create_workflow_definition(CreateWorkflowDefinitionInput {
+                name: format!("flow-{i}"),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+    }
+    let first = client
+        .list_workflow_definitions(ListWorkflowDefinitionsInput {
+            max_results: Some(3),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(first.workflow_definition_summaries.len(), 3);
+    assert!(first.next_token.is_some());
+    let all: Vec<_> = client
+        .workflow_definitions(ListWorkflowDefinitionsInput {
+            max_results: Some(3),
+            sort_order: Some(SortOrder::Descending),
+            ..Default::default()
+        })
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 7);
+    assert_eq!(all[0].workflow_definition_name, "flow-6");
+}
+
+/// A page that types into a field and reports what was typed.
+#[derive(Default)]
+struct FormPage {
+    typed: Vec<String>,
+}
+
+#[async_trait::async_trait]
+impl Actuator for FormPage {
+    async fn browser(&mut self, action: BrowserAction) -> Result<Value, CallError> {
+        match action {
+            BrowserAction::TakeObservation => {
+                Ok(json!(Observation::blank("http://127.0.0.1/form")))
+            }
+            BrowserAction::Type { value, .. } => {
+                self.typed.push(value);
+                Ok(Value::Null)
+            }
+            _ => Ok(Value::Null),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_whole_workflow_with_a_scripted_planner() {
+    let planner = ScriptedPlanner::new().script(
+        "sign up",
+        vec![
+            vec![(
+                "agentType",
+                json!(["ada@example.com", "<bbox>10,10,200,40</bbox>", {"pressEnter": true}]),
+            )],
+            vec![("return", json!(["signed up"]))],
+        ],
+    );
+    let emulator = Emulator::builder().planner(planner).start().await.unwrap();
+    // The API-key service has `default` built in; on the AWS service it is created like any other.
+    iam(&emulator, emulator.access_key())
+        .create_workflow_definition(CreateWorkflowDefinitionInput {
+            name: "default".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    for client in [
+        iam(&emulator, emulator.access_key()),
+        api_key(&emulator, emulator.api_key()),
+    ] {
+        let (value, typed) = Workflow::new(&client)
+            .run(|run| async move {
+                let mut session = run.session(FormPage::default()).await?;
+                let result = session.act("Sign up for the newsletter").await?;
+                Ok::<_, nova_core::runtime::ActError>((
+                    result.value,
+                    session.actuator().typed.clone(),
+                ))
+            })
+            .await
+            .unwrap();
+        assert_eq!(value, Some(json!("signed up")));
+        assert_eq!(typed, ["ada@example.com"]);
+    }
+    // The fallback plan: observe, then return the page's URL.
+    let client = iam(&emulator, emulator.access_key());
+    let url = Workflow::new(&client)
+        .run(|run| async move {
+            let mut session = run.session(FormPage::default()).await?;
+            session.act("What page is this?").await
+        })
+        .await
+        .unwrap();
+    assert_eq!(url.value, Some(json!("http://127.0.0.1/form")));
+    assert_eq!(emulator.created().runs, 3);
+}
