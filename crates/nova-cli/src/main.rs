@@ -6,6 +6,7 @@
 mod auth;
 mod commands;
 mod output;
+mod quickstart;
 
 use std::process::ExitCode;
 
@@ -53,6 +54,12 @@ enum Command {
     /// Manage workflow definitions (IAM).
     #[command(subcommand)]
     Workflow(WorkflowCommand),
+    /// Run a whole workflow, step by step, on the embedded emulator (no account needed).
+    Quickstart {
+        /// Run against the real service with your own credentials instead.
+        #[arg(long)]
+        live: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -120,6 +127,7 @@ async fn main() -> ExitCode {
         } => commands::permissions(&cli, workflow.clone(), *read_only).await,
         Command::Models => commands::models(&cli).await,
         Command::Workflow(command) => commands::workflow(&cli, command).await,
+        Command::Quickstart { live } => quickstart::run(&cli, *live).await,
     };
     match result {
         Ok(code) => code,

@@ -231,3 +231,37 @@ fn bad_usage_exits_2() {
     let out = run(home.path(), &["auth", "frobnicate"], &[]);
     assert!(out.starts_with("exit 2\n"), "{out}");
 }
+
+#[test]
+fn quickstart_runs_a_whole_workflow_on_the_embedded_emulator() {
+    let home = home();
+    let out = run(home.path(), &["quickstart"], &[]);
+    // Ports, ids and timings change from run to run.
+    let stable: Vec<String> = out.lines().map(scrub_varying).collect();
+    insta::assert_snapshot!(stable.join("\n"));
+}
+
+/// Replaces what varies between runs: the port, UUIDs, the generated key id, timings.
+fn scrub_varying(line: &str) -> String {
+    let words: Vec<String> = line
+        .split(' ')
+        .map(|word| {
+            let w = word.trim_end_matches([',', ')']);
+            let tail = &word[w.len()..];
+            if w.starts_with("http://127.0.0.1:") {
+                format!("http://127.0.0.1:[port]{tail}")
+            } else if w.len() == 36 && w.matches('-').count() == 4 {
+                format!("[uuid]{tail}")
+            } else if w.starts_with("****") {
+                format!("****[key]{tail}")
+            } else if w.ends_with('s') && w[..w.len() - 1].parse::<f64>().is_ok() {
+                "[t]s".to_owned()
+            } else if w.ends_with("ms") && w[..w.len() - 2].parse::<u64>().is_ok() {
+                format!("[n]ms{tail}")
+            } else {
+                word.to_owned()
+            }
+        })
+        .collect();
+    words.join(" ")
+}

@@ -512,3 +512,68 @@ async fn a_whole_workflow_with_a_scripted_planner() {
     assert_eq!(url.value, Some(json!("http://127.0.0.1/form")));
     assert_eq!(emulator.created().runs, 3);
 }
+
+/// The policy `nova-act permissions --workflow NAME` prints lets the SDK run a whole workflow
+/// under that definition, and nothing beyond it.
+#[tokio::test]
+async fn the_printed_policy_is_enough_for_the_sdk_workflow() {
+    use nova_core::iam::{PolicyScope, policy};
+
+    let admin = nova_emulator::generate_access_key();
+    let worker = nova_emulator::generate_access_key();
+    let printed = policy(&PolicyScope {
+        workflow: Some("nightly".into()),
+        ..Default::default()
+    });
+    let emulator = Emulator::builder()
+        .access_key(admin.clone())
+        .access_key(worker.clone())
+        .policy(
+            &worker.access_key_id,
+            Policy::from_json(&printed.to_string()).unwrap(),
+        )
+        .start()
+        .await
+        .unwrap();
+    for name in ["nightly", "other"] {
+        iam(&emulator, &admin)
+            .create_workflow_definition(CreateWorkflowDefinitionInput {
+                name: name.into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+    }
+    let client = iam(&emulator, &worker);
+    client.list_models().await.unwrap();
+    let result = Workflow::new(&client)
+        .definition("nightly")
+        .run(|run| async move {
+            let mut session = run.session(FormPage::default()).await?;
+            session.act("What page is this?").await
+        })
+        .await
+        .unwrap();
+    assert_eq!(result.value, Some(json!("http://127.0.0.1/form")));
+    client
+        .list_workflow_runs(ListWorkflowRunsInput {
+            workflow_definition_name: "nightly".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    // Outside the scope: another definition, and deleting.
+    let elsewhere = client
+        .create_workflow_run(CreateWorkflowRunInput::new("other", "nova-act-latest"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(elsewhere, Error::AccessDenied { .. }),
+        "{elsewhere}"
+    );
+    let delete = client
+        .delete_workflow_definition("nightly")
+        .await
+        .unwrap_err();
+    assert!(matches!(delete, Error::AccessDenied { .. }), "{delete}");
+}
