@@ -577,3 +577,148 @@ async fn the_printed_policy_is_enough_for_the_sdk_workflow() {
         .unwrap_err();
     assert!(matches!(delete, Error::AccessDenied { .. }), "{delete}");
 }
+
+#[tokio::test]
+async fn stale_signatures_and_missing_session_tokens_are_refused() {
+    let temporary = AccessKey {
+        session_token: Some("the-session-token".into()),
+        ..nova_emulator::generate_access_key()
+    };
+    let emulator = Emulator::builder()
+        .access_key(temporary.clone())
+        .start()
+        .await
+        .unwrap();
+    let signed_by = |token: Option<&str>, clock: nova_auth::ManualClock| {
+        let credentials = AwsCredentials::new(
+            &temporary.access_key_id,
+            temporary.secret_access_key.as_str(),
+            token.map(nova_auth::Secret::new),
+            Source::Code,
+        );
+        Client::builder()
+            .credentials_provider(Fixed(credentials.into()), AuthMode::Iam)
+            .endpoint_url(emulator.url())
+            .env(Env::from_vars([("X", "")]))
+            .retry(RetryConfig::disabled())
+            .clock(clock)
+            .build()
+            .unwrap()
+    };
+    let now = std::time::SystemTime::now();
+    let ok = signed_by(Some("the-session-token"), nova_auth::ManualClock::new(now));
+    ok.list_models().await.unwrap();
+    let stale = signed_by(
+        Some("the-session-token"),
+        nova_auth::ManualClock::new(now - std::time::Duration::from_secs(600)),
+    );
+    let err = stale.list_models().await.unwrap_err();
+    assert_eq!(
+        err.meta().unwrap().name,
+        "InvalidSignatureException",
+        "{err}"
+    );
+    assert!(err.to_string().contains("Signature expired"), "{err}");
+    let tokenless = signed_by(None, nova_auth::ManualClock::new(now));
+    let err = tokenless.list_models().await.unwrap_err();
+    assert_eq!(
+        err.meta().unwrap().name,
+        "UnrecognizedClientException",
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_burst_of_malformed_requests_gets_4xx_and_the_service_keeps_serving() {
+    let emulator = Emulator::builder().start().await.unwrap();
+    let http = reqwest::Client::new();
+    let url = emulator.url().to_owned();
+    let key = emulator.api_key().to_owned();
+    let mut statuses = Vec::new();
+    let requests = vec![
+        http.put(format!(
+            "{url}/agent/workflow-definitions/default/workflow-runs"
+        ))
+        .bearer_auth(&key)
+        .body("{not json"),
+        http.put(format!(
+            "{url}/agent/workflow-definitions/default/workflow-runs"
+        ))
+        .bearer_auth(&key)
+        .body("[1, 2, 3]"),
+        http.put(format!(
+            "{url}/agent/workflow-definitions/default/workflow-runs"
+        ))
+        .bearer_auth(&key)
+        .body(r#"{"modelId": 5}"#),
+        http.put(format!("{url}/agent/no/such/path"))
+            .bearer_auth(&key)
+            .body("{}"),
+        http.get(format!(
+            "{url}/agent/workflow-definitions/default/workflow-runs"
+        ))
+        .bearer_auth(&key),
+        http.put(format!(
+            "{url}/agent/workflow-definitions/default/workflow-runs"
+        ))
+        .body("{}"),
+        http.put(format!(
+            "{url}/agent/workflow-definitions/default/workflow-runs"
+        ))
+        .bearer_auth("wrong")
+        .body("{}"),
+        http.post(format!("{url}/models?clientCompatibilityVersion=1"))
+            .header("authorization", "AWS4-HMAC-SHA256 garbage"),
+        http.post(format!("{url}/models?clientCompatibilityVersion=1")),
+        http.delete(format!("{url}/nothing-here")),
+        http.put(format!(
+            "{url}/agent/workflow-definitions/default/workflow-runs"
+        ))
+        .bearer_auth(&key)
+        .body(vec![b'x'; nova_emulator::BODY_LIMIT + 1]),
+        http.post(format!("{url}/")).body("Action=AssumeRole"),
+    ];
+    for request in requests {
+        statuses.push(request.send().await.unwrap().status().as_u16());
+    }
+    assert!(
+        statuses.iter().all(|s| (400..500).contains(s)),
+        "{statuses:?}"
+    );
+    let client = api_key(&emulator, &key);
+    client
+        .create_workflow_run(CreateWorkflowRunInput::new("default", "nova-act-latest"))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn scripts_load_from_a_json_file() {
+    let dir = std::env::temp_dir().join(format!("nova-emulator-{}", uuid_like()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("script.json");
+    std::fs::write(
+        &path,
+        r#"{"scripts": [{"task": "greet", "steps": [[{"name": "return", "input": ["hello"]}]]}]}"#,
+    )
+    .unwrap();
+    let planner = ScriptedPlanner::from_file(&path).unwrap();
+    let emulator = Emulator::builder().planner(planner).start().await.unwrap();
+    let client = api_key(&emulator, emulator.api_key());
+    let result = Workflow::new(&client)
+        .run(|run| async move {
+            run.session(FormPage::default())
+                .await?
+                .act("Greet the user")
+                .await
+        })
+        .await
+        .unwrap();
+    assert_eq!(result.value, Some(json!("hello")));
+    assert!(ScriptedPlanner::from_file(&dir.join("missing.json")).is_err());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+fn uuid_like() -> String {
+    format!("{}-{:?}", std::process::id(), std::thread::current().id()).replace(['(', ')'], "")
+}
