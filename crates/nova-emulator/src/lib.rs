@@ -268,3 +268,8 @@ impl Drop for RunningEmulator {
         }
     }
 }
+
+/// The code in `docs/emulator.md`, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/emulator.md")]
+struct EmulatorGuide;
