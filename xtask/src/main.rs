@@ -1,6 +1,7 @@
 //! Development automation: `cargo xtask <task>`.
 //!
 //! - `ci`: everything CI checks, in the order that fails fastest.
+//! - `bench [--quick]`: the benchmarks side by side with their references.
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -10,9 +11,10 @@ fn main() -> ExitCode {
     let task = env::args().nth(1);
     let result = match task.as_deref() {
         Some("ci") => ci(),
+        Some("bench") => bench::bench(env::args().any(|a| a == "--quick")),
         _ => {
             eprintln!(
-                "usage: cargo xtask <task>\n\ntasks:\n  ci    format, lint, test and document the workspace"
+                "usage: cargo xtask <task>\n\ntasks:\n  ci             format, lint, test and document the workspace\n  bench [--quick] benchmarks side by side; writes docs/performance.md"
             );
             return ExitCode::from(2);
         }
@@ -85,5 +87,6 @@ fn cargo(args: &[&str], envs: &[(&str, &str)]) -> Result<(), String> {
     }
 }
 
+mod bench;
 #[cfg(test)]
 mod hygiene;

@@ -117,7 +117,7 @@ pub(crate) fn request(
                 HeaderValue::from_str(client_source).unwrap_or(HeaderValue::from_static("sdk")),
             );
         }
-        Credentials::Aws(aws) => sign(&mut req, aws, region, now)?,
+        Credentials::Aws(aws) => sign_request(&mut req, aws, region, now)?,
         _ => {
             return Err(Error::Credentials(nova_auth::CredentialsError::provider(
                 "credentials",
@@ -128,8 +128,23 @@ pub(crate) fn request(
     Ok(req)
 }
 
-/// Signs `req` with SigV4 for `nova-act` in `region`, over the exact bytes and path sent.
-pub(crate) fn sign(
+/// Signs `req` with SigV4 for `nova-act` in `region` at `now`, over the exact bytes and path it
+/// carries: adds `Authorization`, `X-Amz-Date` and, for temporary credentials,
+/// `X-Amz-Security-Token`. The client does this for every attempt; it is public for requests you
+/// send yourself.
+///
+/// ```
+/// use std::time::SystemTime;
+/// use nova_auth::{AwsCredentials, Source};
+///
+/// let aws = AwsCredentials::new("AKIDEXAMPLE", "secret", None, Source::Code);
+/// let mut req = http::Request::post("https://nova-act.us-east-1.amazonaws.com/models?clientCompatibilityVersion=1")
+///     .body(Vec::new())
+///     .unwrap();
+/// nova_core::sign_request(&mut req, &aws, "us-east-1", SystemTime::now()).unwrap();
+/// assert!(req.headers()["authorization"].to_str().unwrap().starts_with("AWS4-HMAC-SHA256"));
+/// ```
+pub fn sign_request(
     req: &mut http::Request<Vec<u8>>,
     aws: &AwsCredentials,
     region: &str,

@@ -54,6 +54,7 @@ pub struct EmulatorBuilder {
     policies: Vec<(String, Policy)>,
     planner: Arc<dyn Planner>,
     region: String,
+    open: bool,
 }
 
 impl std::fmt::Debug for EmulatorBuilder {
@@ -96,6 +97,7 @@ impl Default for EmulatorBuilder {
             policies: Vec::new(),
             planner: Arc::new(ScriptedPlanner::new()),
             region: "us-east-1".to_owned(),
+            open: false,
         }
     }
 }
@@ -136,6 +138,14 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Accepts requests without any authentication. Only for measuring the unsigned floor in
+    /// benchmarks; never for anything that resembles the real service.
+    #[must_use]
+    pub fn without_authentication(mut self) -> Self {
+        self.open = true;
+        self
+    }
+
     /// Serves on an ephemeral port of 127.0.0.1.
     pub async fn start(self) -> std::io::Result<RunningEmulator> {
         self.start_on(SocketAddr::from(([127, 0, 0, 1], 0))).await
@@ -157,6 +167,7 @@ impl EmulatorBuilder {
             region: self.region,
             account: ACCOUNT_ID.to_owned(),
             store: Mutex::new(store::Store::default()),
+            open: self.open,
         });
         let app = Router::new()
             .fallback(server::handle)

@@ -27,6 +27,8 @@ pub(crate) struct Shared {
     pub(crate) region: String,
     pub(crate) account: String,
     pub(crate) store: Mutex<Store>,
+    /// Skip authentication (benchmarks of the unsigned floor only).
+    pub(crate) open: bool,
 }
 
 impl Shared {
@@ -156,6 +158,9 @@ fn authenticate<'a>(
     bytes: &Bytes,
     service: &str,
 ) -> Result<Caller<'a>, ServiceError> {
+    if shared.open {
+        return Ok(Caller::ApiKey);
+    }
     if uri.path().starts_with("/agent/") {
         let bearer = headers
             .get("authorization")
@@ -225,7 +230,7 @@ fn serve(
     bytes: &Bytes,
 ) -> Result<(u16, serde_json::Value), ServiceError> {
     let caller = authenticate(shared, method, uri, headers, bytes, "nova-act")?;
-    let api_key = matches!(caller, Caller::ApiKey);
+    let api_key = matches!(caller, Caller::ApiKey) && uri.path().starts_with("/agent/");
     let path = uri.path();
     let rest = path
         .strip_prefix("/agent")

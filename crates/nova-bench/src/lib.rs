@@ -1,0 +1,301 @@
+//! What the benchmarks share: the two credential chains, signing both ways, and clients of the
+//! emulator for our SDK, `aws-sdk-novaact` and raw `reqwest` (the unsigned floor).
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::sync::Mutex;
+use std::time::SystemTime;
+
+use aws_credential_types::provider::ProvideCredentials;
+pub use aws_smithy_runtime_api::client::identity::Identity;
+use nova_auth::{AuthMode, AwsCredentials, CredentialProvider, Env, Source};
+use nova_core::Client;
+use nova_core::model::*;
+use nova_emulator::{Emulator, RunningEmulator};
+
+pub const ACCESS_KEY_ID: &str = "AKIAIOSFODNN7EXAMPLE";
+pub const SECRET_ACCESS_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// nova-auth's default chain, built and resolved fresh.
+pub async fn resolve_ours() -> bool {
+    nova_auth::DefaultChain::new().credentials().await.is_ok()
+}
+
+/// aws-config's `DefaultCredentialsChain`, built and resolved fresh.
+pub async fn resolve_aws_config() -> bool {
+    aws_config::default_provider::credentials::DefaultCredentialsChain::builder()
+        .build()
+        .await
+        .provide_credentials()
+        .await
+        .is_ok()
+}
+
+/// A request like InvokeActStep's, with a body of `size` bytes.
+pub fn request(size: usize) -> http::Request<Vec<u8>> {
+    let body = format!(
+        r#"{{"callResults":[{{"callId":"o","content":[{{"text":"{}"}}]}}]}}"#,
+        "x".repeat(size)
+    );
+    http::Request::put("https://nova-act.us-east-1.amazonaws.com/workflow-definitions/flow/workflow-runs/0f8fad5b-d9cb-469f-a165-70867728950e/sessions/0f8fad5b-d9cb-469f-a165-70867728950e/acts/0f8fad5b-d9cb-469f-a165-70867728950e/invoke-step/")
+        .header("content-type", "application/json")
+        .header("user-agent", "bench")
+        .body(body.into_bytes())
+        .unwrap()
+}
+
+pub fn credentials() -> AwsCredentials {
+    AwsCredentials::new(ACCESS_KEY_ID, SECRET_ACCESS_KEY, None, Source::Code)
+}
+
+/// Signs with nova-core.
+pub fn sign_ours(req: &mut http::Request<Vec<u8>>, creds: &AwsCredentials, now: SystemTime) {
+    nova_core::sign_request(req, creds, "us-east-1", now).unwrap();
+}
+
+/// Signs by calling aws-sigv4 directly: the reference.
+pub fn sign_direct(req: &mut http::Request<Vec<u8>>, identity: &Identity, now: SystemTime) {
+    use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+    use aws_sigv4::sign::v4;
+    let params = v4::SigningParams::builder()
+        .identity(identity)
+        .region("us-east-1")
+        .name("nova-act")
+        .time(now)
+        .settings(SigningSettings::default())
+        .build()
+        .unwrap()
+        .into();
+    let uri = req.uri().to_string();
+    let headers: Vec<(&str, &str)> = req
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.to_str().unwrap()))
+        .collect();
+    let signable = SignableRequest::new(
+        req.method().as_str(),
+        &uri,
+        headers.into_iter(),
+        SignableBody::Bytes(req.body()),
+    )
+    .unwrap();
+    let (instructions, _) = sign(signable, &params).unwrap().into_parts();
+    instructions.apply_to_request_http1x(req);
+}
+
+/// The identity aws-sigv4 signs with, for [`sign_direct`].
+pub fn identity() -> Identity {
+    aws_credential_types::Credentials::new(ACCESS_KEY_ID, SECRET_ACCESS_KEY, None, None, "bench")
+        .into()
+}
+
+/// A 200 KB observation, as a screenshot makes it.
+pub fn observation(size: usize) -> String {
+    serde_json::json!({
+        "activeURL": "https://example.com/",
+        "screenshotBase64": format!("data:image/jpeg;base64,{}", "A".repeat(size)),
+        "browserDimensions": {"width": 1600, "height": 900},
+        "userAgent": "bench",
+        "timestamp_ms": 0,
+    })
+    .to_string()
+}
+
+#[derive(Debug)]
+struct Fixed(nova_auth::Credentials);
+
+#[async_trait::async_trait]
+impl CredentialProvider for Fixed {
+    async fn credentials(&self) -> Result<nova_auth::Credentials, nova_auth::CredentialsError> {
+        Ok(self.0.clone())
+    }
+}
+
+/// An act in progress on the emulator, and the id of its last step.
+pub struct OpenAct {
+    pub run: String,
+    pub session: String,
+    pub act: String,
+    pub last_step: Mutex<Option<String>>,
+}
+
+/// nova-core's client for `emulator`, with its generated key.
+pub fn nova_client(emulator: &RunningEmulator) -> Client {
+    let key = emulator.access_key();
+    let creds = AwsCredentials::new(
+        &key.access_key_id,
+        key.secret_access_key.as_str(),
+        None,
+        Source::Code,
+    );
+    Client::builder()
+        .credentials_provider(Fixed(creds.into()), AuthMode::Iam)
+        .endpoint_url(emulator.url())
+        .env(Env::from_vars([("X", "")]))
+        .build()
+        .unwrap()
+}
+
+/// aws-sdk-novaact's client for `emulator`.
+pub fn sdk_client(emulator: &RunningEmulator) -> aws_sdk_novaact::Client {
+    let key = emulator.access_key();
+    let creds = aws_credential_types::Credentials::new(
+        &key.access_key_id,
+        &key.secret_access_key,
+        None,
+        None,
+        "bench",
+    );
+    let config = aws_sdk_novaact::Config::builder()
+        .behavior_version(aws_sdk_novaact::config::BehaviorVersion::latest())
+        .region(aws_types::region::Region::new("us-east-1"))
+        .credentials_provider(creds)
+        .endpoint_url(emulator.url())
+        .build();
+    aws_sdk_novaact::Client::from_conf(config)
+}
+
+/// An emulator with the `bench` definition.
+pub async fn emulator(open: bool) -> RunningEmulator {
+    let builder = Emulator::builder();
+    let builder = if open {
+        builder.without_authentication()
+    } else {
+        builder
+    };
+    let emulator = builder.start().await.unwrap();
+    let client = if open {
+        None
+    } else {
+        Some(nova_client(&emulator))
+    };
+    match client {
+        Some(client) => {
+            client
+                .create_workflow_definition(CreateWorkflowDefinitionInput {
+                    name: "bench".into(),
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
+        }
+        None => {
+            reqwest::Client::new()
+                .put(format!("{}/workflow-definitions", emulator.url()))
+                .body(r#"{"name":"bench"}"#)
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+    emulator
+}
+
+/// Opens a run, a session and an act with nova-core's client.
+pub async fn open_act(client: &Client) -> OpenAct {
+    let run = client
+        .create_workflow_run(CreateWorkflowRunInput::new("bench", "nova-act-latest"))
+        .await
+        .unwrap()
+        .workflow_run_id;
+    let session = client
+        .create_session(CreateSessionInput {
+            workflow_definition_name: "bench".into(),
+            workflow_run_id: run.clone(),
+            client_token: None,
+        })
+        .await
+        .unwrap()
+        .session_id;
+    let act = client
+        .create_act(CreateActInput {
+            workflow_definition_name: "bench".into(),
+            workflow_run_id: run.clone(),
+            session_id: session.clone(),
+            task: "bench".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .act_id;
+    OpenAct {
+        run,
+        session,
+        act,
+        last_step: Mutex::new(None),
+    }
+}
+
+impl OpenAct {
+    /// One InvokeActStep through nova-core, chained to the previous step.
+    pub async fn step(&self, client: &Client, text: &str) {
+        let previous = self.last_step.lock().unwrap().clone();
+        let out = client
+            .invoke_act_step(InvokeActStepInput {
+                workflow_definition_name: "bench".into(),
+                workflow_run_id: self.run.clone(),
+                session_id: self.session.clone(),
+                act_id: self.act.clone(),
+                call_results: vec![CallResult::text("o", text)],
+                previous_step_id: previous,
+            })
+            .await
+            .unwrap();
+        *self.last_step.lock().unwrap() = Some(out.step_id);
+    }
+
+    /// One InvokeActStep through aws-sdk-novaact.
+    pub async fn step_sdk(&self, sdk: &aws_sdk_novaact::Client, text: &str) {
+        let previous = self.last_step.lock().unwrap().clone();
+        let result = aws_sdk_novaact::types::CallResult::builder()
+            .call_id("o")
+            .content(aws_sdk_novaact::types::CallResultContent::Text(
+                text.to_owned(),
+            ))
+            .build()
+            .unwrap();
+        let out = sdk
+            .invoke_act_step()
+            .workflow_definition_name("bench")
+            .workflow_run_id(&self.run)
+            .session_id(&self.session)
+            .act_id(&self.act)
+            .call_results(result)
+            .set_previous_step_id(previous)
+            .send()
+            .await
+            .unwrap();
+        *self.last_step.lock().unwrap() = Some(out.step_id().to_owned());
+    }
+
+    /// One InvokeActStep as raw JSON with no signing, to an open emulator: the floor.
+    pub async fn step_floor(&self, http: &reqwest::Client, base: &str, text: &str) {
+        let previous = self.last_step.lock().unwrap().clone();
+        let mut body =
+            serde_json::json!({"callResults": [{"callId": "o", "content": [{"text": text}]}]});
+        if let Some(previous) = previous {
+            body["previousStepId"] = previous.into();
+        }
+        let url = format!(
+            "{base}/workflow-definitions/bench/workflow-runs/{}/sessions/{}/acts/{}/invoke-step/",
+            self.run, self.session, self.act
+        );
+        let answer: serde_json::Value = http
+            .put(url)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        *self.last_step.lock().unwrap() = answer["stepId"].as_str().map(str::to_owned);
+    }
+}

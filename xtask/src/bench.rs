@@ -1,0 +1,436 @@
+//! `cargo xtask bench [--quick]`: every benchmark side by side with its reference, then one
+//! table in `docs/performance.md` (a quick run writes `target/performance-quick.md` instead).
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use serde_json::Value;
+
+use super::root;
+
+/// A cargo command with the machine's AWS and Nova Act variables removed, so every scenario sees
+/// exactly what it sets.
+fn cargo(args: &[&str]) -> Command {
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
+    command.args(args).current_dir(root());
+    for (name, _) in std::env::vars() {
+        if name.starts_with("AWS_") || name.starts_with("NOVA_ACT_") {
+            command.env_remove(name);
+        }
+    }
+    command
+}
+
+fn run(mut command: Command, what: &str) -> Result<String, String> {
+    eprintln!("xtask: {what}");
+    let output = command.output().map_err(|e| format!("{what}: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "{what} failed:\n{}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// A credentials scenario: its name, its HOME, and its variables.
+type Scenario<'a> = (&'a str, &'a Path, &'a [(&'a str, &'a str)]);
+
+/// A fresh folder under `target/bench`.
+fn scratch(name: &str) -> Result<PathBuf, String> {
+    let dir = root().join("target/bench").join(name);
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    Ok(dir)
+}
+
+/// Criterion's median estimate for `group/function`, in nanoseconds.
+fn median(group: &str, function: &str) -> Option<f64> {
+    let path = root()
+        .join("target/criterion")
+        .join(group)
+        .join(function)
+        .join("new/estimates.json");
+    let text = fs::read_to_string(path).ok()?;
+    let value: Value = serde_json::from_str(&text).ok()?;
+    value["median"]["point_estimate"].as_f64()
+}
+
+fn human(ns: f64) -> String {
+    if ns >= 1e9 {
+        format!("{:.2} s", ns / 1e9)
+    } else if ns >= 1e6 {
+        format!("{:.2} ms", ns / 1e6)
+    } else if ns >= 1e3 {
+        format!("{:.2} µs", ns / 1e3)
+    } else {
+        format!("{ns:.0} ns")
+    }
+}
+
+fn crate_count(args: &[&str]) -> Result<usize, String> {
+    let mut full = vec!["tree", "--offline", "-e", "normal", "--prefix", "none"];
+    full.extend_from_slice(args);
+    let out = run(cargo(&full), &format!("cargo {}", full.join(" ")))?;
+    let mut names: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    Ok(names.len())
+}
+
+/// Accepts connections and never answers: a metadata endpoint that hangs.
+fn silent_listener() -> Result<String, String> {
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    Ok(format!("http://{addr}"))
+}
+
+fn machine() -> String {
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let mut cpuinfo = String::new();
+    let _ = fs::File::open("/proc/cpuinfo").and_then(|mut f| f.read_to_string(&mut cpuinfo));
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("model name")
+                .and_then(|r| r.split(':').nth(1))
+        })
+        .map_or("unknown CPU".to_owned(), |m| m.trim().to_owned());
+    format!("{cores} cores, {model}")
+}
+
+fn today() -> String {
+    Command::new("date")
+        .args(["-u", "+%Y-%m-%d"])
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
+}
+
+pub(crate) fn bench(quick: bool) -> Result<(), String> {
+    let quick_flag: &[&str] = if quick { &["--quick"] } else { &[] };
+    let mut notes: BTreeMap<&str, String> = BTreeMap::new();
+
+    // 1. Fresh chains, one process per scenario so both chains read the same environment.
+    let empty_home = scratch("home-empty")?;
+    let profile_home = scratch("home-profile")?;
+    fs::create_dir_all(profile_home.join(".aws")).map_err(|e| e.to_string())?;
+    fs::write(
+        profile_home.join(".aws/credentials"),
+        "[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n",
+    )
+    .map_err(|e| e.to_string())?;
+    fs::write(
+        profile_home.join(".aws/config"),
+        "[default]\nregion = us-east-1\n",
+    )
+    .map_err(|e| e.to_string())?;
+    let scenarios: [Scenario<'_>; 2] = [
+        (
+            "env",
+            &empty_home,
+            &[
+                ("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE"),
+                (
+                    "AWS_SECRET_ACCESS_KEY",
+                    "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                ),
+                ("AWS_REGION", "us-east-1"),
+            ],
+        ),
+        (
+            "profile",
+            &profile_home,
+            &[("AWS_EC2_METADATA_DISABLED", "true")],
+        ),
+    ];
+    for (scenario, home, vars) in scenarios {
+        let mut args = vec!["bench", "-p", "nova-bench", "--bench", "credentials", "--"];
+        args.extend_from_slice(quick_flag);
+        let mut command = cargo(&args);
+        command
+            .env("HOME", home)
+            .env("NOVA_BENCH_SCENARIO", scenario)
+            .envs(vars.iter().copied());
+        run(command, &format!("bench credentials ({scenario})"))?;
+    }
+
+    // 2. Cache, signing, round trips.
+    let mut args = vec!["bench", "-p", "nova-bench", "--bench", "hot", "--"];
+    args.extend_from_slice(quick_flag);
+    run(cargo(&args), "bench hot paths")?;
+
+    // 3. Nothing configured with a silent IMDS; the emulator under load; the cache at expiry.
+    run(
+        cargo(&["build", "--release", "-p", "nova-bench", "--bin", "load"]),
+        "build the load driver",
+    )?;
+    let load = root().join("target/release/load");
+    let mut nothing = Command::new(&load);
+    nothing.args(["nothing", if quick { "1" } else { "5" }]);
+    for (name, _) in std::env::vars() {
+        if name.starts_with("AWS_") || name.starts_with("NOVA_ACT_") {
+            nothing.env_remove(name);
+        }
+    }
+    nothing
+        .env("HOME", &empty_home)
+        .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", silent_listener()?);
+    let nothing: Value = serde_json::from_str(&run(nothing, "measure: nothing configured")?)
+        .map_err(|e| e.to_string())?;
+    let mut emulator = Command::new(&load);
+    emulator.args(["emulator", if quick { "0.3" } else { "5" }]);
+    let emulator: Value = serde_json::from_str(&run(emulator, "measure: emulator under load")?)
+        .map_err(|e| e.to_string())?;
+    let mut cache = Command::new(&load);
+    cache.arg("cache");
+    let cache: Value = serde_json::from_str(&run(cache, "measure: cache at expiry")?)
+        .map_err(|e| e.to_string())?;
+
+    // 4. Footprint.
+    let footprint = [
+        (
+            "nova-auth (default features)",
+            crate_count(&["-p", "nova-auth"])?,
+        ),
+        (
+            "nova-auth --no-default-features",
+            crate_count(&["-p", "nova-auth", "--no-default-features"])?,
+        ),
+        ("nova-act", crate_count(&["-p", "nova-act"])?),
+        (
+            "aws-sdk-novaact + aws-config",
+            crate_count(&["-p", "aws-sdk-novaact", "-p", "aws-config"])?,
+        ),
+    ];
+    if !quick {
+        let clean = scratch("clean-build")?;
+        let started = Instant::now();
+        let mut build = cargo(&["build", "--release", "-p", "nova-cli"]);
+        build.env("CARGO_TARGET_DIR", &clean);
+        run(build, "release build of the quickstart from clean")?;
+        notes.insert("build", format!("{:.0} s", started.elapsed().as_secs_f64()));
+        let _ = fs::remove_dir_all(clean);
+    }
+
+    let report = render(quick, &nothing, &emulator, &cache, &footprint, &notes);
+    let out = if quick {
+        root().join("target/performance-quick.md")
+    } else {
+        root().join("docs/performance.md")
+    };
+    fs::write(&out, report).map_err(|e| format!("{}: {e}", out.display()))?;
+    eprintln!("xtask: wrote {}", out.display());
+    Ok(())
+}
+
+fn ratio_row(name: &str, group: &str, ours: &str, reference: &str, target: Option<f64>) -> String {
+    match (median(group, ours), median(group, reference)) {
+        (Some(a), Some(b)) => {
+            let ratio = a / b;
+            let verdict = target.map_or(String::new(), |t| {
+                if ratio <= t {
+                    format!("≤ {t}× ✓")
+                } else {
+                    format!("≤ {t}× ✗")
+                }
+            });
+            format!(
+                "| {name} | {ours}: {} | {reference}: {} | {ratio:.2}× | {verdict} |",
+                human(a),
+                human(b)
+            )
+        }
+        _ => format!("| {name} | (not measured) | | | |"),
+    }
+}
+
+fn mean(values: &Value) -> f64 {
+    let list: Vec<f64> = values
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_f64).collect())
+        .unwrap_or_default();
+    if list.is_empty() {
+        f64::NAN
+    } else {
+        list.iter().sum::<f64>() / list.len() as f64
+    }
+}
+
+fn max(values: &Value) -> f64 {
+    values
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_f64).fold(0.0, f64::max))
+        .unwrap_or(f64::NAN)
+}
+
+fn render(
+    quick: bool,
+    nothing: &Value,
+    emulator: &Value,
+    cache: &Value,
+    footprint: &[(&str, usize)],
+    notes: &BTreeMap<&str, String>,
+) -> String {
+    let mut out = String::new();
+    out.push_str("# Performance\n\n");
+    out.push_str(&format!(
+        "Generated by `cargo xtask bench{}` on {} ({}). Each row runs ours and the reference in the same run on the same inputs; times are criterion medians.\n\n",
+        if quick { " --quick" } else { "" },
+        today(),
+        machine()
+    ));
+    out.push_str("| benchmark | ours | reference | ratio | target |\n|---|---|---|---|---|\n");
+    let rows = [
+        ratio_row(
+            "fresh chain, credentials in environment variables",
+            "credentials_env",
+            "nova-auth",
+            "aws-config",
+            Some(0.2),
+        ),
+        ratio_row(
+            "fresh chain, credentials in a profile file",
+            "credentials_profile",
+            "nova-auth",
+            "aws-config",
+            Some(0.5),
+        ),
+        ratio_row(
+            "signing, 200 B body",
+            "sign_small",
+            "nova-core",
+            "aws-sigv4",
+            Some(1.1),
+        ),
+        ratio_row(
+            "signing, 200 KB body",
+            "sign_200kb",
+            "nova-core",
+            "aws-sigv4",
+            Some(1.1),
+        ),
+        ratio_row(
+            "ListModels round trip vs aws-sdk-novaact",
+            "round_trip_list_models",
+            "nova-core",
+            "aws-sdk-novaact",
+            Some(1.0),
+        ),
+        ratio_row(
+            "ListModels round trip vs unsigned floor",
+            "round_trip_list_models",
+            "nova-core",
+            "floor",
+            Some(1.5),
+        ),
+        ratio_row(
+            "CreateWorkflowRun round trip vs aws-sdk-novaact",
+            "round_trip_create_workflow_run",
+            "nova-core",
+            "aws-sdk-novaact",
+            Some(1.0),
+        ),
+        ratio_row(
+            "CreateWorkflowRun round trip vs unsigned floor",
+            "round_trip_create_workflow_run",
+            "nova-core",
+            "floor",
+            Some(1.5),
+        ),
+        ratio_row(
+            "InvokeActStep (200 KB) vs aws-sdk-novaact",
+            "round_trip_invoke_step_200kb",
+            "nova-core",
+            "aws-sdk-novaact",
+            Some(1.0),
+        ),
+        ratio_row(
+            "InvokeActStep (200 KB) vs unsigned floor",
+            "round_trip_invoke_step_200kb",
+            "nova-core",
+            "floor",
+            Some(1.5),
+        ),
+    ];
+    for row in rows {
+        out.push_str(&row);
+        out.push('\n');
+    }
+    let (ours, theirs) = (
+        mean(&nothing["nova-auth_ms"]),
+        mean(&nothing["aws-config_ms"]),
+    );
+    out.push_str(&format!(
+        "| fresh chain, nothing configured, silent IMDS | nova-auth: {:.0} ms (max {:.0} ms) | aws-config: {:.0} ms | {:.2}× | ≤ 1.0× and ≤ 1200 ms {} |\n",
+        ours,
+        max(&nothing["nova-auth_ms"]),
+        theirs,
+        ours / theirs,
+        if ours / theirs <= 1.0 && max(&nothing["nova-auth_ms"]) <= 1200.0 { "✓" } else { "✗" }
+    ));
+    match median("cache_hit", "nova-auth") {
+        Some(ns) => out.push_str(&format!(
+            "| cache hit | nova-auth: {} | | | ≤ 100 ns {} |\n",
+            human(ns),
+            if ns <= 100.0 { "✓" } else { "✗" }
+        )),
+        None => out.push_str("| cache hit | (not measured) | | | |\n"),
+    }
+    out.push_str(&format!(
+        "| 1,000 concurrent callers at expiry | {} load(s), {} answered | | | exactly 1 {} |\n",
+        cache["loads_at_expiry"],
+        cache["answered"],
+        if cache["loads_at_expiry"] == 1 {
+            "✓"
+        } else {
+            "✗"
+        }
+    ));
+    out.push_str(
+        "\n## The emulator under load (signed InvokeActStep, client and server in one process)\n\n",
+    );
+    out.push_str("| clients | requests/s | p50 | p99 | target |\n|---|---|---|---|---|\n");
+    for row in emulator.as_array().into_iter().flatten() {
+        let target = if row["clients"] == 64 {
+            let ok = row["per_second"].as_f64().unwrap_or(0.0) >= 10_000.0
+                && row["p99_ms"].as_f64().unwrap_or(f64::MAX) <= 20.0;
+            format!("≥ 10,000/s, p99 ≤ 20 ms {}", if ok { "✓" } else { "✗" })
+        } else {
+            String::new()
+        };
+        out.push_str(&format!(
+            "| {} | {:.0} | {:.2} ms | {:.2} ms | {target} |\n",
+            row["clients"],
+            row["per_second"].as_f64().unwrap_or(0.0),
+            row["p50_ms"].as_f64().unwrap_or(0.0),
+            row["p99_ms"].as_f64().unwrap_or(0.0)
+        ));
+    }
+    out.push_str("\n## Footprint\n\n| build | crates in `cargo tree -e normal` |\n|---|---|\n");
+    for (name, count) in footprint {
+        out.push_str(&format!("| {name} | {count} |\n"));
+    }
+    if let Some(build) = notes.get("build") {
+        out.push_str(&format!(
+            "\nRelease build of the quickstart (`nova-cli`) from clean: {build}.\n"
+        ));
+    }
+    out
+}
