@@ -125,6 +125,9 @@ fn today() -> String {
 
 pub(crate) fn bench(quick: bool) -> Result<(), String> {
     let quick_flag: &[&str] = if quick { &["--quick"] } else { &[] };
+    // A quick run proves the benchmarks work, so it builds with the test profile (whose
+    // dependencies CI has already compiled) rather than an optimised build of its own.
+    let profile: &[&str] = if quick { &["--profile", "dev"] } else { &[] };
     let mut notes: BTreeMap<&str, String> = BTreeMap::new();
 
     // 1. Fresh chains, one process per scenario so both chains read the same environment.
@@ -161,7 +164,9 @@ pub(crate) fn bench(quick: bool) -> Result<(), String> {
         ),
     ];
     for (scenario, home, vars) in scenarios {
-        let mut args = vec!["bench", "-p", "nova-bench", "--bench", "credentials", "--"];
+        let mut args = vec!["bench", "-p", "nova-bench", "--bench", "credentials"];
+        args.extend_from_slice(profile);
+        args.push("--");
         args.extend_from_slice(quick_flag);
         let mut command = cargo(&args);
         command
@@ -172,7 +177,9 @@ pub(crate) fn bench(quick: bool) -> Result<(), String> {
     }
 
     // 2. Cache, signing, round trips.
-    let mut args = vec!["bench", "-p", "nova-bench", "--bench", "hot", "--"];
+    let mut args = vec!["bench", "-p", "nova-bench", "--bench", "hot"];
+    args.extend_from_slice(profile);
+    args.push("--");
     args.extend_from_slice(quick_flag);
     run(cargo(&args), "bench hot paths")?;
 
