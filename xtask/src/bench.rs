@@ -259,7 +259,7 @@ fn ratio_row(name: &str, group: &str, ours: &str, reference: &str, target: Optio
                 }
             });
             format!(
-                "| {name} | {ours}: {} | {reference}: {} | {ratio:.2}× | {verdict} |",
+                "| {name} | {ours}: {} | {reference}: {} | {ratio:.3}× | {verdict} |",
                 human(a),
                 human(b)
             )

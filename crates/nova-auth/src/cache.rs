@@ -91,14 +91,6 @@ impl CachedProvider {
         *self.write() = Cached::default();
     }
 
-    fn read(&self) -> Cached {
-        self.state
-            .current
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone()
-    }
-
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, Cached> {
         self.state
             .current
@@ -108,17 +100,20 @@ impl CachedProvider {
 
     /// The cached credentials if they can be used now without a load.
     fn usable(&self, now: SystemTime) -> Option<Credentials> {
-        let cached = self.read();
-        let credentials = cached.credentials?;
-        match credentials.expiry() {
-            None => Some(credentials),
-            Some(expiry) if now + self.refresh_before < expiry => Some(credentials),
+        // Decide under the read lock and clone only the answer: this is the hot path.
+        let cached = self
+            .state
+            .current
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let credentials = cached.credentials.as_ref()?;
+        let fresh = match credentials.expiry() {
+            None => true,
+            Some(expiry) if now + self.refresh_before < expiry => true,
             // Inside the refresh window: reuse while a recent refresh failed and they still work.
-            Some(expiry) if cached.quiet_until.is_some_and(|t| now < t) && now < expiry => {
-                Some(credentials)
-            }
-            Some(_) => None,
-        }
+            Some(expiry) => cached.quiet_until.is_some_and(|t| now < t) && now < expiry,
+        };
+        fresh.then(|| credentials.clone())
     }
 
     async fn load(&self) -> Result<Credentials, CredentialsError> {

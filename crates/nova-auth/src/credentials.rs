@@ -247,6 +247,12 @@ impl AwsCredentials {
     pub fn source(&self) -> &Source {
         &self.0.source
     }
+
+    /// Whether `other` is this very value (a clone of it), not merely equal: lets signers reuse
+    /// work derived from credentials until the provider hands out new ones.
+    pub fn same_as(&self, other: &AwsCredentials) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 impl fmt::Debug for AwsCredentials {

@@ -330,6 +330,7 @@ impl Client {
             self.inner.clock.now(),
             &self.inner.client_source,
         )
+        .map(|req| req.map(|body| body.to_vec()))
     }
 
     async fn attempts<O: Operation>(&self, prepared: &Prepared) -> Result<O::Output, Error> {

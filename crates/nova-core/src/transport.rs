@@ -25,7 +25,7 @@ pub(crate) struct Prepared {
     pub(crate) method: http::Method,
     /// Base URL plus path and query, exactly as sent (and signed).
     pub(crate) url: String,
-    pub(crate) body: Option<Vec<u8>>,
+    pub(crate) body: Option<bytes::Bytes>,
 }
 
 /// Lays out `input` for `endpoint`: the AWS binding, or the API-key service's (`/agent` prefix,
@@ -50,7 +50,11 @@ pub(crate) fn prepare<O: Operation>(input: &O, endpoint: &Endpoint) -> Result<Pr
             }
             let method =
                 http::Method::from_bytes(O::METHOD.as_bytes()).unwrap_or(http::Method::POST);
-            let body = if O::HAS_BODY { Some(body()?) } else { None };
+            let body = if O::HAS_BODY {
+                Some(body()?.into())
+            } else {
+                None
+            };
             Ok(Prepared {
                 method,
                 url: full,
@@ -64,7 +68,7 @@ pub(crate) fn prepare<O: Operation>(input: &O, endpoint: &Endpoint) -> Result<Pr
                 url.trim_end_matches('/'),
                 path.trim_end_matches('/')
             ),
-            body: Some(body()?),
+            body: Some(body()?.into()),
         }),
     }
 }
@@ -76,7 +80,8 @@ pub(crate) fn request(
     region: &str,
     now: SystemTime,
     client_source: &str,
-) -> Result<http::Request<Vec<u8>>, Error> {
+) -> Result<http::Request<bytes::Bytes>, Error> {
+    // `Bytes` clones share the buffer: every attempt sends the same body without copying it.
     let body = prepared.body.clone().unwrap_or_default();
     let mut builder = http::Request::builder()
         .method(prepared.method.clone())
@@ -144,8 +149,8 @@ pub(crate) fn request(
 /// nova_core::sign_request(&mut req, &aws, "us-east-1", SystemTime::now()).unwrap();
 /// assert!(req.headers()["authorization"].to_str().unwrap().starts_with("AWS4-HMAC-SHA256"));
 /// ```
-pub fn sign_request(
-    req: &mut http::Request<Vec<u8>>,
+pub fn sign_request<B: AsRef<[u8]>>(
+    req: &mut http::Request<B>,
     aws: &AwsCredentials,
     region: &str,
     now: SystemTime,
@@ -155,14 +160,7 @@ pub fn sign_request(
 
     let signing_failed =
         |what: String| Error::Credentials(nova_auth::CredentialsError::provider("sigv4", what));
-    let identity = aws_credential_types::Credentials::new(
-        aws.access_key_id(),
-        aws.secret_access_key().expose(),
-        aws.session_token().map(|t| t.expose().to_owned()),
-        aws.expiry(),
-        "nova-auth",
-    )
-    .into();
+    let identity = identity_for(aws);
     let params = v4::SigningParams::builder()
         .identity(&identity)
         .region(region)
@@ -182,7 +180,7 @@ pub fn sign_request(
         req.method().as_str(),
         &uri,
         headers.into_iter(),
-        SignableBody::Bytes(req.body()),
+        SignableBody::Bytes(req.body().as_ref()),
     )
     .map_err(|err| signing_failed(format!("cannot sign this request: {err}")))?;
     let (instructions, _signature) = sign(signable, &params)
@@ -190,6 +188,35 @@ pub fn sign_request(
         .into_parts();
     instructions.apply_to_request_http1x(req);
     Ok(())
+}
+
+thread_local! {
+    /// The signing identity of the credentials last signed with on this thread: rebuilt only when
+    /// the provider hands out new credentials.
+    static IDENTITY: std::cell::RefCell<Option<(AwsCredentials, aws_smithy_runtime_api::client::identity::Identity)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+fn identity_for(aws: &AwsCredentials) -> aws_smithy_runtime_api::client::identity::Identity {
+    IDENTITY.with(|slot| {
+        let mut slot = slot.borrow_mut();
+        if let Some((known, identity)) = slot.as_ref()
+            && known.same_as(aws)
+        {
+            return identity.clone();
+        }
+        let identity: aws_smithy_runtime_api::client::identity::Identity =
+            aws_credential_types::Credentials::new(
+                aws.access_key_id(),
+                aws.secret_access_key().expose(),
+                aws.session_token().map(|t| t.expose().to_owned()),
+                aws.expiry(),
+                "nova-auth",
+            )
+            .into();
+        *slot = Some((aws.clone(), identity.clone()));
+        identity
+    })
 }
 
 /// The request id of a response, from either service.
