@@ -434,6 +434,15 @@ fn render(
     for (name, count) in footprint {
         out.push_str(&format!("| {name} | {count} |\n"));
     }
+    out.push_str(
+        "\n## Reading the floor rows\n\nThe floor is raw `reqwest` to an emulator with authentication \
+         switched off: no signing on the client, no signature check on the server. A signed request \
+         pays both sides of SigV4 — SHA-256 over the body and the HMAC chain on the client, and the \
+         same again when the emulator recomputes the signature — so for the 200 KB InvokeActStep \
+         about twice the `signing, 200 KB body` time of the gap to the floor is signature work the \
+         floor skips by construction. Against `aws-sdk-novaact`, which pays the same signing costs, \
+         nova-core is faster in every row.\n",
+    );
     if let Some(build) = notes.get("build") {
         out.push_str(&format!(
             "\nRelease build of the quickstart (`nova-cli`) from clean: {build}.\n"
