@@ -95,6 +95,13 @@ impl NovaActBuilder {
         self
     }
 
+    /// Uses this AWS profile, chosen by `origin` (such as `--profile`), which errors name.
+    #[must_use]
+    pub fn profile_from(mut self, name: impl Into<String>, origin: &'static str) -> Self {
+        self.auth = self.auth.profile_name_from(name, origin);
+        self
+    }
+
     /// Uses this region.
     #[must_use]
     pub fn region(mut self, region: impl Into<String>) -> Self {

@@ -45,7 +45,7 @@ impl fmt::Display for Selection {
 pub struct AuthBuilder {
     mode: Option<AuthMode>,
     api_key: Option<crate::Secret>,
-    profile: Option<String>,
+    profile: Option<(String, &'static str)>,
     aws_provider: Option<SharedProvider>,
     region: Option<String>,
     env: Option<Env>,
@@ -69,8 +69,15 @@ impl AuthBuilder {
 
     /// Uses this AWS profile (IAM mode).
     #[must_use]
-    pub fn profile_name(mut self, name: impl Into<String>) -> Self {
-        self.profile = Some(name.into());
+    pub fn profile_name(self, name: impl Into<String>) -> Self {
+        self.profile_name_from(name, "code")
+    }
+
+    /// Uses this AWS profile, chosen by `origin` (such as `--profile`), which error messages
+    /// name.
+    #[must_use]
+    pub fn profile_name_from(mut self, name: impl Into<String>, origin: &'static str) -> Self {
+        self.profile = Some((name.into(), origin));
         self
     }
 
@@ -111,7 +118,7 @@ impl AuthBuilder {
     /// `NOVA_ACT_API_KEY`, then IAM.
     pub fn select(&self) -> Result<(AuthMode, Selection), AuthError> {
         let aws_in_code = match (&self.profile, &self.aws_provider) {
-            (Some(name), _) => Some(format!("profile `{name}`")),
+            (Some((name, _)), _) => Some(format!("profile `{name}`")),
             (None, Some(provider)) => Some(format!("provider `{}`", provider.name())),
             (None, None) => None,
         };
@@ -169,8 +176,8 @@ impl AuthBuilder {
     #[cfg(feature = "aws")]
     fn aws_chain(&self) -> SharedProvider {
         let mut chain = crate::DefaultChain::builder().env(self.env_or_process());
-        if let Some(name) = &self.profile {
-            chain = chain.profile_name(name.clone());
+        if let Some((name, origin)) = &self.profile {
+            chain = chain.profile_name_from(name.clone(), origin);
         }
         SharedProvider::new(chain.build())
     }
@@ -211,7 +218,8 @@ impl AuthBuilder {
             }
             (_, _, Err(err)) => return Err(err.into()),
         };
-        let region = Region::resolve(self.region.as_deref(), &env, self.profile.as_deref()).await;
+        let profile = self.profile.as_ref().map(|(name, _)| name.as_str());
+        let region = Region::resolve(self.region.as_deref(), &env, profile).await;
         tracing::debug!(
             mode = %mode,
             selected_by = %selection,

@@ -143,7 +143,7 @@ impl Cli {
     pub(crate) fn auth_builder(&self) -> nova_act::AuthBuilder {
         let mut builder = nova_act::Auth::builder();
         if let Some(profile) = &self.profile {
-            builder = builder.profile_name(profile.clone());
+            builder = builder.profile_name_from(profile.clone(), "--profile");
         }
         if let Some(region) = &self.region {
             builder = builder.region(region.clone());
@@ -155,7 +155,7 @@ impl Cli {
     pub(crate) async fn nova(&self) -> Result<nova_act::NovaAct, String> {
         let mut builder = nova_act::NovaAct::builder();
         if let Some(profile) = &self.profile {
-            builder = builder.profile(profile.clone());
+            builder = builder.profile_from(profile.clone(), "--profile");
         }
         if let Some(region) = &self.region {
             builder = builder.region(region.clone());

@@ -54,7 +54,7 @@ impl Default for DefaultChain {
 #[derive(Clone, Debug, Default)]
 pub struct DefaultChainBuilder {
     env: Option<Env>,
-    profile: Option<String>,
+    profile: Option<(String, &'static str)>,
     imds_timeout: Option<Duration>,
     container_timeout: Option<Duration>,
 }
@@ -69,8 +69,14 @@ impl DefaultChainBuilder {
 
     /// Uses this profile in the profile-file step, whatever `AWS_PROFILE` says.
     #[must_use]
-    pub fn profile_name(mut self, name: impl Into<String>) -> Self {
-        self.profile = Some(name.into());
+    pub fn profile_name(self, name: impl Into<String>) -> Self {
+        self.profile_name_from(name, "code")
+    }
+
+    /// Uses this profile, chosen by `origin` (such as `--profile`), which error messages name.
+    #[must_use]
+    pub fn profile_name_from(mut self, name: impl Into<String>, origin: &'static str) -> Self {
+        self.profile = Some((name.into(), origin));
         self
     }
 
@@ -93,8 +99,8 @@ impl DefaultChainBuilder {
     pub fn build(self) -> DefaultChain {
         let env = self.env.unwrap_or_default();
         let mut profile = ProfileProvider::with_env(env.clone());
-        if let Some(name) = self.profile {
-            profile = profile.profile_name(name);
+        if let Some((name, origin)) = self.profile {
+            profile = profile.profile_name_from(name, origin);
         }
         let mut container = ContainerProvider::with_env(env.clone());
         if let Some(timeout) = self.container_timeout {

@@ -42,7 +42,8 @@ const DYNAMIC_KEYS: &[&str] = &[
 #[derive(Debug)]
 pub struct ProfileProvider {
     env: Env,
-    name: Option<String>,
+    /// The profile asked for, and who asked (`code`, `--profile`, …).
+    name: Option<(String, &'static str)>,
     delegate: OnceLock<ProfileFileCredentialsProvider>,
 }
 
@@ -63,8 +64,15 @@ impl ProfileProvider {
 
     /// Uses the profile `name`, whatever `AWS_PROFILE` says.
     #[must_use]
-    pub fn profile_name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
+    pub fn profile_name(self, name: impl Into<String>) -> Self {
+        self.profile_name_from(name, "code")
+    }
+
+    /// Uses the profile `name`, chosen by `origin` (such as `--profile`), which error messages
+    /// name.
+    #[must_use]
+    pub fn profile_name_from(mut self, name: impl Into<String>, origin: &'static str) -> Self {
+        self.name = Some((name.into(), origin));
         self
     }
 }
@@ -89,10 +97,10 @@ impl Profiles {
     /// Locates and parses the files. `Ok(None)` when there is no home folder to find them in.
     pub(crate) async fn load(
         env: &Env,
-        name_in_code: Option<&str>,
+        chosen: Option<(&str, &'static str)>,
     ) -> Result<Option<Self>, CredentialsError> {
-        let (name, origin) = match (name_in_code, env.get(env::PROFILE)) {
-            (Some(name), _) => (name.to_owned(), "code"),
+        let (name, origin) = match (chosen, env.get(env::PROFILE)) {
+            (Some((name, origin)), _) => (name.to_owned(), origin),
             (None, Some(name)) => (name, env::PROFILE),
             (None, None) => ("default".to_owned(), "default"),
         };
@@ -211,7 +219,9 @@ pub(crate) async fn profile_region(
     env: &Env,
     name_in_code: Option<&str>,
 ) -> Option<(String, String, PathBuf)> {
-    let profiles = Profiles::load(env, name_in_code).await.ok()??;
+    let profiles = Profiles::load(env, name_in_code.map(|n| (n, "code")))
+        .await
+        .ok()??;
     let region = profiles.selected()?.get("region")?.to_owned();
     Some((region, profiles.name.clone(), profiles.config_file.clone()))
 }
@@ -252,7 +262,8 @@ fn has_credentials(profile: &Profile) -> bool {
 #[async_trait]
 impl CredentialProvider for ProfileProvider {
     async fn credentials(&self) -> Result<Credentials, CredentialsError> {
-        let Some(profiles) = Profiles::load(&self.env, self.name.as_deref()).await? else {
+        let chosen = self.name.as_ref().map(|(n, origin)| (n.as_str(), *origin));
+        let Some(profiles) = Profiles::load(&self.env, chosen).await? else {
             return Err(CredentialsError::not_configured(
                 NAME,
                 "HOME is not set, so there are no AWS profile files to read",
