@@ -92,6 +92,11 @@ fn query_int(uri: &Uri, name: &str) -> Result<Option<i32>, ServiceError> {
         .transpose()
 }
 
+/// `maxResults` and `nextToken` from the query string of a List operation.
+fn paging(uri: &Uri) -> Result<(Option<i32>, Option<String>), ServiceError> {
+    Ok((query_int(uri, "maxResults")?, query(uri, "nextToken")))
+}
+
 /// The body as the operation's input (an empty body counts as `{}`).
 fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, ServiceError> {
     let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -270,8 +275,7 @@ fn serve(
         }
         ("POST", ["workflow-definitions"]) if !api_key => {
             let mut input: ListWorkflowDefinitionsInput = body(bytes)?;
-            input.max_results = query_int(uri, "maxResults")?;
-            input.next_token = query(uri, "nextToken");
+            (input.max_results, input.next_token) = paging(uri)?;
             let input = valid(input)?;
             authorize(shared, &caller, "ListWorkflowDefinitions", &def_arn("*"))?;
             ok(200, &shared.store().list_definitions(&input, def_arn)?)
@@ -310,8 +314,7 @@ fn serve(
         ("POST", ["workflow-definitions", d, "workflow-runs"]) if !api_key => {
             let mut input: ListWorkflowRunsInput = body(bytes)?;
             input.workflow_definition_name = (*d).to_owned();
-            input.max_results = query_int(uri, "maxResults")?;
-            input.next_token = query(uri, "nextToken");
+            (input.max_results, input.next_token) = paging(uri)?;
             let input = valid(input)?;
             authorize(shared, &caller, "ListWorkflowRuns", &def_arn(d))?;
             ok(200, &shared.store().list_runs(&input, |r| run_arn(d, r))?)
@@ -344,8 +347,7 @@ fn serve(
             let mut input: ListSessionsInput = body(bytes)?;
             input.workflow_definition_name = (*d).to_owned();
             input.workflow_run_id = (*r).to_owned();
-            input.max_results = query_int(uri, "maxResults")?;
-            input.next_token = query(uri, "nextToken");
+            (input.max_results, input.next_token) = paging(uri)?;
             let input = valid(input)?;
             authorize(shared, &caller, "ListSessions", &run_arn(d, r))?;
             ok(200, &shared.store().list_sessions(&input)?)
@@ -431,8 +433,7 @@ fn serve(
             input.workflow_definition_name = (*d).to_owned();
             input.workflow_run_id = query(uri, "workflowRunId");
             input.session_id = query(uri, "sessionId");
-            input.max_results = query_int(uri, "maxResults")?;
-            input.next_token = query(uri, "nextToken");
+            (input.max_results, input.next_token) = paging(uri)?;
             let input = valid(input)?;
             authorize(shared, &caller, "ListActs", &def_arn(d))?;
             ok(200, &shared.store().list_acts(&input)?)

@@ -182,6 +182,18 @@ impl Store {
             .ok_or_else(|| ServiceError::not_found("WorkflowRun", run_id))
     }
 
+    /// The run, which must still be running to take new sessions and acts.
+    fn open_run(&self, definition: &str, run_id: &str) -> Result<&RunRecord, ServiceError> {
+        let run = self.run(definition, run_id)?;
+        if finished_run(&run.status) {
+            return Err(ServiceError::invalid_status(format!(
+                "workflow run {run_id} is already {}",
+                run.status
+            )));
+        }
+        Ok(run)
+    }
+
     fn session(
         &self,
         definition: &str,
@@ -450,13 +462,7 @@ impl Store {
         &mut self,
         input: CreateSessionInput,
     ) -> Result<CreateSessionOutput, ServiceError> {
-        let run = self.run(&input.workflow_definition_name, &input.workflow_run_id)?;
-        if finished_run(&run.status) {
-            return Err(ServiceError::invalid_status(format!(
-                "workflow run {} is already {}",
-                input.workflow_run_id, run.status
-            )));
-        }
+        self.open_run(&input.workflow_definition_name, &input.workflow_run_id)?;
         let parent = input.workflow_run_id.clone();
         if let Some(answer) = self.replay("CreateSession", &parent, input.client_token.as_ref()) {
             return Ok(answer);
@@ -519,13 +525,7 @@ impl Store {
             &input.workflow_run_id,
             &input.session_id,
         )?;
-        let run = self.run(&input.workflow_definition_name, &input.workflow_run_id)?;
-        if finished_run(&run.status) {
-            return Err(ServiceError::invalid_status(format!(
-                "workflow run {} is already {}",
-                input.workflow_run_id, run.status
-            )));
-        }
+        self.open_run(&input.workflow_definition_name, &input.workflow_run_id)?;
         let parent = input.session_id.clone();
         if let Some(answer) = self.replay("CreateAct", &parent, input.client_token.as_ref()) {
             return Ok(answer);
