@@ -55,6 +55,7 @@ pub struct EmulatorBuilder {
     planner: Arc<dyn Planner>,
     region: String,
     open: bool,
+    drop_first_create_response: bool,
 }
 
 impl std::fmt::Debug for EmulatorBuilder {
@@ -98,6 +99,7 @@ impl Default for EmulatorBuilder {
             planner: Arc::new(ScriptedPlanner::new()),
             region: "us-east-1".to_owned(),
             open: false,
+            drop_first_create_response: false,
         }
     }
 }
@@ -146,6 +148,16 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Fault injection: the first successful call of each create operation (definition, run,
+    /// session, act) is carried out, but its response is lost — the connection breaks after the
+    /// headers. A client that retries with the same `clientToken` must still end up with exactly
+    /// one of each; [`RunningEmulator::created`] counts them.
+    #[must_use]
+    pub fn drop_first_create_response(mut self) -> Self {
+        self.drop_first_create_response = true;
+        self
+    }
+
     /// Serves on an ephemeral port of 127.0.0.1.
     pub async fn start(self) -> std::io::Result<RunningEmulator> {
         self.start_on(SocketAddr::from(([127, 0, 0, 1], 0))).await
@@ -168,6 +180,8 @@ impl EmulatorBuilder {
             account: ACCOUNT_ID.to_owned(),
             store: Mutex::new(store::Store::default()),
             open: self.open,
+            drop_first_create_response: self.drop_first_create_response,
+            dropped: Mutex::new(Vec::new()),
         });
         let app = Router::new()
             .fallback(server::handle)
@@ -258,6 +272,15 @@ impl RunningEmulator {
             .store
             .lock()
             .map(|s| s.created)
+            .unwrap_or_default()
+    }
+
+    /// The create operations whose first response fault injection lost.
+    pub fn lost_responses(&self) -> Vec<&'static str> {
+        self.shared
+            .dropped
+            .lock()
+            .map(|d| d.clone())
             .unwrap_or_default()
     }
 

@@ -29,6 +29,10 @@ pub(crate) struct Shared {
     pub(crate) store: Mutex<Store>,
     /// Skip authentication (benchmarks of the unsigned floor only).
     pub(crate) open: bool,
+    /// Fault injection: lose the response of the first call of each create operation.
+    pub(crate) drop_first_create_response: bool,
+    /// The create operations whose first response was already lost, and how many were.
+    pub(crate) dropped: Mutex<Vec<&'static str>>,
 }
 
 impl Shared {
@@ -132,6 +136,17 @@ pub(crate) async fn handle(
         serve(&shared, &method, &uri, &headers, &bytes)
     };
     tracing::debug!(%method, path, status = outcome.as_ref().map_or_else(|e| e.status, |(s, _)| *s), "request");
+    if let Ok((201, _)) = &outcome
+        && shared.drop_first_create_response
+        && let Some(create) = create_operation(&method, &path)
+    {
+        let mut dropped = shared.dropped.lock().unwrap_or_else(|p| p.into_inner());
+        if !dropped.contains(&create) {
+            dropped.push(create);
+            tracing::info!(operation = create, "fault injection: the response is lost");
+            return lost_response();
+        }
+    }
     match outcome {
         Ok((status, value)) => {
             let mut response = (
@@ -153,6 +168,40 @@ pub(crate) async fn handle(
         }
         Err(err) => err.into_response_with(&request_id, api_key_service),
     }
+}
+
+/// Which create a successful request was, by its path.
+fn create_operation(method: &Method, path: &str) -> Option<&'static str> {
+    if method != Method::PUT {
+        return None;
+    }
+    let path = path.trim_end_matches('/');
+    if path.ends_with("/workflow-runs") {
+        Some("CreateWorkflowRun")
+    } else if path.ends_with("/sessions") {
+        Some("CreateSession")
+    } else if path.ends_with("/acts") {
+        Some("CreateAct")
+    } else if path.ends_with("/workflow-definitions") {
+        Some("CreateWorkflowDefinition")
+    } else {
+        None
+    }
+}
+
+/// A response that breaks off after its headers: to the client, the connection dropped and the
+/// outcome is unknown — exactly when a retry must not create a second resource.
+fn lost_response() -> Response {
+    let broken = futures_util::stream::once(async {
+        Err::<Bytes, std::io::Error>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "fault injection: response lost",
+        ))
+    });
+    Response::builder()
+        .status(StatusCode::CREATED)
+        .body(axum::body::Body::from_stream(broken))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }
 
 fn authenticate<'a>(

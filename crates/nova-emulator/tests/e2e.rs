@@ -722,3 +722,68 @@ async fn scripts_load_from_a_json_file() {
 fn uuid_like() -> String {
     format!("{}-{:?}", std::process::id(), std::thread::current().id()).replace(['(', ')'], "")
 }
+
+/// Issue 7's "nothing duplicated": every create's first response is lost after the service
+/// carried it out; the SDK retries with the same clientToken, and the emulator ends up with
+/// exactly one run, one session and one act.
+#[tokio::test]
+async fn lost_create_responses_are_retried_without_duplicates() {
+    let emulator = Emulator::builder()
+        .drop_first_create_response()
+        .start()
+        .await
+        .unwrap();
+    let key = emulator.access_key();
+    let credentials = AwsCredentials::new(
+        &key.access_key_id,
+        key.secret_access_key.as_str(),
+        None,
+        Source::Code,
+    );
+    let client = Client::builder()
+        .credentials_provider(Fixed(credentials.into()), AuthMode::Iam)
+        .endpoint_url(emulator.url())
+        .env(Env::from_vars([("X", "")]))
+        .retry(RetryConfig {
+            base_delay: std::time::Duration::from_millis(5),
+            ..RetryConfig::default()
+        })
+        .build()
+        .unwrap();
+    client
+        .create_workflow_definition(CreateWorkflowDefinitionInput {
+            name: "default".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let result = Workflow::new(&client)
+        .run(|run| async move {
+            run.session(FormPage::default())
+                .await?
+                .act("What page is this?")
+                .await
+        })
+        .await
+        .unwrap();
+    assert_eq!(result.value, Some(json!("http://127.0.0.1/form")));
+    assert_eq!(
+        emulator.lost_responses(),
+        [
+            "CreateWorkflowDefinition",
+            "CreateWorkflowRun",
+            "CreateSession",
+            "CreateAct"
+        ]
+    );
+    let created = emulator.created();
+    assert_eq!(
+        (
+            created.definitions,
+            created.runs,
+            created.sessions,
+            created.acts
+        ),
+        (1, 1, 1, 1)
+    );
+}
