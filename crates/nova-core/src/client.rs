@@ -226,6 +226,7 @@ impl ClientBuilder {
                 }
             }
         };
+        check_endpoint(endpoint.url())?;
         let http = match self.http {
             Some(http) => http,
             None => reqwest::Client::builder()
@@ -257,6 +258,22 @@ impl ClientBuilder {
                 client_source,
             }),
         })
+    }
+}
+
+/// An endpoint must be an absolute `http` or `https` URL with a host, or nothing can be sent
+/// (or signed) to it.
+fn check_endpoint(url: &str) -> Result<(), Error> {
+    let parsed = reqwest::Url::parse(url).ok().filter(|u| {
+        matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty())
+    });
+    match parsed {
+        Some(_) => Ok(()),
+        None => Err(Error::Endpoint(crate::endpoint::EndpointError(format!(
+            "`{url}` is not an absolute http(s) URL with a host, such as http://127.0.0.1:8080; \
+             fix the endpoint setting (code, AWS_ENDPOINT_URL_NOVA_ACT, AWS_ENDPOINT_URL or \
+             NOVA_ACT_API_ENDPOINT)"
+        )))),
     }
 }
 

@@ -130,3 +130,21 @@ fn the_api_key_service_has_its_own_endpoint_and_variable() {
             .is_ok()
     );
 }
+
+#[test]
+fn an_endpoint_that_is_not_an_absolute_url_is_refused_at_build() {
+    for bad in [
+        "",
+        "127.0.0.1:8080",
+        "/relative",
+        "ftp://127.0.0.1",
+        "http://",
+    ] {
+        let err = iam(&[]).endpoint_url(bad).build().unwrap_err();
+        assert!(matches!(err, Error::Endpoint(_)), "{bad:?}: {err}");
+    }
+    let err = iam(&[("AWS_ENDPOINT_URL_NOVA_ACT", "localhost:8080")])
+        .build()
+        .unwrap_err();
+    insta::assert_snapshot!(err.to_string(), @"endpoint: `localhost:8080` is not an absolute http(s) URL with a host, such as http://127.0.0.1:8080; fix the endpoint setting (code, AWS_ENDPOINT_URL_NOVA_ACT, AWS_ENDPOINT_URL or NOVA_ACT_API_ENDPOINT)");
+}
