@@ -118,7 +118,12 @@ fn round_trips(c: &mut Criterion) {
                 .put(format!(
                     "{floor_base}/workflow-definitions/bench/workflow-runs"
                 ))
-                .body(r#"{"modelId":"nova-act-latest","clientInfo":{"compatibilityVersion":1}}"#)
+                // The same request nova-core sends, unsigned: idempotency token and client info
+                // included, so both sides do the same work on the service.
+                .body(format!(
+                    r#"{{"clientInfo":{{"compatibilityVersion":1,"sdkVersion":"nova-act-rust/0.1.0"}},"clientToken":"{}","modelId":"nova-act-latest"}}"#,
+                    uuid::Uuid::new_v4()
+                ))
                 .send()
                 .await
                 .unwrap()
