@@ -64,6 +64,19 @@ impl<T: CredentialProvider + ?Sized> CredentialProvider for Box<T> {
     }
 }
 
+/// Credentials are their own provider: always the same value, for tests, for programs that
+/// fetch credentials themselves, and for short-lived tools.
+#[async_trait]
+impl CredentialProvider for Credentials {
+    async fn credentials(&self) -> Result<Credentials, CredentialsError> {
+        Ok(self.clone())
+    }
+
+    fn name(&self) -> Cow<'static, str> {
+        Cow::Borrowed("fixed")
+    }
+}
+
 /// Any provider behind a cheap-to-clone handle.
 #[derive(Clone, Debug)]
 pub struct SharedProvider(Arc<dyn CredentialProvider>);

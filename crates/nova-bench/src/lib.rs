@@ -108,16 +108,6 @@ pub fn observation(size: usize) -> String {
     .to_string()
 }
 
-#[derive(Debug)]
-struct Fixed(nova_auth::Credentials);
-
-#[async_trait::async_trait]
-impl CredentialProvider for Fixed {
-    async fn credentials(&self) -> Result<nova_auth::Credentials, nova_auth::CredentialsError> {
-        Ok(self.0.clone())
-    }
-}
-
 /// An act in progress on the emulator, and the id of its last step.
 pub struct OpenAct {
     pub run: String,
@@ -136,7 +126,7 @@ pub fn nova_client(emulator: &RunningEmulator) -> Client {
         Source::Code,
     );
     Client::builder()
-        .credentials_provider(Fixed(creds.into()), AuthMode::Iam)
+        .credentials_provider(nova_auth::Credentials::from(creds), AuthMode::Iam)
         .endpoint_url(emulator.url())
         .env(Env::from_vars([("X", "")]))
         .build()

@@ -37,19 +37,9 @@ fn aws() -> Credentials {
     AwsCredentials::new("AKIAIOSFODNN7EXAMPLE", "secret", None, Source::Code).into()
 }
 
-#[derive(Debug)]
-struct Fixed(Credentials);
-
-#[async_trait::async_trait]
-impl nova_auth::CredentialProvider for Fixed {
-    async fn credentials(&self) -> Result<Credentials, nova_auth::CredentialsError> {
-        Ok(self.0.clone())
-    }
-}
-
 fn iam(env: &[(&str, &str)]) -> nova_core::ClientBuilder {
     Client::builder()
-        .credentials_provider(Fixed(aws()), AuthMode::Iam)
+        .credentials_provider(aws(), AuthMode::Iam)
         .env(Env::from_vars(env.iter().copied()))
 }
 
@@ -110,7 +100,7 @@ fn endpoint_variables_follow_the_aws_sdk_convention() {
 #[test]
 fn the_api_key_service_has_its_own_endpoint_and_variable() {
     let key: Credentials = ApiKey::new("0123456789abcdef0123456789abcdef0123", Source::Code).into();
-    let builder = || Client::builder().credentials_provider(Fixed(key.clone()), AuthMode::ApiKey);
+    let builder = || Client::builder().credentials_provider(key.clone(), AuthMode::ApiKey);
     let default = builder().env(Env::from_vars([("AWS_ENDPOINT_URL", "http://127.0.0.1:1")]));
     assert_eq!(
         default.build().unwrap().endpoint().url(),

@@ -18,7 +18,7 @@ use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 fn builder(server: &MockServer) -> ClientBuilder {
     Client::builder()
-        .credentials_provider(Fixed(aws_credentials()), AuthMode::Iam)
+        .credentials_provider(aws_credentials(), AuthMode::Iam)
         .endpoint_url(server.uri())
         .env(Env::from_vars([("X", "")]))
         // No timers while a request is in flight, so a paused clock only moves for backoff.
@@ -231,7 +231,7 @@ async fn a_refused_connection_is_retried_then_reported() {
     let url = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);
     let client = Client::builder()
-        .credentials_provider(Fixed(aws_credentials()), AuthMode::Iam)
+        .credentials_provider(aws_credentials(), AuthMode::Iam)
         .endpoint_url(&url)
         .env(Env::from_vars([("X", "")]))
         .retry(RetryConfig {
@@ -322,7 +322,7 @@ async fn a_refused_api_key_names_its_source_and_the_fix() {
     ])
     .await;
     let client = Client::builder()
-        .credentials_provider(Fixed(api_key_credentials()), AuthMode::ApiKey)
+        .credentials_provider(api_key_credentials(), AuthMode::ApiKey)
         .endpoint_url(server.uri())
         .env(Env::from_vars([("X", "")]))
         .build()

@@ -50,7 +50,7 @@ proptest! {
             prop_assert!(url.starts_with("https://nova-act"), "{}", url);
         }
         let client = Client::builder()
-            .credentials_provider(Fixed(aws_credentials()), AuthMode::Iam)
+            .credentials_provider(aws_credentials(), AuthMode::Iam)
             .env(Env::from_vars([("X", "")]))
             .region(region)
             .build();
@@ -60,7 +60,7 @@ proptest! {
     #[test]
     fn any_endpoint_url_builds_or_fails_cleanly(url in "\\PC{0,60}") {
         let client = Client::builder()
-            .credentials_provider(Fixed(aws_credentials()), AuthMode::Iam)
+            .credentials_provider(aws_credentials(), AuthMode::Iam)
             .env(Env::from_vars([("X", "")]))
             .endpoint_url(url)
             .build();
@@ -117,7 +117,7 @@ proptest! {
             let body = if big { [body.as_slice(), &vec![b'{'; 2 * 1024 * 1024]].concat() } else { body };
             Mock::given(any()).respond_with(ResponseTemplate::new(status).set_body_bytes(body)).mount(&server).await;
             let client = Client::builder()
-                .credentials_provider(Fixed(aws_credentials()), AuthMode::Iam)
+                .credentials_provider(aws_credentials(), AuthMode::Iam)
                 .endpoint_url(server.uri())
                 .env(Env::from_vars([("X", "")]))
                 .retry(nova_core::RetryConfig::disabled())

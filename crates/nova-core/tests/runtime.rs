@@ -110,7 +110,7 @@ impl Service {
             AuthMode::ApiKey => api_key_credentials(),
         };
         Client::builder()
-            .credentials_provider(Fixed(credentials), mode)
+            .credentials_provider(credentials, mode)
             .endpoint_url(self.server.uri())
             .env(Env::from_vars([("X", "")]))
             .attempt_timeout(None)

@@ -59,7 +59,7 @@ async fn calls(mode: AuthMode) -> String {
         AuthMode::ApiKey => api_key_credentials(),
     };
     let client = Client::builder()
-        .credentials_provider(Fixed(credentials), mode)
+        .credentials_provider(credentials, mode)
         .endpoint_url(server.uri())
         .env(Env::from_vars([("X", "")]))
         .build()

@@ -15,7 +15,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 fn client(server: &MockServer, credentials: Credentials, mode: AuthMode) -> Client {
     Client::builder()
-        .credentials_provider(Fixed(credentials), mode)
+        .credentials_provider(credentials, mode)
         .endpoint_url(server.uri())
         .env(nova_auth::Env::from_vars([("X", "")]))
         .clock(ManualClock::new(fixed_time()))
@@ -426,7 +426,7 @@ async fn invalid_input_fails_before_sending_naming_member_and_rule() {
 #[tokio::test]
 async fn signed_requests_are_stable_for_a_fixed_clock_and_credentials() {
     let client = Client::builder()
-        .credentials_provider(Fixed(aws_credentials()), AuthMode::Iam)
+        .credentials_provider(aws_credentials(), AuthMode::Iam)
         .env(nova_auth::Env::from_vars([("X", "")]))
         .clock(ManualClock::new(fixed_time()))
         .build()

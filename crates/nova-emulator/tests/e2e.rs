@@ -2,25 +2,12 @@
 //! failures, policies, idempotency, state machines, pagination, and a whole workflow.
 
 use futures_util::TryStreamExt;
-use nova_auth::{
-    ApiKey, AuthMode, AwsCredentials, CredentialProvider, Credentials, CredentialsError, Env,
-    Source,
-};
+use nova_auth::{ApiKey, AuthMode, AwsCredentials, Env, Source};
 use nova_core::model::*;
 use nova_core::runtime::{Actuator, BrowserAction, CallError, Observation, Workflow};
 use nova_core::{Client, Error, RetryConfig};
 use nova_emulator::{AccessKey, Emulator, Policy, RunningEmulator, ScriptedPlanner};
 use serde_json::{Value, json};
-
-#[derive(Debug, Clone)]
-struct Fixed(Credentials);
-
-#[async_trait::async_trait]
-impl CredentialProvider for Fixed {
-    async fn credentials(&self) -> Result<Credentials, CredentialsError> {
-        Ok(self.0.clone())
-    }
-}
 
 fn iam(emulator: &RunningEmulator, key: &AccessKey) -> Client {
     let credentials = AwsCredentials::new(
@@ -30,7 +17,7 @@ fn iam(emulator: &RunningEmulator, key: &AccessKey) -> Client {
         Source::Code,
     );
     Client::builder()
-        .credentials_provider(Fixed(credentials.into()), AuthMode::Iam)
+        .credentials_provider(nova_auth::Credentials::from(credentials), AuthMode::Iam)
         .endpoint_url(emulator.url())
         .env(Env::from_vars([("X", "")]))
         .retry(RetryConfig::disabled())
@@ -41,7 +28,7 @@ fn iam(emulator: &RunningEmulator, key: &AccessKey) -> Client {
 fn api_key(emulator: &RunningEmulator, key: &str) -> Client {
     Client::builder()
         .credentials_provider(
-            Fixed(ApiKey::new(key, Source::Code).into()),
+            nova_auth::Credentials::from(ApiKey::new(key, Source::Code)),
             AuthMode::ApiKey,
         )
         .endpoint_url(emulator.url())
@@ -233,7 +220,7 @@ async fn signatures_are_checked_like_aws_does() {
         Source::Code,
     );
     let elsewhere = Client::builder()
-        .credentials_provider(Fixed(credentials.into()), AuthMode::Iam)
+        .credentials_provider(nova_auth::Credentials::from(credentials), AuthMode::Iam)
         .endpoint_url(emulator.url())
         .region("eu-west-1")
         .env(Env::from_vars([("X", "")]))
@@ -597,7 +584,7 @@ async fn stale_signatures_and_missing_session_tokens_are_refused() {
             Source::Code,
         );
         Client::builder()
-            .credentials_provider(Fixed(credentials.into()), AuthMode::Iam)
+            .credentials_provider(nova_auth::Credentials::from(credentials), AuthMode::Iam)
             .endpoint_url(emulator.url())
             .env(Env::from_vars([("X", "")]))
             .retry(RetryConfig::disabled())
@@ -741,7 +728,7 @@ async fn lost_create_responses_are_retried_without_duplicates() {
         Source::Code,
     );
     let client = Client::builder()
-        .credentials_provider(Fixed(credentials.into()), AuthMode::Iam)
+        .credentials_provider(nova_auth::Credentials::from(credentials), AuthMode::Iam)
         .endpoint_url(emulator.url())
         .env(Env::from_vars([("X", "")]))
         .retry(RetryConfig {

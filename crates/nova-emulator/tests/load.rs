@@ -3,24 +3,12 @@
 
 use std::sync::Arc;
 
-use nova_auth::{
-    AuthMode, AwsCredentials, CredentialProvider, Credentials, CredentialsError, Env, Source,
-};
+use nova_auth::{AuthMode, AwsCredentials, Env, Source};
 use nova_core::Client;
 use nova_core::model::CreateWorkflowDefinitionInput;
 use nova_core::runtime::{Actuator, BrowserAction, CallError, Observation, Workflow};
 use nova_emulator::{Emulator, RunningEmulator};
 use serde_json::{Value, json};
-
-#[derive(Debug)]
-struct Fixed(Credentials);
-
-#[async_trait::async_trait]
-impl CredentialProvider for Fixed {
-    async fn credentials(&self) -> Result<Credentials, CredentialsError> {
-        Ok(self.0.clone())
-    }
-}
 
 struct Page;
 
@@ -50,7 +38,7 @@ async fn setup() -> (RunningEmulator, Client) {
         Source::Code,
     );
     let client = Client::builder()
-        .credentials_provider(Fixed(credentials.into()), AuthMode::Iam)
+        .credentials_provider(nova_auth::Credentials::from(credentials), AuthMode::Iam)
         .endpoint_url(emulator.url())
         .env(Env::from_vars([("X", "")]))
         .build()

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
-use nova_auth::{AwsCredentials, CredentialProvider, Credentials, CredentialsError, Source};
+use nova_auth::{AwsCredentials, Credentials, Source};
 use serde_json::{Map, Value, json};
 
 pub const ACCESS_KEY_ID: &str = "AKIAIOSFODNN7EXAMPLE";
@@ -52,17 +52,6 @@ pub fn sample(model: &Value, shape: &str) -> Value {
             None => json!("0f8fad5b-d9cb-469f-a165-70867728950e"),
         },
         other => panic!("shape type {other} of {shape} is not handled"),
-    }
-}
-
-/// A provider that always answers the same credentials.
-#[derive(Debug, Clone)]
-pub struct Fixed(pub Credentials);
-
-#[async_trait::async_trait]
-impl CredentialProvider for Fixed {
-    async fn credentials(&self) -> Result<Credentials, CredentialsError> {
-        Ok(self.0.clone())
     }
 }
 
