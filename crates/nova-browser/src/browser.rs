@@ -1,0 +1,377 @@
+//! The browser: launched, connected, and driven as an [`Actuator`].
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use nova_auth::Env;
+use nova_core::runtime::{Actuator, BrowserAction, CallError, ClickType, ScrollDirection};
+use serde_json::{Value, json};
+
+use crate::cdp::Connection;
+use crate::error::BrowserError;
+use crate::launch::{BASE_ARGS, Process, find_executable};
+use crate::page::{MouseButton, Page, Settle};
+
+/// The window size used unless one is set.
+pub const DEFAULT_WINDOW: (u32, u32) = (1600, 900);
+
+/// Settings for [`Browser`]; [`Browser::builder`] makes one.
+#[derive(Debug)]
+#[must_use]
+pub struct BrowserBuilder {
+    executable: Option<PathBuf>,
+    headless: Option<bool>,
+    sandbox: bool,
+    window: (u32, u32),
+    user_data_dir: Option<PathBuf>,
+    args: Vec<String>,
+    starting_page: Option<String>,
+    simplified_dom: bool,
+    jpeg_quality: u8,
+    settle: Settle,
+    launch_timeout: Duration,
+    command_timeout: Duration,
+    env: Option<Env>,
+}
+
+impl Default for BrowserBuilder {
+    fn default() -> Self {
+        Self {
+            executable: None,
+            headless: None,
+            sandbox: false,
+            window: DEFAULT_WINDOW,
+            user_data_dir: None,
+            args: Vec::new(),
+            starting_page: None,
+            simplified_dom: false,
+            jpeg_quality: 80,
+            settle: Settle::default(),
+            launch_timeout: Duration::from_secs(30),
+            command_timeout: Duration::from_secs(30),
+            env: None,
+        }
+    }
+}
+
+impl BrowserBuilder {
+    /// The Chrome or Chromium executable (otherwise `CHROME_PATH`, then the usual places).
+    pub fn executable(mut self, path: impl Into<PathBuf>) -> Self {
+        self.executable = Some(path.into());
+        self
+    }
+
+    /// Headless or with a window (otherwise `NOVA_ACT_HEADLESS`, default headless).
+    pub fn headless(mut self, headless: bool) -> Self {
+        self.headless = Some(headless);
+        self
+    }
+
+    /// Keeps Chromium's sandbox on. It is off by default, as in Playwright, because it cannot
+    /// start as root or in most containers; turn it on when the pages are untrusted and the
+    /// machine allows it.
+    pub fn sandbox(mut self, sandbox: bool) -> Self {
+        self.sandbox = sandbox;
+        self
+    }
+
+    /// The window and viewport size in CSS pixels (default 1600 × 900).
+    pub fn window_size(mut self, width: u32, height: u32) -> Self {
+        self.window = (width.max(1), height.max(1));
+        self
+    }
+
+    /// Uses (and keeps) this profile folder instead of a fresh temporary one.
+    pub fn user_data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.user_data_dir = Some(dir.into());
+        self
+    }
+
+    /// Passes an extra command-line argument to the browser.
+    pub fn arg(mut self, arg: impl Into<String>) -> Self {
+        self.args.push(arg.into());
+        self
+    }
+
+    /// Opens `url` once the browser is up.
+    pub fn starting_page(mut self, url: impl Into<String>) -> Self {
+        self.starting_page = Some(url.into());
+        self
+    }
+
+    /// Sends a simplified DOM (visible text and controls with their boxes) with every
+    /// observation.
+    pub fn simplified_dom(mut self, on: bool) -> Self {
+        self.simplified_dom = on;
+        self
+    }
+
+    /// JPEG quality of observation screenshots, 1..=100 (default 80).
+    pub fn jpeg_quality(mut self, quality: u8) -> Self {
+        self.jpeg_quality = quality.clamp(1, 100);
+        self
+    }
+
+    /// When a page counts as settled after navigating, clicking or pressing Enter.
+    pub fn settle(mut self, settle: Settle) -> Self {
+        self.settle = settle;
+        self
+    }
+
+    /// How long the browser may take to start (default 30 s).
+    pub fn launch_timeout(mut self, timeout: Duration) -> Self {
+        self.launch_timeout = timeout;
+        self
+    }
+
+    /// How long one DevTools command may take (default 30 s).
+    pub fn command_timeout(mut self, timeout: Duration) -> Self {
+        self.command_timeout = timeout;
+        self
+    }
+
+    /// Reads `CHROME_PATH`, `NOVA_ACT_HEADLESS` and `PATH` from `env` instead of the process.
+    pub fn env(mut self, env: Env) -> Self {
+        self.env = Some(env);
+        self
+    }
+
+    fn headless_setting(&self, env: &Env) -> Result<bool, BrowserError> {
+        if let Some(headless) = self.headless {
+            return Ok(headless);
+        }
+        match env.get("NOVA_ACT_HEADLESS") {
+            None => Ok(true),
+            Some(value) => match value.trim().to_ascii_lowercase().as_str() {
+                "1" | "true" | "yes" | "on" => Ok(true),
+                "0" | "false" | "no" | "off" => Ok(false),
+                _ => Err(BrowserError::Config(format!(
+                    "NOVA_ACT_HEADLESS is {value:?}; use true or false"
+                ))),
+            },
+        }
+    }
+
+    /// The command line, without the executable.
+    fn command_line(&self, headless: bool, profile: &std::path::Path) -> Vec<String> {
+        let mut args: Vec<String> = BASE_ARGS.iter().map(|a| (*a).to_owned()).collect();
+        if headless {
+            args.push("--headless".to_owned());
+            args.push("--hide-scrollbars".to_owned());
+        }
+        if !self.sandbox {
+            args.push("--no-sandbox".to_owned());
+        }
+        args.push(format!("--window-size={},{}", self.window.0, self.window.1));
+        args.push(format!("--user-data-dir={}", profile.display()));
+        args.push("--remote-debugging-address=127.0.0.1".to_owned());
+        args.push("--remote-debugging-port=0".to_owned());
+        args.extend(self.args.iter().cloned());
+        args.push("about:blank".to_owned());
+        args
+    }
+
+    /// Starts the browser, opens a tab and, if set, the starting page.
+    pub async fn launch(self) -> Result<Browser, BrowserError> {
+        let env = self.env.clone().unwrap_or_else(Env::process);
+        let headless = self.headless_setting(&env)?;
+        let path = find_executable(self.executable.as_deref(), &env)?;
+        let (profile, profile_path) = match &self.user_data_dir {
+            Some(dir) => (None, dir.clone()),
+            None => {
+                let dir = tempfile::Builder::new()
+                    .prefix("nova-browser-")
+                    .tempdir()
+                    .map_err(BrowserError::Profile)?;
+                let path = dir.path().to_owned();
+                (Some(dir), path)
+            }
+        };
+        let args = self.command_line(headless, &profile_path);
+        let (process, url) = Process::start(path, args, profile, self.launch_timeout).await?;
+        let connection = Arc::new(Connection::connect(&url, self.command_timeout).await?);
+        let created = connection
+            .call(None, "Target.createTarget", json!({ "url": "about:blank" }))
+            .await?;
+        let target = created
+            .get("targetId")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        close_other_tabs(&connection, &target).await;
+        let page = Page::attach(Arc::clone(&connection), &target, self.window).await?;
+        if let Some(url) = &self.starting_page {
+            page.goto(url, self.settle).await?;
+        }
+        tracing::debug!(pid = process.id(), headless, "browser ready");
+        Ok(Browser {
+            page,
+            connection,
+            process,
+            profile_path,
+            simplified_dom: self.simplified_dom,
+            jpeg_quality: self.jpeg_quality,
+            settle: self.settle,
+        })
+    }
+}
+
+/// Closes the tab Chromium opened at start, so the browser has only ours.
+async fn close_other_tabs(connection: &Connection, ours: &str) {
+    let Ok(targets) = connection.call(None, "Target.getTargets", json!({})).await else {
+        return;
+    };
+    let infos = targets
+        .get("targetInfos")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    for info in infos {
+        let id = info.get("targetId").and_then(Value::as_str).unwrap_or(ours);
+        if info.get("type").and_then(Value::as_str) == Some("page") && id != ours {
+            let _ = connection
+                .call(None, "Target.closeTarget", json!({ "targetId": id }))
+                .await;
+        }
+    }
+}
+
+/// A Chrome or Chromium browser with one tab, driven over the DevTools Protocol.
+///
+/// It is an [`Actuator`]: hand it to a session and acts drive it. The browser stops when the
+/// value is dropped — also when a workflow fails or panics — killing every process it started
+/// and removing its temporary profile. [`Browser::close`] stops it gracefully.
+///
+/// ```no_run
+/// # async fn example() -> Result<(), nova_browser::BrowserError> {
+/// use nova_browser::Browser;
+///
+/// let browser = Browser::builder()
+///     .starting_page("https://example.com")
+///     .launch()
+///     .await?;
+/// println!("{}", browser.page().url().await?);
+/// browser.close().await;
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct Browser {
+    page: Page,
+    connection: Arc<Connection>,
+    process: Process,
+    profile_path: PathBuf,
+    simplified_dom: bool,
+    jpeg_quality: u8,
+    settle: Settle,
+}
+
+impl Browser {
+    /// Settings for a browser.
+    pub fn builder() -> BrowserBuilder {
+        BrowserBuilder::default()
+    }
+
+    /// Starts a browser with the default settings (headless unless `NOVA_ACT_HEADLESS=false`).
+    pub async fn launch() -> Result<Self, BrowserError> {
+        Self::builder().launch().await
+    }
+
+    /// The tab, for what the actuator does not cover.
+    pub fn page(&self) -> &Page {
+        &self.page
+    }
+
+    /// The browser's process id.
+    pub fn pid(&self) -> Option<u32> {
+        self.process.id()
+    }
+
+    /// The profile folder in use (temporary unless one was given).
+    pub fn user_data_dir(&self) -> &std::path::Path {
+        &self.profile_path
+    }
+
+    /// Asks the browser to quit, waits briefly, then kills whatever is left.
+    pub async fn close(mut self) {
+        let _ = tokio::time::timeout(
+            Duration::from_secs(2),
+            self.connection.call(None, "Browser.close", json!({})),
+        )
+        .await;
+        self.process.stop(Duration::from_secs(3)).await;
+    }
+
+    fn pixels(&self, target: nova_core::runtime::BBox) -> (f64, f64) {
+        let (width, height) = self.page.viewport();
+        target
+            .to_pixels(f64::from(width), f64::from(height))
+            .center()
+    }
+
+    async fn perform(&mut self, action: BrowserAction) -> Result<Value, CallError> {
+        let page = &self.page;
+        match action {
+            BrowserAction::Click { target, click_type } => {
+                let at = self.pixels(target);
+                let (button, count) = match click_type {
+                    ClickType::Left => (MouseButton::Left, 1),
+                    ClickType::Right => (MouseButton::Right, 1),
+                    ClickType::Double => (MouseButton::Left, 2),
+                };
+                page.click(at, button, count).await?;
+                page.settle(self.settle).await;
+            }
+            BrowserAction::Hover { target } => page.hover(self.pixels(target)).await?,
+            BrowserAction::Scroll { direction, target } => {
+                let direction = match direction {
+                    ScrollDirection::Up => "up",
+                    ScrollDirection::Down => "down",
+                    ScrollDirection::Left => "left",
+                    ScrollDirection::Right => "right",
+                };
+                let at = target.map(|t| self.pixels(t));
+                return Ok(page.scroll(direction, at).await?);
+            }
+            BrowserAction::Type {
+                value,
+                target,
+                press_enter,
+            } => {
+                page.click(self.pixels(target), MouseButton::Left, 1)
+                    .await?;
+                page.type_text(&value).await?;
+                if press_enter {
+                    page.press_enter().await?;
+                    page.settle(self.settle).await;
+                }
+            }
+            BrowserAction::GoToUrl { url } => page.goto(&url, self.settle).await?,
+            BrowserAction::Wait { seconds } => {
+                tokio::time::sleep(Duration::try_from_secs_f64(seconds).unwrap_or_default()).await;
+            }
+            BrowserAction::WaitForPageToSettle => page.settle(self.settle).await,
+            BrowserAction::TakeObservation => {
+                let observation = page.observe(self.jpeg_quality, self.simplified_dom).await?;
+                return Ok(json!(observation));
+            }
+            BrowserAction::Think { .. } => {}
+            other => return Err(CallError::unsupported(other.name())),
+        }
+        Ok(Value::Null)
+    }
+}
+
+#[async_trait]
+impl Actuator for Browser {
+    async fn browser(&mut self, action: BrowserAction) -> Result<Value, CallError> {
+        let name = action.name();
+        tracing::debug!(action = name, "browser action");
+        let outcome = self.perform(action).await;
+        if let Err(err) = &outcome {
+            tracing::debug!(action = name, error = %err, "browser action failed");
+        }
+        outcome
+    }
+}

@@ -1,0 +1,266 @@
+//! A Chrome DevTools Protocol connection: numbered commands over one WebSocket, answers matched
+//! by id, and the network activity that page settling watches.
+//!
+//! Messages are handled as `serde_json::Value`, so a Chromium that adds events or fields never
+//! breaks the connection.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::error::BrowserError;
+
+type Reply = oneshot::Sender<Result<Value, BrowserError>>;
+
+/// Commands waiting for their answer; `closed` once the socket is gone.
+#[derive(Default)]
+struct Pending {
+    waiting: HashMap<u64, (String, Reply)>,
+    closed: Option<String>,
+}
+
+/// Requests in flight on every attached page, and when that last changed.
+#[derive(Debug)]
+pub(crate) struct Activity {
+    inflight: HashSet<String>,
+    changed: Instant,
+}
+
+impl Activity {
+    /// How long the network has been quiet (zero while requests are in flight).
+    pub(crate) fn quiet_for(&self) -> Duration {
+        if self.inflight.is_empty() {
+            self.changed.elapsed()
+        } else {
+            Duration::ZERO
+        }
+    }
+}
+
+/// One DevTools connection, shared by the browser and its pages.
+pub(crate) struct Connection {
+    outgoing: mpsc::UnboundedSender<String>,
+    pending: Arc<Mutex<Pending>>,
+    activity: Arc<Mutex<Activity>>,
+    next_id: Arc<AtomicU64>,
+    timeout: Duration,
+    task: JoinHandle<()>,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Connection {
+    /// Connects to the browser endpoint `url` (`ws://127.0.0.1:…/devtools/browser/…`).
+    pub(crate) async fn connect(url: &str, timeout: Duration) -> Result<Self, BrowserError> {
+        let connect = tokio_tungstenite::connect_async(url);
+        let (socket, _) = tokio::time::timeout(timeout, connect)
+            .await
+            .map_err(|_| BrowserError::Connect {
+                url: url.to_owned(),
+                reason: "timed out".to_owned(),
+            })?
+            .map_err(|err| BrowserError::Connect {
+                url: url.to_owned(),
+                reason: err.to_string(),
+            })?;
+        let (outgoing, mut queue) = mpsc::unbounded_channel::<String>();
+        let pending = Arc::new(Mutex::new(Pending::default()));
+        let activity = Arc::new(Mutex::new(Activity {
+            inflight: HashSet::new(),
+            changed: Instant::now(),
+        }));
+        let next_id = Arc::new(AtomicU64::new(1));
+        let (mut sink, mut stream) = socket.split();
+        let task = {
+            let pending = Arc::clone(&pending);
+            let activity = Arc::clone(&activity);
+            let next_id = Arc::clone(&next_id);
+            let outgoing = outgoing.clone();
+            tokio::spawn(async move {
+                let reason = loop {
+                    tokio::select! {
+                        text = queue.recv() => {
+                            let Some(text) = text else { break "the browser was closed".to_owned() };
+                            if let Err(err) = sink.send(Message::text(text)).await {
+                                break err.to_string();
+                            }
+                        }
+                        message = stream.next() => match message {
+                            Some(Ok(Message::Text(text))) => {
+                                dispatch(&text, &pending, &activity, &next_id, &outgoing);
+                            }
+                            Some(Ok(Message::Close(_))) | None => {
+                                break "the browser closed the DevTools connection".to_owned();
+                            }
+                            Some(Ok(_)) => {}
+                            Some(Err(err)) => break err.to_string(),
+                        }
+                    }
+                };
+                tracing::debug!(%reason, "DevTools connection ended");
+                let mut pending = lock(&pending);
+                for (_, (_, reply)) in pending.waiting.drain() {
+                    let _ = reply.send(Err(BrowserError::Closed(reason.clone())));
+                }
+                pending.closed = Some(reason);
+            })
+        };
+        Ok(Self {
+            outgoing,
+            pending,
+            activity,
+            next_id,
+            timeout,
+            task,
+        })
+    }
+
+    /// Sends `method` with `params` (to page `session`, or the browser) and waits for its answer.
+    pub(crate) async fn call(
+        &self,
+        session: Option<&str>,
+        method: &str,
+        params: Value,
+    ) -> Result<Value, BrowserError> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (reply, answer) = oneshot::channel();
+        {
+            let mut pending = lock(&self.pending);
+            if let Some(reason) = &pending.closed {
+                return Err(BrowserError::Closed(reason.clone()));
+            }
+            pending.waiting.insert(id, (method.to_owned(), reply));
+        }
+        let mut message = json!({ "id": id, "method": method, "params": params });
+        if let Some(session) = session {
+            message["sessionId"] = json!(session);
+        }
+        tracing::trace!(id, method, "DevTools command");
+        if self.outgoing.send(message.to_string()).is_err() {
+            lock(&self.pending).waiting.remove(&id);
+            return Err(BrowserError::Closed("the browser was closed".to_owned()));
+        }
+        match tokio::time::timeout(self.timeout, answer).await {
+            Ok(Ok(answer)) => answer,
+            Ok(Err(_)) => Err(BrowserError::Closed("the browser was closed".to_owned())),
+            Err(_) => {
+                lock(&self.pending).waiting.remove(&id);
+                Err(BrowserError::Timeout {
+                    method: method.to_owned(),
+                    after: self.timeout,
+                })
+            }
+        }
+    }
+
+    /// How long the network of every attached page has been quiet.
+    pub(crate) fn network_quiet_for(&self) -> Duration {
+        lock(&self.activity).quiet_for()
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Routes one message from the browser: an answer to its waiting command, or an event.
+fn dispatch(
+    text: &str,
+    pending: &Mutex<Pending>,
+    activity: &Mutex<Activity>,
+    next_id: &AtomicU64,
+    outgoing: &mpsc::UnboundedSender<String>,
+) {
+    let Ok(message) = serde_json::from_str::<Value>(text) else {
+        tracing::debug!("DevTools sent a message that is not JSON");
+        return;
+    };
+    if let Some(id) = message.get("id").and_then(Value::as_u64) {
+        let Some((method, reply)) = lock(pending).waiting.remove(&id) else {
+            return;
+        };
+        let answer = match message.get("error") {
+            Some(error) => Err(BrowserError::Protocol {
+                method,
+                message: error
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .unwrap_or("unknown error")
+                    .to_owned(),
+            }),
+            None => Ok(message.get("result").cloned().unwrap_or(Value::Null)),
+        };
+        let _ = reply.send(answer);
+        return;
+    }
+    let method = message.get("method").and_then(Value::as_str).unwrap_or("");
+    let session = message.get("sessionId").and_then(Value::as_str);
+    let params = message.get("params");
+    let request = || {
+        let id = params?.get("requestId")?.as_str()?;
+        Some(format!("{}/{id}", session.unwrap_or("")))
+    };
+    match method {
+        "Network.requestWillBeSent" => {
+            if let Some(key) = request() {
+                let mut activity = lock(activity);
+                activity.inflight.insert(key);
+                activity.changed = Instant::now();
+            }
+        }
+        "Network.loadingFinished" | "Network.loadingFailed" => {
+            if let Some(key) = request() {
+                let mut activity = lock(activity);
+                activity.inflight.remove(&key);
+                activity.changed = Instant::now();
+            }
+        }
+        // Navigation abandons the previous document's requests without finishing them.
+        "Page.frameNavigated" if is_main_frame(params) => {
+            let prefix = format!("{}/", session.unwrap_or(""));
+            let mut activity = lock(activity);
+            activity.inflight.retain(|key| !key.starts_with(&prefix));
+            activity.changed = Instant::now();
+        }
+        // A dialog blocks the page until answered: accept it, as a user clicking OK would.
+        "Page.javascriptDialogOpening" => {
+            let id = next_id.fetch_add(1, Ordering::Relaxed);
+            let mut answer = json!({
+                "id": id,
+                "method": "Page.handleJavaScriptDialog",
+                "params": { "accept": true },
+            });
+            if let Some(session) = session {
+                answer["sessionId"] = json!(session);
+            }
+            tracing::debug!("accepting a JavaScript dialog");
+            let _ = outgoing.send(answer.to_string());
+        }
+        _ => {}
+    }
+}
+
+fn is_main_frame(params: Option<&Value>) -> bool {
+    params
+        .and_then(|p| p.get("frame"))
+        .is_some_and(|frame| frame.get("parentId").is_none())
+}

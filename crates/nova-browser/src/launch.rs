@@ -1,0 +1,292 @@
+//! Finding, starting and stopping the browser process.
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use nova_auth::Env;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, ChildStderr, Command};
+
+use crate::error::BrowserError;
+
+/// Executable names looked up on `PATH`, in order.
+const NAMES: &[&str] = &[
+    "chromium",
+    "chromium-browser",
+    "google-chrome",
+    "google-chrome-stable",
+    "chrome",
+];
+
+/// Install locations looked at after `PATH`.
+const LOCATIONS: &[&str] = &[
+    "/usr/bin/chromium",
+    "/usr/bin/chromium-browser",
+    "/usr/bin/google-chrome",
+    "/snap/bin/chromium",
+    "/opt/google/chrome/chrome",
+    "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
+    "/Applications/Chromium.app/Contents/MacOS/Chromium",
+    r"C:\Program Files\Google\Chrome\Application\chrome.exe",
+    r"C:\Program Files (x86)\Google\Chrome\Application\chrome.exe",
+];
+
+/// Flags every launch gets: no first-run UI, no calls home, no GPU, no crash uploads.
+pub(crate) const BASE_ARGS: &[&str] = &[
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-breakpad",
+    "--disable-crash-reporter",
+    "--disable-dev-shm-usage",
+    "--disable-features=Translate,MediaRouter,OptimizationHints",
+    "--password-store=basic",
+    "--use-mock-keychain",
+    "--mute-audio",
+];
+
+/// Where the browser executable is: `explicit`, else `CHROME_PATH`, else the usual places.
+///
+/// A path given in code or by `CHROME_PATH` that is not a file is an error, not a reason to look
+/// elsewhere: the user asked for that browser.
+pub(crate) fn find_executable(explicit: Option<&Path>, env: &Env) -> Result<PathBuf, BrowserError> {
+    find_in(explicit, env, LOCATIONS)
+}
+
+fn find_in(
+    explicit: Option<&Path>,
+    env: &Env,
+    locations: &[&str],
+) -> Result<PathBuf, BrowserError> {
+    if let Some(path) = explicit {
+        return usable(path, "BrowserBuilder::executable");
+    }
+    if let Some(path) = env.get("CHROME_PATH") {
+        return usable(Path::new(&path), "CHROME_PATH");
+    }
+    let mut looked = vec!["CHROME_PATH (not set)".to_owned()];
+    let dirs: Vec<PathBuf> = env
+        .get("PATH")
+        .map(|path| std::env::split_paths(&path).collect())
+        .unwrap_or_default();
+    for name in NAMES {
+        for dir in &dirs {
+            let candidate = dir.join(name);
+            if candidate.is_file() {
+                return Ok(candidate);
+            }
+        }
+    }
+    looked.push(format!("{} on PATH", NAMES.join(", ")));
+    for location in locations {
+        if Path::new(location).is_file() {
+            return Ok(PathBuf::from(location));
+        }
+    }
+    looked.extend(locations.iter().map(|l| (*l).to_owned()));
+    Err(BrowserError::NotFound { looked })
+}
+
+fn usable(path: &Path, origin: &'static str) -> Result<PathBuf, BrowserError> {
+    if path.is_file() {
+        Ok(path.to_owned())
+    } else {
+        Err(BrowserError::BadExecutable {
+            origin,
+            path: path.to_owned(),
+        })
+    }
+}
+
+/// The last lines the browser printed, for error messages.
+#[derive(Clone, Debug, Default)]
+struct Tail(Arc<Mutex<VecDeque<String>>>);
+
+impl Tail {
+    const LINES: usize = 20;
+
+    fn push(&self, line: String) {
+        let mut lines = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if lines.len() == Self::LINES {
+            lines.pop_front();
+        }
+        lines.push_back(line);
+    }
+
+    fn text(&self) -> String {
+        let lines = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if lines.is_empty() {
+            "(nothing)".to_owned()
+        } else {
+            lines.iter().cloned().collect::<Vec<_>>().join("\n")
+        }
+    }
+}
+
+/// A running browser process. Dropping it kills the browser and every process it started.
+#[derive(Debug)]
+pub(crate) struct Process {
+    child: Child,
+    path: PathBuf,
+    // Declared after `child` so the folder is removed after the browser is killed.
+    _profile: Option<tempfile::TempDir>,
+}
+
+impl Process {
+    /// Starts `path` with `args` and waits (up to `timeout`) for its DevTools address.
+    pub(crate) async fn start(
+        path: PathBuf,
+        args: Vec<String>,
+        profile: Option<tempfile::TempDir>,
+        timeout: Duration,
+    ) -> Result<(Self, String), BrowserError> {
+        let mut command = Command::new(&path);
+        command
+            .args(&args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        // Its own process group, so that stopping it stops its renderers and helpers too.
+        #[cfg(unix)]
+        command.process_group(0);
+        tracing::debug!(path = %path.display(), ?args, "starting the browser");
+        let mut child = command.spawn().map_err(|source| BrowserError::Spawn {
+            path: path.clone(),
+            source,
+        })?;
+        let stderr = child.stderr.take();
+        let mut process = Self {
+            child,
+            path,
+            _profile: profile,
+        };
+        let tail = Tail::default();
+        let Some(stderr) = stderr else {
+            return Err(process.failed(Some("its output could not be read"), &tail).await);
+        };
+        match tokio::time::timeout(timeout, devtools_url(stderr, tail.clone())).await {
+            Ok(Some(url)) => Ok((process, url)),
+            Ok(None) => Err(process.failed(None, &tail).await),
+            Err(_) => {
+                let reason = format!(
+                    "it did not report a DevTools address within {}",
+                    humantime::format_duration(timeout)
+                );
+                Err(process.failed(Some(&reason), &tail).await)
+            }
+        }
+    }
+
+    /// Stops a browser that failed to start; `reason` is `None` when it exited by itself.
+    async fn failed(&mut self, reason: Option<&str>, tail: &Tail) -> BrowserError {
+        self.kill();
+        let status = self.child.wait().await;
+        let reason = match (reason, status) {
+            (Some(reason), _) => reason.to_owned(),
+            (None, Ok(status)) => format!("it exited ({status})"),
+            (None, Err(_)) => "it exited".to_owned(),
+        };
+        BrowserError::Start {
+            path: self.path.clone(),
+            reason,
+            output: tail.text(),
+        }
+    }
+
+    /// The browser's process id.
+    pub(crate) fn id(&self) -> Option<u32> {
+        self.child.id()
+    }
+
+    /// Waits up to `grace` for the browser to exit by itself, then kills it.
+    pub(crate) async fn stop(&mut self, grace: Duration) {
+        if tokio::time::timeout(grace, self.child.wait()).await.is_err() {
+            tracing::debug!("the browser did not exit; killing it");
+        }
+        self.kill();
+        let _ = self.child.wait().await;
+    }
+
+    /// Kills the browser's whole process group (without waiting).
+    fn kill(&mut self) {
+        #[cfg(unix)]
+        if let Some(pid) = self
+            .child
+            .id()
+            .and_then(|id| i32::try_from(id).ok())
+            .and_then(rustix::process::Pid::from_raw)
+        {
+            let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+        }
+        let _ = self.child.start_kill();
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.kill();
+        // Reap it now if it is already gone; otherwise Tokio reaps it in the background.
+        let _ = self.child.try_wait();
+    }
+}
+
+/// Reads the browser's output until it names its DevTools WebSocket; then keeps draining it
+/// (a full pipe would stall the browser) into `tail` and the trace log.
+async fn devtools_url(stderr: ChildStderr, tail: Tail) -> Option<String> {
+    let mut lines = BufReader::new(stderr).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        if let Some(url) = line.trim().strip_prefix("DevTools listening on ") {
+            let url = url.trim().to_owned();
+            tokio::spawn(async move {
+                while let Ok(Some(line)) = lines.next_line().await {
+                    tracing::trace!(target: "nova_browser::chromium", "{line}");
+                    tail.push(line);
+                }
+            });
+            return Some(url);
+        }
+        tracing::trace!(target: "nova_browser::chromium", "{line}");
+        tail.push(line);
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nothing_found_lists_every_place_looked_at() {
+        let dir = tempfile::tempdir().unwrap();
+        let env = Env::from_vars([("PATH", dir.path().to_str().unwrap())]);
+        let err = find_in(None, &env, &["/nonexistent/chrome"]).unwrap_err();
+        insta::assert_snapshot!(err, @"no Chrome or Chromium found; looked for: CHROME_PATH (not set), chromium, chromium-browser, google-chrome, google-chrome-stable, chrome on PATH, /nonexistent/chrome. Install Chromium (Debian/Ubuntu: `apt-get install chromium`; macOS: install Google Chrome), or set CHROME_PATH to the browser's executable, or name it with BrowserBuilder::executable");
+    }
+
+    #[test]
+    fn path_is_searched_in_order_of_names() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["google-chrome", "chromium-browser"] {
+            std::fs::write(dir.path().join(name), "").unwrap();
+        }
+        let env = Env::from_vars([("PATH", dir.path().to_str().unwrap())]);
+        let found = find_in(None, &env, &[]).unwrap();
+        assert_eq!(found, dir.path().join("chromium-browser"));
+    }
+
+    #[test]
+    fn a_named_browser_that_is_missing_stops_the_search() {
+        let env = Env::from_vars([("CHROME_PATH", "/nonexistent/chrome")]);
+        let err = find_in(None, &env, &["/bin/sh"]).unwrap_err();
+        insta::assert_snapshot!(err, @"CHROME_PATH names /nonexistent/chrome, which is not a file; point it at the Chrome or Chromium executable");
+        let err = find_in(Some(Path::new("/nonexistent/chromium")), &env, &[]).unwrap_err();
+        insta::assert_snapshot!(err, @"BrowserBuilder::executable names /nonexistent/chromium, which is not a file; point it at the Chrome or Chromium executable");
+    }
+}
