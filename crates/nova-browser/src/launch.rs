@@ -169,7 +169,9 @@ impl Process {
         };
         let tail = Tail::default();
         let Some(stderr) = stderr else {
-            return Err(process.failed(Some("its output could not be read"), &tail).await);
+            return Err(process
+                .failed(Some("its output could not be read"), &tail)
+                .await);
         };
         match tokio::time::timeout(timeout, devtools_url(stderr, tail.clone())).await {
             Ok(Some(url)) => Ok((process, url)),
@@ -207,7 +209,10 @@ impl Process {
 
     /// Waits up to `grace` for the browser to exit by itself, then kills it.
     pub(crate) async fn stop(&mut self, grace: Duration) {
-        if tokio::time::timeout(grace, self.child.wait()).await.is_err() {
+        if tokio::time::timeout(grace, self.child.wait())
+            .await
+            .is_err()
+        {
             tracing::debug!("the browser did not exit; killing it");
         }
         self.kill();

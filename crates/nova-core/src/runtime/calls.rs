@@ -155,6 +155,26 @@ pub enum BrowserAction {
 }
 
 impl BrowserAction {
+    /// Decodes a planned call exactly as the runtime does: `Ok(None)` for calls that are not
+    /// browser actions (`return`, `throw`, user tools). For testing an [`Actuator`] directly.
+    ///
+    /// [`Actuator`]: super::Actuator
+    ///
+    /// ```
+    /// use nova_core::runtime::BrowserAction;
+    /// use serde_json::json;
+    ///
+    /// let action = BrowserAction::decode("goToUrl", &json!(["https://example.com"])).unwrap();
+    /// assert_eq!(action, Some(BrowserAction::GoToUrl { url: "https://example.com".into() }));
+    /// assert_eq!(BrowserAction::decode("return", &json!([])).unwrap(), None);
+    /// ```
+    pub fn decode(name: &str, input: &Value) -> Result<Option<Self>, CallError> {
+        Ok(match decode(name, input)? {
+            Planned::Browser(action) => Some(action),
+            _ => None,
+        })
+    }
+
     /// The action's name on the wire.
     pub fn name(&self) -> &'static str {
         match self {

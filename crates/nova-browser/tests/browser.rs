@@ -1,0 +1,335 @@
+//! A real headless Chromium driven through the runtime against the emulator: pages served on
+//! 127.0.0.1, a planner that decides from what the browser observed, and the page's state read
+//! back afterwards.
+
+mod support;
+
+use nova_browser::{Browser, BrowserError};
+use nova_core::runtime::{Actuator, BrowserAction, Workflow};
+use serde_json::{Value, json};
+use support::{Reader, bbox, launch, service, site, text_of};
+
+fn action(name: &str, input: Value) -> BrowserAction {
+    // Decoded exactly as the runtime decodes the service's calls.
+    BrowserAction::decode(name, &input).unwrap().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_act_fills_a_form_follows_a_link_and_returns_what_the_page_shows() {
+    let site = site().await;
+    let Some(browser) = launch(
+        Browser::builder()
+            .starting_page(site.url("/form"))
+            .simplified_dom(true),
+    )
+    .await
+    else {
+        return;
+    };
+    let (_emulator, client) = service(Reader(Box::new(|step, seen| {
+        let seen = seen.expect("every step follows an observation");
+        match step {
+            0 => vec![
+                ("think", json!(["The form wants a name and an email."])),
+                (
+                    "agentType",
+                    json!(["Ada Lovelace", bbox(seen, "placeholder=\"Name\"")]),
+                ),
+                (
+                    "agentType",
+                    json!(["ada@example.com", bbox(seen, "placeholder=\"Email\"")]),
+                ),
+                ("agentClick", json!([bbox(seen, ">Submit<")])),
+                ("takeObservation", json!([])),
+            ],
+            1 => vec![
+                ("agentClick", json!([bbox(seen, ">Next page<")])),
+                ("waitForPageToSettle", json!([])),
+                ("takeObservation", json!([])),
+            ],
+            _ => vec![(
+                "return",
+                json!([format!(
+                    "{} at {}",
+                    text_of(seen, "h1"),
+                    seen["activeURL"].as_str().unwrap()
+                )]),
+            )],
+        }
+    })))
+    .await;
+
+    let result = Workflow::new(&client)
+        .run(|run| async move {
+            let mut session = run.session(browser).await?;
+            let result = session.act("Sign up as Ada, then go on").await?;
+            let url = session.actuator().page().url().await.unwrap();
+            Ok::<_, nova_core::runtime::ActError>((result, url))
+        })
+        .await
+        .unwrap();
+
+    let (result, url) = result;
+    assert_eq!(
+        result.value,
+        Some(json!(format!("Second page at {}", site.url("/next"))))
+    );
+    assert_eq!(result.steps, 3);
+    assert_eq!(url, site.url("/next"));
+    let submissions = site.submissions.lock().unwrap().clone();
+    assert_eq!(submissions.len(), 1, "{submissions:?}");
+    // The name field held "old text": typing replaced it.
+    assert_eq!(submissions[0]["name"], "Ada Lovelace");
+    assert_eq!(submissions[0]["email"], "ada@example.com");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_act_scrolls_the_page_and_a_box_within_it() {
+    let site = site().await;
+    let Some(browser) = launch(
+        Browser::builder()
+            .starting_page(site.url("/list"))
+            .simplified_dom(true),
+    )
+    .await
+    else {
+        return;
+    };
+    let (_emulator, client) = service(Reader(Box::new(|step, seen| {
+        let seen = seen.expect("observed");
+        match step {
+            0 => vec![
+                ("agentScroll", json!(["down"])),
+                ("agentScroll", json!(["down", bbox(seen, ">Line 1<")])),
+                ("agentScroll", json!(["down", bbox(seen, ">Line 2<")])),
+                ("takeObservation", json!([])),
+            ],
+            _ => vec![("return", json!([seen["browserDimensions"]["scrollTop"]]))],
+        }
+    })))
+    .await;
+
+    let (result, box_top, page_top) = Workflow::new(&client)
+        .run(|run| async move {
+            let mut session = run.session(browser).await?;
+            let result = session.act("Scroll the list").await?;
+            let page = session.actuator().page().clone();
+            let box_top = page
+                .evaluate("document.getElementById('box').scrollTop")
+                .await
+                .unwrap();
+            let page_top = page.evaluate("scrollY").await.unwrap();
+            Ok::<_, nova_core::runtime::ActError>((result, box_top, page_top))
+        })
+        .await
+        .unwrap();
+
+    // Three quarters of the 900 px viewport, and twice three quarters of the 200 px box.
+    assert_eq!(page_top, json!(675));
+    assert!(
+        box_top.as_f64().unwrap() >= 2.0 * 140.0,
+        "box scrolled to {box_top}"
+    );
+    assert_eq!(result.value, Some(json!(675)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clicks_hover_dialogs_and_enter_reach_the_page() {
+    let site = site().await;
+    let Some(mut browser) = launch(Browser::builder().starting_page(site.url("/events"))).await
+    else {
+        return;
+    };
+    // Buttons at known pixels of the 1600 × 900 viewport, as 0..1000 boxes.
+    let to_box = |left: f64, top: f64, width: f64, height: f64| {
+        format!(
+            "<bbox>{},{},{},{}</bbox>",
+            left / 1.6,
+            top / 0.9,
+            (left + width) / 1.6,
+            (top + height) / 0.9
+        )
+    };
+    let press = to_box(100.0, 100.0, 200.0, 60.0);
+    let hover = to_box(400.0, 100.0, 200.0, 60.0);
+    let alert = to_box(700.0, 100.0, 200.0, 60.0);
+    let search = to_box(100.0, 300.0, 300.0, 40.0);
+    for (name, input) in [
+        ("agentClick", json!([press])),
+        ("agentClick", json!([press, {"clickType": "double"}])),
+        ("agentClick", json!([press, {"clickType": "right"}])),
+        ("agentHover", json!([hover])),
+        ("agentClick", json!([alert])),
+    ] {
+        browser.browser(action(name, input)).await.unwrap();
+    }
+    let log = browser.page().evaluate("log").await.unwrap();
+    // A double click is two clicks and a dblclick, as in a real browser.
+    assert_eq!(
+        log,
+        json!([
+            "click",
+            "click",
+            "click",
+            "dblclick",
+            "contextmenu",
+            "hover",
+            "after alert"
+        ])
+    );
+
+    browser
+        .browser(action(
+            "agentType",
+            json!(["rust sdk", search, {"pressEnter": true}]),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        browser.page().url().await.unwrap(),
+        site.url("/submitted?q=rust+sdk")
+    );
+    assert_eq!(site.submissions.lock().unwrap()[0]["q"], "rust sdk");
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_observation_is_a_jpeg_of_the_viewport_with_the_page_facts() {
+    let site = site().await;
+    let Some(mut browser) = launch(Browser::builder().starting_page(site.url("/list"))).await
+    else {
+        return;
+    };
+    let before = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let observed = browser
+        .browser(BrowserAction::TakeObservation)
+        .await
+        .unwrap();
+    let screenshot = observed["screenshotBase64"].as_str().unwrap();
+    // "/9j/" is the base64 of a JPEG's first bytes, FF D8 FF.
+    assert!(screenshot.starts_with("data:image/jpeg;base64,/9j/"));
+    assert!(screenshot.len() > 2_000, "{} bytes", screenshot.len());
+    assert_eq!(observed["activeURL"], site.url("/list"));
+    assert!(observed["userAgent"].as_str().unwrap().contains("Chrome/"));
+    assert!(observed["timestamp_ms"].as_u64().unwrap() >= before);
+    assert!(
+        observed.get("simplifiedDOM").is_none(),
+        "only when asked for"
+    );
+    let dims = &observed["browserDimensions"];
+    assert_eq!(
+        (dims["windowWidth"].clone(), dims["windowHeight"].clone()),
+        (json!(1600), json!(900))
+    );
+    assert_eq!(
+        (dims["scrollTop"].clone(), dims["scrollLeft"].clone()),
+        (json!(0), json!(0))
+    );
+    assert!(dims["scrollHeight"].as_u64().unwrap() > 900);
+
+    // The screenshot really is 1600 × 900: read the JPEG's frame header via the page itself.
+    let size = browser
+        .page()
+        .evaluate(&format!(
+            "new Promise(r => {{ const i = new Image(); i.onload = () => r([i.width, i.height]); i.src = {}; }})",
+            json!(screenshot)
+        ))
+        .await
+        .unwrap();
+    assert_eq!(size, json!([1600, 900]));
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_are_call_errors_the_agent_can_read() {
+    let Some(mut browser) = launch(Browser::builder()).await else {
+        return;
+    };
+    // A port nothing listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/", closed.local_addr().unwrap());
+    drop(closed);
+    let err = browser
+        .browser(action("goToUrl", json!([url])))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, "NavigationError");
+    assert!(err.message.contains("ERR_CONNECTION_REFUSED"), "{err}");
+
+    let err = browser
+        .page()
+        .evaluate("(() => { throw new Error('boom') })()")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, BrowserError::Script(m) if m.contains("boom")),
+        "{err}"
+    );
+    // The browser still works afterwards.
+    browser
+        .browser(action("goToUrl", json!(["data:text/html,<h1>fine</h1>"])))
+        .await
+        .unwrap();
+    assert_eq!(
+        browser
+            .page()
+            .evaluate("document.querySelector('h1').textContent")
+            .await
+            .unwrap(),
+        json!("fine")
+    );
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_process_outlives_the_browser_whether_closed_dropped_or_panicked() {
+    // Closed.
+    let Some(browser) = launch(Browser::builder()).await else {
+        return;
+    };
+    let profile = browser.user_data_dir().to_owned();
+    assert!(!support::processes_mentioning(&profile).is_empty());
+    browser.close().await;
+    assert_eq!(support::gone(&profile).await, Vec::<u32>::new());
+    assert!(!profile.exists(), "the temporary profile is removed");
+
+    // Dropped.
+    let browser = launch(Browser::builder()).await.unwrap();
+    let profile = browser.user_data_dir().to_owned();
+    drop(browser);
+    assert_eq!(support::gone(&profile).await, Vec::<u32>::new());
+    assert!(!profile.exists());
+
+    // A workflow body that panics while holding the browser.
+    let (_emulator, client) = service(nova_emulator::ScriptedPlanner::new()).await;
+    let browser = launch(Browser::builder()).await.unwrap();
+    let profile = browser.user_data_dir().to_owned();
+    let outcome = Workflow::new(&client)
+        .run(|run| async move {
+            let _session = run.session(browser).await?;
+            if !run.id().is_empty() {
+                panic!("the workflow broke");
+            }
+            Ok::<(), nova_core::runtime::ActError>(())
+        })
+        .await;
+    assert!(matches!(
+        outcome,
+        Err(nova_core::runtime::WorkflowError::Panicked(_))
+    ));
+    assert_eq!(support::gone(&profile).await, Vec::<u32>::new());
+    assert!(!profile.exists());
+}
+
+#[tokio::test]
+async fn a_bad_headless_setting_is_refused_before_starting() {
+    let err = Browser::builder()
+        .env(nova_auth::Env::from_vars([("NOVA_ACT_HEADLESS", "maybe")]))
+        .launch()
+        .await
+        .unwrap_err();
+    insta::assert_snapshot!(err, @r#"NOVA_ACT_HEADLESS is "maybe"; use true or false"#);
+}
