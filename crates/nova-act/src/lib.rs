@@ -27,6 +27,11 @@ pub use nova_core::{
     endpoint, iam, model, runtime,
 };
 
+/// A real browser to run acts in (feature `browser`, on by default).
+#[cfg(feature = "browser")]
+#[doc(inline)]
+pub use nova_browser as browser;
+
 /// Settled credentials and a client for them: the one object most programs need.
 #[derive(Clone, Debug)]
 pub struct NovaAct {

@@ -59,6 +59,9 @@ enum Command {
         /// Run against the real service with your own credentials instead.
         #[arg(long)]
         live: bool,
+        /// Drive a real headless Chromium on a local shop page instead of a pretend browser.
+        #[arg(long)]
+        browser: bool,
     },
 }
 
@@ -127,7 +130,7 @@ async fn main() -> ExitCode {
         } => commands::permissions(&cli, workflow.clone(), *read_only).await,
         Command::Models => commands::models(&cli).await,
         Command::Workflow(command) => commands::workflow(&cli, command).await,
-        Command::Quickstart { live } => quickstart::run(&cli, *live).await,
+        Command::Quickstart { live, browser } => quickstart::run(&cli, *live, *browser).await,
     };
     match result {
         Ok(code) => code,

@@ -4,61 +4,120 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
+use nova_act::browser::Browser;
 use nova_act::model::CreateWorkflowDefinitionInput;
+use nova_act::model::{Call, CallResult};
 use nova_act::runtime::{ActRequest, Actuator, BrowserAction, CallError, Observation};
 use nova_act::{AuthMode, Env, NovaAct};
-use nova_emulator::{Emulator, ScriptedPlanner};
+use nova_emulator::{ActView, Emulator, Planner, call};
 use serde_json::{Value, json};
 
 use crate::Cli;
 
 /// The task the quickstart runs.
 pub(crate) const TASK: &str = "Find the price of the first product on the shop's front page";
-const SHOP: &str = "https://shop.example/";
-const PRODUCT: &str = "https://shop.example/products/1";
+/// The pretend browser's shop.
+const PRETEND_SHOP: &str = "https://shop.example/";
+/// Where the first product's link is on the front page, as the agent's 0..1000 box (the real
+/// page places it there in a 1600 × 900 window).
+const FIRST_PRODUCT: &str = "<bbox>80,220,320,300</bbox>";
 
-/// The emulator's plan for [`TASK`], step by step.
-fn planner() -> ScriptedPlanner {
-    ScriptedPlanner::new().script(
-        "price of the first product",
-        vec![
-            vec![
+/// The emulator's agent for [`TASK`]: open the shop, click the first product, then return the
+/// price it reads from the page it observed.
+struct ShopAgent {
+    shop: String,
+}
+
+impl Planner for ShopAgent {
+    fn plan(&self, _act: &ActView, step: usize, results: &[CallResult]) -> Vec<Call> {
+        let calls = match step {
+            0 => vec![
                 (
                     "think",
                     json!(["I should open the shop and look at the first product."]),
                 ),
-                ("goToUrl", json!([SHOP])),
+                ("goToUrl", json!([self.shop])),
             ],
-            vec![
-                ("agentClick", json!(["<bbox>80,220,320,300</bbox>"])),
+            1 => vec![
+                ("agentClick", json!([FIRST_PRODUCT])),
                 ("waitForPageToSettle", json!([])),
             ],
-            vec![("takeObservation", json!([]))],
-            vec![("return", json!(["$4.99"]))],
-        ],
-    )
+            2 => vec![("takeObservation", json!([]))],
+            _ => match price(results) {
+                Some(price) => vec![("return", json!([price]))],
+                None => vec![("throw", json!(["I cannot see a price on this page."]))],
+            },
+        };
+        calls
+            .into_iter()
+            .enumerate()
+            .map(|(i, (name, input))| call(step, i, name, input))
+            .collect()
+    }
+}
+
+/// The text of the `id="price"` element in the last observation's simplified DOM.
+fn price(results: &[CallResult]) -> Option<String> {
+    let text = results.last()?.content.first()?.text.as_deref()?;
+    let observation: Value = serde_json::from_str(text).ok()?;
+    let dom = observation.get("simplifiedDOM")?.as_str()?;
+    let line = dom.lines().find(|line| line.contains("id=\"price\""))?;
+    let start = line.find('>')? + 1;
+    let end = line.rfind("</")?;
+    Some(line.get(start..end)?.to_owned())
+}
+
+/// The shop's two pages, as a real browser gets them.
+const FRONT_PAGE: &str = r#"<!doctype html><title>Shop</title>
+<style>a { position: absolute; left: 128px; width: 384px; height: 72px; font: 24px sans-serif }</style>
+<h1>Shop</h1>
+<a href="/products/1" style="top: 198px">Red apple</a>
+<a href="/products/2" style="top: 300px">Pear</a>"#;
+const PRODUCT_PAGE: &str = r#"<!doctype html><title>Red apple</title>
+<h1>Red apple</h1><p>Price: <span id="price">$4.99</span></p>"#;
+
+/// Serves the shop on 127.0.0.1 for as long as the command runs.
+async fn serve_shop() -> Result<String, String> {
+    use axum::response::Html;
+    let app = axum::Router::new()
+        .route("/", axum::routing::get(|| async { Html(FRONT_PAGE) }))
+        .route(
+            "/products/1",
+            axum::routing::get(|| async { Html(PRODUCT_PAGE) }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|err| format!("cannot serve the shop page: {err}"))?;
+    let url = format!(
+        "http://{}/",
+        listener
+            .local_addr()
+            .map_err(|err| format!("cannot serve the shop page: {err}"))?
+    );
+    tokio::spawn(async move {
+        if let Err(err) = axum::serve(listener, app).await {
+            tracing::warn!(error = %err, "the shop page server stopped");
+        }
+    });
+    Ok(url)
 }
 
 /// A pretend browser on a two-page shop: enough to show the act loop without a real browser.
 struct PretendBrowser {
     url: String,
-    started: Instant,
 }
 
 impl PretendBrowser {
-    fn say(&self, what: String) {
-        println!("  {:>6.2}s  {what}", self.started.elapsed().as_secs_f64());
-    }
-
     fn observe(&self) -> Value {
-        let dom = if self.url == PRODUCT {
-            "<h1>Red apple</h1><span class=price>$4.99</span>"
+        let product = format!("{PRETEND_SHOP}products/1");
+        let dom = if self.url == product {
+            "<h1 bbox=\"0,0,200,50\">Red apple</h1>\n<span id=\"price\" bbox=\"60,60,100,80\">$4.99</span>"
         } else {
-            "<h1>Shop</h1><a href=/products/1>Red apple</a><a href=/products/2>Pear</a>"
+            "<h1 bbox=\"0,0,200,50\">Shop</h1>\n<a href=\"/products/1\" bbox=\"80,220,320,300\">Red apple</a>"
         };
         let mut observation = Observation::blank(&self.url);
         observation.simplified_dom = Some(dom.to_owned());
-        observation.browser_dimensions = json!({"width": 1600, "height": 900});
+        observation.browser_dimensions = json!({"windowWidth": 1600, "windowHeight": 900});
         json!(observation)
     }
 }
@@ -67,43 +126,82 @@ impl PretendBrowser {
 impl Actuator for PretendBrowser {
     async fn browser(&mut self, action: BrowserAction) -> Result<Value, CallError> {
         match action {
-            BrowserAction::TakeObservation => {
-                self.say(format!("takeObservation   {}", self.url));
-                Ok(self.observe())
+            BrowserAction::TakeObservation => return Ok(self.observe()),
+            BrowserAction::GoToUrl { url } => self.url = url,
+            BrowserAction::Click { .. } if self.url == PRETEND_SHOP => {
+                self.url = format!("{PRETEND_SHOP}products/1");
             }
-            BrowserAction::GoToUrl { url } => {
-                self.say(format!("goToUrl           {url}"));
-                self.url = url;
-                Ok(Value::Null)
-            }
+            _ => {}
+        }
+        Ok(Value::Null)
+    }
+}
+
+/// Prints each action as it runs, then hands it to the browser.
+struct Narrated<A> {
+    inner: A,
+    started: Instant,
+}
+
+#[async_trait::async_trait]
+impl<A: Actuator> Actuator for Narrated<A> {
+    async fn browser(&mut self, action: BrowserAction) -> Result<Value, CallError> {
+        let name = action.name();
+        let detail = match &action {
+            BrowserAction::GoToUrl { url } => url.clone(),
             BrowserAction::Click { target, .. } => {
                 let (x, y) = target.center();
-                self.say(format!("agentClick        at ({x:.0}, {y:.0}) of 1000"));
-                if self.url == SHOP {
-                    self.url = PRODUCT.to_owned();
-                }
-                Ok(Value::Null)
+                format!("at ({x:.0}, {y:.0}) of 1000")
             }
-            BrowserAction::Think { thought } => {
-                self.say(format!("think             {thought}"));
-                Ok(Value::Null)
-            }
-            other => {
-                self.say(other.name().to_owned());
-                Ok(Value::Null)
-            }
-        }
+            BrowserAction::Think { thought } => thought.clone(),
+            _ => String::new(),
+        };
+        let outcome = self.inner.browser(action).await;
+        let detail = match &outcome {
+            Ok(observed) if name == "takeObservation" => observed
+                .get("activeURL")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+            Ok(_) => detail,
+            Err(err) => format!("{detail} failed: {err}"),
+        };
+        let line = format!("{name:<17} {detail}");
+        println!(
+            "  {:>6.2}s  {}",
+            self.started.elapsed().as_secs_f64(),
+            line.trim_end()
+        );
+        outcome
     }
 }
 
 /// Runs the quickstart.
-pub(crate) async fn run(cli: &Cli, live: bool) -> Result<ExitCode, String> {
+pub(crate) async fn run(cli: &Cli, live: bool, real_browser: bool) -> Result<ExitCode, String> {
+    let shop = if real_browser {
+        serve_shop().await?
+    } else {
+        PRETEND_SHOP.to_owned()
+    };
+    // Started first: a missing browser should stop the command before it touches the service.
+    let browser: Box<dyn Actuator> = if real_browser {
+        let browser = Browser::builder()
+            .simplified_dom(true)
+            .launch()
+            .await
+            .map_err(|err| err.to_string())?;
+        Box::new(browser)
+    } else {
+        Box::new(PretendBrowser {
+            url: "about:blank".into(),
+        })
+    };
     let emulator = if live {
         None
     } else {
         Some(
             Emulator::builder()
-                .planner(planner())
+                .planner(ShopAgent { shop: shop.clone() })
                 .start()
                 .await
                 .map_err(|err| format!("cannot start the embedded emulator: {err}"))?,
@@ -161,13 +259,16 @@ pub(crate) async fn run(cli: &Cli, live: bool) -> Result<ExitCode, String> {
     } else {
         println!("workflow definition: default (the API-key service's only one)");
     }
+    if real_browser {
+        println!("browser: headless Chromium, shop page at {shop}");
+    }
     println!("act: {TASK}");
     let started = Instant::now();
     let outcome = workflow
         .run(|run| async move {
             println!("workflow run {}", run.id());
-            let browser = PretendBrowser {
-                url: "about:blank".into(),
+            let browser = Narrated {
+                inner: browser,
                 started,
             };
             let mut session = run.session(browser).await?;

@@ -241,6 +241,19 @@ fn quickstart_runs_a_whole_workflow_on_the_embedded_emulator() {
     insta::assert_snapshot!(stable.join("\n"));
 }
 
+#[test]
+fn quickstart_drives_a_real_browser_on_a_local_page() {
+    let home = home();
+    let out = run(home.path(), &["quickstart", "--browser"], &[]);
+    if out.contains("no Chrome or Chromium found")
+        && std::env::var_os("NOVA_BROWSER_REQUIRED").is_none()
+    {
+        return; // No browser on this machine; CI sets NOVA_BROWSER_REQUIRED and never skips.
+    }
+    let stable: Vec<String> = out.lines().map(scrub_varying).collect();
+    insta::assert_snapshot!(stable.join("\n"));
+}
+
 /// Replaces what varies between runs: the port, UUIDs, the generated key id, timings.
 fn scrub_varying(line: &str) -> String {
     let words: Vec<String> = line
@@ -248,8 +261,9 @@ fn scrub_varying(line: &str) -> String {
         .map(|word| {
             let w = word.trim_end_matches([',', ')']);
             let tail = &word[w.len()..];
-            if w.starts_with("http://127.0.0.1:") {
-                format!("http://127.0.0.1:[port]{tail}")
+            if let Some(rest) = w.strip_prefix("http://127.0.0.1:") {
+                let path = rest.trim_start_matches(|c: char| c.is_ascii_digit());
+                format!("http://127.0.0.1:[port]{path}{tail}")
             } else if w.len() == 36 && w.matches('-').count() == 4 {
                 format!("[uuid]{tail}")
             } else if w.starts_with("****") {

@@ -102,6 +102,7 @@ pub async fn site() -> Site {
 
 /// The browser the tests use, or `None` (test skipped) when none is installed and
 /// `NOVA_BROWSER_REQUIRED` is not set. CI sets it, so CI never skips.
+#[allow(clippy::print_stderr)] // The skip must be visible in the test's output.
 pub async fn launch(builder: BrowserBuilder) -> Option<Browser> {
     match builder.launch().await {
         Ok(browser) => Some(browser),

@@ -45,6 +45,18 @@ pub trait Actuator: Send {
     }
 }
 
+/// A boxed actuator, so one session type can take whichever actuator is chosen at run time.
+#[async_trait]
+impl<A: Actuator + ?Sized> Actuator for Box<A> {
+    async fn browser(&mut self, action: BrowserAction) -> Result<Value, CallError> {
+        (**self).browser(action).await
+    }
+
+    async fn tool(&mut self, name: &str, input: Value) -> Result<Value, CallError> {
+        (**self).tool(name, input).await
+    }
+}
+
 /// What `takeObservation` reports: the page as the agent sees it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Observation {
