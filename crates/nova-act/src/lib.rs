@@ -229,3 +229,8 @@ struct ReadMe;
 #[cfg(doctest)]
 #[doc = include_str!("../../../docs/workflows.md")]
 struct WorkflowsGuide;
+
+/// The code in `docs/browser.md`, compiled as doc tests.
+#[cfg(all(doctest, feature = "browser"))]
+#[doc = include_str!("../../../docs/browser.md")]
+struct BrowserGuide;
