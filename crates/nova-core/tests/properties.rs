@@ -105,6 +105,87 @@ proptest! {
     }
 }
 
+/// Lines of an AWS shared config or credentials file: sections, keys and values, continuations,
+/// comments and malformed lines. Keys that would make aws-config run a process, read another
+/// file or call STS or SSO are left out: they would leave this machine.
+fn profile_file() -> impl Strategy<Value = String> {
+    let name = prop_oneof![Just("default".to_owned()), "[a-zA-Z0-9 _.-]{0,12}"];
+    let key = prop_oneof![
+        prop::sample::select(vec![
+            "aws_access_key_id",
+            "aws_secret_access_key",
+            "aws_session_token",
+            "region",
+            "output",
+        ])
+        .prop_map(str::to_owned),
+        "[a-z_]{1,12}".prop_filter("keys that leave the machine", |k| {
+            !["role", "sso", "credential", "web_identity", "source"]
+                .iter()
+                .any(|p| k.starts_with(p))
+        }),
+    ];
+    let value = "[^\\n\\r]{0,30}";
+    let line = prop_oneof![
+        name.clone().prop_map(|n| format!("[{n}]")),
+        name.clone().prop_map(|n| format!("[profile {n}]")),
+        name.clone().prop_map(|n| format!("[sso-session {n}]")),
+        name.prop_map(|n| format!("[ {n}")),
+        (key.clone(), value).prop_map(|(k, v)| format!("{k} = {v}")),
+        (key.clone(), value).prop_map(|(k, v)| format!("{k}={v}")),
+        value.prop_map(|v| format!("  {v}")),
+        key.prop_map(|k| k.to_string()),
+        value.prop_map(|v| format!("= {v}")),
+        value.prop_map(|v| format!("# {v}")),
+        value.prop_map(|v| format!("; {v}")),
+        Just(String::new()),
+    ];
+    prop::collection::vec(line, 0..16).prop_map(|lines| lines.join("\n"))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Profile files of any shape and any profile name: credentials, a region and an auth mode
+    /// resolve or fail with an error, never a panic or a hang.
+    #[test]
+    fn any_profile_file_resolves_or_fails_cleanly(
+        config in profile_file(),
+        credentials in profile_file(),
+        name in prop_oneof![Just("default".to_owned()), "[a-zA-Z0-9 _.-]{0,12}"],
+        from_env in any::<bool>(),
+    ) {
+        let home = tempfile::tempdir().unwrap();
+        let aws = home.path().join(".aws");
+        std::fs::create_dir_all(&aws).unwrap();
+        std::fs::write(aws.join("config"), &config).unwrap();
+        std::fs::write(aws.join("credentials"), &credentials).unwrap();
+        let mut vars = vec![
+            ("HOME".to_owned(), home.path().display().to_string()),
+            ("AWS_EC2_METADATA_DISABLED".to_owned(), "true".to_owned()),
+            // Anything that still tried STS would reach a closed local port.
+            ("AWS_ENDPOINT_URL_STS".to_owned(), "http://127.0.0.1:9".to_owned()),
+        ];
+        if from_env {
+            vars.push(("AWS_PROFILE".to_owned(), name.clone()));
+        }
+        let env = Env::from_vars(vars);
+        block_on(async {
+            let provider = ProfileProvider::with_env(env.clone());
+            let provider = if from_env { provider } else { provider.profile_name(name.clone()) };
+            if let Ok(found) = provider.credentials().await {
+                prop_assert_eq!(found.mode(), AuthMode::Iam);
+            }
+            let _ = nova_auth::Region::resolve(None, &env, Some(&name)).await;
+            let auth = nova_auth::Auth::builder().env(env.clone()).profile_name(name.clone()).build().await;
+            if let Ok(auth) = auth {
+                let _ = auth.identity().await;
+            }
+            Ok(())
+        })?;
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
