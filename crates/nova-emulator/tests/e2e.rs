@@ -774,3 +774,138 @@ async fn lost_create_responses_are_retried_without_duplicates() {
         (1, 1, 1, 1)
     );
 }
+
+/// Hands out the next of `keys` on every load, each valid for ten minutes of `clock`.
+#[derive(Debug)]
+struct Rotating {
+    keys: Vec<AccessKey>,
+    loads: std::sync::atomic::AtomicUsize,
+    clock: nova_auth::ManualClock,
+}
+
+#[async_trait::async_trait]
+impl nova_auth::CredentialProvider for Rotating {
+    async fn credentials(&self) -> Result<nova_auth::Credentials, nova_auth::CredentialsError> {
+        use nova_auth::Clock;
+        let n = self.loads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let key = &self.keys[n % self.keys.len()];
+        let expiry = self.clock.now() + std::time::Duration::from_secs(600);
+        Ok(AwsCredentials::new(
+            &key.access_key_id,
+            key.secret_access_key.as_str(),
+            None,
+            Source::Code,
+        )
+        .with_expiry(Some(expiry))
+        .into())
+    }
+}
+
+/// Records the access key id of every credentials answer.
+#[derive(Debug)]
+struct Recorder {
+    inner: nova_auth::CachedProvider,
+    used: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+#[async_trait::async_trait]
+impl nova_auth::CredentialProvider for Recorder {
+    async fn credentials(&self) -> Result<nova_auth::Credentials, nova_auth::CredentialsError> {
+        let credentials = self.inner.credentials().await?;
+        let id = credentials.as_aws().map(|aws| aws.access_key_id().to_owned());
+        self.used.lock().unwrap().push(id.unwrap_or_default());
+        Ok(credentials)
+    }
+}
+
+/// Moves the clock 20 minutes on at the act's first `wait`: the credentials expire mid-run.
+struct Expiring {
+    clock: nova_auth::ManualClock,
+    waits: usize,
+}
+
+#[async_trait::async_trait]
+impl Actuator for Expiring {
+    async fn browser(&mut self, action: BrowserAction) -> Result<Value, CallError> {
+        if let BrowserAction::Wait { .. } = action {
+            self.waits += 1;
+            if self.waits == 1 {
+                self.clock.advance(std::time::Duration::from_secs(20 * 60));
+            }
+        }
+        Ok(json!(Observation::blank("http://127.0.0.1/")))
+    }
+}
+
+/// Credentials that expire in the middle of a workflow run: the cache loads new ones between
+/// two steps, every later call is signed with them, and no call fails.
+#[tokio::test]
+async fn credentials_expiring_mid_run_are_refreshed_and_no_call_fails() {
+    let (first, second) = (
+        nova_emulator::generate_access_key(),
+        nova_emulator::generate_access_key(),
+    );
+    let planner = ScriptedPlanner::new().script(
+        "outlive",
+        vec![
+            vec![("wait", json!([0]))],
+            vec![("wait", json!([0]))],
+            vec![("return", json!(["done"]))],
+        ],
+    );
+    let emulator = Emulator::builder()
+        .access_key(first.clone())
+        .access_key(second.clone())
+        .planner(planner)
+        .start()
+        .await
+        .unwrap();
+    let clock = nova_auth::ManualClock::new(std::time::SystemTime::now());
+    let rotating = Rotating {
+        keys: vec![first.clone(), second.clone()],
+        loads: Default::default(),
+        clock: clock.clone(),
+    };
+    let used = std::sync::Arc::default();
+    let recorder = Recorder {
+        inner: nova_auth::CachedProvider::new(rotating).with_clock(clock.clone()),
+        used: std::sync::Arc::clone(&used),
+    };
+    let client = Client::builder()
+        .credentials_provider(recorder, AuthMode::Iam)
+        .endpoint_url(emulator.url())
+        .env(Env::from_vars([("X", "")]))
+        .retry(RetryConfig::disabled())
+        .build()
+        .unwrap();
+    client
+        .create_workflow_definition(CreateWorkflowDefinitionInput {
+            name: "default".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let result = Workflow::new(&client)
+        .definition("default")
+        .run(|run| async move {
+            run.session(Expiring { clock, waits: 0 })
+                .await?
+                .act("outlive the credentials")
+                .await
+        })
+        .await
+        .unwrap();
+    assert_eq!(result.value, Some(json!("done")));
+    let used = used.lock().unwrap().clone();
+    // Definition, run, session, act and the first step with the first key; the two steps after
+    // the expiry, UpdateAct and UpdateWorkflowRun with the second (a third load would have
+    // handed out the first key again).
+    let switch = used
+        .iter()
+        .position(|id| *id == second.access_key_id)
+        .unwrap();
+    assert_eq!(switch, 5, "{used:?}");
+    assert!(used[..switch].iter().all(|id| *id == first.access_key_id));
+    assert!(used[switch..].iter().all(|id| *id == second.access_key_id));
+    assert_eq!(used.len(), 9, "{used:?}");
+}
