@@ -454,3 +454,78 @@ async fn list_streams_follow_next_token() {
     assert_eq!(all, ["a", "b", "c"]);
     assert_eq!(count(&server).await, 3);
 }
+
+/// A server that resets the first `resets` connections after reading the request, then answers
+/// every later one with `answer` (a whole HTTP/1.1 response). Returns its URL and the number of
+/// connections it accepted.
+async fn resetting(resets: usize, answer: String) -> (String, Arc<AtomicUsize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&accepted);
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
+            let n = counter.fetch_add(1, Ordering::SeqCst);
+            let mut buffer = vec![0; 64 * 1024];
+            let _ = stream.read(&mut buffer).await;
+            if n < resets {
+                // Linger 0: closing sends RST, a reset before any byte of the response.
+                let _ = stream.set_linger(Some(Duration::ZERO));
+                drop(stream);
+            } else {
+                let _ = stream.write_all(answer.as_bytes()).await;
+                let _ = stream.shutdown().await;
+            }
+        }
+    });
+    (url, accepted)
+}
+
+fn models_response() -> String {
+    let body = json!({
+        "modelSummaries": [],
+        "modelAliases": [],
+        "compatibilityInformation": {"clientCompatibilityVersion": 1, "supportedModelIds": []}
+    })
+    .to_string();
+    format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nx-amzn-requestid: r1\r\n\
+         connection: close\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+#[tokio::test]
+async fn a_connection_reset_before_the_answer_is_retried_when_safe() {
+    let retrying = |url: &str| {
+        Client::builder()
+            .credentials_provider(aws_credentials(), AuthMode::Iam)
+            .endpoint_url(url)
+            .env(Env::from_vars([("X", "")]))
+            .retry(RetryConfig {
+                base_delay: Duration::from_millis(1),
+                ..RetryConfig::default()
+            })
+            .build()
+            .unwrap()
+    };
+    // A read is retried and succeeds.
+    let (url, accepted) = resetting(2, models_response()).await;
+    retrying(&url).list_models().await.unwrap();
+    assert_eq!(accepted.load(Ordering::SeqCst), 3);
+
+    // InvokeActStep may have been carried out: one attempt, then a precise error.
+    let (url, accepted) = resetting(usize::MAX, models_response()).await;
+    let err = retrying(&url).invoke_act_step(step()).await.unwrap_err();
+    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    assert_eq!(accepted.load(Ordering::SeqCst), 1);
+    let text = err.to_string().replace(&url, "[endpoint]");
+    assert!(
+        text.starts_with("InvokeActStep: could not reach Nova Act at [endpoint]: "),
+        "{text}"
+    );
+}

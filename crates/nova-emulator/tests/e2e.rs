@@ -812,7 +812,9 @@ struct Recorder {
 impl nova_auth::CredentialProvider for Recorder {
     async fn credentials(&self) -> Result<nova_auth::Credentials, nova_auth::CredentialsError> {
         let credentials = self.inner.credentials().await?;
-        let id = credentials.as_aws().map(|aws| aws.access_key_id().to_owned());
+        let id = credentials
+            .as_aws()
+            .map(|aws| aws.access_key_id().to_owned());
         self.used.lock().unwrap().push(id.unwrap_or_default());
         Ok(credentials)
     }
