@@ -474,7 +474,7 @@ async fn resetting(resets: usize, answer: String) -> (String, Arc<AtomicUsize>) 
             let _ = stream.read(&mut buffer).await;
             if n < resets {
                 // Linger 0: closing sends RST, a reset before any byte of the response.
-                let _ = stream.set_linger(Some(Duration::ZERO));
+                let _ = stream.set_zero_linger();
                 drop(stream);
             } else {
                 let _ = stream.write_all(answer.as_bytes()).await;
