@@ -59,6 +59,8 @@ fn round_trips(c: &mut Criterion) {
     let floor = reqwest::Client::new();
     let floor_base = open.url().to_owned();
     let floor_client = nova_client(&open);
+    let signed_floor = SignedFloor::new(&signed);
+    let signed_base = signed.url().to_owned();
 
     let mut group = c.benchmark_group("round_trip_list_models");
     group.bench_function("nova-core", |b| {
@@ -72,6 +74,17 @@ fn round_trips(c: &mut Criterion) {
                 .send()
                 .await
                 .unwrap()
+        })
+    });
+    group.bench_function("signed-floor", |b| {
+        b.to_async(&runtime).iter(|| async {
+            signed_floor
+                .send(
+                    "POST",
+                    format!("{signed_base}/models?clientCompatibilityVersion=1"),
+                    Vec::new(),
+                )
+                .await
         })
     });
     group.bench_function("floor", |b| {
@@ -112,18 +125,24 @@ fn round_trips(c: &mut Criterion) {
                 .unwrap()
         })
     });
+    group.bench_function("signed-floor", |b| {
+        b.to_async(&runtime).iter(|| async {
+            signed_floor
+                .send(
+                    "PUT",
+                    format!("{signed_base}/workflow-definitions/bench/workflow-runs"),
+                    create_run_body(),
+                )
+                .await
+        })
+    });
     group.bench_function("floor", |b| {
         b.to_async(&runtime).iter(|| async {
             floor
                 .put(format!(
                     "{floor_base}/workflow-definitions/bench/workflow-runs"
                 ))
-                // The same request nova-core sends, unsigned: idempotency token and client info
-                // included, so both sides do the same work on the service.
-                .body(format!(
-                    r#"{{"clientInfo":{{"compatibilityVersion":1,"sdkVersion":"nova-act-rust/0.1.0"}},"clientToken":"{}","modelId":"nova-act-latest"}}"#,
-                    uuid::Uuid::new_v4()
-                ))
+                .body(create_run_body())
                 .send()
                 .await
                 .unwrap()
@@ -135,11 +154,12 @@ fn round_trips(c: &mut Criterion) {
     group.finish();
 
     let observation = Arc::new(observation(200 * 1024));
-    let (ours_act, sdk_act, floor_act) = runtime.block_on(async {
+    let (ours_act, sdk_act, floor_act, signed_floor_act) = runtime.block_on(async {
         (
             open_act(&ours).await,
             open_act(&ours).await,
             open_act(&floor_client).await,
+            open_act(&ours).await,
         )
     });
     let mut group = c.benchmark_group("round_trip_invoke_step_200kb");
@@ -150,6 +170,10 @@ fn round_trips(c: &mut Criterion) {
     group.bench_function("aws-sdk-novaact", |b| {
         b.to_async(&runtime)
             .iter(|| sdk_act.step_sdk(&sdk, &observation))
+    });
+    group.bench_function("signed-floor", |b| {
+        b.to_async(&runtime)
+            .iter(|| signed_floor_act.step_signed_floor(&signed_floor, &signed_base, &observation))
     });
     group.bench_function("floor", |b| {
         b.to_async(&runtime)

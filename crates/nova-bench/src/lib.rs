@@ -108,6 +108,16 @@ pub fn observation(size: usize) -> String {
     .to_string()
 }
 
+/// The CreateWorkflowRun body nova-core sends (idempotency token and client info included), for
+/// the floors: the service does the same work for every side.
+pub fn create_run_body() -> Vec<u8> {
+    format!(
+        r#"{{"clientInfo":{{"compatibilityVersion":1,"sdkVersion":"nova-act-rust/0.1.0"}},"clientToken":"{}","modelId":"nova-act-latest"}}"#,
+        uuid::Uuid::new_v4()
+    )
+    .into_bytes()
+}
+
 /// An act in progress on the emulator, and the id of its last step.
 pub struct OpenAct {
     pub run: String,
@@ -265,8 +275,8 @@ impl OpenAct {
         *self.last_step.lock().unwrap() = Some(out.step_id().to_owned());
     }
 
-    /// One InvokeActStep as raw JSON with no signing, to an open emulator: the floor.
-    pub async fn step_floor(&self, http: &reqwest::Client, base: &str, text: &str) {
+    /// The floor's InvokeActStep: its URL and JSON body, chained to the previous step.
+    fn floor_step(&self, base: &str, text: &str) -> (String, Vec<u8>) {
         let previous = self.last_step.lock().unwrap().clone();
         let mut body =
             serde_json::json!({"callResults": [{"callId": "o", "content": [{"text": text}]}]});
@@ -277,15 +287,80 @@ impl OpenAct {
             "{base}/workflow-definitions/bench/workflow-runs/{}/sessions/{}/acts/{}/invoke-step/",
             self.run, self.session, self.act
         );
-        let answer: serde_json::Value = http
+        (url, serde_json::to_vec(&body).unwrap())
+    }
+
+    fn chain(&self, answer: &[u8]) {
+        let answer: serde_json::Value = serde_json::from_slice(answer).unwrap();
+        *self.last_step.lock().unwrap() = answer["stepId"].as_str().map(str::to_owned);
+    }
+
+    /// One InvokeActStep as raw JSON with no signing, to an open emulator: the floor.
+    pub async fn step_floor(&self, http: &reqwest::Client, base: &str, text: &str) {
+        let (url, body) = self.floor_step(base, text);
+        let answer = http
             .put(url)
-            .json(&body)
+            .body(body)
             .send()
             .await
             .unwrap()
-            .json()
+            .bytes()
             .await
             .unwrap();
-        *self.last_step.lock().unwrap() = answer["stepId"].as_str().map(str::to_owned);
+        self.chain(&answer);
+    }
+
+    /// One InvokeActStep as raw JSON signed with aws-sigv4 directly: the signed floor.
+    pub async fn step_signed_floor(&self, floor: &SignedFloor, base: &str, text: &str) {
+        let (url, body) = self.floor_step(base, text);
+        let answer = floor.send("PUT", url, body).await;
+        self.chain(&answer);
+    }
+}
+
+/// Raw `reqwest` with each request signed by calling aws-sigv4 directly: the same protocol work
+/// as any SigV4 client (payload hash, HMAC chain, server-side verification) and nothing else.
+pub struct SignedFloor {
+    http: reqwest::Client,
+    identity: Identity,
+}
+
+impl SignedFloor {
+    /// A signed floor with `emulator`'s key.
+    pub fn new(emulator: &RunningEmulator) -> Self {
+        let key = emulator.access_key();
+        Self {
+            http: reqwest::Client::new(),
+            identity: aws_credential_types::Credentials::new(
+                &key.access_key_id,
+                &key.secret_access_key,
+                None,
+                None,
+                "bench",
+            )
+            .into(),
+        }
+    }
+
+    /// Signs and sends one request; returns the answer's body.
+    pub async fn send(&self, method: &str, url: String, body: Vec<u8>) -> bytes::Bytes {
+        let mut signed = http::Request::builder()
+            .method(method)
+            .uri(&url)
+            .header("content-type", "application/json")
+            .body(body)
+            .unwrap();
+        sign_direct(&mut signed, &self.identity, SystemTime::now());
+        let (parts, body) = signed.into_parts();
+        self.http
+            .request(parts.method, url)
+            .headers(parts.headers)
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap()
     }
 }

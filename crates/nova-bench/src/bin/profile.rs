@@ -3,7 +3,7 @@
 //! instructions go on both sides (client and the in-process emulator).
 #![allow(clippy::unwrap_used, clippy::print_stdout, missing_docs)]
 
-use nova_bench::{emulator, nova_client, observation, open_act, runtime};
+use nova_bench::{create_run_body, emulator, nova_client, observation, open_act, runtime};
 use nova_core::model::CreateWorkflowRunInput;
 
 fn main() {
@@ -34,16 +34,16 @@ fn main() {
                 ),
                 ("create", false) => drop(
                     client
-                        .create_workflow_run(CreateWorkflowRunInput::new("bench", "nova-act-latest"))
+                        .create_workflow_run(CreateWorkflowRunInput::new(
+                            "bench",
+                            "nova-act-latest",
+                        ))
                         .await
                         .unwrap(),
                 ),
                 ("create", true) => drop(
                     http.put(format!("{base}/workflow-definitions/bench/workflow-runs"))
-                        .body(format!(
-                            r#"{{"clientInfo":{{"compatibilityVersion":1,"sdkVersion":"nova-act-rust/0.1.0"}},"clientToken":"{}","modelId":"nova-act-latest"}}"#,
-                            uuid::Uuid::new_v4()
-                        ))
+                        .body(create_run_body())
                         .send()
                         .await
                         .unwrap()
