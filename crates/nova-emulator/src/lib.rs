@@ -173,6 +173,7 @@ impl EmulatorBuilder {
         }
         let shared = Arc::new(server::Shared {
             keys: self.keys,
+            sigv4: sigv4::Cache::default(),
             api_keys: self.api_keys,
             policies: self.policies,
             planner: self.planner,
@@ -282,6 +283,13 @@ impl RunningEmulator {
             .lock()
             .map(|d| d.clone())
             .unwrap_or_default()
+    }
+
+    /// How many valid-looking signatures needed aws-sigv4's general canonicalization because
+    /// the fast path (plain paths, queries and headers, cached signing keys) did not cover them
+    /// or refused them. Every request the SDKs send takes the fast path.
+    pub fn general_signature_checks(&self) -> u64 {
+        self.shared.sigv4.general()
     }
 
     /// Stops serving and waits for the server to finish.

@@ -21,6 +21,8 @@ use crate::store::{self, Store};
 /// Everything the handlers share.
 pub(crate) struct Shared {
     pub(crate) keys: Vec<AccessKey>,
+    /// Derived signing keys and the count of general-path verifications.
+    pub(crate) sigv4: sigv4::Cache,
     pub(crate) api_keys: Vec<String>,
     pub(crate) policies: Vec<(String, Policy)>,
     pub(crate) planner: Arc<dyn Planner>,
@@ -232,6 +234,7 @@ fn authenticate<'a>(
     }
     sigv4::verify(
         &shared.keys,
+        &shared.sigv4,
         &sigv4::Received {
             method,
             uri,
@@ -520,6 +523,7 @@ fn sts(
     }
     match sigv4::verify(
         &shared.keys,
+        &shared.sigv4,
         &sigv4::Received {
             method,
             uri,
