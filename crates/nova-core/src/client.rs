@@ -406,9 +406,9 @@ impl Client {
         };
         let started = Instant::now();
         let exchange = async {
-            let response = inner.http.execute(request).await?;
+            let mut response = inner.http.execute(request).await?;
             let status = response.status().as_u16();
-            let headers = response.headers().clone();
+            let headers = std::mem::take(response.headers_mut());
             let body = response.bytes().await?;
             Ok::<_, reqwest::Error>((status, headers, body))
         };
