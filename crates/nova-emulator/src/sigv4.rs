@@ -372,3 +372,36 @@ pub(crate) fn verify<'k>(
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_paths_and_queries_that_canonicalize_to_themselves_take_the_fast_path() {
+        for path in [
+            "/",
+            "/models",
+            "/a/b-c_d.e~f/",
+            "/workflow-definitions/x/invoke-step/",
+        ] {
+            assert!(plain_path(path), "{path}");
+        }
+        for path in [
+            "", "a", "/a%20b", "/a b", "//a", "/a/./b", "/a/../b", "/a/..",
+        ] {
+            assert!(!plain_path(path), "{path}");
+        }
+        assert_eq!(plain_query("").as_deref(), Some(""));
+        assert_eq!(plain_query("b=2&a=1&a=0").as_deref(), Some("a=0&a=1&b=2"));
+        assert_eq!(plain_query("flag").as_deref(), Some("flag="));
+        for query in ["a=%2F", "a=b+c", "a&&b", "=1", "a=b c"] {
+            assert_eq!(plain_query(query), None, "{query}");
+        }
+    }
+
+    #[test]
+    fn hex_is_lowercase_two_digits_a_byte() {
+        assert_eq!(hex(&[0, 15, 16, 255]), "000f10ff");
+    }
+}

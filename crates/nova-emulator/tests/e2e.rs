@@ -8,35 +8,9 @@ use nova_core::runtime::{Actuator, BrowserAction, CallError, Observation, Workfl
 use nova_core::{Client, Error, RetryConfig};
 use nova_emulator::{AccessKey, Emulator, Policy, RunningEmulator, ScriptedPlanner};
 use serde_json::{Value, json};
+use support::{api_key, aws, builder, define, iam};
 
-fn iam(emulator: &RunningEmulator, key: &AccessKey) -> Client {
-    let credentials = AwsCredentials::new(
-        &key.access_key_id,
-        key.secret_access_key.as_str(),
-        None,
-        Source::Code,
-    );
-    Client::builder()
-        .credentials_provider(nova_auth::Credentials::from(credentials), AuthMode::Iam)
-        .endpoint_url(emulator.url())
-        .env(Env::from_vars([("X", "")]))
-        .retry(RetryConfig::disabled())
-        .build()
-        .unwrap()
-}
-
-fn api_key(emulator: &RunningEmulator, key: &str) -> Client {
-    Client::builder()
-        .credentials_provider(
-            nova_auth::Credentials::from(ApiKey::new(key, Source::Code)),
-            AuthMode::ApiKey,
-        )
-        .endpoint_url(emulator.url())
-        .env(Env::from_vars([("X", "")]))
-        .retry(RetryConfig::disabled())
-        .build()
-        .unwrap()
-}
+mod support;
 
 #[tokio::test]
 async fn every_operation_over_sigv4() {
@@ -722,30 +696,14 @@ async fn lost_create_responses_are_retried_without_duplicates() {
         .start()
         .await
         .unwrap();
-    let key = emulator.access_key();
-    let credentials = AwsCredentials::new(
-        &key.access_key_id,
-        key.secret_access_key.as_str(),
-        None,
-        Source::Code,
-    );
-    let client = Client::builder()
-        .credentials_provider(nova_auth::Credentials::from(credentials), AuthMode::Iam)
-        .endpoint_url(emulator.url())
-        .env(Env::from_vars([("X", "")]))
+    let client = builder(&emulator, aws(emulator.access_key()), AuthMode::Iam)
         .retry(RetryConfig {
             base_delay: std::time::Duration::from_millis(5),
             ..RetryConfig::default()
         })
         .build()
         .unwrap();
-    client
-        .create_workflow_definition(CreateWorkflowDefinitionInput {
-            name: "default".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    define(&client, "default").await;
     let result = Workflow::new(&client)
         .run(|run| async move {
             run.session(FormPage::default())
@@ -875,20 +833,11 @@ async fn credentials_expiring_mid_run_are_refreshed_and_no_call_fails() {
         inner: nova_auth::CachedProvider::new(rotating).with_clock(clock.clone()),
         used: std::sync::Arc::clone(&used),
     };
-    let client = Client::builder()
-        .credentials_provider(recorder, AuthMode::Iam)
-        .endpoint_url(emulator.url())
-        .env(Env::from_vars([("X", "")]))
+    let client = builder(&emulator, recorder, AuthMode::Iam)
         .retry(RetryConfig::disabled())
         .build()
         .unwrap();
-    client
-        .create_workflow_definition(CreateWorkflowDefinitionInput {
-            name: "default".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    define(&client, "default").await;
     let result = Workflow::new(&client)
         .definition("default")
         .run(|run| async move {

@@ -3,12 +3,14 @@
 
 use std::sync::Arc;
 
-use nova_auth::{AuthMode, AwsCredentials, Env, Source};
+use nova_auth::AuthMode;
 use nova_core::Client;
-use nova_core::model::CreateWorkflowDefinitionInput;
 use nova_core::runtime::{Actuator, BrowserAction, CallError, Observation, Workflow};
 use nova_emulator::{Emulator, RunningEmulator};
 use serde_json::{Value, json};
+use support::{aws, builder, define};
+
+mod support;
 
 struct Page;
 
@@ -30,26 +32,10 @@ fn full() -> bool {
 
 async fn setup() -> (RunningEmulator, Client) {
     let emulator = Emulator::builder().start().await.unwrap();
-    let key = emulator.access_key();
-    let credentials = AwsCredentials::new(
-        &key.access_key_id,
-        key.secret_access_key.as_str(),
-        None,
-        Source::Code,
-    );
-    let client = Client::builder()
-        .credentials_provider(nova_auth::Credentials::from(credentials), AuthMode::Iam)
-        .endpoint_url(emulator.url())
-        .env(Env::from_vars([("X", "")]))
+    let client = builder(&emulator, aws(emulator.access_key()), AuthMode::Iam)
         .build()
         .unwrap();
-    client
-        .create_workflow_definition(CreateWorkflowDefinitionInput {
-            name: "default".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    define(&client, "default").await;
     (emulator, client)
 }
 

@@ -5,14 +5,13 @@
 use std::sync::OnceLock;
 use std::time::SystemTime;
 
-use nova_auth::{ApiKey, AuthMode, AwsCredentials, Credentials, Env, Source};
-use nova_core::Client;
-use nova_core::model::{
-    CreateActInput, CreateSessionInput, CreateWorkflowDefinitionInput, CreateWorkflowRunInput,
-};
+use nova_auth::{AwsCredentials, Source};
 use nova_emulator::{Emulator, RunningEmulator};
 use proptest::prelude::*;
 use proptest::test_runner::{TestCaseError, TestRunner};
+use support::{api_key, define, iam, open_act};
+
+mod support;
 
 /// One emulator and one runtime for every case: a case that broke the service would break the
 /// cases after it, which is part of what is being tested.
@@ -20,40 +19,10 @@ struct Shared {
     runtime: tokio::runtime::Runtime,
     emulator: RunningEmulator,
     http: reqwest::Client,
-    /// Every operation's method and path (but the deletes, which would end the resources early), with ids that exist: `flow` (IAM) and `default`
-    /// (API key), each with a run, a session and an act.
+    /// Every operation's method and path but the deletes (which would end the resources
+    /// early), with ids that exist: `flow` (IAM) and `default` (API key), each with a run, a
+    /// session and an act.
     routes: Vec<(&'static str, String)>,
-}
-
-/// Creates a run, a session and an act under `definition`; returns their ids.
-async fn ids(client: &Client, definition: &str) -> (String, String, String) {
-    let run = client
-        .create_workflow_run(CreateWorkflowRunInput::new(definition, "nova-act-latest"))
-        .await
-        .unwrap()
-        .workflow_run_id;
-    let session = client
-        .create_session(CreateSessionInput {
-            workflow_definition_name: definition.into(),
-            workflow_run_id: run.clone(),
-            client_token: None,
-        })
-        .await
-        .unwrap()
-        .session_id;
-    let act = client
-        .create_act(CreateActInput {
-            workflow_definition_name: definition.into(),
-            workflow_run_id: run.clone(),
-            session_id: session.clone(),
-            task: "t".into(),
-            tool_specs: None,
-            client_token: None,
-        })
-        .await
-        .unwrap()
-        .act_id;
-    (run, session, act)
 }
 
 fn routes(
@@ -91,37 +60,15 @@ fn shared() -> &'static Shared {
             .build()
             .unwrap();
         let emulator = runtime.block_on(Emulator::builder().start()).unwrap();
-        let key = emulator.access_key();
-        let credentials = |mode| match mode {
-            AuthMode::Iam => Credentials::from(AwsCredentials::new(
-                &key.access_key_id,
-                key.secret_access_key.as_str(),
-                None,
-                Source::Code,
-            )),
-            _ => Credentials::from(ApiKey::new(emulator.api_key(), Source::Code)),
-        };
-        let client = |mode| {
-            Client::builder()
-                .credentials_provider(credentials(mode), mode)
-                .endpoint_url(emulator.url())
-                .env(Env::from_vars([("X", "")]))
-                .build()
-                .unwrap()
-        };
         let routes = runtime.block_on(async {
-            let iam = client(AuthMode::Iam);
-            iam.create_workflow_definition(CreateWorkflowDefinitionInput {
-                name: "flow".into(),
-                ..Default::default()
-            })
-            .await
-            .unwrap();
-            let mut all = routes("", "flow", ids(&iam, "flow").await);
+            let iam = iam(&emulator, emulator.access_key());
+            define(&iam, "flow").await;
+            let mut all = routes("", "flow", open_act(&iam, "flow").await);
+            let api_key = api_key(&emulator, emulator.api_key());
             all.extend(routes(
                 "/agent",
                 "default",
-                ids(&client(AuthMode::ApiKey), "default").await,
+                open_act(&api_key, "default").await,
             ));
             all
         });

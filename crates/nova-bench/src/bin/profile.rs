@@ -1,10 +1,20 @@
-//! Runs one round trip many times, for a profiler: `profile <list|create|step> <ours|floor> [n]`.
+//! Runs one round trip many times, for a profiler:
+//! `profile <list|create|step> <ours|signed-floor|floor> [n]`.
 //! `valgrind --tool=callgrind target/release/profile list ours 2000` counts where the
 //! instructions go on both sides (client and the in-process emulator).
 #![allow(clippy::unwrap_used, clippy::print_stdout, missing_docs)]
 
-use nova_bench::{create_run_body, emulator, nova_client, observation, open_act, runtime};
+use nova_bench::{
+    SignedFloor, create_run_body, emulator, nova_client, observation, open_act, runtime,
+};
 use nova_core::model::CreateWorkflowRunInput;
+
+/// Who sends the requests.
+enum Side {
+    Ours,
+    SignedFloor(SignedFloor),
+    Floor(reqwest::Client),
+}
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -13,26 +23,30 @@ fn main() {
     let n: usize = args.get(2).and_then(|n| n.parse().ok()).unwrap_or(1000);
     let runtime = runtime();
     runtime.block_on(async {
-        let open = side == "floor";
-        let emulator = emulator(open).await;
+        let emulator = emulator(side == "floor").await;
         let client = nova_client(&emulator);
-        let http = reqwest::Client::new();
+        let sender = match side {
+            "ours" => Side::Ours,
+            "signed-floor" => Side::SignedFloor(SignedFloor::new(&emulator)),
+            "floor" => Side::Floor(reqwest::Client::new()),
+            _ => panic!("usage: profile <list|create|step> <ours|signed-floor|floor> [n]"),
+        };
         let base = emulator.url().to_owned();
         let text = observation(200 * 1024);
         let act = open_act(&client).await;
+        let list = format!("{base}/models?clientCompatibilityVersion=1");
+        let runs = format!("{base}/workflow-definitions/bench/workflow-runs");
         for _ in 0..n {
-            match (op, open) {
-                ("list", false) => drop(client.list_models().await.unwrap()),
-                ("list", true) => drop(
-                    http.post(format!("{base}/models?clientCompatibilityVersion=1"))
-                        .send()
-                        .await
-                        .unwrap()
-                        .bytes()
-                        .await
-                        .unwrap(),
-                ),
-                ("create", false) => drop(
+            match (op, &sender) {
+                ("list", Side::Ours) => drop(client.list_models().await.unwrap()),
+                ("list", Side::SignedFloor(floor)) => {
+                    drop(floor.send("POST", list.clone(), Vec::new()).await);
+                }
+                ("list", Side::Floor(http)) => {
+                    let answer = http.post(&list).send().await.unwrap();
+                    drop(answer.bytes().await.unwrap());
+                }
+                ("create", Side::Ours) => drop(
                     client
                         .create_workflow_run(CreateWorkflowRunInput::new(
                             "bench",
@@ -41,19 +55,19 @@ fn main() {
                         .await
                         .unwrap(),
                 ),
-                ("create", true) => drop(
-                    http.put(format!("{base}/workflow-definitions/bench/workflow-runs"))
-                        .body(create_run_body())
-                        .send()
-                        .await
-                        .unwrap()
-                        .bytes()
-                        .await
-                        .unwrap(),
-                ),
-                ("step", false) => act.step(&client, &text).await,
-                ("step", true) => act.step_floor(&http, &base, &text).await,
-                _ => panic!("usage: profile <list|create|step> <ours|floor> [n]"),
+                ("create", Side::SignedFloor(floor)) => {
+                    drop(floor.send("PUT", runs.clone(), create_run_body()).await);
+                }
+                ("create", Side::Floor(http)) => {
+                    let answer = http.put(&runs).body(create_run_body()).send().await;
+                    drop(answer.unwrap().bytes().await.unwrap());
+                }
+                ("step", Side::Ours) => act.step(&client, &text).await,
+                ("step", Side::SignedFloor(floor)) => {
+                    act.step_signed_floor(floor, &base, &text).await;
+                }
+                ("step", Side::Floor(http)) => act.step_floor(http, &base, &text).await,
+                _ => panic!("usage: profile <list|create|step> <ours|signed-floor|floor> [n]"),
             }
         }
     });
