@@ -2,11 +2,11 @@
 //! failures, policies, idempotency, state machines, pagination, and a whole workflow.
 
 use futures_util::TryStreamExt;
-use nova_auth::{ApiKey, AuthMode, AwsCredentials, Env, Source};
+use nova_auth::{AuthMode, AwsCredentials, Env, Source};
 use nova_core::model::*;
 use nova_core::runtime::{Actuator, BrowserAction, CallError, Observation, Workflow};
 use nova_core::{Client, Error, RetryConfig};
-use nova_emulator::{AccessKey, Emulator, Policy, RunningEmulator, ScriptedPlanner};
+use nova_emulator::{AccessKey, Emulator, Policy, ScriptedPlanner};
 use serde_json::{Value, json};
 use support::{api_key, aws, builder, define, iam};
 
