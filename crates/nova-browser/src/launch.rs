@@ -134,6 +134,8 @@ impl Tail {
 pub(crate) struct Process {
     child: Child,
     path: PathBuf,
+    /// Set once stopped and reaped: its process group id may be reused after that.
+    stopped: bool,
     // Declared after `child` so the folder is removed after the browser is killed.
     _profile: Option<tempfile::TempDir>,
 }
@@ -165,6 +167,7 @@ impl Process {
         let mut process = Self {
             child,
             path,
+            stopped: false,
             _profile: profile,
         };
         let tail = Tail::default();
@@ -190,6 +193,7 @@ impl Process {
     async fn failed(&mut self, reason: Option<&str>, tail: &Tail) -> BrowserError {
         self.kill();
         let status = self.child.wait().await;
+        self.stopped = true;
         let reason = match (reason, status) {
             (Some(reason), _) => reason.to_owned(),
             (None, Ok(status)) => format!("it exited ({status})"),
@@ -217,6 +221,7 @@ impl Process {
         }
         self.kill();
         let _ = self.child.wait().await;
+        self.stopped = true;
     }
 
     /// Kills the browser's whole process group (without waiting).
@@ -236,6 +241,9 @@ impl Process {
 
 impl Drop for Process {
     fn drop(&mut self) {
+        if self.stopped {
+            return;
+        }
         self.kill();
         // Reap it now if it is already gone; otherwise Tokio reaps it in the background.
         let _ = self.child.try_wait();
