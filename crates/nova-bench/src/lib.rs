@@ -298,16 +298,7 @@ impl OpenAct {
     /// One InvokeActStep as raw JSON with no signing, to an open emulator: the floor.
     pub async fn step_floor(&self, http: &reqwest::Client, base: &str, text: &str) {
         let (url, body) = self.floor_step(base, text);
-        let answer = http
-            .put(url)
-            .body(body)
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
-        self.chain(&answer);
+        self.chain(&answer(http.put(url).body(body)).await);
     }
 
     /// One InvokeActStep as raw JSON signed with aws-sigv4 directly: the signed floor.
@@ -352,15 +343,17 @@ impl SignedFloor {
             .unwrap();
         sign_direct(&mut signed, &self.identity, SystemTime::now());
         let (parts, body) = signed.into_parts();
-        self.http
-            .request(parts.method, url)
-            .headers(parts.headers)
-            .body(body)
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap()
+        answer(
+            self.http
+                .request(parts.method, url)
+                .headers(parts.headers)
+                .body(body),
+        )
+        .await
     }
+}
+
+/// Sends `request` and reads the whole answer.
+pub async fn answer(request: reqwest::RequestBuilder) -> bytes::Bytes {
+    request.send().await.unwrap().bytes().await.unwrap()
 }

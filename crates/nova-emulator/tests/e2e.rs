@@ -256,13 +256,7 @@ async fn policies_allow_deny_and_name_what_was_refused() {
         .unwrap();
     let client = iam(&emulator, &key);
     for name in ["keep-me", "scratch"] {
-        client
-            .create_workflow_definition(CreateWorkflowDefinitionInput {
-                name: name.into(),
-                ..Default::default()
-            })
-            .await
-            .unwrap();
+        define(&client, name).await;
     }
     client.delete_workflow_definition("scratch").await.unwrap();
     let err = client

@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::print_stdout, missing_docs)]
 
 use nova_bench::{
-    SignedFloor, create_run_body, emulator, nova_client, observation, open_act, runtime,
+    SignedFloor, answer, create_run_body, emulator, nova_client, observation, open_act, runtime,
 };
 use nova_core::model::CreateWorkflowRunInput;
 
@@ -42,10 +42,7 @@ fn main() {
                 ("list", Side::SignedFloor(floor)) => {
                     drop(floor.send("POST", list.clone(), Vec::new()).await);
                 }
-                ("list", Side::Floor(http)) => {
-                    let answer = http.post(&list).send().await.unwrap();
-                    drop(answer.bytes().await.unwrap());
-                }
+                ("list", Side::Floor(http)) => drop(answer(http.post(&list)).await),
                 ("create", Side::Ours) => drop(
                     client
                         .create_workflow_run(CreateWorkflowRunInput::new(
@@ -59,8 +56,7 @@ fn main() {
                     drop(floor.send("PUT", runs.clone(), create_run_body()).await);
                 }
                 ("create", Side::Floor(http)) => {
-                    let answer = http.put(&runs).body(create_run_body()).send().await;
-                    drop(answer.unwrap().bytes().await.unwrap());
+                    drop(answer(http.put(&runs).body(create_run_body())).await);
                 }
                 ("step", Side::Ours) => act.step(&client, &text).await,
                 ("step", Side::SignedFloor(floor)) => {
