@@ -182,6 +182,15 @@ impl Store {
             .ok_or_else(|| ServiceError::not_found("WorkflowRun", run_id))
     }
 
+    /// The run, to change it.
+    fn run_mut(&mut self, definition: &str, run_id: &str) -> Result<&mut RunRecord, ServiceError> {
+        self.definition(definition)?;
+        self.runs
+            .get_mut(run_id)
+            .filter(|r| r.definition == definition)
+            .ok_or_else(|| ServiceError::not_found("WorkflowRun", run_id))
+    }
+
     /// The run, which must still be running to take new sessions and acts.
     fn open_run(&self, definition: &str, run_id: &str) -> Result<&RunRecord, ServiceError> {
         let run = self.run(definition, run_id)?;
@@ -420,11 +429,7 @@ impl Store {
         &mut self,
         input: UpdateWorkflowRunInput,
     ) -> Result<UpdateWorkflowRunOutput, ServiceError> {
-        self.run(&input.workflow_definition_name, &input.workflow_run_id)?;
-        let run = self
-            .runs
-            .get_mut(&input.workflow_run_id)
-            .ok_or_else(|| ServiceError::not_found("WorkflowRun", &input.workflow_run_id))?;
+        let run = self.run_mut(&input.workflow_definition_name, &input.workflow_run_id)?;
         if finished_run(&run.status) {
             return Err(ServiceError::invalid_status(format!(
                 "workflow run {} is already {}",
