@@ -4,9 +4,11 @@
 mod act;
 mod actuator;
 mod calls;
+mod tools;
 mod workflow;
 
 pub use act::{ActError, ActRequest, ActResult, DEFAULT_MAX_STEPS, MAX_STEPS_LIMIT, TIMEOUT_RANGE};
 pub use actuator::{Actuator, Observation};
 pub use calls::{BBox, BrowserAction, CallError, ClickType, ScrollDirection};
+pub use tools::WithTools;
 pub use workflow::{API_KEY_DEFINITION, DEFAULT_MODEL, Run, Session, Workflow, WorkflowError};
