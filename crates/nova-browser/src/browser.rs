@@ -201,6 +201,14 @@ impl BrowserBuilder {
             .unwrap_or_default()
             .to_owned();
         close_other_tabs(&connection, &target).await;
+        // Announces the tabs pages open, so the actuator can follow them.
+        connection
+            .call(
+                None,
+                "Target.setDiscoverTargets",
+                json!({ "discover": true }),
+            )
+            .await?;
         let page = Page::attach(Arc::clone(&connection), &target, self.window).await?;
         if let Some(url) = &self.starting_page {
             page.goto(url, self.settle).await?;
@@ -310,6 +318,17 @@ impl Browser {
             .center()
     }
 
+    /// Moves to the tab the last action opened, if it opened one (the old tab stays open).
+    async fn follow_new_tab(&mut self) -> Result<(), BrowserError> {
+        if let Some(tab) = self.page.opened_tab().await? {
+            tracing::debug!(target_id = tab.target_id(), "following a new tab");
+            tab.call("Page.bringToFront", json!({})).await?;
+            tab.settle(self.settle).await;
+            self.page = tab;
+        }
+        Ok(())
+    }
+
     async fn perform(&mut self, action: BrowserAction) -> Result<Value, CallError> {
         let page = &self.page;
         match action {
@@ -322,6 +341,7 @@ impl Browser {
                 };
                 page.click(at, button, count).await?;
                 page.settle(self.settle).await;
+                self.follow_new_tab().await?;
             }
             BrowserAction::Hover { target } => page.hover(self.pixels(target)).await?,
             BrowserAction::Scroll { direction, target } => {
@@ -345,6 +365,7 @@ impl Browser {
                 if press_enter {
                     page.press_enter().await?;
                     page.settle(self.settle).await;
+                    self.follow_new_tab().await?;
                 }
             }
             BrowserAction::GoToUrl { url } => page.goto(&url, self.settle).await?,

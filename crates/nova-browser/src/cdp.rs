@@ -26,11 +26,14 @@ struct Pending {
     closed: Option<String>,
 }
 
-/// Requests in flight on every attached page, and when that last changed.
+/// What the browser did that the actuator watches: requests in flight on every attached page
+/// and when that last changed, and tabs that pages opened.
 #[derive(Debug)]
 pub(crate) struct Activity {
     inflight: HashSet<String>,
     changed: Instant,
+    /// `(new tab, the tab that opened it)`, oldest first.
+    opened: Vec<(String, String)>,
 }
 
 impl Activity {
@@ -85,6 +88,7 @@ impl Connection {
         let activity = Arc::new(Mutex::new(Activity {
             inflight: HashSet::new(),
             changed: Instant::now(),
+            opened: Vec::new(),
         }));
         let next_id = Arc::new(AtomicU64::new(1));
         let (mut sink, mut stream) = socket.split();
@@ -174,6 +178,15 @@ impl Connection {
     pub(crate) fn network_quiet_for(&self) -> Duration {
         lock(&self.activity).quiet_for()
     }
+
+    /// The newest tab that tab `opener` opened since last asked, if any.
+    pub(crate) fn take_opened_by(&self, opener: &str) -> Option<String> {
+        let mut activity = lock(&self.activity);
+        let newest = activity.opened.iter().rposition(|(_, by)| by == opener)?;
+        let (target, _) = activity.opened.remove(newest);
+        activity.opened.retain(|(_, by)| by != opener);
+        Some(target)
+    }
 }
 
 impl Drop for Connection {
@@ -240,6 +253,16 @@ fn dispatch(
             let mut activity = lock(activity);
             activity.inflight.retain(|key| !key.starts_with(&prefix));
             activity.changed = Instant::now();
+        }
+        // A link with target=_blank or window.open: the actuator follows it.
+        "Target.targetCreated" => {
+            let info = params.and_then(|p| p.get("targetInfo"));
+            let field = |name: &str| info?.get(name)?.as_str().map(str::to_owned);
+            if field("type").as_deref() == Some("page")
+                && let (Some(target), Some(opener)) = (field("targetId"), field("openerId"))
+            {
+                lock(activity).opened.push((target, opener));
+            }
         }
         // A dialog blocks the page until answered: accept it, as a user clicking OK would.
         "Page.javascriptDialogOpening" => {

@@ -64,6 +64,7 @@ impl Default for Settle {
 #[derive(Clone, Debug)]
 pub struct Page {
     connection: Arc<Connection>,
+    target: String,
     session: String,
     width: u32,
     height: u32,
@@ -93,6 +94,7 @@ impl Page {
             .to_owned();
         let page = Self {
             connection,
+            target: target_id.to_owned(),
             session,
             width,
             height,
@@ -106,6 +108,26 @@ impl Page {
         )
         .await?;
         Ok(page)
+    }
+
+    /// The DevTools target id of this tab.
+    pub fn target_id(&self) -> &str {
+        &self.target
+    }
+
+    /// A tab this one opened (a `target=_blank` link, `window.open`) since last asked, attached
+    /// and sized like this one.
+    pub(crate) async fn opened_tab(&self) -> Result<Option<Page>, BrowserError> {
+        let Some(target) = self.connection.take_opened_by(&self.target) else {
+            return Ok(None);
+        };
+        let page = Page::attach(
+            Arc::clone(&self.connection),
+            &target,
+            (self.width, self.height),
+        )
+        .await?;
+        Ok(Some(page))
     }
 
     /// The viewport's size in CSS pixels.

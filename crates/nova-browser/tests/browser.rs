@@ -194,6 +194,36 @@ async fn clicks_hover_dialogs_and_enter_reach_the_page() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_that_opens_a_new_tab_is_followed() {
+    let site = site().await;
+    let Some(mut browser) = launch(Browser::builder().starting_page(site.url("/events"))).await
+    else {
+        return;
+    };
+    let first = browser.page().target_id().to_owned();
+    // The "New tab" link: 200 × 60 px at (1000, 100) of the 1600 × 900 viewport.
+    browser
+        .browser(action(
+            "agentClick",
+            json!(["<bbox>625,111.1,750,177.8</bbox>"]),
+        ))
+        .await
+        .unwrap();
+    assert_ne!(
+        browser.page().target_id(),
+        first,
+        "the actuator moved to the new tab"
+    );
+    assert_eq!(browser.page().url().await.unwrap(), site.url("/next"));
+    let observed = browser
+        .browser(BrowserAction::TakeObservation)
+        .await
+        .unwrap();
+    assert_eq!(observed["activeURL"], site.url("/next"));
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_observation_is_a_jpeg_of_the_viewport_with_the_page_facts() {
     let site = site().await;
     let Some(mut browser) = launch(Browser::builder().starting_page(site.url("/list"))).await

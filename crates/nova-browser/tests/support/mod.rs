@@ -48,6 +48,7 @@ const EVENTS: &str = r#"<!doctype html><title>Events</title>
   oncontextmenu="log.push('contextmenu'); return false">Press</button>
 <button id="two" style="left: 400px; top: 100px" onmouseover="log.push('hover')">Hover</button>
 <button id="three" style="left: 700px; top: 100px" onclick="alert('blocked?'); log.push('after alert')">Alert</button>
+<a href="/next" target="_blank" style="position: absolute; left: 1000px; top: 100px; width: 200px; height: 60px; display: block">New tab</a>
 <form action="/submitted" method="get" style="position: absolute; left: 100px; top: 300px">
   <input name="q" style="width: 300px; height: 40px" placeholder="Search">
 </form>"#;
