@@ -111,16 +111,20 @@ impl ServiceError {
         if let Ok(name) = HeaderValue::from_str(self.name) {
             headers.insert("x-amzn-ErrorType", name);
         }
-        if let Ok(id) = HeaderValue::from_str(request_id) {
-            headers.insert(
-                if api_key_service {
-                    "x-amz-rid"
-                } else {
-                    "x-amzn-RequestId"
-                },
-                id,
-            );
-        }
+        set_request_id(&mut response, request_id, api_key_service);
         response
+    }
+}
+
+/// Names the request in the answer's header: `x-amz-rid` on the API-key service,
+/// `x-amzn-RequestId` on the AWS one.
+pub(crate) fn set_request_id(response: &mut Response, request_id: &str, api_key_service: bool) {
+    if let Ok(id) = HeaderValue::from_str(request_id) {
+        let name = if api_key_service {
+            "x-amz-rid"
+        } else {
+            "x-amzn-RequestId"
+        };
+        response.headers_mut().insert(name, id);
     }
 }

@@ -5,14 +5,14 @@ use std::time::SystemTime;
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use nova_core::Operation;
 use nova_core::model::*;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::error::ServiceError;
+use crate::error::{ServiceError, set_request_id};
 use crate::planner::Planner;
 use crate::policy::Policy;
 use crate::sigv4::{self, AccessKey};
@@ -156,16 +156,7 @@ pub(crate) async fn handle(
                 axum::Json(value),
             )
                 .into_response();
-            if let Ok(id) = HeaderValue::from_str(&request_id) {
-                response.headers_mut().insert(
-                    if api_key_service {
-                        "x-amz-rid"
-                    } else {
-                        "x-amzn-RequestId"
-                    },
-                    id,
-                );
-            }
+            set_request_id(&mut response, &request_id, api_key_service);
             response
         }
         Err(err) => err.into_response_with(&request_id, api_key_service),

@@ -308,13 +308,7 @@ async fn creates_are_idempotent_and_names_unique() {
 async fn finished_runs_and_acts_refuse_updates() {
     let emulator = Emulator::builder().start().await.unwrap();
     let client = iam(&emulator, emulator.access_key());
-    client
-        .create_workflow_definition(CreateWorkflowDefinitionInput {
-            name: "flow".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    define(&client, "flow").await;
     let run = client
         .create_workflow_run(CreateWorkflowRunInput::new("flow", "nova-act-latest"))
         .await
@@ -366,13 +360,7 @@ async fn listings_page_with_opaque_tokens() {
     let emulator = Emulator::builder().start().await.unwrap();
     let client = iam(&emulator, emulator.access_key());
     for i in 0..7 {
-        client
-            .create_workflow_definition(CreateWorkflowDefinitionInput {
-                name: format!("flow-{i}"),
-                ..Default::default()
-            })
-            .await
-            .unwrap();
+        define(&client, &format!("flow-{i}")).await;
     }
     let first = client
         .list_workflow_definitions(ListWorkflowDefinitionsInput {
@@ -432,13 +420,7 @@ async fn a_whole_workflow_with_a_scripted_planner() {
     );
     let emulator = Emulator::builder().planner(planner).start().await.unwrap();
     // The API-key service has `default` built in; on the AWS service it is created like any other.
-    iam(&emulator, emulator.access_key())
-        .create_workflow_definition(CreateWorkflowDefinitionInput {
-            name: "default".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    define(&iam(&emulator, emulator.access_key()), "default").await;
     for client in [
         iam(&emulator, emulator.access_key()),
         api_key(&emulator, emulator.api_key()),
@@ -493,13 +475,7 @@ async fn the_printed_policy_is_enough_for_the_sdk_workflow() {
         .await
         .unwrap();
     for name in ["nightly", "other"] {
-        iam(&emulator, &admin)
-            .create_workflow_definition(CreateWorkflowDefinitionInput {
-                name: name.into(),
-                ..Default::default()
-            })
-            .await
-            .unwrap();
+        define(&iam(&emulator, &admin), name).await;
     }
     let client = iam(&emulator, &worker);
     client.list_models().await.unwrap();
