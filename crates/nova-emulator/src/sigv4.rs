@@ -175,14 +175,20 @@ fn fast_signature(
     (amz_date, when): (&str, SystemTime),
 ) -> Option<String> {
     let path = request.uri.path();
-    let query = plain_query(request.uri.query().unwrap_or(""))?;
+    // Signed header names as canonicalization leaves them: lowercase, sorted, each once.
+    let canonical_names = parsed
+        .signed_headers
+        .iter()
+        .all(|name| !name.bytes().any(|b| b.is_ascii_uppercase()))
+        && parsed.signed_headers.windows(2).all(|w| w[0] < w[1]);
     if !plain_path(path)
+        || !canonical_names
         || !parsed.signed_headers.contains(&"host")
         || !parsed.signed_headers.contains(&"x-amz-date")
-        || !parsed.signed_headers.is_sorted()
     {
         return None;
     }
+    let query = plain_query(request.uri.query().unwrap_or(""))?;
     let mut canonical = format!("{}\n{path}\n{query}\n", request.method.as_str());
     for name in &parsed.signed_headers {
         let mut values = request.headers.get_all(*name).iter();
