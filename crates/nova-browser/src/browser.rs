@@ -9,7 +9,7 @@ use nova_auth::Env;
 use nova_core::runtime::{Actuator, BrowserAction, CallError, ClickType, ScrollDirection};
 use serde_json::{Value, json};
 
-use crate::cdp::Connection;
+use crate::cdp::{Connection, text_field};
 use crate::error::BrowserError;
 use crate::launch::{BASE_ARGS, Process, find_executable};
 use crate::page::{MouseButton, Page, Settle};
@@ -195,11 +195,7 @@ impl BrowserBuilder {
         let created = connection
             .call(None, "Target.createTarget", json!({ "url": "about:blank" }))
             .await?;
-        let target = created
-            .get("targetId")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
+        let target = text_field(&created, "targetId", "Target.createTarget")?;
         close_other_tabs(&connection, &target).await;
         // Announces the tabs pages open, so the actuator can follow them.
         connection

@@ -282,6 +282,18 @@ fn dispatch(
     }
 }
 
+/// The string `key` of the answer to `method`, which the protocol promises.
+pub(crate) fn text_field(answer: &Value, key: &str, method: &str) -> Result<String, BrowserError> {
+    answer
+        .get(key)
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| BrowserError::Protocol {
+            method: method.to_owned(),
+            message: format!("the answer has no `{key}`"),
+        })
+}
+
 fn is_main_frame(params: Option<&Value>) -> bool {
     params
         .and_then(|p| p.get("frame"))

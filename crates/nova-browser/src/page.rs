@@ -6,7 +6,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use nova_core::runtime::Observation;
 use serde_json::{Value, json};
 
-use crate::cdp::Connection;
+use crate::cdp::{Connection, text_field};
 use crate::error::BrowserError;
 use crate::scripts;
 
@@ -84,14 +84,7 @@ impl Page {
                 json!({ "targetId": target_id, "flatten": true }),
             )
             .await?;
-        let session = attached
-            .get("sessionId")
-            .and_then(Value::as_str)
-            .ok_or_else(|| BrowserError::Protocol {
-                method: "Target.attachToTarget".to_owned(),
-                message: "no sessionId in the answer".to_owned(),
-            })?
-            .to_owned();
+        let session = text_field(&attached, "sessionId", "Target.attachToTarget")?;
         let page = Self {
             connection,
             target: target_id.to_owned(),
@@ -197,14 +190,7 @@ impl Page {
                 json!({ "format": "jpeg", "quality": quality.min(100) }),
             )
             .await?;
-        answer
-            .get("data")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-            .ok_or_else(|| BrowserError::Protocol {
-                method: "Page.captureScreenshot".to_owned(),
-                message: "no image in the answer".to_owned(),
-            })
+        text_field(&answer, "data", "Page.captureScreenshot")
     }
 
     /// What the agent sees: screenshot, URL, sizes, user agent, time, and optionally the
