@@ -152,12 +152,12 @@ impl Connection {
             }
             pending.waiting.insert(id, (method.to_owned(), reply));
         }
-        let mut message = json!({ "id": id, "method": method, "params": params });
-        if let Some(session) = session {
-            message["sessionId"] = json!(session);
-        }
         tracing::trace!(id, method, "DevTools command");
-        if self.outgoing.send(message.to_string()).is_err() {
+        if self
+            .outgoing
+            .send(command(id, session, method, params))
+            .is_err()
+        {
             lock(&self.pending).waiting.remove(&id);
             return Err(BrowserError::Closed("the browser was closed".to_owned()));
         }
@@ -193,6 +193,15 @@ impl Drop for Connection {
     fn drop(&mut self) {
         self.task.abort();
     }
+}
+
+/// Command `id` as sent: to page `session`, or to the browser.
+fn command(id: u64, session: Option<&str>, method: &str, params: Value) -> String {
+    let mut message = json!({ "id": id, "method": method, "params": params });
+    if let Some(session) = session {
+        message["sessionId"] = json!(session);
+    }
+    message.to_string()
 }
 
 /// Routes one message from the browser: an answer to its waiting command, or an event.
@@ -267,16 +276,9 @@ fn dispatch(
         // A dialog blocks the page until answered: accept it, as a user clicking OK would.
         "Page.javascriptDialogOpening" => {
             let id = next_id.fetch_add(1, Ordering::Relaxed);
-            let mut answer = json!({
-                "id": id,
-                "method": "Page.handleJavaScriptDialog",
-                "params": { "accept": true },
-            });
-            if let Some(session) = session {
-                answer["sessionId"] = json!(session);
-            }
             tracing::debug!("accepting a JavaScript dialog");
-            let _ = outgoing.send(answer.to_string());
+            let answer = json!({ "accept": true });
+            let _ = outgoing.send(command(id, session, "Page.handleJavaScriptDialog", answer));
         }
         _ => {}
     }
