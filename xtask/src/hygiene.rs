@@ -89,3 +89,24 @@ fn nova_auth_without_default_features_stays_small() {
         "no AWS SDK crate without the `aws` feature: {crates:?}"
     );
 }
+
+#[test]
+fn vendored_service_model_files_match_the_shared_reference() {
+    let shared = root().join("../shared/reference/nova-act/botocore");
+    if !shared.is_dir() {
+        return; // A clone on its own: the vendored copies are the reference.
+    }
+    let vendored = root().join("crates/nova-core/tests/reference");
+    for entry in fs::read_dir(&vendored).expect("crates/nova-core/tests/reference exists") {
+        let path = entry.expect("a reference file").path();
+        let name = path.file_name().expect("a file name");
+        let original = fs::read(shared.join(name)).unwrap_or_else(|err| {
+            panic!("{} is not in the shared reference: {err}", path.display())
+        });
+        assert!(
+            fs::read(&path).expect("readable") == original,
+            "{} differs from the shared reference; copy it again",
+            path.display()
+        );
+    }
+}

@@ -13,10 +13,12 @@ pub const SESSION_TOKEN: &str = "IQoJb3JpZ2luX2VjEXAMPLESESSIONTOKENvalue";
 pub const API_KEY: &str = "3f2a9c1e-7b4d-4e8a-9f6c-2d1b0a9e8c7f";
 pub const ID: &str = "0f8fad5b-d9cb-469f-a165-70867728950e";
 
-/// The file beside this repository's clone.
+/// One of the AWS service model files (botocore's `nova-act` data), kept in `tests/reference` so
+/// a clone anywhere can run the tests; xtask's hygiene tests keep them equal to the project's
+/// shared reference copy when it is present.
 pub fn reference(file: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/reference/nova-act/botocore")
+        .join("tests/reference")
         .join(file)
 }
 
