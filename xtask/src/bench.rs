@@ -229,7 +229,7 @@ pub(crate) fn bench(quick: bool) -> Result<(), String> {
     if !quick {
         let clean = scratch("clean-build")?;
         let started = Instant::now();
-        let mut build = cargo(&["build", "--release", "-p", "nova-cli"]);
+        let mut build = cargo(&["build", "--release", "-p", "nova-act-cli"]);
         build.env("CARGO_TARGET_DIR", &clean);
         run(build, "release build of the quickstart from clean")?;
         notes.insert("build", format!("{:.0} s", started.elapsed().as_secs_f64()));
@@ -322,77 +322,77 @@ fn render(
         ratio_row(
             "signing, 200 B body",
             "sign_small",
-            "nova-core",
+            "nova-act-core",
             "aws-sigv4",
             Some(1.1),
         ),
         ratio_row(
             "signing, 200 KB body",
             "sign_200kb",
-            "nova-core",
+            "nova-act-core",
             "aws-sigv4",
             Some(1.1),
         ),
         ratio_row(
             "ListModels round trip vs aws-sdk-novaact",
             "round_trip_list_models",
-            "nova-core",
+            "nova-act-core",
             "aws-sdk-novaact",
             Some(1.0),
         ),
         ratio_row(
             "ListModels round trip vs unsigned floor",
             "round_trip_list_models",
-            "nova-core",
+            "nova-act-core",
             "floor",
             Some(1.5),
         ),
         ratio_row(
             "ListModels round trip vs signed floor",
             "round_trip_list_models",
-            "nova-core",
+            "nova-act-core",
             "signed-floor",
             Some(1.5),
         ),
         ratio_row(
             "CreateWorkflowRun round trip vs aws-sdk-novaact",
             "round_trip_create_workflow_run",
-            "nova-core",
+            "nova-act-core",
             "aws-sdk-novaact",
             Some(1.0),
         ),
         ratio_row(
             "CreateWorkflowRun round trip vs unsigned floor",
             "round_trip_create_workflow_run",
-            "nova-core",
+            "nova-act-core",
             "floor",
             Some(1.5),
         ),
         ratio_row(
             "CreateWorkflowRun round trip vs signed floor",
             "round_trip_create_workflow_run",
-            "nova-core",
+            "nova-act-core",
             "signed-floor",
             Some(1.5),
         ),
         ratio_row(
             "InvokeActStep (200 KB) vs aws-sdk-novaact",
             "round_trip_invoke_step_200kb",
-            "nova-core",
+            "nova-act-core",
             "aws-sdk-novaact",
             Some(1.0),
         ),
         ratio_row(
             "InvokeActStep (200 KB) vs unsigned floor",
             "round_trip_invoke_step_200kb",
-            "nova-core",
+            "nova-act-core",
             "floor",
             Some(1.5),
         ),
         ratio_row(
             "InvokeActStep (200 KB) vs signed floor",
             "round_trip_invoke_step_200kb",
-            "nova-core",
+            "nova-act-core",
             "signed-floor",
             Some(1.5),
         ),
@@ -465,11 +465,11 @@ fn render(
          signed by calling `aws-sigv4` directly, to the authenticating emulator: the protocol's own \
          work and nothing else, so the ratio to it is what the SDK adds (validation, typed \
          encoding and decoding, retries, credentials per attempt, tracing). Against \
-         `aws-sdk-novaact`, which pays the same signing costs, nova-core is faster in every row.\n",
+         `aws-sdk-novaact`, which pays the same signing costs, nova-act-core is faster in every row.\n",
     );
     if let Some(build) = notes.get("build") {
         out.push_str(&format!(
-            "\nRelease build of the quickstart (`nova-cli`) from clean: {build}.\n"
+            "\nRelease build of the quickstart (`nova-act-cli`) from clean: {build}.\n"
         ));
     }
     out

@@ -96,8 +96,8 @@ fn vendored_service_model_files_match_the_shared_reference() {
     if !shared.is_dir() {
         return; // A clone on its own: the vendored copies are the reference.
     }
-    let vendored = root().join("crates/nova-core/tests/reference");
-    for entry in fs::read_dir(&vendored).expect("crates/nova-core/tests/reference exists") {
+    let vendored = root().join("crates/nova-act-core/tests/reference");
+    for entry in fs::read_dir(&vendored).expect("crates/nova-act-core/tests/reference exists") {
         let path = entry.expect("a reference file").path();
         let name = path.file_name().expect("a file name");
         let original = fs::read(shared.join(name)).unwrap_or_else(|err| {
@@ -108,5 +108,72 @@ fn vendored_service_model_files_match_the_shared_reference() {
             "{} differs from the shared reference; copy it again",
             path.display()
         );
+    }
+}
+
+/// A `rust-version` as numbers, so that 1.100 sorts after 1.94.
+fn version(text: &str) -> Vec<u64> {
+    text.split('.').map(|part| part.parse().unwrap_or(0)).collect()
+}
+
+#[test]
+fn published_crates_have_what_crates_io_and_docs_rs_show() {
+    let metadata = crate::workspace::metadata(true).expect("cargo metadata");
+    let published = crate::workspace::published().expect("the published crates");
+    assert!(published.len() >= 6, "{published:?}");
+    for package in metadata["packages"].as_array().expect("packages") {
+        let name = package["name"].as_str().expect("a name");
+        if !published.iter().any(|p| p == name) {
+            continue;
+        }
+        for field in ["description", "license", "repository", "rust_version", "readme"] {
+            assert!(
+                package[field].as_str().is_some_and(|v| !v.is_empty()),
+                "{name}: set `{field}`"
+            );
+        }
+        let readme = package["readme"].as_str().unwrap_or_default();
+        let dir = std::path::Path::new(package["manifest_path"].as_str().expect("a manifest"))
+            .parent()
+            .expect("a crate folder")
+            .to_path_buf();
+        assert!(dir.join(readme).is_file(), "{name}: {readme} is missing");
+        assert!(dir.join("LICENSE").is_file(), "{name}: LICENSE is missing");
+        let keywords = package["keywords"].as_array().map_or(0, Vec::len);
+        assert!((1..=5).contains(&keywords), "{name}: 1 to 5 keywords");
+        assert!(
+            package["categories"].as_array().is_some_and(|c| !c.is_empty()),
+            "{name}: set `categories`"
+        );
+        let library = package["targets"]
+            .as_array()
+            .expect("targets")
+            .iter()
+            .any(|t| t["kind"].as_array().is_some_and(|k| k.iter().any(|k| k == "lib")));
+        if library {
+            assert!(
+                package["metadata"]["docs"]["rs"]["all-features"] == true,
+                "{name}: add [package.metadata.docs.rs] with all-features = true"
+            );
+        }
+    }
+    for file in ["LICENSE", "NOTICE", "CHANGELOG.md"] {
+        assert!(root().join(file).is_file(), "{file} is missing");
+    }
+}
+
+#[test]
+fn the_declared_rust_version_covers_every_dependency() {
+    let declared = crate::workspace::rust_version().expect("a rust-version");
+    let metadata = crate::workspace::metadata(false).expect("cargo metadata");
+    for package in metadata["packages"].as_array().expect("packages") {
+        if let Some(needed) = package["rust_version"].as_str() {
+            assert!(
+                version(needed) <= version(&declared),
+                "{} {} needs Rust {needed}, above the declared rust-version {declared}",
+                package["name"],
+                package["version"]
+            );
+        }
     }
 }

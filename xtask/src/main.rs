@@ -74,7 +74,91 @@ fn ci() -> Result<(), String> {
         &["doc", "--workspace", "--no-deps"],
         &[("RUSTDOCFLAGS", "-D warnings")],
     )?;
+    let published = workspace::published()?;
+    docs_rs(&published)?;
+    msrv()?;
+    // What `cargo publish` would upload: every published crate packaged and built on its own.
+    let unpublished = workspace::unpublished()?;
+    // `--allow-dirty`: the check is of the tree as it stands, committed or not.
+    let mut package = vec!["package", "--workspace", "--allow-dirty"];
+    for name in &unpublished {
+        package.extend(["--exclude", name.as_str()]);
+    }
+    // Each package is built on its own, outside the workspace's profile: no debug info keeps
+    // that build short.
+    cargo(&package, &[("CARGO_PROFILE_DEV_DEBUG", "false")])?;
     Ok(())
+}
+
+/// Documents the published crates as docs.rs does: nightly rustdoc (stable made to accept
+/// nightly features), `--cfg docsrs`, every feature on. A docs.rs failure fails here first.
+fn docs_rs(published: &[String]) -> Result<(), String> {
+    let mut args = vec!["doc", "--no-deps", "--all-features"];
+    for name in published {
+        args.extend(["-p", name.as_str()]);
+    }
+    cargo(
+        &args,
+        &[
+            ("RUSTC_BOOTSTRAP", "1"),
+            ("RUSTDOCFLAGS", "--cfg docsrs -D warnings"),
+            // Its own target folder: the flags above would otherwise rebuild the usual one.
+            (
+                "CARGO_TARGET_DIR",
+                workspace::target_dir()?
+                    .join("docs-rs")
+                    .to_str()
+                    .unwrap_or("target/docs-rs"),
+            ),
+        ],
+    )
+}
+
+/// Builds and tests with the declared `rust-version` when that toolchain is installed.
+fn msrv() -> Result<(), String> {
+    let declared = workspace::rust_version()?;
+    let current = toolchain_version("")?;
+    if current == declared {
+        eprintln!(
+            "xtask: the current toolchain is the MSRV ({declared}); the build above was the MSRV build"
+        );
+        return Ok(());
+    }
+    if toolchain_version(&declared).is_err() {
+        eprintln!(
+            "xtask: the MSRV toolchain {declared} is not installed, so the MSRV build is skipped \
+             (this run used {current}; `rustup toolchain install {declared}` enables it)"
+        );
+        return Ok(());
+    }
+    let plus = format!("+{declared}");
+    let target = workspace::target_dir()?.join("msrv");
+    let target = target.to_str().unwrap_or("target/msrv");
+    let envs = [("CARGO_TARGET_DIR", target)];
+    // `cargo +X` picks the toolchain through rustup's proxy, not the cargo running xtask.
+    run_plain(
+        "cargo",
+        &[&plus, "build", "--workspace", "--all-targets"],
+        &envs,
+    )?;
+    run_plain("cargo", &[&plus, "test", "--workspace"], &envs)
+}
+
+/// The `rustc` version of `toolchain` ("" for the current one), such as `1.95.0`.
+fn toolchain_version(toolchain: &str) -> Result<String, String> {
+    let mut command = Command::new("rustc");
+    if !toolchain.is_empty() {
+        command.arg(format!("+{toolchain}"));
+    }
+    let output = command
+        .arg("--version")
+        .output()
+        .map_err(|err| format!("could not run rustc: {err}"))?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    match text.split_whitespace().nth(1) {
+        Some(version) if output.status.success() => Ok(version.to_owned()),
+        _ => Err(format!("no toolchain {toolchain}")),
+    }
 }
 
 /// Whether nova-browser will find a browser (the common places; it looks at a few more).
@@ -96,8 +180,12 @@ fn browser_installed() -> bool {
 
 fn cargo(args: &[&str], envs: &[(&str, &str)]) -> Result<(), String> {
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    run_plain(&cargo, args, envs)
+}
+
+fn run_plain(program: &str, args: &[&str], envs: &[(&str, &str)]) -> Result<(), String> {
     eprintln!("xtask: cargo {}", args.join(" "));
-    let status = Command::new(cargo)
+    let status = Command::new(program)
         .args(args)
         .envs(envs.iter().copied())
         .current_dir(root())
@@ -113,3 +201,4 @@ fn cargo(args: &[&str], envs: &[(&str, &str)]) -> Result<(), String> {
 mod bench;
 #[cfg(test)]
 mod hygiene;
+mod workspace;

@@ -14,18 +14,20 @@
 //! ```
 //!
 //! The same program switches between API key and IAM by environment alone; [`NovaActBuilder`]
-//! sets anything explicitly.
+//! sets anything explicitly. The [`guide`] holds the guides: authentication, workflows, the
+//! browser, the emulator, the command line and security.
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 use std::time::Duration;
 
 #[doc(inline)]
-pub use nova_auth::*;
-#[doc(inline)]
-pub use nova_core::{
+pub use nova_act_core::{
     Client, ClientBuilder, Error, ErrorMeta, Operation, Retry, RetryConfig, ValidationError,
     endpoint, iam, model, runtime,
 };
+#[doc(inline)]
+pub use nova_auth::*;
 
 /// A real browser to run acts in (feature `browser`, on by default).
 #[cfg(feature = "browser")]
@@ -225,12 +227,20 @@ impl NovaActBuilder {
 #[doc = include_str!("../../../README.md")]
 struct ReadMe;
 
-/// The code in `docs/workflows.md`, compiled as doc tests.
-#[cfg(doctest)]
-#[doc = include_str!("../../../docs/workflows.md")]
-struct WorkflowsGuide;
-
-/// The code in `docs/browser.md`, compiled as doc tests.
-#[cfg(all(doctest, feature = "browser"))]
-#[doc = include_str!("../../../docs/browser.md")]
-struct BrowserGuide;
+/// The guides, rendered here so they read on docs.rs beside the API they describe. Their code
+/// compiles and runs as this crate's doc tests, so a guide cannot drift from the API.
+pub mod guide {
+    #[doc = include_str!("../guide/authentication.md")]
+    pub mod authentication {}
+    #[doc = include_str!("../guide/workflows.md")]
+    pub mod workflows {}
+    #[cfg(feature = "browser")]
+    #[doc = include_str!("../guide/browser.md")]
+    pub mod browser {}
+    #[doc = include_str!("../guide/emulator.md")]
+    pub mod emulator {}
+    #[doc = include_str!("../guide/cli.md")]
+    pub mod cli {}
+    #[doc = include_str!("../guide/security.md")]
+    pub mod security {}
+}

@@ -35,7 +35,7 @@
 //! # Ok(()) }
 //! ```
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
-#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod api_key;
 #[cfg(feature = "aws")]
@@ -73,7 +73,7 @@ pub use region::{DEFAULT_REGION, Region, RegionSource};
 pub use secret::{REDACTED, Secret};
 pub use source::Source;
 
-/// The code in `docs/authentication.md`, compiled as doc tests so the guide cannot rot.
+/// The code in this crate's README, compiled as doc tests.
 #[cfg(doctest)]
-#[doc = include_str!("../../../docs/authentication.md")]
-struct AuthenticationGuide;
+#[doc = include_str!("../README.md")]
+struct ReadMe;

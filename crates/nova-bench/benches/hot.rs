@@ -4,9 +4,9 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use nova_act_core::model::CreateWorkflowRunInput;
 use nova_auth::{CachedProvider, CredentialProvider};
 use nova_bench::*;
-use nova_core::model::CreateWorkflowRunInput;
 
 fn cache(c: &mut Criterion) {
     let runtime = runtime();
@@ -33,7 +33,7 @@ fn signing(c: &mut Criterion) {
         let prototype = request(size);
         let mut group = c.benchmark_group(name);
         group.throughput(Throughput::Bytes(prototype.body().len() as u64));
-        group.bench_function("nova-core", |b| {
+        group.bench_function("nova-act-core", |b| {
             b.iter_batched(
                 || prototype.clone(),
                 |mut req| sign_ours(&mut req, &creds, now),
@@ -54,16 +54,16 @@ fn signing(c: &mut Criterion) {
 fn round_trips(c: &mut Criterion) {
     let runtime = runtime();
     let (signed, open) = runtime.block_on(async { (emulator(false).await, emulator(true).await) });
-    let ours = nova_client(&signed);
+    let ours = nova_act_client(&signed);
     let sdk = sdk_client(&signed);
     let floor = reqwest::Client::new();
     let floor_base = open.url().to_owned();
-    let floor_client = nova_client(&open);
+    let floor_client = nova_act_client(&open);
     let signed_floor = SignedFloor::new(&signed);
     let signed_base = signed.url().to_owned();
 
     let mut group = c.benchmark_group("round_trip_list_models");
-    group.bench_function("nova-core", |b| {
+    group.bench_function("nova-act-core", |b| {
         b.to_async(&runtime)
             .iter(|| async { ours.list_models().await.unwrap() })
     });
@@ -95,7 +95,7 @@ fn round_trips(c: &mut Criterion) {
     group.finish();
 
     let mut group = c.benchmark_group("round_trip_create_workflow_run");
-    group.bench_function("nova-core", |b| {
+    group.bench_function("nova-act-core", |b| {
         b.to_async(&runtime).iter(|| async {
             ours.create_workflow_run(CreateWorkflowRunInput::new("bench", "nova-act-latest"))
                 .await
@@ -152,7 +152,7 @@ fn round_trips(c: &mut Criterion) {
         )
     });
     let mut group = c.benchmark_group("round_trip_invoke_step_200kb");
-    group.bench_function("nova-core", |b| {
+    group.bench_function("nova-act-core", |b| {
         b.to_async(&runtime)
             .iter(|| ours_act.step(&ours, &observation))
     });

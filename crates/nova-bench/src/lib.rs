@@ -7,9 +7,9 @@ use std::time::SystemTime;
 
 use aws_credential_types::provider::ProvideCredentials;
 pub use aws_smithy_runtime_api::client::identity::Identity;
+use nova_act_core::Client;
+use nova_act_core::model::*;
 use nova_auth::{AuthMode, AwsCredentials, CredentialProvider, Env, Source};
-use nova_core::Client;
-use nova_core::model::*;
 use nova_emulator::{Emulator, RunningEmulator};
 
 pub const ACCESS_KEY_ID: &str = "AKIAIOSFODNN7EXAMPLE";
@@ -55,9 +55,9 @@ pub fn credentials() -> AwsCredentials {
     AwsCredentials::new(ACCESS_KEY_ID, SECRET_ACCESS_KEY, None, Source::Code)
 }
 
-/// Signs with nova-core.
+/// Signs with nova-act-core.
 pub fn sign_ours(req: &mut http::Request<Vec<u8>>, creds: &AwsCredentials, now: SystemTime) {
-    nova_core::sign_request(req, creds, "us-east-1", now).unwrap();
+    nova_act_core::sign_request(req, creds, "us-east-1", now).unwrap();
 }
 
 /// Signs by calling aws-sigv4 directly: the reference.
@@ -108,7 +108,7 @@ pub fn observation(size: usize) -> String {
     .to_string()
 }
 
-/// The CreateWorkflowRun body nova-core sends (idempotency token and client info included), for
+/// The CreateWorkflowRun body nova-act-core sends (idempotency token and client info included), for
 /// the floors: the service does the same work for every side.
 pub fn create_run_body() -> Vec<u8> {
     format!(
@@ -126,8 +126,8 @@ pub struct OpenAct {
     pub last_step: Mutex<Option<String>>,
 }
 
-/// nova-core's client for `emulator`, with its generated key.
-pub fn nova_client(emulator: &RunningEmulator) -> Client {
+/// nova-act-core's client for `emulator`, with its generated key.
+pub fn nova_act_client(emulator: &RunningEmulator) -> Client {
     let key = emulator.access_key();
     let creds = AwsCredentials::new(
         &key.access_key_id,
@@ -174,7 +174,7 @@ pub async fn emulator(open: bool) -> RunningEmulator {
     let client = if open {
         None
     } else {
-        Some(nova_client(&emulator))
+        Some(nova_act_client(&emulator))
     };
     match client {
         Some(client) => {
@@ -198,7 +198,7 @@ pub async fn emulator(open: bool) -> RunningEmulator {
     emulator
 }
 
-/// Opens a run, a session and an act with nova-core's client.
+/// Opens a run, a session and an act with nova-act-core's client.
 pub async fn open_act(client: &Client) -> OpenAct {
     let run = client
         .create_workflow_run(CreateWorkflowRunInput::new("bench", "nova-act-latest"))
@@ -234,7 +234,7 @@ pub async fn open_act(client: &Client) -> OpenAct {
 }
 
 impl OpenAct {
-    /// One InvokeActStep through nova-core, chained to the previous step.
+    /// One InvokeActStep through nova-act-core, chained to the previous step.
     pub async fn step(&self, client: &Client, text: &str) {
         let previous = self.last_step.lock().unwrap().clone();
         let out = client

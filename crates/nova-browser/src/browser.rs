@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use nova_act_core::runtime::{Actuator, BrowserAction, CallError, ClickType, ScrollDirection};
 use nova_auth::Env;
-use nova_core::runtime::{Actuator, BrowserAction, CallError, ClickType, ScrollDirection};
 use serde_json::{Value, json};
 
 use crate::cdp::{Connection, text_field};
@@ -307,7 +307,7 @@ impl Browser {
         self.process.stop(Duration::from_secs(3)).await;
     }
 
-    fn pixels(&self, target: nova_core::runtime::BBox) -> (f64, f64) {
+    fn pixels(&self, target: nova_act_core::runtime::BBox) -> (f64, f64) {
         let (width, height) = self.page.viewport();
         target
             .to_pixels(f64::from(width), f64::from(height))

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use nova_core::runtime::CallError;
+use nova_act_core::runtime::CallError;
 
 /// Why the browser could not be started or could not do what was asked.
 #[derive(Debug, thiserror::Error)]

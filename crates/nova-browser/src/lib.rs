@@ -1,4 +1,4 @@
-//! A real browser for Amazon Nova Act: an [`Actuator`](nova_core::runtime::Actuator) over the
+//! A real browser for Amazon Nova Act: an [`Actuator`](nova_act_core::runtime::Actuator) over the
 //! Chrome DevTools Protocol, so an act can drive a page end to end.
 //!
 //! [`Browser`] launches Chrome or Chromium (headless by default, its own temporary profile, a
@@ -7,9 +7,9 @@
 //! navigation and waits. Boxes arrive normalised to 0..1000 and are mapped to viewport pixels.
 //!
 //! ```no_run
-//! # async fn example(client: nova_core::Client) -> Result<(), Box<dyn std::error::Error>> {
+//! # async fn example(client: nova_act_core::Client) -> Result<(), Box<dyn std::error::Error>> {
 //! use nova_browser::Browser;
-//! use nova_core::runtime::Workflow;
+//! use nova_act_core::runtime::Workflow;
 //!
 //! let browser = Browser::builder().starting_page("https://example.com").launch().await?;
 //! let answer = Workflow::new(&client)
@@ -38,3 +38,8 @@ mod scripts;
 pub use browser::{Browser, BrowserBuilder, DEFAULT_WINDOW};
 pub use error::BrowserError;
 pub use page::{MouseButton, Page, Settle};
+
+/// The code in this crate's README, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadMe;

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use nova_core::runtime::Observation;
+use nova_act_core::runtime::Observation;
 use serde_json::{Value, json};
 
 use crate::cdp::{Connection, text_field};

@@ -4,8 +4,8 @@
 
 mod support;
 
+use nova_act_core::runtime::{Actuator, BrowserAction, Workflow};
 use nova_browser::{Browser, BrowserError};
-use nova_core::runtime::{Actuator, BrowserAction, Workflow};
 use serde_json::{Value, json};
 use support::{Reader, bbox, launch, service, site, text_of};
 
@@ -64,7 +64,7 @@ async fn an_act_fills_a_form_follows_a_link_and_returns_what_the_page_shows() {
             let mut session = run.session(browser).await?;
             let result = session.act("Sign up as Ada, then go on").await?;
             let url = session.actuator().page().url().await.unwrap();
-            Ok::<_, nova_core::runtime::ActError>((result, url))
+            Ok::<_, nova_act_core::runtime::ActError>((result, url))
         })
         .await
         .unwrap();
@@ -119,7 +119,7 @@ async fn an_act_scrolls_the_page_and_a_box_within_it() {
                 .await
                 .unwrap();
             let page_top = page.evaluate("scrollY").await.unwrap();
-            Ok::<_, nova_core::runtime::ActError>((result, box_top, page_top))
+            Ok::<_, nova_act_core::runtime::ActError>((result, box_top, page_top))
         })
         .await
         .unwrap();
@@ -343,12 +343,12 @@ async fn no_process_outlives_the_browser_whether_closed_dropped_or_panicked() {
             if !run.id().is_empty() {
                 panic!("the workflow broke");
             }
-            Ok::<(), nova_core::runtime::ActError>(())
+            Ok::<(), nova_act_core::runtime::ActError>(())
         })
         .await;
     assert!(matches!(
         outcome,
-        Err(nova_core::runtime::WorkflowError::Panicked(_))
+        Err(nova_act_core::runtime::WorkflowError::Panicked(_))
     ));
     assert_eq!(support::gone(&profile).await, Vec::<u32>::new());
     assert!(!profile.exists());

@@ -40,7 +40,7 @@ pub use error::ServiceError;
 pub use planner::{ActView, Planner, ScriptedPlanner, call};
 pub use policy::Policy;
 pub use sigv4::AccessKey;
-pub use store::{Created, MODEL_ALIAS, MODEL_ID};
+pub use store::{Created, MODEL_ALIAS, MODEL_ALIASES, MODEL_ID, MODEL_PREVIEW_ALIAS};
 
 /// The account every resource belongs to.
 pub const ACCOUNT_ID: &str = "123456789012";
@@ -311,7 +311,7 @@ impl Drop for RunningEmulator {
     }
 }
 
-/// The code in `docs/emulator.md`, compiled as doc tests.
+/// The code in this crate's README, compiled as doc tests.
 #[cfg(doctest)]
-#[doc = include_str!("../../../docs/emulator.md")]
-struct EmulatorGuide;
+#[doc = include_str!("../README.md")]
+struct ReadMe;

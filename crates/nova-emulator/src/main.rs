@@ -1,21 +1,133 @@
-//! `nova-emulator`: a local Nova Act service on 127.0.0.1.
+//! `nova-emulator`: a local Nova Act service.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-use std::net::SocketAddr;
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser};
 use nova_emulator::{AccessKey, Emulator, ScriptedPlanner};
 
-fn usage() -> ExitCode {
-    eprintln!(
-        "usage: nova-emulator [--port N] [--script FILE] [--access-key-id ID --secret-access-key SECRET] [--api-key KEY]"
+/// A local Amazon Nova Act service for development and tests: all 16 operations, SigV4 and
+/// API-key checks, IAM-style policies, a scripted planner and STS. Not a production service.
+#[derive(Debug, Parser)]
+#[command(name = "nova-emulator", version)]
+struct Args {
+    /// The address to listen on; port 0 picks a free port. An address beyond loopback (such as
+    /// 0.0.0.0 in a container) is reachable by others: a warning says so.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    listen: String,
+
+    /// An AWS access key to accept, as ID:SECRET (repeatable). Prefer the environment variable:
+    /// arguments are visible to every user of the machine in `ps`. Without any, one is generated.
+    #[arg(
+        long = "access-key",
+        value_name = "ID:SECRET",
+        env = "NOVA_EMULATOR_ACCESS_KEYS",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    access_keys: Vec<String>,
+
+    /// An API key to accept (repeatable; the environment variable is comma separated). Without
+    /// any, one is generated.
+    #[arg(
+        long = "api-key",
+        value_name = "KEY",
+        env = "NOVA_EMULATOR_API_KEYS",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    api_keys: Vec<String>,
+
+    /// The region signatures must be scoped to.
+    #[arg(long, value_name = "R", default_value = "us-east-1")]
+    region: String,
+
+    /// A planner script (JSON): tasks and the steps that answer them.
+    #[arg(long, value_name = "FILE")]
+    script: Option<PathBuf>,
+}
+
+/// A usage error (exit 2) in clap's own form.
+fn usage(message: String) -> clap::Error {
+    Args::command().error(ErrorKind::ValueValidation, message)
+}
+
+/// `ID:SECRET`, with both parts non-empty. The error never shows the secret.
+fn access_key(value: &str) -> Result<AccessKey, clap::Error> {
+    let arn = format!(
+        "arn:aws:iam::{}:user/nova-emulator",
+        nova_emulator::ACCOUNT_ID
     );
-    ExitCode::from(2)
+    match value.split_once(':') {
+        Some((id, secret)) if !id.is_empty() && !secret.is_empty() => Ok(AccessKey {
+            access_key_id: id.to_owned(),
+            secret_access_key: secret.to_owned(),
+            session_token: None,
+            arn,
+        }),
+        Some((id, _)) if !id.is_empty() => Err(usage(format!(
+            "the access key `{id}:` has an empty secret; expected ID:SECRET, such as \
+             AKIAIOSFODNN7EXAMPLE:wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+        ))),
+        Some(_) => Err(usage(
+            "an access key has an empty ID before `:`; expected ID:SECRET".to_owned(),
+        )),
+        None => Err(usage(format!(
+            "the access key `{}` has no `:`; expected ID:SECRET, such as \
+             AKIAIOSFODNN7EXAMPLE:wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            mask(value)
+        ))),
+    }
+}
+
+/// The last four characters, as the project shows any value that might be a secret.
+fn mask(value: &str) -> String {
+    let tail: String = value
+        .chars()
+        .rev()
+        .take(4)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    format!("…{tail}")
+}
+
+fn listen_addr(value: &str) -> Result<SocketAddr, clap::Error> {
+    value
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut addrs| addrs.next())
+        .ok_or_else(|| {
+            usage(format!(
+                "`{value}` is not an address to listen on; expected HOST:PORT, such as \
+                 127.0.0.1:8080 or 0.0.0.0:0"
+            ))
+        })
+}
+
+/// Waits for Ctrl-C, or SIGTERM where there is one.
+async fn interrupted() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    let args = Args::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -23,25 +135,23 @@ async fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let mut args = std::env::args().skip(1);
-    let (mut port, mut script, mut id, mut secret, mut api_key) = (0u16, None, None, None, None);
-    while let Some(arg) = args.next() {
-        let mut value = || args.next();
-        match arg.as_str() {
-            "--port" => match value().and_then(|v| v.parse().ok()) {
-                Some(p) => port = p,
-                None => return usage(),
-            },
-            "--script" => script = value().map(PathBuf::from),
-            "--access-key-id" => id = value(),
-            "--secret-access-key" => secret = value(),
-            "--api-key" => api_key = value(),
-            _ => return usage(),
-        }
-    }
-    let mut builder = Emulator::builder();
-    if let Some(path) = script {
-        match ScriptedPlanner::from_file(&path) {
+    let parsed = (|| {
+        let addr = listen_addr(&args.listen)?;
+        let keys = args
+            .access_keys
+            .iter()
+            .filter(|value| !value.is_empty())
+            .map(|value| access_key(value))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok::<_, clap::Error>((addr, keys))
+    })();
+    let (addr, keys) = match parsed {
+        Ok(parsed) => parsed,
+        Err(err) => err.exit(),
+    };
+    let mut builder = Emulator::builder().region(args.region.clone());
+    if let Some(path) = &args.script {
+        match ScriptedPlanner::from_file(path) {
             Ok(planner) => builder = builder.planner(planner),
             Err(err) => {
                 eprintln!("error: {err}");
@@ -49,46 +159,55 @@ async fn main() -> ExitCode {
             }
         }
     }
-    if let (Some(id), Some(secret)) = (id, secret) {
-        builder = builder.access_key(AccessKey {
-            access_key_id: id,
-            secret_access_key: secret,
-            session_token: None,
-            arn: format!(
-                "arn:aws:iam::{}:user/nova-emulator",
-                nova_emulator::ACCOUNT_ID
-            ),
-        });
+    for key in keys {
+        builder = builder.access_key(key);
     }
-    if let Some(key) = api_key {
-        builder = builder.api_key(key);
+    for key in args.api_keys.iter().filter(|key| !key.is_empty()) {
+        builder = builder.api_key(key.clone());
     }
-    let emulator = match builder
-        .start_on(SocketAddr::from(([127, 0, 0, 1], port)))
-        .await
-    {
+    let emulator = match builder.start_on(addr).await {
         Ok(emulator) => emulator,
         Err(err) => {
-            eprintln!("error: cannot listen on 127.0.0.1:{port}: {err}");
+            eprintln!("error: cannot listen on {addr}: {err}");
             return ExitCode::FAILURE;
         }
     };
-    println!("Nova Act emulator on {}", emulator.url());
+    let bound = emulator.addr();
+    println!("listening on http://{bound}");
+    if !bound.ip().is_loopback() {
+        eprintln!(
+            "warning: listening on {bound}, beyond this machine's loopback: the emulator is a \
+             development service without TLS, and anyone who reaches it with the keys below can \
+             use it"
+        );
+    }
+    // Clients reach an unspecified address (0.0.0.0, ::) through loopback.
+    let mut reach = bound;
+    if reach.ip().is_unspecified() {
+        reach.set_ip(match reach {
+            SocketAddr::V4(_) => [127, 0, 0, 1].into(),
+            SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    let url = format!("http://{reach}");
+    let key = emulator.access_key();
+    println!(
+        "access key {} (region {})",
+        key.access_key_id,
+        emulator.region()
+    );
+    println!("api key    {}", emulator.api_key());
     println!();
-    println!("  export AWS_ENDPOINT_URL_NOVA_ACT={}", emulator.url());
-    println!("  export AWS_ENDPOINT_URL_STS={}", emulator.url());
-    println!(
-        "  export AWS_ACCESS_KEY_ID={}",
-        emulator.access_key().access_key_id
-    );
-    println!(
-        "  export AWS_SECRET_ACCESS_KEY={}",
-        emulator.access_key().secret_access_key
-    );
+    println!("  export AWS_ENDPOINT_URL_NOVA_ACT={url}");
+    println!("  export AWS_ENDPOINT_URL_STS={url}");
+    println!("  export AWS_REGION={}", emulator.region());
+    println!("  export AWS_ACCESS_KEY_ID={}", key.access_key_id);
+    println!("  export AWS_SECRET_ACCESS_KEY={}", key.secret_access_key);
     println!("  # or, for the API-key service:");
-    println!("  export NOVA_ACT_API_ENDPOINT={}", emulator.url());
+    println!("  export NOVA_ACT_API_ENDPOINT={url}");
     println!("  export NOVA_ACT_API_KEY={}", emulator.api_key());
-    let _ = tokio::signal::ctrl_c().await;
+    interrupted().await;
+    eprintln!("stopping");
     emulator.shutdown().await;
     ExitCode::SUCCESS
 }

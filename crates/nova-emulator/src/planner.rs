@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use nova_core::model::{Call, CallResult, ToolSpec};
+use nova_act_core::model::{Call, CallResult, ToolSpec};
 use serde::Deserialize;
 use serde_json::{Value, json};
 

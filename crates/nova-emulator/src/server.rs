@@ -7,8 +7,8 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use nova_core::Operation;
-use nova_core::model::*;
+use nova_act_core::Operation;
+use nova_act_core::model::*;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 

@@ -2,17 +2,21 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use nova_core::model::*;
+use nova_act_core::model::*;
 use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::error::ServiceError;
 use crate::planner::{ActView, Planner};
 
-/// The models the emulator offers, and its alias.
+/// The model the emulator offers.
 pub const MODEL_ID: &str = "nova-act-v1.0";
-/// The alias that resolves to [`MODEL_ID`].
+/// The alias the AWS SDKs and this SDK send by default; it resolves to [`MODEL_ID`].
 pub const MODEL_ALIAS: &str = "nova-act-latest";
+/// The alias the Python SDK sends with an API key; the emulator resolves it to [`MODEL_ID`] too.
+pub const MODEL_PREVIEW_ALIAS: &str = "nova-act-preview";
+/// Every alias accepted, on either side (IAM and API key), each resolving to [`MODEL_ID`].
+pub const MODEL_ALIASES: &[&str] = &[MODEL_ALIAS, MODEL_PREVIEW_ALIAS];
 
 struct Definition {
     created_at: OffsetDateTime,
@@ -336,7 +340,7 @@ impl Store {
         {
             return Ok(answer);
         }
-        if input.model_id != MODEL_ID && input.model_id != MODEL_ALIAS {
+        if input.model_id != MODEL_ID && !MODEL_ALIASES.contains(&input.model_id.as_str()) {
             return Err(ServiceError::field(
                 "modelId",
                 format!(
@@ -675,11 +679,14 @@ pub(crate) fn models(version: i32) -> ListModelsOutput {
             },
             minimum_compatibility_version: 1,
         }],
-        model_aliases: vec![ModelAlias {
-            alias_name: MODEL_ALIAS.to_owned(),
-            latest_model_id: MODEL_ID.to_owned(),
-            resolved_model_id: Some(MODEL_ID.to_owned()),
-        }],
+        model_aliases: MODEL_ALIASES
+            .iter()
+            .map(|alias| ModelAlias {
+                alias_name: (*alias).to_owned(),
+                latest_model_id: MODEL_ID.to_owned(),
+                resolved_model_id: Some(MODEL_ID.to_owned()),
+            })
+            .collect(),
         compatibility_information: CompatibilityInformation {
             client_compatibility_version: version,
             supported_model_ids: if version >= 1 {

@@ -1,11 +1,11 @@
-//! nova-core's client against the emulator: every operation in both auth modes, authentication
+//! nova-act-core's client against the emulator: every operation in both auth modes, authentication
 //! failures, policies, idempotency, state machines, pagination, and a whole workflow.
 
 use futures_util::TryStreamExt;
+use nova_act_core::model::*;
+use nova_act_core::runtime::{Actuator, BrowserAction, CallError, Observation, Workflow};
+use nova_act_core::{Client, Error, RetryConfig};
 use nova_auth::{AuthMode, AwsCredentials, Env, Source};
-use nova_core::model::*;
-use nova_core::runtime::{Actuator, BrowserAction, CallError, Observation, Workflow};
-use nova_core::{Client, Error, RetryConfig};
 use nova_emulator::{AccessKey, Emulator, Policy, ScriptedPlanner};
 use serde_json::{Value, json};
 use support::{api_key, aws, builder, define, iam};
@@ -140,7 +140,7 @@ async fn every_operation_over_sigv4() {
     client.delete_workflow_definition("flow").await.unwrap();
     let err = client.get_workflow_definition("flow").await.unwrap_err();
     assert!(matches!(err, Error::ResourceNotFound { .. }), "{err}");
-    // nova-core's signatures all take the emulator's fast verification path.
+    // nova-act-core's signatures all take the emulator's fast verification path.
     assert_eq!(emulator.general_signature_checks(), 0);
 }
 
@@ -429,7 +429,7 @@ async fn a_whole_workflow_with_a_scripted_planner() {
             .run(|run| async move {
                 let mut session = run.session(FormPage::default()).await?;
                 let result = session.act("Sign up for the newsletter").await?;
-                Ok::<_, nova_core::runtime::ActError>((
+                Ok::<_, nova_act_core::runtime::ActError>((
                     result.value,
                     session.actuator().typed.clone(),
                 ))
@@ -456,7 +456,7 @@ async fn a_whole_workflow_with_a_scripted_planner() {
 /// under that definition, and nothing beyond it.
 #[tokio::test]
 async fn the_printed_policy_is_enough_for_the_sdk_workflow() {
-    use nova_core::iam::{PolicyScope, policy};
+    use nova_act_core::iam::{PolicyScope, policy};
 
     let admin = nova_emulator::generate_access_key();
     let worker = nova_emulator::generate_access_key();
@@ -843,7 +843,7 @@ async fn signatures_over_encoded_paths_take_the_general_path() {
         let aws = AwsCredentials::new(&key.access_key_id, secret, None, Source::Code);
         let url = format!("{}{path}", emulator.url());
         let mut signed = http::Request::get(&url).body(Vec::new()).unwrap();
-        nova_core::sign_request(
+        nova_act_core::sign_request(
             &mut signed,
             &aws,
             emulator.region(),

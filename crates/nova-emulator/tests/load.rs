@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
+use nova_act_core::Client;
+use nova_act_core::runtime::{Actuator, BrowserAction, CallError, Observation, Workflow};
 use nova_auth::AuthMode;
-use nova_core::Client;
-use nova_core::runtime::{Actuator, BrowserAction, CallError, Observation, Workflow};
 use nova_emulator::{Emulator, RunningEmulator};
 use serde_json::{Value, json};
 use support::{aws, builder, define};

@@ -260,7 +260,7 @@ fn authenticated_request_with_any_body_gets_a_4xx_or_succeeds(
             .header("content-type", "application/json")
             .body(body.clone())
             .map_err(|err| TestCaseError::fail(err.to_string()))?;
-        nova_core::sign_request(&mut signed, &aws, emulator.region(), SystemTime::now())
+        nova_act_core::sign_request(&mut signed, &aws, emulator.region(), SystemTime::now())
             .map_err(|err| TestCaseError::fail(err.to_string()))?;
         let mut request = shared.http.request(method, url).body(body);
         for (name, value) in signed.headers() {

@@ -48,7 +48,7 @@ async fn nothing(iterations: usize) -> serde_json::Value {
 
 async fn emulator(seconds: f64) -> serde_json::Value {
     let emulator = nova_bench::emulator(false).await;
-    let client = nova_bench::nova_client(&emulator);
+    let client = nova_bench::nova_act_client(&emulator);
     let mut rows = Vec::new();
     for concurrency in [1usize, 16, 64] {
         let mut acts = Vec::new();

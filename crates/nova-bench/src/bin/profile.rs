@@ -4,10 +4,10 @@
 //! instructions go on both sides (client and the in-process emulator).
 #![allow(clippy::unwrap_used, clippy::print_stdout, missing_docs)]
 
+use nova_act_core::model::CreateWorkflowRunInput;
 use nova_bench::{
-    SignedFloor, answer, create_run_body, emulator, nova_client, observation, open_act, runtime,
+    SignedFloor, answer, create_run_body, emulator, nova_act_client, observation, open_act, runtime,
 };
-use nova_core::model::CreateWorkflowRunInput;
 
 /// Who sends the requests.
 enum Side {
@@ -24,7 +24,7 @@ fn main() {
     let runtime = runtime();
     runtime.block_on(async {
         let emulator = emulator(side == "floor").await;
-        let client = nova_client(&emulator);
+        let client = nova_act_client(&emulator);
         let sender = match side {
             "ours" => Side::Ours,
             "signed-floor" => Side::SignedFloor(SignedFloor::new(&emulator)),

@@ -10,10 +10,10 @@ use std::sync::{Arc, Mutex};
 use axum::extract::{Query, State};
 use axum::response::Html;
 use axum::routing::get;
+use nova_act_core::model::{Call, CallResult};
+use nova_act_core::{Client, RetryConfig};
 use nova_auth::{ApiKey, AuthMode, Env, Source};
 use nova_browser::{Browser, BrowserBuilder, BrowserError};
-use nova_core::model::{Call, CallResult};
-use nova_core::{Client, RetryConfig};
 use nova_emulator::{ActView, Emulator, Planner, RunningEmulator, call};
 use serde_json::Value;
 

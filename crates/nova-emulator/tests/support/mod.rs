@@ -2,11 +2,11 @@
 //! resources an act lives under.
 #![allow(dead_code, unreachable_pub)]
 
-use nova_auth::{ApiKey, AuthMode, AwsCredentials, CredentialProvider, Credentials, Env, Source};
-use nova_core::model::{
+use nova_act_core::model::{
     CreateActInput, CreateSessionInput, CreateWorkflowDefinitionInput, CreateWorkflowRunInput,
 };
-use nova_core::{Client, ClientBuilder, RetryConfig};
+use nova_act_core::{Client, ClientBuilder, RetryConfig};
+use nova_auth::{ApiKey, AuthMode, AwsCredentials, CredentialProvider, Credentials, Env, Source};
 use nova_emulator::{AccessKey, RunningEmulator};
 
 /// `key` as AWS credentials.

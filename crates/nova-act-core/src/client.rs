@@ -1,0 +1,733 @@
+//! The client: every operation as a typed async call, retried and traced.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::stream::{self, Stream, StreamExt, TryStreamExt};
+use nova_auth::{
+    Auth, AuthMode, Clock, CredentialProvider, Credentials, Env, SharedProvider, SystemClock,
+};
+use tracing::Instrument;
+
+use crate::endpoint::{self, API_KEY_ENDPOINT, Endpoint, EndpointParams, SUPPORTED_REGIONS};
+use crate::error::Error;
+use crate::model::*;
+use crate::operation::{Operation, Retry};
+use crate::retry::RetryConfig;
+use crate::transport::{self, Prepared};
+
+/// Default time allowed to connect.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Default time allowed for one attempt, answer included.
+pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A Nova Act client: cheap to clone, safe to share.
+///
+/// ```no_run
+/// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+/// use nova_act_core::Client;
+///
+/// let auth = nova_auth::Auth::from_env().await?;
+/// let client = Client::builder().auth(&auth).build()?;
+/// let models = client.list_models().await?;
+/// for model in models.model_summaries {
+///     println!("{} {}", model.model_id, model.model_lifecycle.status);
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    http: reqwest::Client,
+    provider: SharedProvider,
+    mode: AuthMode,
+    region: String,
+    endpoint: Endpoint,
+    retry: RetryConfig,
+    attempt_timeout: Option<Duration>,
+    clock: Arc<dyn Clock>,
+    client_source: String,
+}
+
+/// Settings for a [`Client`].
+#[derive(Debug)]
+pub struct ClientBuilder {
+    provider: Option<(SharedProvider, AuthMode)>,
+    region: Option<String>,
+    endpoint_url: Option<String>,
+    use_fips: bool,
+    use_dual_stack: bool,
+    retry: RetryConfig,
+    connect_timeout: Duration,
+    attempt_timeout: Option<Duration>,
+    env: Env,
+    clock: Arc<dyn Clock>,
+    http: Option<reqwest::Client>,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self {
+            provider: None,
+            region: None,
+            endpoint_url: None,
+            use_fips: false,
+            use_dual_stack: false,
+            retry: RetryConfig::default(),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            attempt_timeout: Some(DEFAULT_ATTEMPT_TIMEOUT),
+            env: Env::process(),
+            clock: Arc::new(SystemClock),
+            http: None,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// Uses settled authentication: its mode, its cached provider and its region.
+    #[must_use]
+    pub fn auth(mut self, auth: &Auth) -> Self {
+        self.provider = Some((SharedProvider::new(auth.clone()), auth.mode()));
+        self.region
+            .get_or_insert_with(|| auth.region().name().to_owned());
+        self
+    }
+
+    /// Uses `provider`, whose credentials are of kind `mode`. Wrap slow providers in a
+    /// [`nova_auth::CachedProvider`]: it is asked for every attempt.
+    #[must_use]
+    pub fn credentials_provider(
+        mut self,
+        provider: impl CredentialProvider + 'static,
+        mode: AuthMode,
+    ) -> Self {
+        self.provider = Some((SharedProvider::new(provider), mode));
+        self
+    }
+
+    /// The AWS region (default: from [`ClientBuilder::auth`], else `us-east-1`).
+    #[must_use]
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// A custom endpoint, such as `http://127.0.0.1:8080` for the emulator. Without it:
+    /// `AWS_ENDPOINT_URL_NOVA_ACT`, then `AWS_ENDPOINT_URL` (IAM), or `NOVA_ACT_API_ENDPOINT`
+    /// (API key), then the service's own endpoint.
+    #[must_use]
+    pub fn endpoint_url(mut self, url: impl Into<String>) -> Self {
+        self.endpoint_url = Some(url.into());
+        self
+    }
+
+    /// Uses the FIPS endpoint (IAM).
+    #[must_use]
+    pub fn use_fips(mut self, on: bool) -> Self {
+        self.use_fips = on;
+        self
+    }
+
+    /// Uses the dual-stack endpoint (IAM).
+    #[must_use]
+    pub fn use_dual_stack(mut self, on: bool) -> Self {
+        self.use_dual_stack = on;
+        self
+    }
+
+    /// Retry settings.
+    #[must_use]
+    pub fn retry(mut self, retry: RetryConfig) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Time allowed to connect (default 5 s).
+    #[must_use]
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Time allowed for one attempt, answer included (default 60 s); `None` for no limit.
+    #[must_use]
+    pub fn attempt_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.attempt_timeout = timeout;
+        self
+    }
+
+    /// Reads endpoint variables from `env` instead of the process environment.
+    #[must_use]
+    pub fn env(mut self, env: Env) -> Self {
+        self.env = env;
+        self
+    }
+
+    /// The clock used for signing (tests fix it).
+    #[must_use]
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Sends through this `reqwest` client (its timeouts then apply instead).
+    #[must_use]
+    pub fn http_client(mut self, http: reqwest::Client) -> Self {
+        self.http = Some(http);
+        self
+    }
+
+    /// The client. Fails when no credentials were given, when the endpoint settings contradict
+    /// each other, or when the region has no Nova Act endpoint (unless a custom one is set).
+    pub fn build(self) -> Result<Client, Error> {
+        let Some((provider, mode)) = self.provider else {
+            return Err(Error::Credentials(
+                nova_auth::CredentialsError::not_configured(
+                    "client",
+                    "no credentials were given to the client; call ClientBuilder::auth with \
+                 nova_auth::Auth::from_env()",
+                ),
+            ));
+        };
+        let region = self
+            .region
+            .unwrap_or_else(|| nova_auth::DEFAULT_REGION.to_owned());
+        let endpoint = match mode {
+            AuthMode::ApiKey => Endpoint::ApiKey {
+                url: self
+                    .endpoint_url
+                    .or_else(|| self.env.get("NOVA_ACT_API_ENDPOINT"))
+                    .unwrap_or_else(|| API_KEY_ENDPOINT.to_owned()),
+            },
+            AuthMode::Iam => {
+                let custom = self
+                    .endpoint_url
+                    .or_else(|| self.env.get("AWS_ENDPOINT_URL_NOVA_ACT"))
+                    .or_else(|| self.env.get("AWS_ENDPOINT_URL"));
+                if custom.is_none() && !SUPPORTED_REGIONS.contains(&region.as_str()) {
+                    return Err(Error::UnsupportedRegion {
+                        region,
+                        supported: SUPPORTED_REGIONS.to_vec(),
+                    });
+                }
+                let url = endpoint::resolve(&EndpointParams {
+                    region: Some(region.clone()),
+                    use_fips: self.use_fips,
+                    use_dual_stack: self.use_dual_stack,
+                    endpoint: custom.clone(),
+                })?;
+                Endpoint::Aws {
+                    url,
+                    custom: custom.is_some(),
+                }
+            }
+        };
+        check_endpoint(endpoint.url())?;
+        let http = match self.http {
+            Some(http) => http,
+            None => reqwest::Client::builder()
+                .connect_timeout(self.connect_timeout)
+                .user_agent(transport::USER_AGENT_VALUE)
+                .build()
+                .map_err(|err| Error::Transport {
+                    operation: "client",
+                    endpoint: endpoint.url().to_owned(),
+                    message: format!("cannot set up HTTP: {err}"),
+                    source: Some(err),
+                })?,
+        };
+        let client_source = self
+            .env
+            .get("NOVA_ACT_CLIENT_SOURCE")
+            .filter(|s| matches!(s.as_str(), "sdk" | "extension" | "playground"))
+            .unwrap_or_else(|| "sdk".to_owned());
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                provider,
+                mode,
+                region,
+                endpoint,
+                retry: self.retry,
+                attempt_timeout: self.attempt_timeout,
+                clock: self.clock,
+                client_source,
+            }),
+        })
+    }
+}
+
+/// An endpoint must be an absolute `http` or `https` URL with a host, or nothing can be sent
+/// (or signed) to it.
+fn check_endpoint(url: &str) -> Result<(), Error> {
+    let parsed = reqwest::Url::parse(url).ok().filter(|u| {
+        matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty())
+    });
+    match parsed {
+        Some(_) => Ok(()),
+        None => Err(Error::Endpoint(crate::endpoint::EndpointError(format!(
+            "`{url}` is not an absolute http(s) URL with a host, such as http://127.0.0.1:8080; \
+             fix the endpoint setting (code, AWS_ENDPOINT_URL_NOVA_ACT, AWS_ENDPOINT_URL or \
+             NOVA_ACT_API_ENDPOINT)"
+        )))),
+    }
+}
+
+/// How one attempt ended.
+enum Outcome<T> {
+    Done(Result<T, Error>),
+    Retry(Error, Option<Duration>),
+}
+
+impl Client {
+    /// Settings for a client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// API key or IAM.
+    pub fn mode(&self) -> AuthMode {
+        self.inner.mode
+    }
+
+    /// The region requests are signed for.
+    pub fn region(&self) -> &str {
+        &self.inner.region
+    }
+
+    /// Where requests go.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.inner.endpoint
+    }
+
+    /// The credentials the next request will use.
+    pub async fn credentials(&self) -> Result<Credentials, Error> {
+        Ok(self.inner.provider.credentials().await?)
+    }
+
+    /// Sends any operation: checks it, fills its idempotency token, then tries up to
+    /// `max_attempts` times as its [`Retry`] class allows.
+    pub async fn send<O: Operation>(&self, mut input: O) -> Result<O::Output, Error> {
+        let prepared = self.ready(&mut input)?;
+        let span = tracing::debug_span!("nova_act", operation = O::NAME);
+        self.attempts::<O>(&prepared).instrument(span).await
+    }
+
+    /// Checks `input`, fills its idempotency token once, and lays it out for the endpoint.
+    fn ready<O: Operation>(&self, input: &mut O) -> Result<Prepared, Error> {
+        if self.inner.mode == AuthMode::ApiKey && !O::API_KEY_SERVICE {
+            return Err(Error::NeedsIam { operation: O::NAME });
+        }
+        if let Some(token) = input.client_token()
+            && token.is_none()
+        {
+            *token = Some(uuid::Uuid::new_v4().to_string());
+        }
+        input.validate()?;
+        transport::prepare(input, &self.inner.endpoint)
+    }
+
+    /// The request `send` would make first for `input`, credentials applied, without sending it:
+    /// for logging, dry runs and tests. Secrets in it (the `Authorization` and API-key headers)
+    /// are marked sensitive.
+    pub async fn signed_request<O: Operation>(
+        &self,
+        mut input: O,
+    ) -> Result<http::Request<Vec<u8>>, Error> {
+        let prepared = self.ready(&mut input)?;
+        let credentials = self.inner.provider.credentials().await?;
+        transport::request(
+            &prepared,
+            &credentials,
+            &self.inner.region,
+            self.inner.clock.now(),
+            &self.inner.client_source,
+        )
+        .map(|req| req.map(|body| body.to_vec()))
+    }
+
+    async fn attempts<O: Operation>(&self, prepared: &Prepared) -> Result<O::Output, Error> {
+        let retry = &self.inner.retry;
+        let mut attempt = 1;
+        loop {
+            match self.attempt::<O>(prepared, attempt).await {
+                Outcome::Done(result) => return result,
+                Outcome::Retry(err, _) if attempt >= retry.max_attempts => return Err(err),
+                Outcome::Retry(err, retry_after) => {
+                    let wait = retry.delay(attempt, retry_after);
+                    tracing::debug!(attempt, error = %err, wait_ms = wait.as_millis() as u64, "retrying");
+                    tokio::time::sleep(wait).await;
+                    attempt += 1;
+                }
+            }
+        }
+    }
+
+    async fn attempt<O: Operation>(&self, prepared: &Prepared, attempt: u32) -> Outcome<O::Output> {
+        let inner = &self.inner;
+        // Asked on every attempt, so refreshed credentials are picked up mid-run.
+        let credentials = match inner.provider.credentials().await {
+            Ok(credentials) => credentials,
+            Err(err) => return Outcome::Done(Err(err.into())),
+        };
+        if credentials.mode() != inner.mode {
+            return Outcome::Done(Err(Error::Credentials(
+                nova_auth::CredentialsError::provider(
+                    "client",
+                    format!(
+                        "the client was built for {} but its provider returned {} credentials",
+                        inner.mode,
+                        credentials.mode()
+                    ),
+                ),
+            )));
+        }
+        let request = match transport::request(
+            prepared,
+            &credentials,
+            &inner.region,
+            inner.clock.now(),
+            &inner.client_source,
+        )
+        .and_then(|req| {
+            reqwest::Request::try_from(req).map_err(|err| Error::Transport {
+                operation: O::NAME,
+                endpoint: inner.endpoint.url().to_owned(),
+                message: format!("invalid request: {err}"),
+                source: Some(err),
+            })
+        }) {
+            Ok(request) => request,
+            Err(err) => return Outcome::Done(Err(err)),
+        };
+        let started = Instant::now();
+        let exchange = async {
+            let mut response = inner.http.execute(request).await?;
+            let status = response.status().as_u16();
+            let headers = std::mem::take(response.headers_mut());
+            let body = response.bytes().await?;
+            Ok::<_, reqwest::Error>((status, headers, body))
+        };
+        let sent = match inner.attempt_timeout {
+            Some(limit) => tokio::time::timeout(limit, exchange)
+                .await
+                .map_err(|_| limit),
+            None => Ok(exchange.await),
+        };
+        let latency_ms = started.elapsed().as_millis() as u64;
+        let may_retry_unknown = O::RETRY != Retry::OnlyIfUnsent;
+        let (status, headers, body) = match sent {
+            Err(limit) => {
+                tracing::debug!(attempt, latency_ms, "attempt timed out");
+                let err = Error::Timeout {
+                    operation: O::NAME,
+                    after: limit,
+                };
+                return if may_retry_unknown {
+                    Outcome::Retry(err, None)
+                } else {
+                    Outcome::Done(Err(err))
+                };
+            }
+            Ok(Err(err)) => {
+                tracing::debug!(attempt, latency_ms, error = %err, "attempt failed to send");
+                // A refused connection cannot have reached the service.
+                let unsent = err.is_connect();
+                let err = Error::Transport {
+                    operation: O::NAME,
+                    endpoint: inner.endpoint.url().to_owned(),
+                    message: error_text(&err),
+                    source: Some(err),
+                };
+                return if unsent || may_retry_unknown {
+                    Outcome::Retry(err, None)
+                } else {
+                    Outcome::Done(Err(err))
+                };
+            }
+            Ok(Ok(answer)) => answer,
+        };
+        let request_id = transport::request_id(&headers);
+        tracing::debug!(
+            attempt,
+            status,
+            request_id = request_id.as_deref().unwrap_or("-"),
+            latency_ms,
+            "answer"
+        );
+        if (200..300).contains(&status) {
+            let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
+                b"{}"
+            } else {
+                &body
+            };
+            return Outcome::Done(serde_json::from_slice(body).map_err(|err| {
+                Error::InvalidResponse {
+                    operation: O::NAME,
+                    status,
+                    request_id,
+                    message: format!("{err} (the body was {} bytes)", body.len()),
+                }
+            }));
+        }
+        let key_source = credentials
+            .as_api_key()
+            .map(|key| describe_key_source(key.source()));
+        let err = transport::service_error(O::NAME, status, &headers, &body, key_source.as_deref());
+        match &err {
+            // Throttling means the request was not processed: safe to repeat for every operation.
+            Error::Throttling { retry_after, .. } => {
+                let wait = *retry_after;
+                Outcome::Retry(err, wait)
+            }
+            Error::InternalServer { retry_after, .. }
+                if may_retry_unknown && matches!(status, 500 | 502 | 503 | 504) =>
+            {
+                let wait = *retry_after;
+                Outcome::Retry(err, wait)
+            }
+            _ => Outcome::Done(Err(err)),
+        }
+    }
+}
+
+fn describe_key_source(source: &nova_auth::Source) -> String {
+    match source {
+        nova_auth::Source::Environment => "NOVA_ACT_API_KEY".to_owned(),
+        other => other.to_string(),
+    }
+}
+
+fn error_text(err: &reqwest::Error) -> String {
+    let mut text = err.to_string();
+    let mut next = std::error::Error::source(err);
+    while let Some(cause) = next {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        next = cause.source();
+    }
+    text
+}
+
+/// Typed calls, one per operation.
+impl Client {
+    /// CreateWorkflowDefinition.
+    pub async fn create_workflow_definition(
+        &self,
+        input: CreateWorkflowDefinitionInput,
+    ) -> Result<CreateWorkflowDefinitionOutput, Error> {
+        self.send(input).await
+    }
+
+    /// GetWorkflowDefinition.
+    pub async fn get_workflow_definition(
+        &self,
+        name: impl Into<String>,
+    ) -> Result<GetWorkflowDefinitionOutput, Error> {
+        self.send(GetWorkflowDefinitionInput {
+            workflow_definition_name: name.into(),
+        })
+        .await
+    }
+
+    /// ListWorkflowDefinitions (one page).
+    pub async fn list_workflow_definitions(
+        &self,
+        input: ListWorkflowDefinitionsInput,
+    ) -> Result<ListWorkflowDefinitionsOutput, Error> {
+        self.send(input).await
+    }
+
+    /// DeleteWorkflowDefinition.
+    pub async fn delete_workflow_definition(
+        &self,
+        name: impl Into<String>,
+    ) -> Result<DeleteWorkflowDefinitionOutput, Error> {
+        self.send(DeleteWorkflowDefinitionInput {
+            workflow_definition_name: name.into(),
+        })
+        .await
+    }
+
+    /// CreateWorkflowRun.
+    pub async fn create_workflow_run(
+        &self,
+        input: CreateWorkflowRunInput,
+    ) -> Result<CreateWorkflowRunOutput, Error> {
+        self.send(input).await
+    }
+
+    /// GetWorkflowRun.
+    pub async fn get_workflow_run(
+        &self,
+        input: GetWorkflowRunInput,
+    ) -> Result<GetWorkflowRunOutput, Error> {
+        self.send(input).await
+    }
+
+    /// ListWorkflowRuns (one page).
+    pub async fn list_workflow_runs(
+        &self,
+        input: ListWorkflowRunsInput,
+    ) -> Result<ListWorkflowRunsOutput, Error> {
+        self.send(input).await
+    }
+
+    /// UpdateWorkflowRun.
+    pub async fn update_workflow_run(
+        &self,
+        input: UpdateWorkflowRunInput,
+    ) -> Result<UpdateWorkflowRunOutput, Error> {
+        self.send(input).await
+    }
+
+    /// DeleteWorkflowRun.
+    pub async fn delete_workflow_run(
+        &self,
+        input: DeleteWorkflowRunInput,
+    ) -> Result<DeleteWorkflowRunOutput, Error> {
+        self.send(input).await
+    }
+
+    /// CreateSession.
+    pub async fn create_session(
+        &self,
+        input: CreateSessionInput,
+    ) -> Result<CreateSessionOutput, Error> {
+        self.send(input).await
+    }
+
+    /// ListSessions (one page).
+    pub async fn list_sessions(
+        &self,
+        input: ListSessionsInput,
+    ) -> Result<ListSessionsOutput, Error> {
+        self.send(input).await
+    }
+
+    /// CreateAct.
+    pub async fn create_act(&self, input: CreateActInput) -> Result<CreateActOutput, Error> {
+        self.send(input).await
+    }
+
+    /// ListActs (one page).
+    pub async fn list_acts(&self, input: ListActsInput) -> Result<ListActsOutput, Error> {
+        self.send(input).await
+    }
+
+    /// InvokeActStep. Not idempotent: retried only when the request cannot have arrived, or was
+    /// throttled.
+    pub async fn invoke_act_step(
+        &self,
+        input: InvokeActStepInput,
+    ) -> Result<InvokeActStepOutput, Error> {
+        self.send(input).await
+    }
+
+    /// UpdateAct.
+    pub async fn update_act(&self, input: UpdateActInput) -> Result<UpdateActOutput, Error> {
+        self.send(input).await
+    }
+
+    /// ListModels for this SDK's compatibility version.
+    pub async fn list_models(&self) -> Result<ListModelsOutput, Error> {
+        self.send(ListModelsInput::default()).await
+    }
+}
+
+/// The items of one page and the token of the next.
+type Page<T> = (Vec<T>, Option<String>);
+
+/// A stream of every item of a List operation, following `nextToken` page by page.
+fn paginate<I, T>(
+    client: &Client,
+    input: I,
+    set_token: fn(&mut I, Option<String>),
+    split: fn(I::Output) -> Page<T>,
+) -> impl Stream<Item = Result<T, Error>> + Send + 'static
+where
+    I: Operation + Clone + 'static,
+    T: Send + 'static,
+{
+    let client = client.clone();
+    stream::try_unfold(Some(input), move |next| {
+        let client = client.clone();
+        async move {
+            let Some(input) = next else {
+                return Ok::<_, Error>(None);
+            };
+            let page = client.send(input.clone()).await?;
+            let (items, token) = split(page);
+            let next = token.filter(|t| !t.is_empty()).map(|token| {
+                let mut input = input;
+                set_token(&mut input, Some(token));
+                input
+            });
+            Ok(Some((
+                stream::iter(items.into_iter().map(Ok::<T, Error>)),
+                next,
+            )))
+        }
+    })
+    .try_flatten()
+    .boxed()
+}
+
+/// Every item of the List operations, as streams.
+impl Client {
+    /// Every workflow definition.
+    pub fn workflow_definitions(
+        &self,
+        input: ListWorkflowDefinitionsInput,
+    ) -> impl Stream<Item = Result<WorkflowDefinitionSummary, Error>> + Send + 'static {
+        paginate(
+            self,
+            input,
+            |input, token| input.next_token = token,
+            |page| (page.workflow_definition_summaries, page.next_token),
+        )
+    }
+
+    /// Every run of a workflow definition.
+    pub fn workflow_runs(
+        &self,
+        input: ListWorkflowRunsInput,
+    ) -> impl Stream<Item = Result<WorkflowRunSummary, Error>> + Send + 'static {
+        paginate(
+            self,
+            input,
+            |input, token| input.next_token = token,
+            |page| (page.workflow_run_summaries, page.next_token),
+        )
+    }
+
+    /// Every session of a run.
+    pub fn sessions(
+        &self,
+        input: ListSessionsInput,
+    ) -> impl Stream<Item = Result<SessionSummary, Error>> + Send + 'static {
+        paginate(
+            self,
+            input,
+            |input, token| input.next_token = token,
+            |page| (page.session_summaries, page.next_token),
+        )
+    }
+
+    /// Every act matching the filters.
+    pub fn acts(
+        &self,
+        input: ListActsInput,
+    ) -> impl Stream<Item = Result<ActSummary, Error>> + Send + 'static {
+        paginate(
+            self,
+            input,
+            |input, token| input.next_token = token,
+            |page| (page.act_summaries, page.next_token),
+        )
+    }
+}

@@ -1,0 +1,95 @@
+//! The trait that executes what the service plans.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::calls::{BrowserAction, CallError};
+
+/// Executes planned calls: browser actions, and the user tools declared on an act.
+///
+/// A browser driver implements [`Actuator::browser`]; whatever it returns is sent back as the
+/// call's result (for `takeObservation`, an [`Observation`]). Tools arrive at
+/// [`Actuator::tool`] with their JSON input. An error is reported to the service as a failed
+/// call — the act goes on, and the agent can recover.
+///
+/// ```
+/// use async_trait::async_trait;
+/// use nova_act_core::runtime::{Actuator, BrowserAction, CallError, Observation};
+/// use serde_json::{Value, json};
+///
+/// struct Fake;
+///
+/// #[async_trait]
+/// impl Actuator for Fake {
+///     async fn browser(&mut self, action: BrowserAction) -> Result<Value, CallError> {
+///         match action {
+///             BrowserAction::TakeObservation => Ok(json!(Observation::blank("https://example.com"))),
+///             other => Err(CallError::unsupported(other.name())),
+///         }
+///     }
+/// }
+/// ```
+#[async_trait]
+pub trait Actuator: Send {
+    /// Runs a browser action and returns its result.
+    async fn browser(&mut self, action: BrowserAction) -> Result<Value, CallError>;
+
+    /// Runs the user tool `name` with `input`. By default no tools exist.
+    async fn tool(&mut self, name: &str, input: Value) -> Result<Value, CallError> {
+        let _ = input;
+        Err(CallError::new(
+            "UnknownTool",
+            format!("no tool named `{name}`"),
+        ))
+    }
+}
+
+/// A boxed actuator, so one session type can take whichever actuator is chosen at run time.
+#[async_trait]
+impl<A: Actuator + ?Sized> Actuator for Box<A> {
+    async fn browser(&mut self, action: BrowserAction) -> Result<Value, CallError> {
+        (**self).browser(action).await
+    }
+
+    async fn tool(&mut self, name: &str, input: Value) -> Result<Value, CallError> {
+        (**self).tool(name, input).await
+    }
+}
+
+/// What `takeObservation` reports: the page as the agent sees it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Observation {
+    /// The page's URL.
+    #[serde(rename = "activeURL")]
+    pub active_url: String,
+    /// A JPEG screenshot of the viewport as a `data:image/jpeg;base64,` URL.
+    #[serde(rename = "screenshotBase64")]
+    pub screenshot_base64: String,
+    /// A simplified DOM, when asked for.
+    #[serde(
+        rename = "simplifiedDOM",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub simplified_dom: Option<String>,
+    /// Scroll and window sizes.
+    #[serde(rename = "browserDimensions", default)]
+    pub browser_dimensions: Value,
+    /// The browser's user agent.
+    #[serde(rename = "userAgent", default)]
+    pub user_agent: String,
+    /// When the observation was taken, in milliseconds since the Unix epoch.
+    pub timestamp_ms: u64,
+}
+
+impl Observation {
+    /// An observation of `url` with no screenshot, for tests and headless tools.
+    pub fn blank(url: impl Into<String>) -> Self {
+        Self {
+            active_url: url.into(),
+            screenshot_base64: "data:image/jpeg;base64,".to_owned(),
+            ..Self::default()
+        }
+    }
+}

@@ -1,0 +1,372 @@
+//! Building, signing and reading one HTTP exchange.
+
+use std::time::{Duration, SystemTime};
+
+use http::header::{CONTENT_TYPE, HeaderName, HeaderValue, USER_AGENT};
+use nova_auth::{AwsCredentials, Credentials};
+use serde::Deserialize;
+
+use crate::endpoint::Endpoint;
+use crate::error::{Error, ErrorMeta};
+use crate::model::{
+    InternalServerExceptionReason, ValidationExceptionField, ValidationExceptionReason,
+};
+use crate::operation::{Operation, encode, render_uri};
+
+/// SigV4 signing name of the AWS service.
+pub const SIGNING_NAME: &str = "nova-act";
+
+/// `User-Agent` of every request.
+pub const USER_AGENT_VALUE: &str = concat!("nova-act-rust/", env!("CARGO_PKG_VERSION"));
+
+/// The method, path and body of an operation, built once per call and sent on every attempt.
+#[derive(Clone, Debug)]
+pub(crate) struct Prepared {
+    pub(crate) method: http::Method,
+    /// Base URL plus path and query, exactly as sent (and signed).
+    pub(crate) url: String,
+    pub(crate) body: Option<bytes::Bytes>,
+}
+
+/// Lays out `input` for `endpoint`: the AWS binding, or the API-key service's (`/agent` prefix,
+/// no trailing slash, always `PUT` with a JSON body).
+pub(crate) fn prepare<O: Operation>(input: &O, endpoint: &Endpoint) -> Result<Prepared, Error> {
+    let path = render_uri(O::URI, &input.labels());
+    let body = || {
+        serde_json::to_vec(input).map_err(|err| Error::InvalidResponse {
+            operation: O::NAME,
+            status: 0,
+            request_id: None,
+            message: format!("could not encode the request: {err}"),
+        })
+    };
+    match endpoint {
+        Endpoint::Aws { url, .. } => {
+            let mut full = format!("{}{path}", url.trim_end_matches('/'));
+            let query = input.query();
+            for (i, (name, value)) in query.iter().enumerate() {
+                full.push(if i == 0 { '?' } else { '&' });
+                full.push_str(&format!("{}={}", encode(name), encode(value)));
+            }
+            let method =
+                http::Method::from_bytes(O::METHOD.as_bytes()).unwrap_or(http::Method::POST);
+            let body = if O::HAS_BODY {
+                Some(body()?.into())
+            } else {
+                None
+            };
+            Ok(Prepared {
+                method,
+                url: full,
+                body,
+            })
+        }
+        Endpoint::ApiKey { url } => Ok(Prepared {
+            method: http::Method::PUT,
+            url: format!(
+                "{}/agent{}",
+                url.trim_end_matches('/'),
+                path.trim_end_matches('/')
+            ),
+            body: Some(body()?.into()),
+        }),
+    }
+}
+
+/// The request for one attempt, with credentials applied.
+pub(crate) fn request(
+    prepared: &Prepared,
+    credentials: &Credentials,
+    region: &str,
+    now: SystemTime,
+    client_source: &str,
+) -> Result<http::Request<bytes::Bytes>, Error> {
+    // `Bytes` clones share the buffer: every attempt sends the same body without copying it.
+    let body = prepared.body.clone().unwrap_or_default();
+    let mut builder = http::Request::builder()
+        .method(prepared.method.clone())
+        .uri(&prepared.url)
+        .header(USER_AGENT, USER_AGENT_VALUE);
+    if prepared.body.is_some() {
+        builder = builder.header(CONTENT_TYPE, "application/json");
+    }
+    let mut req = builder.body(body).map_err(|err| {
+        Error::Endpoint(crate::endpoint::EndpointError(format!(
+            "cannot build a request for {}: {err}",
+            prepared.url
+        )))
+    })?;
+    match credentials {
+        Credentials::ApiKey(key) => {
+            let value = |v: String| {
+                let mut header = HeaderValue::from_str(&v).map_err(|_| {
+                    Error::Credentials(nova_auth::CredentialsError::provider(
+                        "api key",
+                        "the API key contains characters that cannot be sent in a header",
+                    ))
+                })?;
+                header.set_sensitive(true);
+                Ok::<_, Error>(header)
+            };
+            let headers = req.headers_mut();
+            headers.insert(
+                http::header::AUTHORIZATION,
+                value(format!("Bearer {}", key.key().expose()))?,
+            );
+            headers.insert(
+                HeaderName::from_static("x-api-key"),
+                value(key.key().expose().to_owned())?,
+            );
+            headers.insert(
+                HeaderName::from_static("x-client-source"),
+                HeaderValue::from_str(client_source).unwrap_or(HeaderValue::from_static("sdk")),
+            );
+        }
+        Credentials::Aws(aws) => sign_request(&mut req, aws, region, now)?,
+        _ => {
+            return Err(Error::Credentials(nova_auth::CredentialsError::provider(
+                "credentials",
+                "these credentials are of a kind this version of nova-act-core cannot send",
+            )));
+        }
+    }
+    Ok(req)
+}
+
+/// Signs `req` with SigV4 for `nova-act` in `region` at `now`, over the exact bytes and path it
+/// carries: adds `Authorization`, `X-Amz-Date` and, for temporary credentials,
+/// `X-Amz-Security-Token`. The client does this for every attempt; it is public for requests you
+/// send yourself.
+///
+/// ```
+/// use std::time::SystemTime;
+/// use nova_auth::{AwsCredentials, Source};
+///
+/// let aws = AwsCredentials::new("AKIDEXAMPLE", "secret", None, Source::Code);
+/// let mut req = http::Request::post("https://nova-act.us-east-1.amazonaws.com/models?clientCompatibilityVersion=1")
+///     .body(Vec::new())
+///     .unwrap();
+/// nova_act_core::sign_request(&mut req, &aws, "us-east-1", SystemTime::now()).unwrap();
+/// assert!(req.headers()["authorization"].to_str().unwrap().starts_with("AWS4-HMAC-SHA256"));
+/// ```
+pub fn sign_request<B: AsRef<[u8]>>(
+    req: &mut http::Request<B>,
+    aws: &AwsCredentials,
+    region: &str,
+    now: SystemTime,
+) -> Result<(), Error> {
+    use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+    use aws_sigv4::sign::v4;
+
+    let signing_failed =
+        |what: String| Error::Credentials(nova_auth::CredentialsError::provider("sigv4", what));
+    let identity = identity_for(aws);
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region(region)
+        .name(SIGNING_NAME)
+        .time(now)
+        .settings(SigningSettings::default())
+        .build()
+        .map_err(|err| signing_failed(format!("cannot sign: {err}")))?
+        .into();
+    let uri = req.uri().to_string();
+    let headers: Vec<(&str, &str)> = req
+        .headers()
+        .iter()
+        .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)))
+        .collect();
+    let signable = SignableRequest::new(
+        req.method().as_str(),
+        &uri,
+        headers.into_iter(),
+        SignableBody::Bytes(req.body().as_ref()),
+    )
+    .map_err(|err| signing_failed(format!("cannot sign this request: {err}")))?;
+    let (instructions, _signature) = sign(signable, &params)
+        .map_err(|err| signing_failed(format!("signing failed: {err}")))?
+        .into_parts();
+    instructions.apply_to_request_http1x(req);
+    Ok(())
+}
+
+thread_local! {
+    /// The signing identity of the credentials last signed with on this thread: rebuilt only when
+    /// the provider hands out new credentials.
+    static IDENTITY: std::cell::RefCell<Option<(AwsCredentials, aws_smithy_runtime_api::client::identity::Identity)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+fn identity_for(aws: &AwsCredentials) -> aws_smithy_runtime_api::client::identity::Identity {
+    IDENTITY.with(|slot| {
+        let mut slot = slot.borrow_mut();
+        if let Some((known, identity)) = slot.as_ref()
+            && known.same_as(aws)
+        {
+            return identity.clone();
+        }
+        let identity: aws_smithy_runtime_api::client::identity::Identity =
+            aws_credential_types::Credentials::new(
+                aws.access_key_id(),
+                aws.secret_access_key().expose(),
+                aws.session_token().map(|t| t.expose().to_owned()),
+                aws.expiry(),
+                "nova-auth",
+            )
+            .into();
+        *slot = Some((aws.clone(), identity.clone()));
+        identity
+    })
+}
+
+/// The request id of a response, from either service.
+pub(crate) fn request_id(headers: &http::HeaderMap) -> Option<String> {
+    ["x-amzn-requestid", "x-amz-rid", "x-amz-request-id"]
+        .iter()
+        .find_map(|name| headers.get(*name)?.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// `Retry-After` in seconds.
+pub(crate) fn retry_after(headers: &http::HeaderMap) -> Option<Duration> {
+    let value = headers.get(http::header::RETRY_AFTER)?.to_str().ok()?;
+    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+}
+
+/// The body of an error answer: every member any modelled error has, all optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ErrorBody {
+    #[serde(alias = "Message")]
+    message: Option<String>,
+    code: Option<String>,
+    #[serde(rename = "__type")]
+    type_name: Option<String>,
+    reason: Option<String>,
+    field_list: Option<Vec<ValidationExceptionField>>,
+    fields: Option<Vec<ValidationExceptionField>>,
+    resource_id: Option<String>,
+    resource_type: Option<String>,
+    service_code: Option<String>,
+    quota_code: Option<String>,
+    throttle_type: Option<String>,
+}
+
+/// The error name: `x-amzn-ErrorType`, else body `code`, else body `__type`; namespace and any
+/// `:` suffix removed.
+fn error_name(headers: &http::HeaderMap, body: &ErrorBody, status: u16) -> String {
+    let raw = headers
+        .get("x-amzn-errortype")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| body.code.clone())
+        .or_else(|| body.type_name.clone());
+    match raw {
+        Some(raw) => {
+            let before_colon = raw.split(':').next().unwrap_or_default();
+            before_colon
+                .rsplit('#')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_owned()
+        }
+        None => http::StatusCode::from_u16(status)
+            .ok()
+            .and_then(|code| code.canonical_reason())
+            .map_or_else(
+                || format!("HTTP {status}"),
+                |reason| reason.chars().filter(char::is_ascii_alphanumeric).collect(),
+            ),
+    }
+}
+
+/// Turns an error answer into the matching [`Error`].
+pub(crate) fn service_error(
+    operation: &'static str,
+    status: u16,
+    headers: &http::HeaderMap,
+    body: &[u8],
+    api_key_source: Option<&str>,
+) -> Error {
+    let parsed: ErrorBody = serde_json::from_slice(body).unwrap_or_default();
+    let meta = ErrorMeta {
+        operation,
+        status,
+        name: error_name(headers, &parsed, status),
+        request_id: request_id(headers),
+    };
+    let message = parsed.message.clone().unwrap_or_else(|| {
+        let text = String::from_utf8_lossy(body);
+        let text = text.trim();
+        if text.is_empty() {
+            "(no message)".to_owned()
+        } else {
+            text.chars().take(500).collect()
+        }
+    });
+    if let Some(key_source) = api_key_source
+        && (status == 401 || status == 403)
+    {
+        return Error::ApiKeyRejected {
+            operation,
+            key_source: key_source.to_owned(),
+            message,
+            meta,
+        };
+    }
+    let resource = |value: &Option<String>| value.clone().unwrap_or_else(|| "?".to_owned());
+    match meta.name.as_str() {
+        "AccessDeniedException" => Error::AccessDenied {
+            action: format!("nova-act:{operation}"),
+            message,
+            meta,
+        },
+        "ValidationException" => Error::Validation {
+            reason: ValidationExceptionReason::from(
+                parsed.reason.as_deref().unwrap_or("FieldValidationFailed"),
+            ),
+            fields: parsed.field_list.or(parsed.fields).unwrap_or_default(),
+            message,
+            meta,
+        },
+        "ResourceNotFoundException" => Error::ResourceNotFound {
+            resource_id: resource(&parsed.resource_id),
+            resource_type: resource(&parsed.resource_type),
+            message,
+            meta,
+        },
+        "ConflictException" => Error::Conflict {
+            resource_id: resource(&parsed.resource_id),
+            resource_type: resource(&parsed.resource_type),
+            message,
+            meta,
+        },
+        "ServiceQuotaExceededException" => Error::ServiceQuotaExceeded {
+            resource_id: resource(&parsed.resource_id),
+            resource_type: resource(&parsed.resource_type),
+            service_code: resource(&parsed.service_code),
+            quota_code: resource(&parsed.quota_code),
+            message,
+            meta,
+        },
+        _ if meta.name == "ThrottlingException" || status == 429 => Error::Throttling {
+            retry_after: retry_after(headers),
+            message: match parsed.throttle_type {
+                Some(kind) => format!("{message} ({kind})"),
+                None => message,
+            },
+            meta,
+        },
+        _ if meta.name == "InternalServerException" || status >= 500 => Error::InternalServer {
+            reason: parsed
+                .reason
+                .as_deref()
+                .map(InternalServerExceptionReason::from),
+            retry_after: retry_after(headers),
+            message,
+            meta,
+        },
+        _ => Error::Service { message, meta },
+    }
+}

@@ -1,0 +1,101 @@
+//! No API key, secret access key or session token in TRACE logs (every crate), errors or Debug.
+
+mod support;
+
+use std::io;
+use std::sync::{Arc, Mutex};
+
+use nova_act_core::Client;
+use nova_act_core::model::*;
+use nova_auth::{AuthMode, Env};
+use serde_json::json;
+use support::*;
+use wiremock::matchers::any;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+#[derive(Clone, Default)]
+struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Logs {
+    type Writer = Logs;
+    fn make_writer(&'a self) -> Logs {
+        self.clone()
+    }
+}
+
+async fn calls(mode: AuthMode) -> String {
+    let logs = Logs::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(logs.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_body_json(json!({"workflowRunId": ID, "status": "RUNNING"})),
+        )
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(403).set_body_json(json!({"message": "denied"})))
+        .mount(&server)
+        .await;
+    let credentials = match mode {
+        AuthMode::Iam => aws_credentials(),
+        AuthMode::ApiKey => api_key_credentials(),
+    };
+    let client = Client::builder()
+        .credentials_provider(credentials, mode)
+        .endpoint_url(server.uri())
+        .env(Env::from_vars([("X", "")]))
+        .build()
+        .unwrap();
+    let ok = client
+        .create_workflow_run(CreateWorkflowRunInput::new("default", "nova-act-latest"))
+        .await
+        .unwrap();
+    let err = client
+        .create_workflow_run(CreateWorkflowRunInput::new("default", "nova-act-latest"))
+        .await
+        .unwrap_err();
+    let request = client.signed_request(ListModelsInput::default()).await;
+    let text = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
+    assert!(
+        text.contains("TRACE") || text.contains("DEBUG"),
+        "logs were captured:\n{text}"
+    );
+    format!(
+        "{text}\n{ok:?}\n{err}\n{err:?}\n{client:?}\n{:?}",
+        request.map(|r| r.headers().clone())
+    )
+}
+
+fn assert_clean(text: &str) {
+    for secret in [API_KEY, SECRET_ACCESS_KEY, SESSION_TOKEN] {
+        assert!(!text.contains(secret), "a secret leaked:\n{text}");
+    }
+}
+
+#[tokio::test]
+async fn iam_calls_leak_nothing() {
+    assert_clean(&calls(AuthMode::Iam).await);
+}
+
+#[tokio::test]
+async fn api_key_calls_leak_nothing() {
+    assert_clean(&calls(AuthMode::ApiKey).await);
+}

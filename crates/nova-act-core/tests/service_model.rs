@@ -1,0 +1,308 @@
+//! The code against the AWS service model (`service-2.json`): for every operation, method, URI,
+//! success code, and every member's name and location, inputs and outputs alike. Drift on either
+//! side fails here.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use nova_act_core::Operation;
+use nova_act_core::model::*;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+mod support;
+use support::{model, sample};
+
+/// Members of `shape` travelling in `location` (`uri`, `querystring`, `header`), by wire name.
+fn located(model: &Value, shape: &str, location: &str) -> BTreeSet<String> {
+    model["shapes"][shape]["members"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|m| m["location"].as_str() == Some(location))
+        .map(|m| m["locationName"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Deserializes `expected` into `T` and back; the round trip must give the same JSON.
+fn round_trip<T: Serialize + DeserializeOwned>(what: &str, expected: &Value) {
+    let typed: T = serde_json::from_value(expected.clone()).unwrap_or_else(|err| {
+        panic!("{what}: the model's JSON does not fit our type: {err}\n{expected:#}")
+    });
+    let back = serde_json::to_value(&typed).unwrap();
+    assert_eq!(&back, expected, "{what}: our type drops or renames members");
+}
+
+/// Checks one operation against the model. `input` must have every member set.
+fn check<O: Operation + DeserializeOwned>(model: &Value, input: O, seen: &mut BTreeMap<String, ()>)
+where
+    O::Output: Serialize,
+{
+    let op = &model["operations"][O::NAME];
+    assert!(op.is_object(), "{} is not in the service model", O::NAME);
+    seen.insert(O::NAME.to_owned(), ());
+    assert_eq!(
+        O::METHOD,
+        op["http"]["method"].as_str().unwrap(),
+        "{} method",
+        O::NAME
+    );
+    assert_eq!(
+        O::URI,
+        op["http"]["requestUri"].as_str().unwrap(),
+        "{} URI",
+        O::NAME
+    );
+    assert_eq!(
+        u64::from(O::SUCCESS),
+        op["http"]["responseCode"].as_u64().unwrap(),
+        "{} success code",
+        O::NAME
+    );
+    let input_shape = op["input"]["shape"].as_str().unwrap();
+    let labels: BTreeSet<String> = input
+        .labels()
+        .iter()
+        .map(|(k, _)| (*k).to_owned())
+        .collect();
+    assert_eq!(
+        labels,
+        located(model, input_shape, "uri"),
+        "{} path members",
+        O::NAME
+    );
+    for label in &labels {
+        assert!(
+            O::URI.contains(&format!("{{{label}}}")),
+            "{} URI lacks {label}",
+            O::NAME
+        );
+    }
+    let query: BTreeSet<String> = input.query().iter().map(|(k, _)| (*k).to_owned()).collect();
+    assert_eq!(
+        query,
+        located(model, input_shape, "querystring"),
+        "{} query members",
+        O::NAME
+    );
+    assert!(located(model, input_shape, "header").is_empty());
+
+    let body = sample(model, input_shape);
+    if O::HAS_BODY {
+        round_trip::<O>(&format!("{} input body", O::NAME), &body);
+    } else {
+        assert_eq!(
+            body,
+            json!({}),
+            "{} has body members but sends no body",
+            O::NAME
+        );
+    }
+    let output_shape = op["output"]["shape"].as_str().unwrap();
+    round_trip::<O::Output>(&format!("{} output", O::NAME), &sample(model, output_shape));
+}
+
+const ID: &str = "0f8fad5b-d9cb-469f-a165-70867728950e";
+
+fn s() -> String {
+    ID.to_owned()
+}
+
+#[test]
+fn every_operation_matches_the_service_model() {
+    let model = model();
+    let mut seen = BTreeMap::new();
+    check(&model, CreateWorkflowDefinitionInput::default(), &mut seen);
+    check(
+        &model,
+        GetWorkflowDefinitionInput {
+            workflow_definition_name: s(),
+        },
+        &mut seen,
+    );
+    check(
+        &model,
+        ListWorkflowDefinitionsInput {
+            max_results: Some(1),
+            next_token: Some(s()),
+            sort_order: None,
+        },
+        &mut seen,
+    );
+    check(
+        &model,
+        DeleteWorkflowDefinitionInput {
+            workflow_definition_name: s(),
+        },
+        &mut seen,
+    );
+    check(&model, CreateWorkflowRunInput::new(s(), s()), &mut seen);
+    check(
+        &model,
+        GetWorkflowRunInput {
+            workflow_definition_name: s(),
+            workflow_run_id: s(),
+        },
+        &mut seen,
+    );
+    check(
+        &model,
+        ListWorkflowRunsInput {
+            workflow_definition_name: s(),
+            max_results: Some(1),
+            next_token: Some(s()),
+            sort_order: None,
+        },
+        &mut seen,
+    );
+    check(
+        &model,
+        UpdateWorkflowRunInput {
+            workflow_definition_name: s(),
+            workflow_run_id: s(),
+            status: WorkflowRunStatus::Succeeded,
+        },
+        &mut seen,
+    );
+    check(
+        &model,
+        DeleteWorkflowRunInput {
+            workflow_definition_name: s(),
+            workflow_run_id: s(),
+        },
+        &mut seen,
+    );
+    check(
+        &model,
+        CreateSessionInput {
+            workflow_definition_name: s(),
+            workflow_run_id: s(),
+            client_token: None,
+        },
+        &mut seen,
+    );
+    check(
+        &model,
+        ListSessionsInput {
+            workflow_definition_name: s(),
+            workflow_run_id: s(),
+            max_results: Some(1),
+            next_token: Some(s()),
+            sort_order: None,
+        },
+        &mut seen,
+    );
+    check(
+        &model,
+        CreateActInput {
+            workflow_definition_name: s(),
+            workflow_run_id: s(),
+            session_id: s(),
+            ..Default::default()
+        },
+        &mut seen,
+    );
+    check(
+        &model,
+        ListActsInput {
+            workflow_definition_name: s(),
+            workflow_run_id: Some(s()),
+            session_id: Some(s()),
+            max_results: Some(1),
+            next_token: Some(s()),
+            sort_order: None,
+        },
+        &mut seen,
+    );
+    check(
+        &model,
+        InvokeActStepInput {
+            workflow_definition_name: s(),
+            workflow_run_id: s(),
+            session_id: s(),
+            act_id: s(),
+            ..Default::default()
+        },
+        &mut seen,
+    );
+    check(
+        &model,
+        UpdateActInput {
+            workflow_definition_name: s(),
+            workflow_run_id: s(),
+            session_id: s(),
+            act_id: s(),
+            status: ActStatus::Succeeded,
+            error: None,
+        },
+        &mut seen,
+    );
+    check(&model, ListModelsInput::default(), &mut seen);
+
+    let in_model: BTreeSet<&str> = model["operations"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let in_code: BTreeSet<&str> = seen.keys().map(String::as_str).collect();
+    assert_eq!(
+        in_code, in_model,
+        "operations in the code and in the model differ"
+    );
+}
+
+#[test]
+fn enums_match_the_service_model() {
+    let model = model();
+    let values = |shape: &str| -> Vec<String> {
+        model["shapes"][shape]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(WorkflowRunStatus::KNOWN, values("WorkflowRunStatus"));
+    assert_eq!(ActStatus::KNOWN, values("ActStatus"));
+    assert_eq!(
+        WorkflowDefinitionStatus::KNOWN,
+        values("WorkflowDefinitionStatus")
+    );
+    assert_eq!(ModelStatus::KNOWN, values("ModelStatus"));
+    assert_eq!(SortOrder::KNOWN, values("SortOrder"));
+    assert_eq!(
+        ValidationExceptionReason::KNOWN,
+        values("ValidationExceptionReason")
+    );
+    assert_eq!(
+        InternalServerExceptionReason::KNOWN,
+        values("InternalServerExceptionReason")
+    );
+    assert_eq!(TraceLocationType::KNOWN, values("TraceLocationType"));
+}
+
+#[test]
+fn paginated_operations_match_the_paginators_file() {
+    let path = support::reference("paginators-1.json");
+    let paginators: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let names: BTreeSet<&str> = paginators["pagination"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    // Client::workflow_definitions, workflow_runs, sessions and acts.
+    let streamed = BTreeSet::from([
+        "ListActs",
+        "ListSessions",
+        "ListWorkflowDefinitions",
+        "ListWorkflowRuns",
+    ]);
+    assert_eq!(names, streamed);
+    for (name, spec) in paginators["pagination"].as_object().unwrap() {
+        assert_eq!(spec["input_token"], "nextToken", "{name}");
+        assert_eq!(spec["output_token"], "nextToken", "{name}");
+        assert_eq!(spec["limit_key"], "maxResults", "{name}");
+    }
+}
