@@ -113,7 +113,9 @@ fn vendored_service_model_files_match_the_shared_reference() {
 
 /// A `rust-version` as numbers, so that 1.100 sorts after 1.94.
 fn version(text: &str) -> Vec<u64> {
-    text.split('.').map(|part| part.parse().unwrap_or(0)).collect()
+    text.split('.')
+        .map(|part| part.parse().unwrap_or(0))
+        .collect()
 }
 
 #[test]
@@ -126,7 +128,13 @@ fn published_crates_have_what_crates_io_and_docs_rs_show() {
         if !published.iter().any(|p| p == name) {
             continue;
         }
-        for field in ["description", "license", "repository", "rust_version", "readme"] {
+        for field in [
+            "description",
+            "license",
+            "repository",
+            "rust_version",
+            "readme",
+        ] {
             assert!(
                 package[field].as_str().is_some_and(|v| !v.is_empty()),
                 "{name}: set `{field}`"
@@ -142,14 +150,20 @@ fn published_crates_have_what_crates_io_and_docs_rs_show() {
         let keywords = package["keywords"].as_array().map_or(0, Vec::len);
         assert!((1..=5).contains(&keywords), "{name}: 1 to 5 keywords");
         assert!(
-            package["categories"].as_array().is_some_and(|c| !c.is_empty()),
+            package["categories"]
+                .as_array()
+                .is_some_and(|c| !c.is_empty()),
             "{name}: set `categories`"
         );
         let library = package["targets"]
             .as_array()
             .expect("targets")
             .iter()
-            .any(|t| t["kind"].as_array().is_some_and(|k| k.iter().any(|k| k == "lib")));
+            .any(|t| {
+                t["kind"]
+                    .as_array()
+                    .is_some_and(|k| k.iter().any(|k| k == "lib"))
+            });
         if library {
             assert!(
                 package["metadata"]["docs"]["rs"]["all-features"] == true,

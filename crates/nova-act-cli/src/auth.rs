@@ -121,7 +121,7 @@ pub(crate) async fn doctor(cli: &Cli) -> Result<ExitCode, String> {
         println!("{:#}", json!({ "ok": !failed, "checks": out }));
     } else {
         for check in &checks {
-            println!("{} {:<22} {}", mark(check.passed), check.name, check.detail);
+            anstream::println!("{} {:<22} {}", mark(check.passed), check.name, check.detail);
             if let Some(fix) = &check.fix {
                 println!("       fix: {fix}");
             }

@@ -1,4 +1,4 @@
-//! `permissions`, `models` and `workflow …`.
+//! `permissions`, `models`, `workflow …` and `completions`.
 
 use std::process::ExitCode;
 
@@ -9,8 +9,8 @@ use nova_act::model::{
 };
 use serde_json::json;
 
-use crate::output::{Progress, table};
-use crate::{Cli, Workflow};
+use crate::output::{Progress, rfc3339, table};
+use crate::{Cli, Shell, Workflow};
 
 /// `permissions`: a policy scoped to the caller's region and account when they are known.
 pub(crate) async fn permissions(
@@ -122,7 +122,7 @@ pub(crate) async fn workflow(cli: &Cli, command: &Workflow) -> Result<ExitCode, 
                     "name": out.name,
                     "arn": out.arn,
                     "status": out.status.as_str(),
-                    "created_at": out.created_at.to_string(),
+                    "created_at": rfc3339(out.created_at),
                     "description": out.description,
                 }),
             );
@@ -140,17 +140,27 @@ pub(crate) async fn workflow(cli: &Cli, command: &Workflow) -> Result<ExitCode, 
                 .try_collect()
                 .await
                 .map_err(fail)?;
-            let rows: Vec<Vec<String>> = all
+            let items = all
                 .iter()
                 .map(|d| {
-                    vec![
-                        d.workflow_definition_name.clone(),
-                        d.status.to_string(),
-                        d.created_at.to_string(),
-                    ]
+                    json!({
+                        "name": d.workflow_definition_name,
+                        "arn": d.workflow_definition_arn,
+                        "status": d.status.as_str(),
+                        "created_at": rfc3339(d.created_at),
+                    })
                 })
                 .collect();
-            print_rows(cli, &["NAME", "STATUS", "CREATED"], &rows);
+            print_items(
+                cli,
+                "workflow_definitions",
+                items,
+                &[
+                    ("NAME", "name"),
+                    ("STATUS", "status"),
+                    ("CREATED", "created_at"),
+                ],
+            );
         }
         Workflow::Runs { name } => {
             let all: Vec<_> = client
@@ -161,18 +171,29 @@ pub(crate) async fn workflow(cli: &Cli, command: &Workflow) -> Result<ExitCode, 
                 .try_collect()
                 .await
                 .map_err(fail)?;
-            let rows: Vec<Vec<String>> = all
+            let items = all
                 .iter()
                 .map(|r| {
-                    vec![
-                        r.workflow_run_id.clone(),
-                        r.status.to_string(),
-                        r.started_at.to_string(),
-                        r.ended_at.map(|t| t.to_string()).unwrap_or_default(),
-                    ]
+                    json!({
+                        "workflow_run_id": r.workflow_run_id,
+                        "arn": r.workflow_run_arn,
+                        "status": r.status.as_str(),
+                        "started_at": rfc3339(r.started_at),
+                        "ended_at": r.ended_at.map(rfc3339),
+                    })
                 })
                 .collect();
-            print_rows(cli, &["RUN", "STATUS", "STARTED", "ENDED"], &rows);
+            print_items(
+                cli,
+                "workflow_runs",
+                items,
+                &[
+                    ("RUN", "workflow_run_id"),
+                    ("STATUS", "status"),
+                    ("STARTED", "started_at"),
+                    ("ENDED", "ended_at"),
+                ],
+            );
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -191,21 +212,47 @@ fn print_one(cli: &Cli, value: serde_json::Value) {
     }
 }
 
-fn print_rows(cli: &Cli, header: &[&str], rows: &[Vec<String>]) {
+/// A listing: `{key: [items]}` with `--json`, else the columns named by `columns` (header,
+/// field) as a table.
+fn print_items(cli: &Cli, key: &str, items: Vec<serde_json::Value>, columns: &[(&str, &str)]) {
     if cli.json {
-        let items: Vec<serde_json::Value> = rows
-            .iter()
-            .map(|row| {
-                header
-                    .iter()
-                    .zip(row)
-                    .map(|(h, v)| (h.to_lowercase(), json!(v)))
-                    .collect::<serde_json::Map<_, _>>()
-                    .into()
-            })
-            .collect();
-        println!("{:#}", json!(items));
-    } else {
-        println!("{}", table(header, rows));
+        println!("{:#}", json!({ key: items }));
+        return;
     }
+    let header: Vec<&str> = columns.iter().map(|(h, _)| *h).collect();
+    let rows: Vec<Vec<String>> = items
+        .iter()
+        .map(|item| {
+            columns
+                .iter()
+                .map(|(_, field)| match &item[*field] {
+                    serde_json::Value::String(text) => text.clone(),
+                    serde_json::Value::Null => String::new(),
+                    other => other.to_string(),
+                })
+                .collect()
+        })
+        .collect();
+    println!("{}", table(&header, &rows));
+}
+
+/// `completions SHELL`: the script on stdout; with `--json`, `{"shell", "script"}`.
+pub(crate) fn completions(cli: &Cli, shell: Shell) -> Result<ExitCode, String> {
+    use clap::CommandFactory;
+    use clap_complete::Shell as Target;
+    let (target, name) = match shell {
+        Shell::Bash => (Target::Bash, "bash"),
+        Shell::Zsh => (Target::Zsh, "zsh"),
+        Shell::Fish => (Target::Fish, "fish"),
+        Shell::Powershell => (Target::PowerShell, "powershell"),
+    };
+    let mut script = Vec::new();
+    clap_complete::generate(target, &mut Cli::command(), "nova-act", &mut script);
+    let script = String::from_utf8_lossy(&script);
+    if cli.json {
+        println!("{:#}", json!({ "shell": name, "script": script }));
+    } else {
+        print!("{script}");
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,6 +1,7 @@
 //! `nova-act`: check authentication, print IAM policies, manage workflows.
 //!
 //! Exit codes: 0 success, 1 failure (the error and its fix on stderr), 2 bad usage.
+//! `--json` on any command prints a stable JSON shape on stdout (docs/cli.md).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod auth;
@@ -10,22 +11,48 @@ mod quickstart;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 /// The Amazon Nova Act command line.
 #[derive(Debug, Parser)]
 #[command(name = "nova-act", version, about, propagate_version = true)]
 pub(crate) struct Cli {
     /// The AWS profile to use (IAM).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, env = "AWS_PROFILE", value_name = "NAME")]
     profile: Option<String>,
-    /// The AWS region.
-    #[arg(long, global = true)]
+    /// The AWS region (also AWS_DEFAULT_REGION, then the profile's `region`).
+    #[arg(long, global = true, env = "AWS_REGION", value_name = "REGION")]
     region: Option<String>,
-    /// Send Nova Act requests here (an emulator, a proxy).
-    #[arg(long, global = true)]
+    /// Send Nova Act requests here (an emulator, a proxy). With an API key the variable is
+    /// NOVA_ACT_API_ENDPOINT; AWS_ENDPOINT_URL applies to every AWS service.
+    #[arg(
+        long,
+        global = true,
+        env = "AWS_ENDPOINT_URL_NOVA_ACT",
+        value_name = "URL"
+    )]
     endpoint_url: Option<String>,
-    /// Machine-readable JSON on stdout.
+    /// Attempts per request, the first included (then the profile's `max_attempts`; default 3).
+    #[arg(
+        long,
+        global = true,
+        env = "AWS_MAX_ATTEMPTS",
+        value_name = "N",
+        value_parser = attempts
+    )]
+    max_attempts: Option<u32>,
+    /// How retries behave (then the profile's `retry_mode`; default standard).
+    #[arg(
+        long,
+        global = true,
+        env = "AWS_RETRY_MODE",
+        value_name = "MODE",
+        ignore_case = true
+    )]
+    retry_mode: Option<RetryModeArg>,
+    /// Machine-readable JSON on stdout, in the shapes docs/cli.md lists (`quickstart`: one
+    /// object per line).
     #[arg(long, global = true)]
     json: bool,
     /// More logs on stderr (-v debug, -vv trace); RUST_LOG overrides.
@@ -63,6 +90,42 @@ enum Command {
         #[arg(long)]
         browser: bool,
     },
+    /// Print a completion script for a shell (`nova-act completions bash > …`).
+    Completions {
+        /// The shell.
+        shell: Shell,
+    },
+}
+
+/// `--retry-mode`, as the AWS SDKs spell it.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub(crate) enum RetryModeArg {
+    /// Backoff with jitter for each request on its own.
+    Standard,
+    /// Also slow every request down once the service throttles.
+    Adaptive,
+}
+
+/// `--max-attempts`: a whole number, 1 or more.
+fn attempts(text: &str) -> Result<u32, String> {
+    text.trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|n| *n >= 1)
+        .ok_or_else(|| "expected a whole number of attempts, 1 or more".to_owned())
+}
+
+/// The shells completion scripts are made for.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub(crate) enum Shell {
+    /// Bash.
+    Bash,
+    /// Zsh.
+    Zsh,
+    /// Fish.
+    Fish,
+    /// PowerShell.
+    Powershell,
 }
 
 #[derive(Debug, Subcommand)]
@@ -113,13 +176,39 @@ fn init_logs(verbose: u8) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(output::stderr_is_terminal())
+        .with_ansi(output::stderr_colored())
         .init();
+}
+
+/// The command line, with the global options that came from their environment variable set
+/// aside: the library reads those variables itself, with their full precedence rules (and
+/// names them, not a flag, in what it reports).
+fn parse() -> Cli {
+    let matches = Cli::command().get_matches();
+    let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|err| err.exit());
+    let from_env = |id: &str| matches.value_source(id) == Some(ValueSource::EnvVariable);
+    if from_env("profile") {
+        cli.profile = None;
+    }
+    if from_env("region") {
+        cli.region = None;
+    }
+    if from_env("endpoint_url") {
+        cli.endpoint_url = None;
+    }
+    // Checked by clap above (a bad value is a usage error); the library reads them again.
+    if from_env("max_attempts") {
+        cli.max_attempts = None;
+    }
+    if from_env("retry_mode") {
+        cli.retry_mode = None;
+    }
+    cli
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse();
     init_logs(cli.verbose);
     let result = match &cli.command {
         Command::Auth(AuthCommand::Status) => auth::status(&cli).await,
@@ -131,6 +220,7 @@ async fn main() -> ExitCode {
         Command::Models => commands::models(&cli).await,
         Command::Workflow(command) => commands::workflow(&cli, command).await,
         Command::Quickstart { live, browser } => quickstart::run(&cli, *live, *browser).await,
+        Command::Completions { shell } => commands::completions(&cli, *shell),
     };
     match result {
         Ok(code) => code,
@@ -165,6 +255,18 @@ impl Cli {
         }
         if let Some(url) = &self.endpoint_url {
             builder = builder.endpoint_url(url.clone());
+        }
+        if let Some(max_attempts) = self.max_attempts {
+            builder = builder.retry(nova_act::RetryConfig {
+                max_attempts,
+                ..Default::default()
+            });
+        }
+        if let Some(mode) = self.retry_mode {
+            builder = builder.retry_mode(match mode {
+                RetryModeArg::Standard => nova_act::RetryMode::Standard,
+                RetryModeArg::Adaptive => nova_act::RetryMode::Adaptive,
+            });
         }
         builder.build().await.map_err(|err| err.to_string())
     }

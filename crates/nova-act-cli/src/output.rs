@@ -1,6 +1,12 @@
 //! Printing for people (aligned, marked, coloured on a terminal) and for machines (JSON).
+//!
+//! Colour goes through `anstream`, which keeps it only where it is wanted: never with
+//! `NO_COLOR` or `CLICOLOR=0`, always with `CLICOLOR_FORCE`, otherwise on a terminal.
 
 use std::io::IsTerminal;
+
+use anstyle::{AnsiColor, Effects, Style};
+use serde_json::Value;
 
 pub(crate) fn stdout_is_terminal() -> bool {
     std::io::stdout().is_terminal()
@@ -10,15 +16,48 @@ pub(crate) fn stderr_is_terminal() -> bool {
     std::io::stderr().is_terminal()
 }
 
-/// A check's mark: green ✓, red ✗ or dim – on a terminal; `ok`, `FAIL`, `skip` otherwise.
-pub(crate) fn mark(state: Option<bool>) -> &'static str {
-    match (state, stdout_is_terminal()) {
-        (Some(true), true) => "\x1b[32m✓\x1b[0m",
-        (Some(false), true) => "\x1b[31m✗\x1b[0m",
-        (None, true) => "\x1b[2m–\x1b[0m",
-        (Some(true), false) => "ok  ",
-        (Some(false), false) => "FAIL",
-        (None, false) => "skip",
+/// Whether log lines on stderr may carry colour.
+pub(crate) fn stderr_colored() -> bool {
+    anstream::AutoStream::choice(&std::io::stderr()) != anstream::ColorChoice::Never
+}
+
+/// A check's mark: ✓, ✗ or – on a terminal, `ok`, `FAIL`, `skip` otherwise; green, red or dim
+/// where colour is wanted. Print it with `anstream::println!`.
+pub(crate) fn mark(state: Option<bool>) -> String {
+    let (style, symbol, word) = match state {
+        Some(true) => (AnsiColor::Green.on_default(), "✓", "ok  "),
+        Some(false) => (AnsiColor::Red.on_default(), "✗", "FAIL"),
+        None => (Style::new().effects(Effects::DIMMED), "–", "skip"),
+    };
+    let text = if stdout_is_terminal() { symbol } else { word };
+    format!("{style}{text}{style:#}")
+}
+
+/// An instant as RFC 3339, the form every timestamp takes in output.
+pub(crate) fn rfc3339(at: time::OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| at.to_string())
+}
+
+/// Events of a long command: a line of text each for people, or with `--json` one JSON object
+/// per line (JSON Lines) with an `event` key and the event's fields.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Events {
+    pub(crate) json: bool,
+}
+
+impl Events {
+    pub(crate) fn emit(&self, event: &str, fields: Value, text: impl FnOnce() -> String) {
+        if self.json {
+            let mut object = serde_json::Map::new();
+            object.insert("event".to_owned(), Value::from(event));
+            if let Value::Object(fields) = fields {
+                object.extend(fields);
+            }
+            println!("{}", Value::Object(object));
+        } else {
+            println!("{}", text());
+        }
     }
 }
 

@@ -13,6 +13,7 @@ use nova_emulator::{ActView, Emulator, Planner, call};
 use serde_json::{Value, json};
 
 use crate::Cli;
+use crate::output::Events;
 
 /// The task the quickstart runs.
 pub(crate) const TASK: &str = "Find the price of the first product on the shop's front page";
@@ -137,10 +138,11 @@ impl Actuator for PretendBrowser {
     }
 }
 
-/// Prints each action as it runs, then hands it to the browser.
+/// Reports each action as it runs, then hands it to the browser.
 struct Narrated<A> {
     inner: A,
     started: Instant,
+    events: Events,
 }
 
 #[async_trait::async_trait]
@@ -166,11 +168,19 @@ impl<A: Actuator> Actuator for Narrated<A> {
             Ok(_) => detail,
             Err(err) => format!("{detail} failed: {err}"),
         };
-        let line = format!("{name:<17} {detail}");
-        println!(
-            "  {:>6.2}s  {}",
-            self.started.elapsed().as_secs_f64(),
-            line.trim_end()
+        let elapsed = self.started.elapsed().as_secs_f64();
+        self.events.emit(
+            "action",
+            json!({
+                "elapsed_s": (elapsed * 1000.0).round() / 1000.0,
+                "name": name,
+                "detail": detail,
+                "ok": outcome.is_ok(),
+            }),
+            || {
+                let line = format!("{name:<17} {detail}");
+                format!("  {elapsed:>6.2}s  {}", line.trim_end())
+            },
         );
         outcome
     }
@@ -229,14 +239,28 @@ pub(crate) async fn run(cli: &Cli, live: bool, real_browser: bool) -> Result<Exi
         None => cli.nova().await?,
     };
     let identity = nova.identity().await.map_err(|err| err.to_string())?;
-    match &emulator {
-        Some(emulator) => println!(
-            "Nova Act emulator on {} (no account needed; `--live` uses yours)",
-            emulator.url()
-        ),
-        None => println!("Nova Act at {}", nova.client().endpoint()),
-    }
-    println!("credentials: {identity}");
+    let events = Events { json: cli.json };
+    let endpoint = nova.client().endpoint().to_string();
+    events.emit(
+        "started",
+        json!({"endpoint": endpoint, "emulator": emulator.is_some()}),
+        || match &emulator {
+            Some(_) => {
+                format!("Nova Act emulator on {endpoint} (no account needed; `--live` uses yours)")
+            }
+            None => format!("Nova Act at {endpoint}"),
+        },
+    );
+    events.emit(
+        "credentials",
+        json!({
+            "mode": identity.mode.as_str(),
+            "source": identity.source.to_string(),
+            "key": identity.masked_id,
+            "region": identity.region.name(),
+        }),
+        || format!("credentials: {identity}"),
+    );
 
     let mut workflow = nova.workflow();
     if identity.mode == AuthMode::Iam {
@@ -248,50 +272,85 @@ pub(crate) async fn run(cli: &Cli, live: bool, real_browser: bool) -> Result<Exi
                 ..Default::default()
             })
             .await;
-        match created {
-            Ok(_) => println!("workflow definition: quickstart (created)"),
-            Err(nova_act::Error::Conflict { .. }) => {
-                println!("workflow definition: quickstart (exists)")
-            }
+        let created = match created {
+            Ok(_) => true,
+            Err(nova_act::Error::Conflict { .. }) => false,
             Err(err) => return Err(err.to_string()),
-        }
+        };
+        events.emit(
+            "workflow_definition",
+            json!({"name": "quickstart", "created": created}),
+            || {
+                let how = if created { "created" } else { "exists" };
+                format!("workflow definition: quickstart ({how})")
+            },
+        );
         workflow = workflow.definition("quickstart");
     } else {
-        println!("workflow definition: default (the API-key service's only one)");
+        events.emit(
+            "workflow_definition",
+            json!({"name": "default", "created": false}),
+            || "workflow definition: default (the API-key service's only one)".to_owned(),
+        );
     }
     if real_browser {
-        println!("browser: headless Chromium, shop page at {shop}");
+        events.emit(
+            "browser",
+            json!({"kind": "chromium", "headless": true, "page": shop}),
+            || format!("browser: headless Chromium, shop page at {shop}"),
+        );
     }
-    println!("act: {TASK}");
+    events.emit("act", json!({"task": TASK}), || format!("act: {TASK}"));
     let started = Instant::now();
     let outcome = workflow
         .run(|run| async move {
-            println!("workflow run {}", run.id());
+            events.emit("workflow_run", json!({"workflow_run_id": run.id()}), || {
+                format!("workflow run {}", run.id())
+            });
             let browser = Narrated {
                 inner: browser,
                 started,
+                events,
             };
             let mut session = run.session(browser).await?;
-            println!("session {}", session.id());
+            events.emit("session", json!({"session_id": session.id()}), || {
+                format!("session {}", session.id())
+            });
             session.act(ActRequest::new(TASK).max_steps(10)).await
         })
         .await;
     let result = outcome.map_err(|err| err.to_string())?;
-    println!(
-        "result: {} in {} steps (service time per step: {})",
-        result
-            .value
-            .as_ref()
-            .map_or_else(|| "(none)".to_owned(), Value::to_string),
-        result.steps,
-        result
-            .step_latencies
-            .iter()
-            .map(|d| format!("{}ms", d.as_millis()))
-            .collect::<Vec<_>>()
-            .join(", ")
+    let latencies: Vec<u128> = result
+        .step_latencies
+        .iter()
+        .map(|d| d.as_millis())
+        .collect();
+    events.emit(
+        "result",
+        json!({
+            "value": result.value,
+            "steps": result.steps,
+            "step_latencies_ms": latencies,
+        }),
+        || {
+            format!(
+                "result: {} in {} steps (service time per step: {})",
+                result
+                    .value
+                    .as_ref()
+                    .map_or_else(|| "(none)".to_owned(), Value::to_string),
+                result.steps,
+                latencies
+                    .iter()
+                    .map(|ms| format!("{ms}ms"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        },
     );
-    println!("workflow run SUCCEEDED");
+    events.emit("finished", json!({"status": "SUCCEEDED"}), || {
+        "workflow run SUCCEEDED".to_owned()
+    });
     if let Some(emulator) = emulator {
         emulator.shutdown().await;
     }

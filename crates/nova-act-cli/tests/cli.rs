@@ -279,3 +279,247 @@ fn scrub_varying(line: &str) -> String {
         .collect();
     words.join(" ")
 }
+
+/// What varies between runs in JSON output: ids, times, ports, generated keys.
+fn json_filters() -> Vec<(&'static str, &'static str)> {
+    vec![
+        (
+            r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+            "[uuid]",
+        ),
+        (
+            r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})",
+            "[rfc3339]",
+        ),
+        (r"127\.0\.0\.1:\d+", "127.0.0.1:[port]"),
+        (r#""elapsed_s":[0-9.e-]+"#, r#""elapsed_s":[t]"#),
+        (
+            r#""step_latencies_ms":\[[0-9,]*\]"#,
+            r#""step_latencies_ms":[ms]"#,
+        ),
+        (r"\*\*\*\*[A-Z0-9]{4}", "****[key]"),
+    ]
+}
+
+/// `nova-act … --json` against an emulator started here, with its generated IAM key.
+async fn against_emulator(
+    emulator: &nova_emulator::RunningEmulator,
+    args: &'static [&'static str],
+) -> String {
+    let home = home();
+    let key = emulator.access_key();
+    let vars = vec![
+        ("AWS_ACCESS_KEY_ID", key.access_key_id.clone()),
+        ("AWS_SECRET_ACCESS_KEY", key.secret_access_key.clone()),
+        ("AWS_ENDPOINT_URL_NOVA_ACT", emulator.url().to_owned()),
+        ("AWS_ENDPOINT_URL_STS", emulator.url().to_owned()),
+    ];
+    run_async(home.path(), args, vars)
+        .await
+        .replace(&key.access_key_id, "[akid]")
+}
+
+#[tokio::test]
+async fn every_workflow_command_prints_typed_json() {
+    let emulator = nova_emulator::Emulator::builder().start().await.unwrap();
+    let mut outputs = Vec::new();
+    for args in [
+        &[
+            "workflow",
+            "create",
+            "nightly",
+            "--description",
+            "Every night",
+            "--json",
+        ][..],
+        &["workflow", "show", "nightly", "--json"],
+        &["workflow", "list", "--json"],
+        &["workflow", "runs", "nightly", "--json"],
+        &["models", "--json"],
+        &["workflow", "delete", "nightly", "--json"],
+    ] {
+        let out = against_emulator(&emulator, args).await;
+        assert!(out.starts_with("exit 0\n"), "{args:?}: {out}");
+        outputs.push(format!("$ nova-act {}\n{out}", args.join(" ")));
+    }
+    insta::with_settings!({ filters => json_filters() }, {
+        insta::assert_snapshot!(outputs.join("\n"));
+    });
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn workflow_runs_json_keeps_types_and_rfc3339_times() {
+    let emulator = nova_emulator::Emulator::builder().start().await.unwrap();
+    let out = against_emulator(&emulator, &["quickstart", "--live"]).await;
+    assert!(out.starts_with("exit 0\n"), "{out}");
+    let out = against_emulator(&emulator, &["workflow", "runs", "quickstart", "--json"]).await;
+    let stdout = out.split("--- stdout\n").nth(1).unwrap();
+    let stdout = stdout.split("--- stderr\n").next().unwrap();
+    let value: serde_json::Value = serde_json::from_str(stdout).unwrap();
+    let run = &value["workflow_runs"][0];
+    assert_eq!(run["status"], "SUCCEEDED", "{value:#}");
+    for field in ["started_at", "ended_at"] {
+        let text = run[field].as_str().unwrap();
+        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+            .unwrap_or_else(|err| panic!("{field} = {text}: {err}"));
+    }
+    emulator.shutdown().await;
+}
+
+#[test]
+fn every_other_command_prints_json() {
+    let home = home();
+    let api_key = [("NOVA_ACT_API_KEY", KEY)];
+    let mut outputs = Vec::new();
+    for (args, vars) in [
+        (&["auth", "status", "--json"][..], &api_key[..]),
+        (&["auth", "doctor", "--json"], &api_key),
+        (&["permissions", "--json"], &[]),
+        (&["completions", "fish", "--json"], &[]),
+    ] {
+        let out = run(home.path(), args, vars);
+        assert!(out.starts_with("exit 0\n"), "{args:?}: {out}");
+        let stdout = out.split("--- stdout\n").nth(1).unwrap();
+        let stdout = stdout.split("--- stderr\n").next().unwrap();
+        let value: serde_json::Value = serde_json::from_str(stdout)
+            .unwrap_or_else(|err| panic!("{args:?} is not JSON ({err}): {stdout}"));
+        // The shape: each key with the type of its value.
+        outputs.push(format!(
+            "$ nova-act {}\n{}",
+            args.join(" "),
+            shape(&value, 0)
+        ));
+    }
+    insta::assert_snapshot!(outputs.join("\n"));
+}
+
+/// Keys and value types, nested, one per line.
+fn shape(value: &serde_json::Value, depth: usize) -> String {
+    use serde_json::Value;
+    let pad = "  ".repeat(depth);
+    match value {
+        Value::Object(map) => map
+            .iter()
+            .map(|(key, value)| match value {
+                Value::Object(_) | Value::Array(_) => {
+                    format!("{pad}{key}:\n{}", shape(value, depth + 1))
+                }
+                other => format!("{pad}{key}: {}", kind(other)),
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
+        Value::Array(items) => match items.first() {
+            Some(first) => format!(
+                "{pad}[{} items, first:]\n{}",
+                items.len(),
+                shape(first, depth + 1)
+            ),
+            None => format!("{pad}[]"),
+        },
+        other => format!("{pad}{}", kind(other)),
+    }
+}
+
+fn kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "bool",
+        serde_json::Value::Number(_) => "number",
+        serde_json::Value::String(_) => "string",
+        serde_json::Value::Array(_) => "array",
+        serde_json::Value::Object(_) => "object",
+    }
+}
+
+#[test]
+fn quickstart_json_is_one_event_per_line() {
+    let home = home();
+    let out = run(home.path(), &["quickstart", "--json"], &[]);
+    assert!(out.starts_with("exit 0\n"), "{out}");
+    let stdout = out.split("--- stdout\n").nth(1).unwrap();
+    let stdout = stdout.split("--- stderr\n").next().unwrap();
+    for line in stdout.lines() {
+        let event: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert!(event["event"].is_string(), "{line}");
+    }
+    insta::with_settings!({ filters => json_filters() }, {
+        insta::assert_snapshot!(out);
+    });
+}
+
+#[test]
+fn completions_for_each_shell_and_a_usage_error_for_others() {
+    let home = home();
+    for (shell, marker) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef nova-act"),
+        ("fish", "complete -c nova-act"),
+        ("powershell", "Register-ArgumentCompleter"),
+    ] {
+        let out = run(home.path(), &["completions", shell], &[]);
+        assert!(out.starts_with("exit 0\n"), "{shell}: {out}");
+        assert!(out.contains(marker), "{shell}: no `{marker}`");
+        assert!(out.contains("workflow"), "{shell}: no subcommands");
+    }
+    insta::assert_snapshot!(run(home.path(), &["completions", "tcsh"], &[]));
+}
+
+#[test]
+fn colour_follows_no_color_and_clicolor_force() {
+    let home = home();
+    let doctor = |vars: &[(&str, &str)]| {
+        let mut all = vec![("NOVA_ACT_API_KEY", KEY)];
+        all.extend_from_slice(vars);
+        run(home.path(), &["auth", "doctor"], &all)
+    };
+    // Not a terminal: no colour, unless forced; NO_COLOR wins over everything.
+    assert!(!doctor(&[]).contains('\x1b'));
+    assert!(doctor(&[("CLICOLOR_FORCE", "1")]).contains("\x1b[32m"));
+    assert!(!doctor(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]).contains('\x1b'));
+}
+
+#[test]
+fn bad_shared_settings_are_usage_errors_naming_the_value() {
+    let home = home();
+    let api_key = ("NOVA_ACT_API_KEY", KEY);
+    let outputs = [
+        run(
+            home.path(),
+            &["--retry-mode", "legacy", "auth", "status"],
+            &[api_key],
+        ),
+        run(
+            home.path(),
+            &["auth", "status"],
+            &[api_key, ("AWS_MAX_ATTEMPTS", "three")],
+        ),
+        run(
+            home.path(),
+            &["auth", "status"],
+            &[api_key, ("AWS_RETRY_MODE", "sometimes")],
+        ),
+    ];
+    for out in &outputs {
+        assert!(out.starts_with("exit 2\n"), "{out}");
+    }
+    insta::assert_snapshot!(outputs.join("\n"));
+}
+
+#[test]
+fn help_lists_the_environment_variables_flags_read() {
+    let home = home();
+    let out = run(home.path(), &["--help"], &[]);
+    for var in [
+        "AWS_PROFILE",
+        "AWS_REGION",
+        "AWS_ENDPOINT_URL_NOVA_ACT",
+        "AWS_MAX_ATTEMPTS",
+        "AWS_RETRY_MODE",
+    ] {
+        assert!(
+            out.contains(&format!("[env: {var}")),
+            "--help lacks {var}:\n{out}"
+        );
+    }
+}

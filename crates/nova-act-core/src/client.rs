@@ -5,7 +5,8 @@ use std::time::{Duration, Instant};
 
 use futures_util::stream::{self, Stream, StreamExt, TryStreamExt};
 use nova_auth::{
-    Auth, AuthMode, Clock, CredentialProvider, Credentials, Env, SharedProvider, SystemClock,
+    Auth, AuthMode, Clock, CredentialProvider, Credentials, Env, SdkSettings, Setting,
+    SharedProvider, SystemClock,
 };
 use tracing::Instrument;
 
@@ -13,7 +14,7 @@ use crate::endpoint::{self, API_KEY_ENDPOINT, Endpoint, EndpointParams, SUPPORTE
 use crate::error::Error;
 use crate::model::*;
 use crate::operation::{Operation, Retry};
-use crate::retry::RetryConfig;
+use crate::retry::{RetryConfig, RetryMode};
 use crate::transport::{self, Prepared};
 
 /// Default time allowed to connect.
@@ -48,6 +49,9 @@ struct Inner {
     region: String,
     endpoint: Endpoint,
     retry: RetryConfig,
+    retry_mode: RetryMode,
+    /// Adaptive retries: no first attempt starts before this, once the service throttled.
+    throttled_until: std::sync::Mutex<Option<tokio::time::Instant>>,
     attempt_timeout: Option<Duration>,
     clock: Arc<dyn Clock>,
     client_source: String,
@@ -59,9 +63,11 @@ pub struct ClientBuilder {
     provider: Option<(SharedProvider, AuthMode)>,
     region: Option<String>,
     endpoint_url: Option<String>,
-    use_fips: bool,
-    use_dual_stack: bool,
-    retry: RetryConfig,
+    use_fips: Option<bool>,
+    use_dual_stack: Option<bool>,
+    retry: Option<RetryConfig>,
+    retry_mode: Option<RetryMode>,
+    settings: Option<SdkSettings>,
     connect_timeout: Duration,
     attempt_timeout: Option<Duration>,
     env: Env,
@@ -75,9 +81,11 @@ impl Default for ClientBuilder {
             provider: None,
             region: None,
             endpoint_url: None,
-            use_fips: false,
-            use_dual_stack: false,
-            retry: RetryConfig::default(),
+            use_fips: None,
+            use_dual_stack: None,
+            retry: None,
+            retry_mode: None,
+            settings: None,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             attempt_timeout: Some(DEFAULT_ATTEMPT_TIMEOUT),
             env: Env::process(),
@@ -88,12 +96,14 @@ impl Default for ClientBuilder {
 }
 
 impl ClientBuilder {
-    /// Uses settled authentication: its mode, its cached provider and its region.
+    /// Uses settled authentication: its mode, its cached provider, its region, and the shared
+    /// AWS settings it found (endpoint variants and retries from the environment and profile).
     #[must_use]
     pub fn auth(mut self, auth: &Auth) -> Self {
         self.provider = Some((SharedProvider::new(auth.clone()), auth.mode()));
         self.region
             .get_or_insert_with(|| auth.region().name().to_owned());
+        self.settings = Some(auth.sdk_settings().clone());
         self
     }
 
@@ -125,24 +135,35 @@ impl ClientBuilder {
         self
     }
 
-    /// Uses the FIPS endpoint (IAM).
+    /// Uses the FIPS endpoint (IAM). Without it: `AWS_USE_FIPS_ENDPOINT`, then the profile's
+    /// `use_fips_endpoint`, then off.
     #[must_use]
     pub fn use_fips(mut self, on: bool) -> Self {
-        self.use_fips = on;
+        self.use_fips = Some(on);
         self
     }
 
-    /// Uses the dual-stack endpoint (IAM).
+    /// Uses the dual-stack endpoint (IAM). Without it: `AWS_USE_DUALSTACK_ENDPOINT`, then the
+    /// profile's `use_dualstack_endpoint`, then off.
     #[must_use]
     pub fn use_dual_stack(mut self, on: bool) -> Self {
-        self.use_dual_stack = on;
+        self.use_dual_stack = Some(on);
         self
     }
 
-    /// Retry settings.
+    /// Retry settings. Without them: the defaults, with `max_attempts` from
+    /// `AWS_MAX_ATTEMPTS`, then the profile's `max_attempts`.
     #[must_use]
     pub fn retry(mut self, retry: RetryConfig) -> Self {
-        self.retry = retry;
+        self.retry = Some(retry);
+        self
+    }
+
+    /// The retry mode. Without it: `AWS_RETRY_MODE`, then the profile's `retry_mode`, then
+    /// standard.
+    #[must_use]
+    pub fn retry_mode(mut self, mode: RetryMode) -> Self {
+        self.retry_mode = Some(mode);
         self
     }
 
@@ -182,7 +203,8 @@ impl ClientBuilder {
     }
 
     /// The client. Fails when no credentials were given, when the endpoint settings contradict
-    /// each other, or when the region has no Nova Act endpoint (unless a custom one is set).
+    /// each other, or when a shared AWS setting has a value it cannot use. A region this SDK
+    /// does not know is used anyway, with a warning (it may be new).
     pub fn build(self) -> Result<Client, Error> {
         let Some((provider, mode)) = self.provider else {
             return Err(Error::Credentials(
@@ -196,6 +218,28 @@ impl ClientBuilder {
         let region = self
             .region
             .unwrap_or_else(|| nova_auth::DEFAULT_REGION.to_owned());
+        let settings = self
+            .settings
+            .unwrap_or_else(|| SdkSettings::from_env(&self.env));
+        let retry = match self.retry {
+            Some(retry) => retry,
+            None => RetryConfig {
+                max_attempts: setting(
+                    &settings.max_attempts,
+                    "a whole number of attempts, 1 or more",
+                    |v| v.parse::<u32>().ok().filter(|n| *n >= 1),
+                )?
+                .unwrap_or(RetryConfig::default().max_attempts),
+                ..RetryConfig::default()
+            },
+        };
+        let retry_mode = match self.retry_mode {
+            Some(mode) => mode,
+            None => setting(&settings.retry_mode, "`standard` or `adaptive`", |v| {
+                v.parse().ok()
+            })?
+            .unwrap_or_default(),
+        };
         let endpoint = match mode {
             AuthMode::ApiKey => Endpoint::ApiKey {
                 url: self
@@ -208,18 +252,33 @@ impl ClientBuilder {
                     .endpoint_url
                     .or_else(|| self.env.get("AWS_ENDPOINT_URL_NOVA_ACT"))
                     .or_else(|| self.env.get("AWS_ENDPOINT_URL"));
-                if custom.is_none() && !SUPPORTED_REGIONS.contains(&region.as_str()) {
-                    return Err(Error::UnsupportedRegion {
-                        region,
-                        supported: SUPPORTED_REGIONS.to_vec(),
-                    });
-                }
+                const FLAG: &str = "`true` or `false`";
+                let use_fips = match self.use_fips {
+                    Some(on) => on,
+                    None => setting(&settings.use_fips_endpoint, FLAG, boolean)?.unwrap_or(false),
+                };
+                let use_dual_stack = match self.use_dual_stack {
+                    Some(on) => on,
+                    None => {
+                        setting(&settings.use_dualstack_endpoint, FLAG, boolean)?.unwrap_or(false)
+                    }
+                };
                 let url = endpoint::resolve(&EndpointParams {
                     region: Some(region.clone()),
-                    use_fips: self.use_fips,
-                    use_dual_stack: self.use_dual_stack,
+                    use_fips,
+                    use_dual_stack,
                     endpoint: custom.clone(),
                 })?;
+                // As the AWS SDKs do: a region this SDK does not know may be new, so it is sent.
+                if custom.is_none() && !SUPPORTED_REGIONS.contains(&region.as_str()) {
+                    tracing::warn!(
+                        region = %region,
+                        known = %SUPPORTED_REGIONS.join(", "),
+                        "Nova Act is not known to be offered in this region (this SDK knows {}); \
+                         sending to {url} anyway",
+                        SUPPORTED_REGIONS.join(", ")
+                    );
+                }
                 Endpoint::Aws {
                     url,
                     custom: custom.is_some(),
@@ -252,12 +311,43 @@ impl ClientBuilder {
                 mode,
                 region,
                 endpoint,
-                retry: self.retry,
+                retry,
+                retry_mode,
+                throttled_until: std::sync::Mutex::new(None),
                 attempt_timeout: self.attempt_timeout,
                 clock: self.clock,
                 client_source,
             }),
         })
+    }
+}
+
+/// A shared setting's value parsed by `parse`, or an error naming where it was written and
+/// what it may be.
+fn setting<T>(
+    found: &Option<Setting>,
+    expected: &'static str,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> Result<Option<T>, Error> {
+    let Some(found) = found else {
+        return Ok(None);
+    };
+    match parse(found.value.trim()) {
+        Some(value) => Ok(Some(value)),
+        None => Err(Error::Setting {
+            origin: found.origin.to_string(),
+            value: found.value.clone(),
+            expected,
+        }),
+    }
+}
+
+/// `true` or `false`, in any case, as the AWS SDKs read their flags.
+fn boolean(text: &str) -> Option<bool> {
+    match text.to_ascii_lowercase().as_str() {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
     }
 }
 
@@ -302,6 +392,21 @@ impl Client {
     /// Where requests go.
     pub fn endpoint(&self) -> &Endpoint {
         &self.inner.endpoint
+    }
+
+    /// The retry settings in force.
+    pub fn retry_config(&self) -> &RetryConfig {
+        &self.inner.retry
+    }
+
+    /// The time allowed per attempt (`None`: no limit).
+    pub fn attempt_timeout(&self) -> Option<Duration> {
+        self.inner.attempt_timeout
+    }
+
+    /// The retry mode in force.
+    pub fn retry_mode(&self) -> RetryMode {
+        self.inner.retry_mode
     }
 
     /// The credentials the next request will use.
@@ -352,18 +457,41 @@ impl Client {
 
     async fn attempts<O: Operation>(&self, prepared: &Prepared) -> Result<O::Output, Error> {
         let retry = &self.inner.retry;
+        let adaptive = self.inner.retry_mode == RetryMode::Adaptive;
+        if adaptive && let Some(until) = self.throttled_until() {
+            tokio::time::sleep_until(until).await;
+        }
         let mut attempt = 1;
         loop {
             match self.attempt::<O>(prepared, attempt).await {
                 Outcome::Done(result) => return result,
-                Outcome::Retry(err, _) if attempt >= retry.max_attempts => return Err(err),
                 Outcome::Retry(err, retry_after) => {
                     let wait = retry.delay(attempt, retry_after);
+                    if adaptive && matches!(err, Error::Throttling { .. }) {
+                        self.throttle_for(wait);
+                    }
+                    if attempt >= retry.max_attempts {
+                        return Err(err);
+                    }
                     tracing::debug!(attempt, error = %err, wait_ms = wait.as_millis() as u64, "retrying");
                     tokio::time::sleep(wait).await;
                     attempt += 1;
                 }
             }
+        }
+    }
+
+    /// Adaptive retries: when the last throttle's backoff ends, if it has not yet.
+    fn throttled_until(&self) -> Option<tokio::time::Instant> {
+        let until = (*self.inner.throttled_until.lock().ok()?)?;
+        (until > tokio::time::Instant::now()).then_some(until)
+    }
+
+    /// Adaptive retries: holds back every call's first attempt for `wait`.
+    fn throttle_for(&self, wait: Duration) {
+        if let Ok(mut until) = self.inner.throttled_until.lock() {
+            let end = tokio::time::Instant::now() + wait;
+            *until = Some(until.map_or(end, |current| current.max(end)));
         }
     }
 

@@ -62,17 +62,16 @@ pub enum Error {
         operation: &'static str,
     },
 
-    /// The region has no Nova Act endpoint.
-    #[error(
-        "Nova Act is not offered in {region}; supported regions: {}. Set AWS_REGION (or the \
-         client's region) to one of them, or set a custom endpoint",
-        supported.join(", ")
-    )]
-    UnsupportedRegion {
-        /// The region asked for.
-        region: String,
-        /// Where it is offered.
-        supported: Vec<&'static str>,
+    /// A shared AWS setting (environment variable or profile key) has a value the client
+    /// cannot use.
+    #[error("{origin} is `{value}`; expected {expected}")]
+    Setting {
+        /// Where the value was written, such as `AWS_MAX_ATTEMPTS`.
+        origin: String,
+        /// The value.
+        value: String,
+        /// What it may be.
+        expected: &'static str,
     },
 
     /// The endpoint settings contradict each other.

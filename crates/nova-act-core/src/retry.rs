@@ -24,6 +24,42 @@ impl Default for RetryConfig {
     }
 }
 
+/// How retries behave, as the AWS SDKs' `AWS_RETRY_MODE` / `retry_mode` name it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RetryMode {
+    /// Backoff with jitter for each call on its own.
+    #[default]
+    Standard,
+    /// As `Standard`, and once the service throttles, every call of the client (not only the
+    /// throttled one) waits out the backoff before its first attempt, so a busy program slows
+    /// down as a whole instead of spending its retries.
+    Adaptive,
+}
+
+impl RetryMode {
+    /// The setting's spelling: `standard` or `adaptive`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Standard => "standard",
+            Self::Adaptive => "adaptive",
+        }
+    }
+}
+
+impl std::str::FromStr for RetryMode {
+    type Err = ();
+
+    /// `standard` or `adaptive`, in any case, as the AWS SDKs accept them.
+    fn from_str(text: &str) -> Result<Self, ()> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "standard" => Ok(Self::Standard),
+            "adaptive" => Ok(Self::Adaptive),
+            _ => Err(()),
+        }
+    }
+}
+
 impl RetryConfig {
     /// No retries.
     pub fn disabled() -> Self {

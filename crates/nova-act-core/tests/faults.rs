@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use nova_act_core::model::*;
-use nova_act_core::{Client, ClientBuilder, Error, RetryConfig};
+use nova_act_core::{Client, ClientBuilder, Error, RetryConfig, RetryMode};
 use nova_auth::{
     AuthMode, AwsCredentials, CredentialProvider, Credentials, CredentialsError, Env, Source,
 };
@@ -528,4 +528,35 @@ async fn a_connection_reset_before_the_answer_is_retried_when_safe() {
         text.starts_with("InvokeActStep: could not reach Nova Act at [endpoint]: "),
         "{text}"
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn adaptive_retries_hold_back_the_next_call_after_a_throttle() {
+    for (mode, waits) in [(RetryMode::Adaptive, true), (RetryMode::Standard, false)] {
+        let server = scripted(vec![
+            ResponseTemplate::new(429)
+                .insert_header("x-amzn-ErrorType", "ThrottlingException")
+                .insert_header("Retry-After", "5")
+                .set_body_json(json!({"message": "slow down"})),
+            models(),
+        ])
+        .await;
+        let client = builder(&server)
+            .retry(RetryConfig::disabled())
+            .retry_mode(mode)
+            .build()
+            .unwrap();
+        let err = client.list_models().await.unwrap_err();
+        assert!(matches!(err, Error::Throttling { .. }), "{err}");
+        // Another call of the same client, after the throttle.
+        let started = tokio::time::Instant::now();
+        client.list_models().await.unwrap();
+        let waited = started.elapsed();
+        assert_eq!(
+            waited >= Duration::from_secs(5),
+            waits,
+            "{mode:?}: waited {waited:?}"
+        );
+        assert_eq!(count(&server).await, 2);
+    }
 }

@@ -23,8 +23,8 @@ use std::time::Duration;
 
 #[doc(inline)]
 pub use nova_act_core::{
-    Client, ClientBuilder, Error, ErrorMeta, Operation, Retry, RetryConfig, ValidationError,
-    endpoint, iam, model, runtime,
+    Client, ClientBuilder, Error, ErrorMeta, Operation, Retry, RetryConfig, RetryMode,
+    ValidationError, endpoint, iam, model, runtime,
 };
 #[doc(inline)]
 pub use nova_auth::*;
@@ -46,6 +46,14 @@ impl NovaAct {
     /// region, and the endpoint variables.
     pub async fn from_env() -> Result<Self, Error> {
         Self::builder().build().await
+    }
+
+    /// Everything an `aws_config::SdkConfig` carries (see [`NovaActBuilder::sdk_config`]), the
+    /// rest from the environment: a program that already loads the AWS SDK's configuration
+    /// shares it.
+    #[cfg(feature = "aws")]
+    pub async fn from_sdk_config(config: &aws_types::SdkConfig) -> Result<Self, Error> {
+        Self::builder().sdk_config(config).build().await
     }
 
     /// Explicit settings.
@@ -78,13 +86,7 @@ impl NovaAct {
 #[derive(Debug, Default)]
 pub struct NovaActBuilder {
     auth: AuthBuilder,
-    endpoint_url: Option<String>,
-    retry: Option<RetryConfig>,
-    connect_timeout: Option<Duration>,
-    attempt_timeout: Option<Option<Duration>>,
-    use_fips: bool,
-    use_dual_stack: bool,
-    env: Option<Env>,
+    client: ClientBuilder,
 }
 
 impl NovaActBuilder {
@@ -130,7 +132,9 @@ impl NovaActBuilder {
         self
     }
 
-    /// Uses the credentials and region of an `aws_config::SdkConfig`.
+    /// Uses what an `aws_config::SdkConfig` carries: its credentials, region, endpoint URL,
+    /// FIPS and dual-stack choices, maximum attempts and backoff, retry mode, and connect and
+    /// per-attempt timeouts. Settings it leaves unset keep coming from the environment.
     #[cfg(feature = "aws")]
     #[must_use]
     pub fn sdk_config(mut self, config: &aws_types::SdkConfig) -> Self {
@@ -140,48 +144,85 @@ impl NovaActBuilder {
         if let Some(region) = config.region() {
             self.auth = self.auth.region(region.to_string());
         }
+        if let Some(url) = config.endpoint_url() {
+            self.client = self.client.endpoint_url(url);
+        }
+        if let Some(on) = config.use_fips() {
+            self.client = self.client.use_fips(on);
+        }
+        if let Some(on) = config.use_dual_stack() {
+            self.client = self.client.use_dual_stack(on);
+        }
+        if let Some(retry) = config.retry_config() {
+            self.client = self
+                .client
+                .retry(RetryConfig {
+                    max_attempts: retry.max_attempts(),
+                    base_delay: retry.initial_backoff(),
+                    max_delay: retry.max_backoff(),
+                })
+                .retry_mode(match retry.mode() {
+                    aws_smithy_types::retry::RetryMode::Adaptive => RetryMode::Adaptive,
+                    _ => RetryMode::Standard,
+                });
+        }
+        if let Some(timeouts) = config.timeout_config() {
+            if let Some(connect) = timeouts.connect_timeout() {
+                self.client = self.client.connect_timeout(connect);
+            }
+            if let Some(attempt) = timeouts.operation_attempt_timeout() {
+                self.client = self.client.attempt_timeout(Some(attempt));
+            }
+        }
         self
     }
 
     /// Sends requests to this endpoint (an emulator, a proxy).
     #[must_use]
     pub fn endpoint_url(mut self, url: impl Into<String>) -> Self {
-        self.endpoint_url = Some(url.into());
+        self.client = self.client.endpoint_url(url);
         self
     }
 
     /// Retry settings.
     #[must_use]
     pub fn retry(mut self, retry: RetryConfig) -> Self {
-        self.retry = Some(retry);
+        self.client = self.client.retry(retry);
+        self
+    }
+
+    /// The retry mode (`AWS_RETRY_MODE` otherwise).
+    #[must_use]
+    pub fn retry_mode(mut self, mode: RetryMode) -> Self {
+        self.client = self.client.retry_mode(mode);
         self
     }
 
     /// Time allowed to connect.
     #[must_use]
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = Some(timeout);
+        self.client = self.client.connect_timeout(timeout);
         self
     }
 
     /// Time allowed per attempt (`None`: no limit).
     #[must_use]
     pub fn attempt_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.attempt_timeout = Some(timeout);
+        self.client = self.client.attempt_timeout(timeout);
         self
     }
 
-    /// Uses the FIPS endpoint.
+    /// Uses the FIPS endpoint (`AWS_USE_FIPS_ENDPOINT` otherwise).
     #[must_use]
     pub fn use_fips(mut self, on: bool) -> Self {
-        self.use_fips = on;
+        self.client = self.client.use_fips(on);
         self
     }
 
-    /// Uses the dual-stack endpoint.
+    /// Uses the dual-stack endpoint (`AWS_USE_DUALSTACK_ENDPOINT` otherwise).
     #[must_use]
     pub fn use_dual_stack(mut self, on: bool) -> Self {
-        self.use_dual_stack = on;
+        self.client = self.client.use_dual_stack(on);
         self
     }
 
@@ -189,43 +230,19 @@ impl NovaActBuilder {
     #[must_use]
     pub fn env(mut self, env: Env) -> Self {
         self.auth = self.auth.env(env.clone());
-        self.env = Some(env);
+        self.client = self.client.env(env);
         self
     }
 
     /// Settles the credentials (loading them once) and builds the client.
     pub async fn build(self) -> Result<NovaAct, Error> {
         let auth = self.auth.build().await?;
-        let mut client = Client::builder()
-            .auth(&auth)
-            .use_fips(self.use_fips)
-            .use_dual_stack(self.use_dual_stack);
-        if let Some(env) = self.env {
-            client = client.env(env);
-        }
-        if let Some(url) = self.endpoint_url {
-            client = client.endpoint_url(url);
-        }
-        if let Some(retry) = self.retry {
-            client = client.retry(retry);
-        }
-        if let Some(timeout) = self.connect_timeout {
-            client = client.connect_timeout(timeout);
-        }
-        if let Some(timeout) = self.attempt_timeout {
-            client = client.attempt_timeout(timeout);
-        }
         Ok(NovaAct {
-            client: client.build()?,
+            client: self.client.auth(&auth).build()?,
             auth,
         })
     }
 }
-
-/// The code in `README.md`, compiled as doc tests so the front page cannot rot.
-#[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-struct ReadMe;
 
 /// The guides, rendered here so they read on docs.rs beside the API they describe. Their code
 /// compiles and runs as this crate's doc tests, so a guide cannot drift from the API.

@@ -135,7 +135,7 @@ async fn identity_says_which_credentials_and_from_where() {
 }
 
 #[tokio::test]
-async fn an_unsupported_region_is_reported_at_setup() {
+async fn a_region_the_sdk_does_not_know_is_used_anyway() {
     let env = Env::from_vars([
         ("HOME", "/nonexistent"),
         ("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE"),
@@ -145,6 +145,69 @@ async fn an_unsupported_region_is_reported_at_setup() {
         ),
         ("AWS_REGION", "ap-south-1"),
     ]);
-    let err = NovaAct::builder().env(env).build().await.unwrap_err();
-    insta::assert_snapshot!(err.to_string(), @"Nova Act is not offered in ap-south-1; supported regions: us-east-1. Set AWS_REGION (or the client's region) to one of them, or set a custom endpoint");
+    let nova = NovaAct::builder().env(env).build().await.unwrap();
+    assert_eq!(
+        nova.client().endpoint().url(),
+        "https://nova-act.ap-south-1.amazonaws.com"
+    );
+}
+
+#[tokio::test]
+async fn an_sdk_config_carries_credentials_region_endpoint_retries_and_timeouts() {
+    use std::time::Duration;
+
+    use aws_smithy_types::retry::RetryConfig;
+    use aws_smithy_types::timeout::TimeoutConfig;
+
+    let credentials = aws_credential_types::Credentials::new(
+        "AKIASDKCONFIG0000001",
+        "sdk-config-secret",
+        None,
+        None,
+        "test",
+    );
+    let config = aws_types::SdkConfig::builder()
+        .region(aws_types::region::Region::new("eu-central-1"))
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(credentials),
+        )
+        .endpoint_url("http://127.0.0.1:9")
+        .retry_config(
+            RetryConfig::adaptive()
+                .with_max_attempts(6)
+                .with_initial_backoff(Duration::from_millis(50))
+                .with_max_backoff(Duration::from_secs(4)),
+        )
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(2))
+                .operation_attempt_timeout(Duration::from_secs(9))
+                .build(),
+        )
+        .build();
+    let nova = NovaAct::builder()
+        // Nothing from this machine: what the SdkConfig does not set stays unset.
+        .env(Env::from_vars([("HOME", "/nonexistent")]))
+        .sdk_config(&config)
+        .build()
+        .await
+        .unwrap();
+    let client = nova.client();
+    assert_eq!(client.region(), "eu-central-1");
+    assert_eq!(client.endpoint().url(), "http://127.0.0.1:9");
+    assert_eq!(
+        client.retry_config(),
+        &nova_act::RetryConfig {
+            max_attempts: 6,
+            base_delay: Duration::from_millis(50),
+            max_delay: Duration::from_secs(4),
+        }
+    );
+    assert_eq!(client.retry_mode(), nova_act::RetryMode::Adaptive);
+    assert_eq!(client.attempt_timeout(), Some(Duration::from_secs(9)));
+    let credentials = client.credentials().await.unwrap();
+    assert_eq!(
+        credentials.as_aws().unwrap().access_key_id(),
+        "AKIASDKCONFIG0000001"
+    );
 }

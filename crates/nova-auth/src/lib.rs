@@ -51,6 +51,7 @@ mod mode;
 mod provider;
 mod region;
 mod secret;
+mod settings;
 mod source;
 
 pub use api_key::{API_KEY_LEN, ApiKeyProvider};
@@ -71,6 +72,7 @@ pub use mode::{Auth, AuthBuilder, Identity, Selection};
 pub use provider::{CredentialProvider, SharedProvider};
 pub use region::{DEFAULT_REGION, Region, RegionSource};
 pub use secret::{REDACTED, Secret};
+pub use settings::{SdkSettings, Setting, SettingOrigin};
 pub use source::Source;
 
 /// The code in this crate's README, compiled as doc tests.

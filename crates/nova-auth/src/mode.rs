@@ -14,6 +14,7 @@ use crate::env::{self, Env};
 use crate::error::{Attempt, Attempts, AuthError, CredentialsError};
 use crate::provider::{CredentialProvider, SharedProvider};
 use crate::region::Region;
+use crate::settings::SdkSettings;
 
 /// What settled the auth mode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -219,7 +220,8 @@ impl AuthBuilder {
             (_, _, Err(err)) => return Err(err.into()),
         };
         let profile = self.profile.as_ref().map(|(name, _)| name.as_str());
-        let region = Region::resolve(self.region.as_deref(), &env, profile).await;
+        let (region, settings) =
+            crate::settings::resolve(&env, self.region.as_deref(), profile).await;
         tracing::debug!(
             mode = %mode,
             selected_by = %selection,
@@ -231,6 +233,7 @@ impl AuthBuilder {
             mode,
             selection,
             region,
+            settings,
             provider: cache,
         })
     }
@@ -255,6 +258,7 @@ pub struct Auth {
     mode: AuthMode,
     selection: Selection,
     region: Region,
+    settings: SdkSettings,
     provider: CachedProvider,
 }
 
@@ -282,6 +286,12 @@ impl Auth {
     /// The region and where it came from.
     pub fn region(&self) -> &Region {
         &self.region
+    }
+
+    /// The AWS SDKs' shared settings (endpoint variants, retries) from the environment and the
+    /// selected profile, for the clients built on this authentication.
+    pub fn sdk_settings(&self) -> &SdkSettings {
+        &self.settings
     }
 
     /// The cached provider behind [`Auth::credentials`].

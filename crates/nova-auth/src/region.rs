@@ -53,56 +53,30 @@ impl Region {
         &self.source
     }
 
-    /// Resolves the region: `code`, then `AWS_REGION`, `AWS_DEFAULT_REGION`, then the `region` of
-    /// the selected profile (`profile` in code, else `AWS_PROFILE`, else `default`), then
-    /// [`DEFAULT_REGION`].
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() {
-    /// use nova_auth::{Env, Region};
-    ///
-    /// let env = Env::from_vars([("AWS_DEFAULT_REGION", "eu-west-1")]);
-    /// let region = Region::resolve(None, &env, None).await;
-    /// assert_eq!(region.to_string(), "eu-west-1 (from AWS_DEFAULT_REGION)");
-    /// # }
-    /// ```
-    pub async fn resolve(code: Option<&str>, env: &Env, profile: Option<&str>) -> Self {
+    /// A region found at `source`.
+    pub(crate) fn with_source(name: impl Into<String>, source: RegionSource) -> Self {
+        Self {
+            name: name.into(),
+            source,
+        }
+    }
+
+    /// The first region of: `code`, `AWS_REGION`, `AWS_DEFAULT_REGION`, then what `profile`
+    /// gives (read only when needed). [`Region::resolve`] does the reading.
+    pub(crate) fn from_sources(
+        code: Option<&str>,
+        env: &Env,
+        profile: impl FnOnce() -> Option<Self>,
+    ) -> Option<Self> {
         if let Some(name) = code.map(str::trim).filter(|name| !name.is_empty()) {
-            return Self::new(name);
+            return Some(Self::new(name));
         }
         for var in [env::REGION, env::DEFAULT_REGION] {
             if let Some(name) = env.get(var) {
-                return Self {
-                    name,
-                    source: RegionSource::Environment(var),
-                };
+                return Some(Self::with_source(name, RegionSource::Environment(var)));
             }
         }
-        if let Some(region) = Self::from_profile(env, profile).await {
-            return region;
-        }
-        Self {
-            name: DEFAULT_REGION.to_owned(),
-            source: RegionSource::Default,
-        }
-    }
-
-    #[cfg(feature = "aws")]
-    async fn from_profile(env: &Env, profile: Option<&str>) -> Option<Self> {
-        let (name, profile, file) = crate::aws::profile_region(env, profile).await?;
-        Some(Self {
-            name,
-            source: RegionSource::Profile {
-                name: profile,
-                file,
-            },
-        })
-    }
-
-    #[cfg(not(feature = "aws"))]
-    async fn from_profile(_env: &Env, _profile: Option<&str>) -> Option<Self> {
-        None
+        profile()
     }
 }
 

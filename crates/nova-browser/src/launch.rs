@@ -71,15 +71,12 @@ fn find_in(
         return usable(Path::new(&path), "CHROME_PATH");
     }
     let mut looked = vec!["CHROME_PATH (not set)".to_owned()];
-    let dirs: Vec<PathBuf> = env
-        .get("PATH")
-        .map(|path| std::env::split_paths(&path).collect())
-        .unwrap_or_default();
-    for name in NAMES {
-        for dir in &dirs {
-            let candidate = dir.join(name);
-            if candidate.is_file() {
-                return Ok(candidate);
+    // `which` skips files that are not executable and knows Windows' extensions (PATHEXT).
+    if let Some(path) = env.get("PATH") {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        for name in NAMES {
+            if let Ok(found) = which::which_in(name, Some(&path), &cwd) {
+                return Ok(found);
             }
         }
     }
@@ -287,11 +284,35 @@ mod tests {
     fn path_is_searched_in_order_of_names() {
         let dir = tempfile::tempdir().unwrap();
         for name in ["google-chrome", "chromium-browser"] {
-            std::fs::write(dir.path().join(name), "").unwrap();
+            executable(&dir.path().join(name));
         }
         let env = Env::from_vars([("PATH", dir.path().to_str().unwrap())]);
         let found = find_in(None, &env, &[]).unwrap();
         assert_eq!(found, dir.path().join("chromium-browser"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_file_that_is_not_executable_is_passed_over() {
+        let (first, second) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        std::fs::write(first.path().join("chromium"), "").unwrap();
+        executable(&second.path().join("chromium"));
+        let path = std::env::join_paths([first.path(), second.path()]).unwrap();
+        let env = Env::from_vars([("PATH", path.to_str().unwrap())]);
+        assert_eq!(
+            find_in(None, &env, &[]).unwrap(),
+            second.path().join("chromium")
+        );
+    }
+
+    /// An empty file the system will run.
+    fn executable(path: &Path) {
+        std::fs::write(path, "").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
     }
 
     #[test]

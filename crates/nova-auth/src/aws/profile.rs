@@ -214,16 +214,22 @@ fn defines_section(text: &str, name: &str) -> bool {
     })
 }
 
-/// The region set in the selected profile, with the profile name and file.
-pub(crate) async fn profile_region(
+/// The values of `keys` in the selected profile (each `None` where unset), with the profile
+/// name and file; `None` when there is no such profile.
+pub(crate) async fn profile_values(
     env: &Env,
     name_in_code: Option<&str>,
-) -> Option<(String, String, PathBuf)> {
+    keys: &[&str],
+) -> Option<(Vec<Option<String>>, String, PathBuf)> {
     let profiles = Profiles::load(env, name_in_code.map(|n| (n, "code")))
         .await
         .ok()??;
-    let region = profiles.selected()?.get("region")?.to_owned();
-    Some((region, profiles.name.clone(), profiles.config_file.clone()))
+    let profile = profiles.selected()?;
+    let values = keys
+        .iter()
+        .map(|key| profile.get(key).map(str::to_owned))
+        .collect();
+    Some((values, profiles.name.clone(), profiles.config_file.clone()))
 }
 
 /// Static keys of a profile that needs nothing else resolved.
