@@ -79,14 +79,72 @@ fn ci() -> Result<(), String> {
     msrv()?;
     // What `cargo publish` would upload: every published crate packaged and built on its own.
     let unpublished = workspace::unpublished()?;
+    // Each package is built on its own, in a target folder of its own (the workspace's profile
+    // does not apply there, so sharing would only thrash), without debug info to keep it short.
+    let verify = workspace::target_dir()?.join("package-verify");
+    forget_packaged(&published, &verify)?;
     // `--allow-dirty`: the check is of the tree as it stands, committed or not.
     let mut package = vec!["package", "--workspace", "--allow-dirty"];
     for name in &unpublished {
         package.extend(["--exclude", name.as_str()]);
     }
-    // Each package is built on its own, outside the workspace's profile: no debug info keeps
-    // that build short.
-    cargo(&package, &[("CARGO_PROFILE_DEV_DEBUG", "false")])?;
+    cargo(
+        &package,
+        &[
+            ("CARGO_PROFILE_DEV_DEBUG", "false"),
+            (
+                "CARGO_TARGET_DIR",
+                verify.to_str().unwrap_or("target/package-verify"),
+            ),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Forgets what an earlier `cargo package` left of our own packages. Cargo treats a registry
+/// package as immutable, but the temporary registry `cargo package` makes holds each of ours
+/// under the same name and version every time: it would never unpack one again (from
+/// `$CARGO_HOME/registry/src/-<hash>/`) nor rebuild it (its fingerprint in `verify`), and a
+/// second run would check each crate against its dependencies as they were the first time.
+fn forget_packaged(published: &[String], verify: &Path) -> Result<(), String> {
+    let fingerprints = verify.join("debug").join(".fingerprint");
+    if let Ok(entries) = std::fs::read_dir(&fingerprints) {
+        for entry in entries.flatten() {
+            let file = entry.file_name().to_string_lossy().into_owned();
+            let ours = published.iter().any(|name| {
+                file.strip_prefix(name.as_str())
+                    .and_then(|rest| rest.strip_prefix('-'))
+                    .is_some_and(|hash| hash.chars().all(|c| c.is_ascii_hexdigit()))
+            });
+            if ours {
+                std::fs::remove_dir_all(entry.path())
+                    .map_err(|err| format!("cannot remove {}: {err}", entry.path().display()))?;
+            }
+        }
+    }
+    let home = env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")));
+    let Some(sources) = home.map(|home| home.join("registry").join("src")) else {
+        return Ok(());
+    };
+    let Ok(registries) = std::fs::read_dir(&sources) else {
+        return Ok(()); // Nothing unpacked yet.
+    };
+    let version = workspace::version()?;
+    for registry in registries.flatten() {
+        // crates.io's folder is `index.crates.io-<hash>`; local registries have no name.
+        if !registry.file_name().to_string_lossy().starts_with('-') {
+            continue;
+        }
+        for name in published {
+            let unpacked = registry.path().join(format!("{name}-{version}"));
+            if unpacked.is_dir() {
+                std::fs::remove_dir_all(&unpacked)
+                    .map_err(|err| format!("cannot remove {}: {err}", unpacked.display()))?;
+            }
+        }
+    }
     Ok(())
 }
 

@@ -59,12 +59,22 @@ pub(crate) fn target_dir() -> Result<PathBuf, String> {
         .ok_or_else(|| "cargo metadata gave no target_directory".to_owned())
 }
 
-/// The declared `rust-version` of the workspace's packages (they all inherit one).
-pub(crate) fn rust_version() -> Result<String, String> {
+/// A field every published package inherits from `[workspace.package]`, read from the first.
+fn shared(field: &str) -> Result<String, String> {
     metadata(true)?["packages"]
         .as_array()
-        .and_then(|packages| packages.first())
-        .and_then(|package| package["rust_version"].as_str())
+        .and_then(|packages| packages.iter().find(|p| p["publish"].is_null()))
+        .and_then(|package| package[field].as_str())
         .map(str::to_owned)
-        .ok_or_else(|| "no rust-version in [workspace.package]".to_owned())
+        .ok_or_else(|| format!("no {field} in [workspace.package]"))
+}
+
+/// The declared `rust-version` of the workspace's packages (they all inherit one).
+pub(crate) fn rust_version() -> Result<String, String> {
+    shared("rust_version")
+}
+
+/// The version every published package shares.
+pub(crate) fn version() -> Result<String, String> {
+    shared("version")
 }

@@ -215,9 +215,12 @@ fn region_check(cli: &Cli, identity: &Identity) -> Check {
     } else {
         Check::fail(
             "region supported",
-            format!("Nova Act is not offered in {}", identity.region),
             format!(
-                "set AWS_REGION (or --region) to one of: {}",
+                "Nova Act is not known to be offered in {} (requests are sent there anyway)",
+                identity.region
+            ),
+            format!(
+                "if Nova Act does not answer there, set AWS_REGION (or --region) to one of: {}",
                 nova_act::endpoint::SUPPORTED_REGIONS.join(", ")
             ),
         )
