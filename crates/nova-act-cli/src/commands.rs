@@ -6,6 +6,7 @@ use futures_util::TryStreamExt;
 use nova_act::iam::{PolicyScope, policy};
 use nova_act::model::{
     CreateWorkflowDefinitionInput, ListWorkflowDefinitionsInput, ListWorkflowRunsInput,
+    WorkflowExportConfig,
 };
 use serde_json::json;
 
@@ -100,11 +101,21 @@ pub(crate) async fn workflow(cli: &Cli, command: &Workflow) -> Result<ExitCode, 
     let _progress = Progress::start("working");
     let fail = |e: nova_act::Error| e.to_string();
     match command {
-        Workflow::Create { name, description } => {
+        Workflow::Create {
+            name,
+            description,
+            export_bucket,
+            export_prefix,
+        } => {
+            let export_config = export_bucket.as_ref().map(|bucket| WorkflowExportConfig {
+                s3_bucket_name: bucket.clone(),
+                s3_key_prefix: export_prefix.clone(),
+            });
             let out = client
                 .create_workflow_definition(CreateWorkflowDefinitionInput {
                     name: name.clone(),
                     description: description.clone(),
+                    export_config,
                     ..Default::default()
                 })
                 .await
@@ -124,6 +135,10 @@ pub(crate) async fn workflow(cli: &Cli, command: &Workflow) -> Result<ExitCode, 
                     "status": out.status.as_str(),
                     "created_at": rfc3339(out.created_at),
                     "description": out.description,
+                    "export": out.export_config.map(|e| json!({
+                        "s3_bucket_name": e.s3_bucket_name,
+                        "s3_key_prefix": e.s3_key_prefix,
+                    })),
                 }),
             );
         }

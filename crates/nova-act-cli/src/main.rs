@@ -145,6 +145,12 @@ enum WorkflowCommand {
         /// What it does.
         #[arg(long)]
         description: Option<String>,
+        /// Export each run's trace to this S3 bucket.
+        #[arg(long, value_name = "BUCKET")]
+        export_bucket: Option<String>,
+        /// Under this key prefix of the export bucket.
+        #[arg(long, value_name = "PREFIX", requires = "export_bucket")]
+        export_prefix: Option<String>,
     },
     /// List workflow definitions.
     List,
@@ -172,6 +178,8 @@ fn init_logs(verbose: u8) {
         1 => "debug",
         _ => "trace",
     };
+    // The command prints its own notice when an API key ignores a named definition.
+    let default = format!("{default},{}=off", nova_act::runtime::DEFINITION_NOTICE);
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -242,6 +250,20 @@ impl Cli {
             builder = builder.region(region.clone());
         }
         builder
+    }
+
+    /// With an API key, the notice that a named workflow definition is ignored (the API-key
+    /// service has only `default`), printed once.
+    pub(crate) fn definition_notice(&self, nova: &nova_act::NovaAct, named: Option<&str>) {
+        let named = named.or_else(|| nova.client().workflow_definition());
+        if nova.client().mode() == nova_act::AuthMode::ApiKey
+            && let Some(name) = named.filter(|name| *name != nova_act::runtime::API_KEY_DEFINITION)
+        {
+            eprintln!(
+                "note: workflow definition `{name}` is ignored: the API-key service has only \
+                 `default` (with IAM credentials `{name}` is used)"
+            );
+        }
     }
 
     /// A client for the global options.

@@ -239,6 +239,7 @@ pub(crate) async fn run(cli: &Cli, live: bool, real_browser: bool) -> Result<Exi
         None => cli.nova().await?,
     };
     let identity = nova.identity().await.map_err(|err| err.to_string())?;
+    cli.definition_notice(&nova, None);
     let events = Events { json: cli.json };
     let endpoint = nova.client().endpoint().to_string();
     events.emit(

@@ -330,6 +330,10 @@ async fn every_workflow_command_prints_typed_json() {
             "nightly",
             "--description",
             "Every night",
+            "--export-bucket",
+            "my-traces",
+            "--export-prefix",
+            "nightly/traces",
             "--json",
         ][..],
         &["workflow", "show", "nightly", "--json"],
@@ -522,4 +526,21 @@ fn help_lists_the_environment_variables_flags_read() {
             "--help lacks {var}:\n{out}"
         );
     }
+}
+
+#[tokio::test]
+async fn an_api_key_ignores_a_named_definition_with_one_notice() {
+    let emulator = nova_emulator::Emulator::builder().start().await.unwrap();
+    let home = home();
+    let vars = vec![
+        ("NOVA_ACT_API_KEY", emulator.api_key().to_owned()),
+        ("NOVA_ACT_API_ENDPOINT", emulator.url().to_owned()),
+        ("NOVA_ACT_WORKFLOW_DEFINITION", "nightly".to_owned()),
+    ];
+    let out = run_async(home.path(), &["quickstart", "--live"], vars).await;
+    assert!(out.starts_with("exit 0\n"), "{out}");
+    let stderr = out.split("--- stderr\n").nth(1).unwrap();
+    insta::assert_snapshot!(stderr, @"note: workflow definition `nightly` is ignored: the API-key service has only `default` (with IAM credentials `nightly` is used)");
+    assert!(out.contains("workflow run SUCCEEDED"), "{out}");
+    emulator.shutdown().await;
 }

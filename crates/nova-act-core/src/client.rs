@@ -55,6 +55,7 @@ struct Inner {
     attempt_timeout: Option<Duration>,
     clock: Arc<dyn Clock>,
     client_source: String,
+    workflow_definition: Option<String>,
 }
 
 /// Settings for a [`Client`].
@@ -299,6 +300,7 @@ impl ClientBuilder {
                     source: Some(err),
                 })?,
         };
+        let workflow_definition = self.env.get(crate::runtime::DEFINITION_VAR);
         let client_source = self
             .env
             .get("NOVA_ACT_CLIENT_SOURCE")
@@ -317,6 +319,7 @@ impl ClientBuilder {
                 attempt_timeout: self.attempt_timeout,
                 clock: self.clock,
                 client_source,
+                workflow_definition,
             }),
         })
     }
@@ -397,6 +400,12 @@ impl Client {
     /// The retry settings in force.
     pub fn retry_config(&self) -> &RetryConfig {
         &self.inner.retry
+    }
+
+    /// The workflow definition `NOVA_ACT_WORKFLOW_DEFINITION` named when the client was built;
+    /// workflows use it unless code names one.
+    pub fn workflow_definition(&self) -> Option<&str> {
+        self.inner.workflow_definition.as_deref()
     }
 
     /// The time allowed per attempt (`None`: no limit).

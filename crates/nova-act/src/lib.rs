@@ -76,7 +76,9 @@ impl NovaAct {
         Ok(self.auth.identity().await?)
     }
 
-    /// A workflow on this client (definition `default`, model `nova-act-latest`).
+    /// A workflow on this client, model `nova-act-latest`: name its definition with
+    /// `.definition(NAME)` or `NOVA_ACT_WORKFLOW_DEFINITION` (needed under IAM; with an API key
+    /// the service has only `default`, and a named one is ignored with a warning).
     pub fn workflow(&self) -> runtime::Workflow {
         runtime::Workflow::new(&self.client)
     }

@@ -20,7 +20,8 @@ impl Actuator for Page {
     }
 }
 
-/// The user's program: unchanged between the two runs below.
+/// The user's program: unchanged between the two runs below. It names its workflow definition,
+/// which IAM needs and the API-key service (only `default`) ignores.
 async fn program(env: Env, endpoint: &str) -> Result<Option<Value>, Box<dyn std::error::Error>> {
     let nova = NovaAct::builder()
         .env(env)
@@ -29,6 +30,7 @@ async fn program(env: Env, endpoint: &str) -> Result<Option<Value>, Box<dyn std:
         .await?;
     let result = nova
         .workflow()
+        .definition("nightly")
         .run(|run| async move {
             let mut session = run.session(Page).await?;
             session.act("Read the page title").await
@@ -106,7 +108,7 @@ async fn the_same_program_runs_with_an_api_key_or_with_iam() {
                         request
                             .url
                             .path()
-                            .starts_with("/workflow-definitions/default/")
+                            .starts_with("/workflow-definitions/nightly/")
                     );
                     assert!(auth.starts_with("AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/"));
                 }
@@ -210,4 +212,102 @@ async fn an_sdk_config_carries_credentials_region_endpoint_retries_and_timeouts(
         credentials.as_aws().unwrap().access_key_id(),
         "AKIASDKCONFIG0000001"
     );
+}
+
+#[tokio::test]
+async fn the_definition_comes_from_code_then_the_environment_and_iam_needs_one() {
+    let iam = |extra: &[(&str, &str)]| {
+        let mut vars = vec![
+            ("HOME", "/nonexistent"),
+            ("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE"),
+            (
+                "AWS_SECRET_ACCESS_KEY",
+                "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            ),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ];
+        vars.extend_from_slice(extra);
+        Env::from_vars(vars)
+    };
+    let server = service().await;
+    let run = |env: Env, code: Option<&'static str>| {
+        let uri = server.uri();
+        async move {
+            let nova = NovaAct::builder()
+                .env(env)
+                .endpoint_url(uri)
+                .build()
+                .await
+                .unwrap();
+            let mut workflow = nova.workflow();
+            if let Some(name) = code {
+                workflow = workflow.definition(name);
+            }
+            workflow
+                .run(|run| async move { Ok::<_, std::convert::Infallible>(run.definition().to_owned()) })
+                .await
+        }
+    };
+    let from_env = iam(&[("NOVA_ACT_WORKFLOW_DEFINITION", "from-env")]);
+    assert_eq!(run(from_env.clone(), None).await.unwrap(), "from-env");
+    assert_eq!(run(from_env, Some("from-code")).await.unwrap(), "from-code");
+
+    // Under IAM with neither: refused before any request, naming both ways and the command.
+    let before = server.received_requests().await.unwrap().len();
+    let err = run(iam(&[]), None).await.unwrap_err();
+    assert!(
+        matches!(err, nova_act::runtime::WorkflowError::DefinitionMissing),
+        "{err}"
+    );
+    insta::assert_snapshot!(err.to_string(), @"no workflow definition was named: under IAM every workflow run belongs to a workflow definition of your account. Name it in code (`.definition(\"NAME\")`) or set NOVA_ACT_WORKFLOW_DEFINITION=NAME; create one with `nova-act workflow create NAME`");
+    assert_eq!(server.received_requests().await.unwrap().len(), before);
+
+    // A name the model refuses is refused before sending, naming the rule.
+    let err = run(iam(&[]), Some("no spaces allowed")).await.unwrap_err();
+    assert!(err.to_string().contains("[a-zA-Z0-9_-]"), "{err}");
+    assert_eq!(server.received_requests().await.unwrap().len(), before);
+}
+
+#[tokio::test]
+async fn a_definition_that_does_not_exist_says_which_account_region_and_how_to_create_it() {
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(
+            ResponseTemplate::new(404)
+                .insert_header("x-amzn-ErrorType", "ResourceNotFoundException")
+                .insert_header("x-amzn-RequestId", "req-404")
+                .set_body_json(json!({
+                    "message": "Workflow definition nightly not found",
+                    "resourceId": "nightly",
+                    "resourceType": "WorkflowDefinition"
+                })),
+        )
+        .mount(&server)
+        .await;
+    let env = Env::from_vars([
+        ("HOME", "/nonexistent"),
+        ("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE"),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        ),
+        ("AWS_ACCOUNT_ID", "111122223333"),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+        ("NOVA_ACT_WORKFLOW_DEFINITION", "nightly"),
+    ]);
+    let nova = NovaAct::builder()
+        .env(env)
+        .endpoint_url(server.uri())
+        .build()
+        .await
+        .unwrap();
+    let err = nova
+        .workflow()
+        .run(|_run| async move { Ok::<_, std::convert::Infallible>(()) })
+        .await
+        .unwrap_err();
+    insta::assert_snapshot!(err.to_string(), @"workflow definition `nightly` (from NOVA_ACT_WORKFLOW_DEFINITION) does not exist in account 111122223333, region us-east-1; create it with `nova-act workflow create nightly --region us-east-1`, or name one that exists (`nova-act workflow list`)");
+    let source = std::error::Error::source(&err).unwrap().to_string();
+    assert!(source.contains("req-404"), "{source}");
 }

@@ -426,6 +426,7 @@ async fn a_whole_workflow_with_a_scripted_planner() {
         api_key(&emulator, emulator.api_key()),
     ] {
         let (value, typed) = Workflow::new(&client)
+            .definition("default")
             .run(|run| async move {
                 let mut session = run.session(FormPage::default()).await?;
                 let result = session.act("Sign up for the newsletter").await?;
@@ -442,6 +443,7 @@ async fn a_whole_workflow_with_a_scripted_planner() {
     // The fallback plan: observe, then return the page's URL.
     let client = iam(&emulator, emulator.access_key());
     let url = Workflow::new(&client)
+        .definition("default")
         .run(|run| async move {
             let mut session = run.session(FormPage::default()).await?;
             session.act("What page is this?").await
@@ -675,6 +677,7 @@ async fn lost_create_responses_are_retried_without_duplicates() {
         .unwrap();
     define(&client, "default").await;
     let result = Workflow::new(&client)
+        .definition("default")
         .run(|run| async move {
             run.session(FormPage::default())
                 .await?

@@ -41,6 +41,7 @@ async fn setup() -> (RunningEmulator, Client) {
 
 async fn one_act(client: &Client) -> Result<(), String> {
     let result = Workflow::new(client)
+        .definition("default")
         .run(|run| async move { run.session(Page).await?.act("What page is this?").await })
         .await
         .map_err(|e| e.to_string())?;

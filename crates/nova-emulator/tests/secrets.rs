@@ -102,6 +102,7 @@ async fn no_secret_reaches_logs_or_errors_in_either_mode() {
             ("AWS_SESSION_TOKEN", TOKEN),
             ("AWS_ENDPOINT_URL_NOVA_ACT", emulator.url()),
             ("AWS_EC2_METADATA_DISABLED", "true"),
+            ("NOVA_ACT_WORKFLOW_DEFINITION", "default"),
             ("HOME", "/nonexistent"),
         ])
     };

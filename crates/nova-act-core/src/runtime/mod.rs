@@ -11,4 +11,7 @@ pub use act::{ActError, ActRequest, ActResult, DEFAULT_MAX_STEPS, MAX_STEPS_LIMI
 pub use actuator::{Actuator, Observation};
 pub use calls::{BBox, BrowserAction, CallError, ClickType, ScrollDirection};
 pub use tools::WithTools;
-pub use workflow::{API_KEY_DEFINITION, DEFAULT_MODEL, Run, Session, Workflow, WorkflowError};
+pub use workflow::{
+    API_KEY_DEFINITION, DEFAULT_MODEL, DEFINITION_NOTICE, DEFINITION_VAR, Run, Session, Workflow,
+    WorkflowError,
+};

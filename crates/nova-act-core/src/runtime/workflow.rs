@@ -18,6 +18,11 @@ use crate::model::{
 pub const DEFAULT_MODEL: &str = "nova-act-latest";
 /// The only workflow definition of the API-key service.
 pub const API_KEY_DEFINITION: &str = "default";
+/// The environment variable that names the workflow definition when code does not.
+pub const DEFINITION_VAR: &str = "NOVA_ACT_WORKFLOW_DEFINITION";
+/// The `tracing` target of the warning that an API key ignores a named definition, so that a
+/// program which tells its user itself (as the `nova-act` command does) can turn it off.
+pub const DEFINITION_NOTICE: &str = "nova_act::definition";
 
 /// A workflow: a definition and a model, run as many times as you like.
 ///
@@ -54,13 +59,32 @@ pub enum WorkflowError<E> {
     /// The run could not be started or finished.
     #[error(transparent)]
     Service(#[from] Error),
-    /// A workflow definition other than `default` was named while only an API key is available.
+    /// Under IAM a run needs a workflow definition, and none was named.
     #[error(
-        "workflow definition `{0}` needs the AWS Nova Act service, but this client uses an API key \
-         (whose service only has the `default` definition). Either use IAM credentials \
-         (NOVA_ACT_AUTH=iam with AWS credentials), or drop the definition name"
+        "no workflow definition was named: under IAM every workflow run belongs to a workflow \
+         definition of your account. Name it in code (`.definition(\"NAME\")`) or set \
+         {DEFINITION_VAR}=NAME; create one with `nova-act workflow create NAME`"
     )]
-    DefinitionNeedsIam(String),
+    DefinitionMissing,
+    /// The workflow definition does not exist where the run was asked for.
+    #[error(
+        "workflow definition `{name}` (from {origin}) does not exist in account {account}, region \
+         {region}; create it with `nova-act workflow create {name} --region {region}`, or name \
+         one that exists (`nova-act workflow list`)"
+    )]
+    DefinitionNotFound {
+        /// The definition.
+        name: String,
+        /// Where its name came from: code or the environment variable.
+        origin: &'static str,
+        /// The account, when the credentials say (else "of these credentials").
+        account: String,
+        /// The region.
+        region: String,
+        /// The service's answer.
+        #[source]
+        source: Error,
+    },
     /// The closure returned an error; the run was marked FAILED.
     #[error("the workflow failed: {0}")]
     Body(E),
@@ -70,8 +94,11 @@ pub enum WorkflowError<E> {
 }
 
 impl Workflow {
-    /// A workflow on `client`: definition `default` (the API-key service's only one) unless
-    /// named, model `nova-act-latest`.
+    /// A workflow on `client` with model `nova-act-latest`. Its definition is the one named with
+    /// [`Workflow::definition`], else `NOVA_ACT_WORKFLOW_DEFINITION` (read when the client was
+    /// built). Under IAM one of them must name it; with an API key the service has only
+    /// `default`, so a named definition is ignored with a warning, and the same program runs in
+    /// both modes unchanged.
     pub fn new(client: &Client) -> Self {
         Self {
             client: client.clone(),
@@ -80,7 +107,7 @@ impl Workflow {
         }
     }
 
-    /// Runs under workflow definition `name` (IAM only, unless it is `default`).
+    /// Runs under workflow definition `name` (create it with `nova-act workflow create NAME`).
     #[must_use]
     pub fn definition(mut self, name: impl Into<String>) -> Self {
         self.definition = Some(name.into());
@@ -94,13 +121,57 @@ impl Workflow {
         self
     }
 
-    fn definition_name<E>(&self) -> Result<String, WorkflowError<E>> {
-        match (&self.definition, self.client.mode()) {
-            (None, _) => Ok(API_KEY_DEFINITION.to_owned()),
-            (Some(name), AuthMode::ApiKey) if name != API_KEY_DEFINITION => {
-                Err(WorkflowError::DefinitionNeedsIam(name.clone()))
+    /// The definition named in code or by the environment, and where it was named.
+    pub fn named_definition(&self) -> Option<(&str, &'static str)> {
+        match &self.definition {
+            Some(name) => Some((name, "code")),
+            None => self
+                .client
+                .workflow_definition()
+                .map(|name| (name, DEFINITION_VAR)),
+        }
+    }
+
+    /// The definition a run uses, or why there is none.
+    fn resolve_definition<E>(&self) -> Result<(String, &'static str), WorkflowError<E>> {
+        match (self.named_definition(), self.client.mode()) {
+            (Some((name, origin)), AuthMode::ApiKey) => {
+                if name != API_KEY_DEFINITION {
+                    tracing::warn!(
+                        target: DEFINITION_NOTICE,
+                        definition = name,
+                        origin,
+                        "workflow definition `{name}` (from {origin}) is ignored: the API-key \
+                         service has only `{API_KEY_DEFINITION}`; with IAM credentials it is used"
+                    );
+                }
+                Ok((API_KEY_DEFINITION.to_owned(), origin))
             }
-            (Some(name), _) => Ok(name.clone()),
+            (None, AuthMode::ApiKey) => Ok((API_KEY_DEFINITION.to_owned(), "the API-key service")),
+            (Some((name, origin)), AuthMode::Iam) => Ok((name.to_owned(), origin)),
+            (None, AuthMode::Iam) => Err(WorkflowError::DefinitionMissing),
+        }
+    }
+
+    /// A ResourceNotFound from CreateWorkflowRun, said in the terms of the definition.
+    async fn not_found<E>(
+        &self,
+        name: String,
+        origin: &'static str,
+        err: Error,
+    ) -> WorkflowError<E> {
+        let account = match self.client.credentials().await {
+            Ok(credentials) => credentials
+                .as_aws()
+                .and_then(|aws| aws.account_id().map(str::to_owned)),
+            Err(_) => None,
+        };
+        WorkflowError::DefinitionNotFound {
+            name,
+            origin,
+            account: account.unwrap_or_else(|| "of these credentials".to_owned()),
+            region: self.client.region().to_owned(),
+            source: err,
         }
     }
 
@@ -111,11 +182,18 @@ impl Workflow {
         F: FnOnce(Run) -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
-        let definition = self.definition_name()?;
-        let created = self
+        let (definition, origin) = self.resolve_definition()?;
+        let created = match self
             .client
             .create_workflow_run(CreateWorkflowRunInput::new(&definition, &self.model_id))
-            .await?;
+            .await
+        {
+            Ok(created) => created,
+            Err(err @ Error::ResourceNotFound { .. }) if self.client.mode() == AuthMode::Iam => {
+                return Err(self.not_found(definition, origin, err).await);
+            }
+            Err(err) => return Err(err.into()),
+        };
         let run = Run {
             client: self.client.clone(),
             definition,
