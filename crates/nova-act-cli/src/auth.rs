@@ -303,7 +303,7 @@ async fn service_check(cli: &Cli) -> Check {
         Err(err) => {
             let fix = match &err {
                 nova_act::Error::AccessDenied { .. } => {
-                    "allow nova-act:ListModels (and the workflow actions): `nova-act permissions` prints a policy"
+                    "allow nova-act:ListModels: `nova-act permissions --for read` prints a policy that does (`--for run` to run workflows)"
                 }
                 nova_act::Error::Transport { .. } | nova_act::Error::Timeout { .. } => {
                     "check the network, a proxy, or --endpoint-url"

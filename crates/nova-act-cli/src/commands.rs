@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use futures_util::TryStreamExt;
-use nova_act::iam::{PolicyScope, policy};
+use nova_act::iam::{PolicyScope, Tier, policy};
 use nova_act::model::{
     CreateWorkflowDefinitionInput, ListWorkflowDefinitionsInput, ListWorkflowRunsInput,
     WorkflowExportConfig,
@@ -13,30 +13,33 @@ use serde_json::json;
 use crate::output::{Progress, rfc3339, table};
 use crate::{Cli, Shell, Workflow};
 
-/// `permissions`: a policy scoped to the caller's region and account when they are known.
+/// `permissions`: a policy at `tier`, scoped to the caller's region and account when they are
+/// known.
 pub(crate) async fn permissions(
     cli: &Cli,
+    tier: Tier,
     workflow: Option<String>,
-    read_only: bool,
+    account: Option<String>,
 ) -> Result<ExitCode, String> {
     // The account and region sharpen the ARNs when credentials are at hand; without them the
     // policy uses wildcards, which is still correct.
-    let (region, account) = match cli.auth_builder().build().await {
-        Ok(auth) => {
-            let account = auth
+    let (region, found) = match cli.auth_builder().build().await {
+        Ok(auth) if account.is_none() => {
+            let found = auth
                 .identity()
                 .await
                 .ok()
                 .and_then(|identity| identity.account_id);
-            (Some(auth.region().name().to_owned()), account)
+            (Some(auth.region().name().to_owned()), found)
         }
+        Ok(auth) => (Some(auth.region().name().to_owned()), None),
         Err(_) => (cli.region.clone(), None),
     };
     let document = policy(&PolicyScope {
+        tier,
         workflow,
-        read_only,
         region,
-        account,
+        account: account.or(found),
         partition: None,
     });
     println!("{document:#}");

@@ -67,14 +67,18 @@ enum Command {
     /// Which credentials are used, and whether they work.
     #[command(subcommand)]
     Auth(AuthCommand),
-    /// Print a least-privilege IAM policy for what the SDK calls.
+    /// Print a least-privilege IAM policy for what the SDK calls, in tiers.
     Permissions {
+        /// How much to allow: `read` (Get and List), `run` (also run workflows), `manage` (also
+        /// create and delete definitions, delete runs).
+        #[arg(long = "for", value_name = "TIER", default_value = "run")]
+        tier: TierArg,
         /// Scope the policy to this workflow definition.
         #[arg(long)]
         workflow: Option<String>,
-        /// Only reads (Get and List).
-        #[arg(long)]
-        read_only: bool,
+        /// The account in the ARNs (default: the credentials' account when known, else `*`).
+        #[arg(long, value_name = "ID")]
+        account: Option<String>,
     },
     /// List the models this SDK may use.
     Models,
@@ -95,6 +99,27 @@ enum Command {
         /// The shell.
         shell: Shell,
     },
+}
+
+/// `permissions --for`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub(crate) enum TierArg {
+    /// Get and List only.
+    Read,
+    /// Run workflows under existing definitions.
+    Run,
+    /// Also create and delete definitions, and delete runs.
+    Manage,
+}
+
+impl From<TierArg> for nova_act::iam::Tier {
+    fn from(tier: TierArg) -> Self {
+        match tier {
+            TierArg::Read => Self::Read,
+            TierArg::Run => Self::Run,
+            TierArg::Manage => Self::Manage,
+        }
+    }
 }
 
 /// `--retry-mode`, as the AWS SDKs spell it.
@@ -222,9 +247,10 @@ async fn main() -> ExitCode {
         Command::Auth(AuthCommand::Status) => auth::status(&cli).await,
         Command::Auth(AuthCommand::Doctor) => auth::doctor(&cli).await,
         Command::Permissions {
+            tier,
             workflow,
-            read_only,
-        } => commands::permissions(&cli, workflow.clone(), *read_only).await,
+            account,
+        } => commands::permissions(&cli, (*tier).into(), workflow.clone(), account.clone()).await,
         Command::Models => commands::models(&cli).await,
         Command::Workflow(command) => commands::workflow(&cli, command).await,
         Command::Quickstart { live, browser } => quickstart::run(&cli, *live, *browser).await,

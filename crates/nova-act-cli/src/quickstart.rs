@@ -17,6 +17,8 @@ use crate::output::Events;
 
 /// The task the quickstart runs.
 pub(crate) const TASK: &str = "Find the price of the first product on the shop's front page";
+/// The workflow definition the quickstart runs under with IAM.
+const DEFINITION: &str = "quickstart";
 /// The pretend browser's shop.
 const PRETEND_SHOP: &str = "https://shop.example/";
 /// Where the first product's link is on the front page, as the agent's 0..1000 box (the real
@@ -265,28 +267,35 @@ pub(crate) async fn run(cli: &Cli, live: bool, real_browser: bool) -> Result<Exi
 
     let mut workflow = nova.workflow();
     if identity.mode == AuthMode::Iam {
-        let created = nova
-            .client()
-            .create_workflow_definition(CreateWorkflowDefinitionInput {
-                name: "quickstart".into(),
-                description: Some("Created by `nova-act quickstart`".into()),
-                ..Default::default()
-            })
-            .await;
-        let created = match created {
-            Ok(_) => true,
-            Err(nova_act::Error::Conflict { .. }) => false,
+        // Created only when missing, so that the `run` tier is enough once it exists.
+        let client = nova.client();
+        let created = match client.get_workflow_definition(DEFINITION).await {
+            Ok(_) => false,
+            Err(nova_act::Error::ResourceNotFound { .. }) => {
+                let created = client
+                    .create_workflow_definition(CreateWorkflowDefinitionInput {
+                        name: DEFINITION.into(),
+                        description: Some("Created by `nova-act quickstart`".into()),
+                        ..Default::default()
+                    })
+                    .await;
+                match created {
+                    Ok(_) => true,
+                    Err(nova_act::Error::Conflict { .. }) => false,
+                    Err(err) => return Err(err.to_string()),
+                }
+            }
             Err(err) => return Err(err.to_string()),
         };
         events.emit(
             "workflow_definition",
-            json!({"name": "quickstart", "created": created}),
+            json!({"name": DEFINITION, "created": created}),
             || {
                 let how = if created { "created" } else { "exists" };
-                format!("workflow definition: quickstart ({how})")
+                format!("workflow definition: {DEFINITION} ({how})")
             },
         );
-        workflow = workflow.definition("quickstart");
+        workflow = workflow.definition(DEFINITION);
     } else {
         events.emit(
             "workflow_definition",

@@ -215,7 +215,28 @@ fn permissions_are_least_privilege_and_scoped() {
         &["permissions", "--workflow", "nightly"],
         &[]
     ));
-    insta::assert_snapshot!(run(home.path(), &["permissions", "--read-only"], &[]));
+    insta::assert_snapshot!(run(home.path(), &["permissions", "--for", "read"], &[]));
+    insta::assert_snapshot!(run(
+        home.path(),
+        &[
+            "permissions",
+            "--for",
+            "manage",
+            "--workflow",
+            "nightly",
+            "--account",
+            "111122223333",
+            "--region",
+            "us-east-1"
+        ],
+        &[]
+    ));
+    let unknown = run(home.path(), &["permissions", "--for", "admin"], &[]);
+    assert!(unknown.starts_with("exit 2\n"), "{unknown}");
+    assert!(
+        unknown.contains("[possible values: read, run, manage]"),
+        "{unknown}"
+    );
 }
 
 #[tokio::test]
@@ -542,5 +563,115 @@ async fn an_api_key_ignores_a_named_definition_with_one_notice() {
     let stderr = out.split("--- stderr\n").nth(1).unwrap();
     insta::assert_snapshot!(stderr, @"note: workflow definition `nightly` is ignored: the API-key service has only `default` (with IAM credentials `nightly` is used)");
     assert!(out.contains("workflow run SUCCEEDED"), "{out}");
+    emulator.shutdown().await;
+}
+
+/// Runs `nova-act args` as the holder of `key` against `emulator`.
+async fn as_key(
+    emulator: &nova_emulator::RunningEmulator,
+    key: &nova_emulator::AccessKey,
+    args: &'static [&'static str],
+) -> String {
+    let home = home();
+    let vars = vec![
+        ("AWS_ACCESS_KEY_ID", key.access_key_id.clone()),
+        ("AWS_SECRET_ACCESS_KEY", key.secret_access_key.clone()),
+        ("AWS_ENDPOINT_URL_NOVA_ACT", emulator.url().to_owned()),
+        ("AWS_ENDPOINT_URL_STS", emulator.url().to_owned()),
+    ];
+    run_async(home.path(), args, vars).await
+}
+
+/// Each command works with only the policy of the tier docs/cli.md names for it, and the tier
+/// below is refused with an error naming the action and the tier to print.
+#[tokio::test]
+async fn every_command_works_with_its_tier_and_not_the_one_below() {
+    use nova_act::iam::{PolicyScope, Tier, policy};
+    use nova_emulator::{Policy, generate_access_key};
+
+    let admin = generate_access_key();
+    let nothing = generate_access_key();
+    let tiered: Vec<(Tier, nova_emulator::AccessKey)> = Tier::ALL
+        .into_iter()
+        .map(|tier| (tier, generate_access_key()))
+        .collect();
+    let mut builder = nova_emulator::Emulator::builder()
+        .access_key(admin.clone())
+        .access_key(nothing.clone())
+        .policy(
+            &nothing.access_key_id,
+            Policy::from_json(r#"{"Version": "2012-10-17", "Statement": []}"#).unwrap(),
+        );
+    for (tier, key) in &tiered {
+        let document = policy(&PolicyScope {
+            tier: *tier,
+            ..Default::default()
+        });
+        builder = builder.access_key(key.clone()).policy(
+            &key.access_key_id,
+            Policy::from_json(&document.to_string()).unwrap(),
+        );
+    }
+    let emulator = builder.start().await.unwrap();
+    for args in [
+        &["workflow", "create", "quickstart"],
+        &["workflow", "create", "kept"],
+        &["workflow", "create", "doomed"],
+    ] {
+        let out = as_key(&emulator, &admin, args).await;
+        assert!(out.starts_with("exit 0\n"), "{out}");
+    }
+    let key_of = |tier: Option<Tier>| match tier {
+        None => &nothing,
+        Some(tier) => &tiered.iter().find(|(t, _)| *t == tier).unwrap().1,
+    };
+    let cases: [(&'static [&'static str], Tier, &str); 8] = [
+        (&["models"], Tier::Read, "nova-act:ListModels"),
+        (&["auth", "doctor"], Tier::Read, "nova-act:ListModels"),
+        (
+            &["workflow", "list"],
+            Tier::Read,
+            "nova-act:ListWorkflowDefinitions",
+        ),
+        (
+            &["workflow", "show", "kept"],
+            Tier::Read,
+            "nova-act:GetWorkflowDefinition",
+        ),
+        (
+            &["workflow", "runs", "kept"],
+            Tier::Read,
+            "nova-act:ListWorkflowRuns",
+        ),
+        (
+            &["quickstart", "--live"],
+            Tier::Run,
+            "nova-act:CreateWorkflowRun",
+        ),
+        (
+            &["workflow", "create", "fresh"],
+            Tier::Manage,
+            "nova-act:CreateWorkflowDefinition",
+        ),
+        (
+            &["workflow", "delete", "doomed"],
+            Tier::Manage,
+            "nova-act:DeleteWorkflowDefinition",
+        ),
+    ];
+    for (args, tier, action) in cases {
+        let below = as_key(&emulator, key_of(tier.below()), args).await;
+        assert!(
+            below.starts_with("exit 1\n"),
+            "{args:?} below {tier}: {below}"
+        );
+        assert!(below.contains(action), "{args:?} below {tier}: {below}");
+        if args[0] != "auth" {
+            let hint = format!("nova-act permissions --for {tier}");
+            assert!(below.contains(&hint), "{args:?}: no `{hint}` in {below}");
+        }
+        let with = as_key(&emulator, key_of(Some(tier)), args).await;
+        assert!(with.starts_with("exit 0\n"), "{args:?} with {tier}: {with}");
+    }
     emulator.shutdown().await;
 }

@@ -97,8 +97,9 @@ pub enum Error {
     /// IAM refused the call.
     #[error(
         "{}: access denied to {action} ({meta}): {message}. Allow `{action}` for these credentials \
-         in IAM (`nova-act permissions` prints a policy)",
-        meta.operation
+         in IAM: `nova-act permissions --for {}` prints a policy that does",
+        meta.operation,
+        crate::iam::Tier::needed_for(action).unwrap_or_default()
     )]
     AccessDenied {
         /// The refused IAM action, `nova-act:<Operation>`.

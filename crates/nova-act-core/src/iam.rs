@@ -1,4 +1,7 @@
-//! Least-privilege IAM policies for what this SDK calls.
+//! Least-privilege IAM policies for what this SDK calls, in tiers.
+
+use std::fmt;
+use std::str::FromStr;
 
 use serde_json::{Value, json};
 
@@ -22,13 +25,100 @@ pub const READ_ACTIONS: &[&str] = &[
     "nova-act:ListActs",
 ];
 
+/// What `manage` adds: creating and deleting definitions, deleting runs.
+pub const MANAGE_ACTIONS: &[&str] = &[
+    "nova-act:CreateWorkflowDefinition",
+    "nova-act:DeleteWorkflowDefinition",
+    "nova-act:DeleteWorkflowRun",
+];
+
+/// The action on no particular resource.
+pub const LIST_MODELS: &str = "nova-act:ListModels";
+
+/// How much a policy allows. Each tier includes the one below it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Tier {
+    /// Get and List only, and ListModels.
+    Read,
+    /// Run workflows under existing definitions: `read` and the runtime's actions.
+    #[default]
+    Run,
+    /// Also create and delete definitions and delete runs.
+    Manage,
+}
+
+impl Tier {
+    /// Every tier, lowest first.
+    pub const ALL: [Tier; 3] = [Tier::Read, Tier::Run, Tier::Manage];
+
+    /// Its name, as `nova-act permissions --for` takes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::Run => "run",
+            Self::Manage => "manage",
+        }
+    }
+
+    /// The tier below, if any.
+    pub fn below(self) -> Option<Tier> {
+        match self {
+            Self::Read => None,
+            Self::Run => Some(Self::Read),
+            Self::Manage => Some(Self::Run),
+        }
+    }
+
+    /// The `nova-act:` actions this tier allows, ListModels included.
+    pub fn actions(self) -> Vec<&'static str> {
+        let mut actions = Vec::new();
+        if self >= Self::Manage {
+            actions.extend(MANAGE_ACTIONS);
+        }
+        if self >= Self::Run {
+            actions.extend(RUNTIME_ACTIONS);
+        }
+        actions.extend(READ_ACTIONS);
+        actions.push(LIST_MODELS);
+        actions
+    }
+
+    /// The lowest tier that allows `action` (`nova-act:Name` or just `Name`).
+    pub fn needed_for(action: &str) -> Option<Tier> {
+        let action = action.strip_prefix("nova-act:").unwrap_or(action);
+        Self::ALL.into_iter().find(|tier| {
+            tier.actions()
+                .iter()
+                .any(|a| a.strip_prefix("nova-act:") == Some(action))
+        })
+    }
+}
+
+impl fmt::Display for Tier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Tier {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|tier| tier.as_str() == text)
+            .ok_or_else(|| format!("`{text}` is not a tier; expected read, run or manage"))
+    }
+}
+
 /// What a policy is for.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PolicyScope {
+    /// How much it allows (default `run`).
+    pub tier: Tier,
     /// Only this workflow definition (every definition when `None`).
     pub workflow: Option<String>,
-    /// Only reads.
-    pub read_only: bool,
     /// The region in ARNs (`*` when `None`).
     pub region: Option<String>,
     /// The account in ARNs (`*` when `None`).
@@ -37,41 +127,65 @@ pub struct PolicyScope {
     pub partition: Option<String>,
 }
 
-/// A policy document (`Version` 2012-10-17) allowing what the SDK calls within `scope`:
-/// running workflows (or only reading them), and listing models.
+impl PolicyScope {
+    fn base(&self) -> String {
+        format!(
+            "arn:{}:nova-act:{}:{}",
+            self.partition.as_deref().unwrap_or("aws"),
+            self.region.as_deref().unwrap_or("*"),
+            self.account.as_deref().unwrap_or("*")
+        )
+    }
+
+    /// The ARN of workflow definition `name` (`*` for any), as the service forms it.
+    pub fn definition_arn(&self, name: &str) -> String {
+        format!("{}:workflow-definition/{name}", self.base())
+    }
+
+    /// The ARN of run `run` (`*` for any) of definition `definition`, as the service forms it:
+    /// runs live under their definition.
+    pub fn run_arn(&self, definition: &str, run: &str) -> String {
+        format!("{}/workflow-run/{run}", self.definition_arn(definition))
+    }
+}
+
+/// A policy document (`Version` 2012-10-17) allowing what the SDK calls at `scope.tier`, on the
+/// definitions in scope and their runs, and ListModels (which has no resource).
 ///
 /// ```
-/// use nova_act_core::iam::{PolicyScope, policy};
+/// use nova_act_core::iam::{PolicyScope, Tier, policy};
 ///
-/// let doc = policy(&PolicyScope { workflow: Some("nightly".into()), ..Default::default() });
+/// let doc = policy(&PolicyScope {
+///     tier: Tier::Manage,
+///     workflow: Some("nightly".into()),
+///     ..Default::default()
+/// });
 /// assert_eq!(doc["Version"], "2012-10-17");
-/// assert!(doc.to_string().contains("workflow-definition/nightly"));
+/// assert!(doc.to_string().contains("workflow-definition/nightly/workflow-run/*"));
+/// assert!(doc.to_string().contains("nova-act:CreateWorkflowDefinition"));
 /// ```
 pub fn policy(scope: &PolicyScope) -> Value {
-    let partition = scope.partition.as_deref().unwrap_or("aws");
-    let region = scope.region.as_deref().unwrap_or("*");
-    let account = scope.account.as_deref().unwrap_or("*");
-    let base = format!("arn:{partition}:nova-act:{region}:{account}");
     let definition = scope.workflow.as_deref().unwrap_or("*");
     let resources = json!([
-        format!("{base}:workflow-definition/{definition}"),
-        format!("{base}:workflow-definition/{definition}/workflow-run/*"),
-        format!("{base}:workflow-run/*"),
+        scope.definition_arn(definition),
+        scope.run_arn(definition, "*"),
     ]);
-    let mut actions: Vec<&str> = Vec::new();
-    if !scope.read_only {
-        actions.extend(RUNTIME_ACTIONS);
-    }
-    actions.extend(READ_ACTIONS);
+    let mut actions = scope.tier.actions();
+    actions.retain(|a| *a != LIST_MODELS);
     if scope.workflow.is_some() {
         // Listing definitions cannot be scoped to one definition.
         actions.retain(|a| *a != "nova-act:ListWorkflowDefinitions");
     }
+    let sid = match scope.tier {
+        Tier::Read => "NovaActReadWorkflows",
+        Tier::Run => "NovaActRunWorkflows",
+        Tier::Manage => "NovaActManageWorkflows",
+    };
     json!({
         "Version": "2012-10-17",
         "Statement": [
             {
-                "Sid": if scope.read_only { "NovaActReadWorkflows" } else { "NovaActRunWorkflows" },
+                "Sid": sid,
                 "Effect": "Allow",
                 "Action": actions,
                 "Resource": resources,
@@ -79,9 +193,31 @@ pub fn policy(scope: &PolicyScope) -> Value {
             {
                 "Sid": "NovaActListModels",
                 "Effect": "Allow",
-                "Action": ["nova-act:ListModels"],
+                "Action": [LIST_MODELS],
                 "Resource": "*",
             },
         ],
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_tier_includes_the_one_below() {
+        for tier in Tier::ALL {
+            if let Some(below) = tier.below() {
+                let (mine, lower) = (tier.actions(), below.actions());
+                assert!(lower.iter().all(|a| mine.contains(a)), "{tier} ⊇ {below}");
+                assert!(mine.len() > lower.len());
+            }
+        }
+        assert_eq!(Tier::needed_for("ListModels"), Some(Tier::Read));
+        assert_eq!(Tier::needed_for("nova-act:InvokeActStep"), Some(Tier::Run));
+        assert_eq!(Tier::needed_for("DeleteWorkflowRun"), Some(Tier::Manage));
+        assert_eq!(Tier::needed_for("Frobnicate"), None);
+        assert_eq!("manage".parse(), Ok(Tier::Manage));
+        assert!("admin".parse::<Tier>().is_err());
+    }
 }

@@ -8,6 +8,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use nova_act_core::Operation;
+use nova_act_core::iam::PolicyScope;
 use nova_act_core::model::*;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -44,15 +45,21 @@ impl Shared {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// ARNs in the forms the SDK's policies name (one definition of them, in nova-act-core).
+    fn arns(&self) -> PolicyScope {
+        PolicyScope {
+            region: Some(self.region.clone()),
+            account: Some(self.account.clone()),
+            ..PolicyScope::default()
+        }
+    }
+
     fn definition_arn(&self, name: &str) -> String {
-        format!(
-            "arn:aws:nova-act:{}:{}:workflow-definition/{name}",
-            self.region, self.account
-        )
+        self.arns().definition_arn(name)
     }
 
     fn run_arn(&self, definition: &str, run: &str) -> String {
-        format!("{}/workflow-run/{run}", self.definition_arn(definition))
+        self.arns().run_arn(definition, run)
     }
 }
 
