@@ -28,8 +28,27 @@ pub(crate) async fn status(cli: &Cli) -> Result<ExitCode, String> {
         .await
         .map_err(|err| err.to_string())?;
     let identity = auth.identity().await.map_err(|err| err.to_string())?;
+    cli.mode_notice(&identity);
+    // The chain takes the first configured source of the chosen mode.
+    let used = identity
+        .available
+        .iter()
+        .position(|found| found.mode == identity.mode);
     if cli.json {
+        let available: Vec<Value> = identity
+            .available
+            .iter()
+            .enumerate()
+            .map(|(i, found)| {
+                json!({
+                    "mode": found.mode.as_str(),
+                    "source": found.source,
+                    "used": Some(i) == used,
+                })
+            })
+            .collect();
         let out = json!({
+            "available": available,
             "mode": identity.mode.as_str(),
             "selected_by": identity.selected_by.to_string(),
             "source": identity.source.to_string(),
@@ -46,6 +65,11 @@ pub(crate) async fn status(cli: &Cli) -> Result<ExitCode, String> {
             identity.mode, identity.selected_by
         );
         println!("source:   {}", identity.source);
+        for (i, found) in identity.available.iter().enumerate() {
+            let label = if i == 0 { "found:   " } else { "         " };
+            let state = if Some(i) == used { "used" } else { "not used" };
+            println!("{label} {found} ({state})");
+        }
         let label = match identity.mode {
             AuthMode::ApiKey => "key:     ",
             AuthMode::Iam => "key id:  ",

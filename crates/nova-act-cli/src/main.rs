@@ -18,6 +18,15 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "nova-act", version, about, propagate_version = true)]
 pub(crate) struct Cli {
+    /// Which credentials to use when both kinds are configured.
+    #[arg(
+        long,
+        global = true,
+        env = "NOVA_ACT_AUTH",
+        value_name = "MODE",
+        ignore_case = true
+    )]
+    auth: Option<AuthArg>,
     /// The AWS profile to use (IAM).
     #[arg(long, global = true, env = "AWS_PROFILE", value_name = "NAME")]
     profile: Option<String>,
@@ -99,6 +108,17 @@ enum Command {
         /// The shell.
         shell: Shell,
     },
+}
+
+/// `--auth`, as `NOVA_ACT_AUTH` spells it.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub(crate) enum AuthArg {
+    /// The nova.amazon.com API key (NOVA_ACT_API_KEY).
+    #[value(alias = "apikey", alias = "api_key")]
+    ApiKey,
+    /// AWS credentials from the standard places.
+    #[value(alias = "aws")]
+    Iam,
 }
 
 /// `permissions --for`.
@@ -204,7 +224,11 @@ fn init_logs(verbose: u8) {
         _ => "trace",
     };
     // The command prints its own notice when an API key ignores a named definition.
-    let default = format!("{default},{}=off", nova_act::runtime::DEFINITION_NOTICE);
+    let default = format!(
+        "{default},{}=off,{}=off",
+        nova_act::runtime::DEFINITION_NOTICE,
+        nova_act::MODE_NOTICE
+    );
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -220,6 +244,9 @@ fn parse() -> Cli {
     let matches = Cli::command().get_matches();
     let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|err| err.exit());
     let from_env = |id: &str| matches.value_source(id) == Some(ValueSource::EnvVariable);
+    if from_env("auth") {
+        cli.auth = None;
+    }
     if from_env("profile") {
         cli.profile = None;
     }
@@ -266,9 +293,38 @@ async fn main() -> ExitCode {
 }
 
 impl Cli {
+    /// The mode `--auth` forces, if given on the command line.
+    fn mode(&self) -> Option<nova_act::AuthMode> {
+        self.auth.map(|mode| match mode {
+            AuthArg::ApiKey => nova_act::AuthMode::ApiKey,
+            AuthArg::Iam => nova_act::AuthMode::Iam,
+        })
+    }
+
+    /// When an API key is used while AWS credentials are configured too, says so on stderr
+    /// once, with the way to choose the other.
+    pub(crate) fn mode_notice(&self, identity: &nova_act::Identity) {
+        let ignored: Vec<String> = identity
+            .available
+            .iter()
+            .filter(|found| found.mode != identity.mode)
+            .map(|found| found.source.clone())
+            .collect();
+        if identity.selected_by == nova_act::Selection::ApiKeyVariable && !ignored.is_empty() {
+            eprintln!(
+                "note: NOVA_ACT_API_KEY is set, so the API key is used and the AWS credentials \
+                 ({}) are not; `--auth iam` (or NOVA_ACT_AUTH=iam) uses them",
+                ignored.join(", ")
+            );
+        }
+    }
+
     /// The auth settings the global options give.
     pub(crate) fn auth_builder(&self) -> nova_act::AuthBuilder {
         let mut builder = nova_act::Auth::builder();
+        if let Some(mode) = self.mode() {
+            builder = builder.mode_from(mode, "--auth");
+        }
         if let Some(profile) = &self.profile {
             builder = builder.profile_name_from(profile.clone(), "--profile");
         }
@@ -295,6 +351,9 @@ impl Cli {
     /// A client for the global options.
     pub(crate) async fn nova(&self) -> Result<nova_act::NovaAct, String> {
         let mut builder = nova_act::NovaAct::builder();
+        if let Some(mode) = self.mode() {
+            builder = builder.mode_from(mode, "--auth");
+        }
         if let Some(profile) = &self.profile {
             builder = builder.profile_from(profile.clone(), "--profile");
         }
@@ -316,7 +375,11 @@ impl Cli {
                 RetryModeArg::Adaptive => nova_act::RetryMode::Adaptive,
             });
         }
-        builder.build().await.map_err(|err| err.to_string())
+        let nova = builder.build().await.map_err(|err| err.to_string())?;
+        if let Ok(identity) = nova.identity().await {
+            self.mode_notice(&identity);
+        }
+        Ok(nova)
     }
 }
 

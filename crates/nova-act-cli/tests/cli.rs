@@ -675,3 +675,39 @@ async fn every_command_works_with_its_tier_and_not_the_one_below() {
     }
     emulator.shutdown().await;
 }
+
+#[test]
+fn both_kinds_configured_are_shown_and_the_choice_is_explained() {
+    let home = home();
+    std::fs::create_dir_all(home.path().join(".aws")).unwrap();
+    std::fs::write(
+        home.path().join(".aws/credentials"),
+        format!("[default]\naws_access_key_id = AKIADEFAULT000000001\naws_secret_access_key = {SECRET}\n"),
+    )
+    .unwrap();
+    let both = [
+        ("NOVA_ACT_API_KEY", KEY),
+        ("AWS_ACCESS_KEY_ID", AKID),
+        ("AWS_SECRET_ACCESS_KEY", SECRET),
+    ];
+    insta::assert_snapshot!(run(home.path(), &["auth", "status"], &both));
+    insta::assert_snapshot!(run(
+        home.path(),
+        &["--auth", "iam", "auth", "status", "--json"],
+        &both
+    ));
+    let mut forced = both.to_vec();
+    forced.push(("NOVA_ACT_AUTH", "IAM"));
+    let by_variable = run(home.path(), &["auth", "status"], &forced);
+    assert!(
+        by_variable.contains("chosen by NOVA_ACT_AUTH=iam"),
+        "{by_variable}"
+    );
+    assert!(!by_variable.contains("note:"), "{by_variable}");
+    let unknown = run(home.path(), &["--auth", "both", "auth", "status"], &both);
+    assert!(unknown.starts_with("exit 2\n"), "{unknown}");
+    assert!(
+        unknown.contains("[possible values: api-key, iam]"),
+        "{unknown}"
+    );
+}

@@ -127,6 +127,14 @@ impl NovaActBuilder {
         self
     }
 
+    /// Forces the auth mode on behalf of `origin` (such as a `--auth` flag), which
+    /// [`Identity`] names.
+    #[must_use]
+    pub fn mode_from(mut self, mode: AuthMode, origin: &'static str) -> Self {
+        self.auth = self.auth.mode_from(mode, origin);
+        self
+    }
+
     /// Uses your own credentials provider (IAM credentials).
     #[must_use]
     pub fn credentials_provider(mut self, provider: impl CredentialProvider + 'static) -> Self {

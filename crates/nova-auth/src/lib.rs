@@ -38,6 +38,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod api_key;
+mod available;
 #[cfg(feature = "aws")]
 mod aws;
 mod cache;
@@ -55,6 +56,7 @@ mod settings;
 mod source;
 
 pub use api_key::{API_KEY_LEN, ApiKeyProvider};
+pub use available::Available;
 #[cfg(feature = "aws")]
 pub use aws::{
     AwsSdkProvider, ContainerProvider, DEFAULT_CONTAINER_TIMEOUT, DEFAULT_IMDS_TIMEOUT,
@@ -68,7 +70,7 @@ pub use credentials::{ApiKey, AuthMode, AwsCredentials, Credentials};
 pub use env::Env;
 pub use environment::EnvironmentProvider;
 pub use error::{API_KEY_URL, Attempt, Attempts, AuthError, BoxError, CredentialsError};
-pub use mode::{Auth, AuthBuilder, Identity, Selection};
+pub use mode::{Auth, AuthBuilder, Identity, MODE_NOTICE, Selection};
 pub use provider::{CredentialProvider, SharedProvider};
 pub use region::{DEFAULT_REGION, Region, RegionSource};
 pub use secret::{REDACTED, Secret};

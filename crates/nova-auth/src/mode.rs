@@ -7,6 +7,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::api_key::ApiKeyProvider;
+use crate::available::Available;
 use crate::cache::CachedProvider;
 use crate::clock::{Clock, SystemClock};
 use crate::credentials::{AuthMode, Credentials};
@@ -16,12 +17,19 @@ use crate::provider::{CredentialProvider, SharedProvider};
 use crate::region::Region;
 use crate::settings::SdkSettings;
 
+/// The `tracing` target of the warning that an API key wins over AWS credentials in the
+/// environment, so that a program which tells its user itself (as the `nova-act` command does)
+/// can turn it off.
+pub const MODE_NOTICE: &str = "nova_act::auth_mode";
+
 /// What settled the auth mode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Selection {
     /// The program chose (a mode, an API key, or AWS settings in code).
     Code,
+    /// The program chose the mode on behalf of a setting it names, such as `--auth`.
+    Option(&'static str),
     /// `NOVA_ACT_AUTH` forced the mode.
     AuthVariable(AuthMode),
     /// `NOVA_ACT_API_KEY` is set.
@@ -34,6 +42,7 @@ impl fmt::Display for Selection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Code => f.write_str("the program's settings"),
+            Self::Option(name) => f.write_str(name),
             Self::AuthVariable(mode) => write!(f, "{}={mode}", env::AUTH_MODE),
             Self::ApiKeyVariable => write!(f, "{} being set", env::API_KEY),
             Self::Default => write!(f, "the default (no {})", env::API_KEY),
@@ -44,7 +53,7 @@ impl fmt::Display for Selection {
 /// Settings for [`Auth`]; anything left unset comes from the environment.
 #[derive(Clone, Debug, Default)]
 pub struct AuthBuilder {
-    mode: Option<AuthMode>,
+    mode: Option<(AuthMode, Selection)>,
     api_key: Option<crate::Secret>,
     profile: Option<(String, &'static str)>,
     aws_provider: Option<SharedProvider>,
@@ -57,7 +66,14 @@ impl AuthBuilder {
     /// Forces the mode.
     #[must_use]
     pub fn mode(mut self, mode: AuthMode) -> Self {
-        self.mode = Some(mode);
+        self.mode = Some((mode, Selection::Code));
+        self
+    }
+
+    /// Forces the mode on behalf of `origin` (such as `--auth`), which [`Identity`] names.
+    #[must_use]
+    pub fn mode_from(mut self, mode: AuthMode, origin: &'static str) -> Self {
+        self.mode = Some((mode, Selection::Option(origin)));
         self
     }
 
@@ -118,19 +134,19 @@ impl AuthBuilder {
     /// Decides the mode without loading anything: code, then `NOVA_ACT_AUTH`, then
     /// `NOVA_ACT_API_KEY`, then IAM.
     pub fn select(&self) -> Result<(AuthMode, Selection), AuthError> {
-        let aws_in_code = match (&self.profile, &self.aws_provider) {
-            (Some((name, _)), _) => Some(format!("profile `{name}`")),
-            (None, Some(provider)) => Some(format!("provider `{}`", provider.name())),
-            (None, None) => None,
-        };
-        match (self.mode, &self.api_key, aws_in_code) {
+        let aws_in_code = self.aws_in_code();
+        let forced = self.mode.map(|(mode, _)| mode);
+        match (forced, &self.api_key, aws_in_code) {
             (Some(AuthMode::Iam), Some(_), aws) | (None, Some(_), aws @ Some(_)) => {
                 return Err(AuthError::Conflict {
                     aws: aws.unwrap_or_else(|| "IAM mode".to_owned()),
                 });
             }
             (Some(AuthMode::ApiKey), _, Some(aws)) => return Err(AuthError::Conflict { aws }),
-            (Some(mode), _, _) => return Ok((mode, Selection::Code)),
+            (Some(mode), _, _) => {
+                let by = self.mode.map_or(Selection::Code, |(_, by)| by);
+                return Ok((mode, by));
+            }
             (None, Some(_), None) => return Ok((AuthMode::ApiKey, Selection::Code)),
             (None, None, Some(_)) => return Ok((AuthMode::Iam, Selection::Code)),
             (None, None, None) => {}
@@ -151,6 +167,7 @@ impl AuthBuilder {
                 .collect();
             if !ignored.is_empty() {
                 tracing::warn!(
+                    target: MODE_NOTICE,
                     ignored = %ignored.join(", "),
                     "NOVA_ACT_API_KEY is set, so API-key mode is used and the AWS credentials in \
                      the environment are ignored; set NOVA_ACT_AUTH=iam to use them instead"
@@ -159,6 +176,15 @@ impl AuthBuilder {
             return Ok((AuthMode::ApiKey, Selection::ApiKeyVariable));
         }
         Ok((AuthMode::Iam, Selection::Default))
+    }
+
+    /// The AWS settings given in code, described.
+    fn aws_in_code(&self) -> Option<String> {
+        match (&self.profile, &self.aws_provider) {
+            (Some((name, _)), _) => Some(format!("profile `{name}`")),
+            (None, Some(provider)) => Some(format!("provider `{}`", provider.name())),
+            (None, None) => None,
+        }
     }
 
     fn provider(&self, mode: AuthMode) -> SharedProvider {
@@ -222,6 +248,15 @@ impl AuthBuilder {
         let profile = self.profile.as_ref().map(|(name, _)| name.as_str());
         let (region, settings) =
             crate::settings::resolve(&env, self.region.as_deref(), profile).await;
+        let available = crate::available::available(
+            self.api_key.is_some(),
+            self.aws_in_code(),
+            self.profile
+                .as_ref()
+                .map(|(name, origin)| (name.as_str(), *origin)),
+            &env,
+        )
+        .await;
         tracing::debug!(
             mode = %mode,
             selected_by = %selection,
@@ -234,6 +269,7 @@ impl AuthBuilder {
             selection,
             region,
             settings,
+            available,
             provider: cache,
         })
     }
@@ -259,6 +295,7 @@ pub struct Auth {
     selection: Selection,
     region: Region,
     settings: SdkSettings,
+    available: Vec<Available>,
     provider: CachedProvider,
 }
 
@@ -319,6 +356,9 @@ pub struct Identity {
     pub expires_at: Option<std::time::SystemTime>,
     /// The region and where it came from.
     pub region: Region,
+    /// Every kind of credentials configured (in code or the environment, without probing an
+    /// instance role), the one in use among them; `selected_by` says why that one.
+    pub available: Vec<Available>,
 }
 
 impl Auth {
@@ -335,6 +375,7 @@ impl Auth {
                 .and_then(|aws| aws.account_id().map(str::to_owned)),
             expires_at: credentials.expiry(),
             region: self.region.clone(),
+            available: self.available.clone(),
         })
     }
 }

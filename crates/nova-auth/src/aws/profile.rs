@@ -214,6 +214,17 @@ fn defines_section(text: &str, name: &str) -> bool {
     })
 }
 
+/// The selected profile's name and the file that defines its credentials, when it exists.
+pub(crate) async fn selected_profile(
+    env: &Env,
+    chosen: Option<(&str, &'static str)>,
+) -> Option<(String, PathBuf)> {
+    let profiles = Profiles::load(env, chosen).await.ok()??;
+    let profile = profiles.selected()?;
+    let file = profiles.defining_file(profile).to_path_buf();
+    Some((profiles.name.clone(), file))
+}
+
 /// The values of `keys` in the selected profile (each `None` where unset), with the profile
 /// name and file; `None` when there is no such profile.
 pub(crate) async fn profile_values(
