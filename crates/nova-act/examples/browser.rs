@@ -1,6 +1,7 @@
 //! An act in a real browser: `cargo run -p nova-act --example browser -- <url> "<task>"`.
-//! Credentials come from the environment (NOVA_ACT_API_KEY, or AWS IAM); Chromium or Chrome
-//! must be installed (or named by CHROME_PATH).
+//! Credentials come from the environment (NOVA_ACT_API_KEY, or AWS IAM; with IAM also set
+//! NOVA_ACT_WORKFLOW_DEFINITION to a definition made with `nova-act workflow create NAME`);
+//! Chromium or Chrome must be installed (or named by CHROME_PATH).
 #![allow(clippy::print_stdout)]
 use nova_act::{NovaAct, browser::Browser};
 
