@@ -7,7 +7,7 @@ use std::time::Instant;
 use nova_act::browser::Browser;
 use nova_act::model::CreateWorkflowDefinitionInput;
 use nova_act::model::{Call, CallResult};
-use nova_act::runtime::{ActRequest, Actuator, BrowserAction, CallError, Observation};
+use nova_act::runtime::{ActRequest, Actuator, BrowserAction, CallError, Observation, Shutdown};
 use nova_act::{AuthMode, Env, NovaAct};
 use nova_emulator::{ActView, Emulator, Planner, call};
 use serde_json::{Value, json};
@@ -186,10 +186,17 @@ impl<A: Actuator> Actuator for Narrated<A> {
         );
         outcome
     }
+
+    async fn close(&mut self) {
+        self.inner.close().await;
+    }
 }
 
 /// Runs the quickstart.
 pub(crate) async fn run(cli: &Cli, live: bool, real_browser: bool) -> Result<ExitCode, String> {
+    // From here on Ctrl-C and SIGTERM end the act and the run as FAILED and close the browser,
+    // instead of ending the process with both left behind.
+    let shutdown = Shutdown::on_signals();
     let shop = if real_browser {
         serve_shop().await?
     } else {
@@ -311,8 +318,14 @@ pub(crate) async fn run(cli: &Cli, live: bool, real_browser: bool) -> Result<Exi
         );
     }
     events.emit("act", json!({"task": TASK}), || format!("act: {TASK}"));
+    if let Some(reason) = shutdown.reason() {
+        let mut browser = browser;
+        browser.close().await;
+        return Ok(interrupted(reason, false));
+    }
     let started = Instant::now();
     let outcome = workflow
+        .shutdown(shutdown.clone())
         .run(|run| async move {
             events.emit("workflow_run", json!({"workflow_run_id": run.id()}), || {
                 format!("workflow run {}", run.id())
@@ -326,9 +339,18 @@ pub(crate) async fn run(cli: &Cli, live: bool, real_browser: bool) -> Result<Exi
             events.emit("session", json!({"session_id": session.id()}), || {
                 format!("session {}", session.id())
             });
-            session.act(ActRequest::new(TASK).max_steps(10)).await
+            let outcome = session.act(ActRequest::new(TASK).max_steps(10)).await;
+            // Awaited, so the browser and its folders are gone before the program ends.
+            session.actuator().close().await;
+            outcome
         })
         .await;
+    if let Some(reason) = shutdown.reason() {
+        if let Some(emulator) = emulator {
+            emulator.shutdown().await;
+        }
+        return Ok(interrupted(reason, true));
+    }
     let result = outcome.map_err(|err| err.to_string())?;
     let latencies: Vec<u128> = result
         .step_latencies
@@ -365,4 +387,14 @@ pub(crate) async fn run(cli: &Cli, live: bool, real_browser: bool) -> Result<Exi
         emulator.shutdown().await;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Says how the quickstart stopped; exit status 130, as for a shell's Ctrl-C.
+fn interrupted(reason: &str, started: bool) -> ExitCode {
+    if started {
+        eprintln!("interrupted by {reason}: the act and the workflow run were marked FAILED");
+    } else {
+        eprintln!("interrupted by {reason} before the workflow run started");
+    }
+    ExitCode::from(130)
 }

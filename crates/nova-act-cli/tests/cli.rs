@@ -711,3 +711,195 @@ fn both_kinds_configured_are_shown_and_the_choice_is_explained() {
         "{unknown}"
     );
 }
+
+/// An agent that looks once, then waits and waits: an act long enough to interrupt.
+struct SlowAgent;
+
+impl nova_emulator::Planner for SlowAgent {
+    fn plan(
+        &self,
+        _act: &nova_emulator::ActView,
+        step: usize,
+        _results: &[nova_act::model::CallResult],
+    ) -> Vec<nova_act::model::Call> {
+        let (name, input) = match step {
+            0 => ("takeObservation", json!([])),
+            _ => ("wait", json!([30])),
+        };
+        vec![nova_emulator::call(step, 0, name, input)]
+    }
+}
+
+/// Processes whose command line mentions `needle`.
+fn processes_mentioning(needle: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        if let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) {
+            let text = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+            if text.contains(needle) {
+                found.push(text);
+            }
+        }
+    }
+    found
+}
+
+fn browser_missing(out: &str) -> bool {
+    out.contains("no Chrome or Chromium found")
+        && std::env::var_os("NOVA_BROWSER_REQUIRED").is_none()
+}
+
+/// SIGINT in the middle of `quickstart --browser`: the act and the run end FAILED, exit 130, and
+/// no browser process and no file in TMPDIR (our profile, Chromium's scratch folder) remain.
+#[cfg(unix)]
+#[tokio::test]
+async fn sigint_during_a_browser_act_leaves_nothing_behind() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let emulator = nova_emulator::Emulator::builder()
+        .planner(SlowAgent)
+        .start()
+        .await
+        .unwrap();
+    let home = home();
+    let tmp = tempfile::tempdir().unwrap();
+    let key = emulator.access_key();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nova-act"))
+        .args(["quickstart", "--browser", "--live"])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home.path())
+        .env("TMPDIR", tmp.path())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ACCESS_KEY_ID", &key.access_key_id)
+        .env("AWS_SECRET_ACCESS_KEY", &key.secret_access_key)
+        .env("AWS_ENDPOINT_URL_NOVA_ACT", emulator.url())
+        .envs(std::env::var_os("CHROME_PATH").map(|path| ("CHROME_PATH", path)))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    // Read until the browser has answered its first action; the next one waits 30 s.
+    let seen = tokio::task::spawn_blocking(move || {
+        let mut seen = String::new();
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            seen.push_str(&line);
+            seen.push('\n');
+            if line.contains("takeObservation") {
+                break;
+            }
+        }
+        seen
+    })
+    .await
+    .unwrap();
+    if !seen.contains("takeObservation") {
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut stderr, &mut err).unwrap();
+        let _ = child.kill();
+        let _ = child.wait();
+        if browser_missing(&err) {
+            return;
+        }
+        panic!("the act never started:\n{seen}\n{err}");
+    }
+    assert!(
+        !processes_mentioning(&tmp.path().display().to_string()).is_empty(),
+        "the browser runs under TMPDIR"
+    );
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut err).unwrap();
+    assert_eq!(status.code(), Some(130), "{err}");
+    assert!(err.contains("interrupted by SIGINT"), "{err}");
+
+    let left = processes_mentioning(&tmp.path().display().to_string());
+    assert!(left.is_empty(), "processes left: {left:#?}");
+    let files: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert!(files.is_empty(), "left in TMPDIR: {files:?}");
+
+    // The emulator saw the act and the run end FAILED.
+    let client = nova_act::Client::builder()
+        .credentials_provider(
+            nova_act::Credentials::from(nova_act::AwsCredentials::new(
+                &key.access_key_id,
+                key.secret_access_key.as_str(),
+                None,
+                nova_act::Source::Code,
+            )),
+            nova_act::AuthMode::Iam,
+        )
+        .endpoint_url(emulator.url())
+        .env(nova_act::Env::from_vars([("X", "")]))
+        .build()
+        .unwrap();
+    let runs = client
+        .list_workflow_runs(nova_act::model::ListWorkflowRunsInput {
+            workflow_definition_name: "quickstart".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let statuses: Vec<String> = runs
+        .workflow_run_summaries
+        .iter()
+        .map(|r| r.status.to_string())
+        .collect();
+    assert_eq!(statuses, ["FAILED"]);
+    let acts = client
+        .list_acts(nova_act::model::ListActsInput {
+            workflow_definition_name: "quickstart".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let statuses: Vec<String> = acts
+        .act_summaries
+        .iter()
+        .map(|a| a.status.to_string())
+        .collect();
+    assert_eq!(statuses, ["FAILED"]);
+    emulator.shutdown().await;
+}
+
+/// A browser quickstart that ends normally leaves nothing in TMPDIR either (Chromium's own
+/// scratch folder included).
+#[test]
+fn a_browser_quickstart_leaves_nothing_in_tmpdir() {
+    let home = home();
+    let tmp = tempfile::tempdir().unwrap();
+    let tmp_path = tmp.path().display().to_string();
+    let mut vars = vec![("TMPDIR", tmp_path.as_str())];
+    let chrome = std::env::var("CHROME_PATH").unwrap_or_default();
+    if !chrome.is_empty() {
+        vars.push(("CHROME_PATH", chrome.as_str()));
+    }
+    let path = std::env::var("PATH").unwrap_or_default();
+    vars.push(("PATH", path.as_str()));
+    let out = run(home.path(), &["quickstart", "--browser"], &vars);
+    if browser_missing(&out) {
+        return;
+    }
+    assert!(out.starts_with("exit 0\n"), "{out}");
+    let files: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert!(files.is_empty(), "left in TMPDIR: {files:?}");
+    assert!(processes_mentioning(&tmp_path).is_empty());
+}

@@ -252,7 +252,7 @@ async fn close_other_tabs(connection: &Connection, ours: &str) {
 /// # async fn example() -> Result<(), nova_browser::BrowserError> {
 /// use nova_browser::Browser;
 ///
-/// let browser = Browser::builder()
+/// let mut browser = Browser::builder()
 ///     .starting_page("https://example.com")
 ///     .launch()
 ///     .await?;
@@ -297,8 +297,15 @@ impl Browser {
         &self.profile_path
     }
 
-    /// Asks the browser to quit, waits briefly, then kills whatever is left.
-    pub async fn close(mut self) {
+    /// Asks the browser to quit, waits briefly, kills whatever is left, and removes its
+    /// temporary profile and scratch folders. Afterwards the browser can no longer be used.
+    pub async fn close(&mut self) {
+        self.shut_down().await;
+    }
+
+    /// Asks the browser to close, then stops its process group, waits for it, and removes its
+    /// temporary profile and scratch folders.
+    async fn shut_down(&mut self) {
         let _ = tokio::time::timeout(
             Duration::from_secs(2),
             self.connection.call(None, "Browser.close", json!({})),
@@ -382,6 +389,10 @@ impl Browser {
 
 #[async_trait]
 impl Actuator for Browser {
+    async fn close(&mut self) {
+        self.shut_down().await;
+    }
+
     async fn browser(&mut self, action: BrowserAction) -> Result<Value, CallError> {
         let name = action.name();
         tracing::debug!(action = name, "browser action");

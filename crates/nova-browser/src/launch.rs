@@ -133,8 +133,10 @@ pub(crate) struct Process {
     path: PathBuf,
     /// Set once stopped and reaped: its process group id may be reused after that.
     stopped: bool,
-    // Declared after `child` so the folder is removed after the browser is killed.
-    _profile: Option<tempfile::TempDir>,
+    // Declared after `child` so the folders are removed after the browser is killed.
+    profile: Option<tempfile::TempDir>,
+    /// The browser's TMPDIR, so its own scratch files (`org.chromium.Chromium.*`) go with it.
+    scratch: Option<tempfile::TempDir>,
 }
 
 impl Process {
@@ -145,9 +147,14 @@ impl Process {
         profile: Option<tempfile::TempDir>,
         timeout: Duration,
     ) -> Result<(Self, String), BrowserError> {
+        let scratch = tempfile::Builder::new()
+            .prefix("nova-browser-tmp-")
+            .tempdir()
+            .map_err(BrowserError::Profile)?;
         let mut command = Command::new(&path);
         command
             .args(&args)
+            .env("TMPDIR", scratch.path())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -165,7 +172,8 @@ impl Process {
             child,
             path,
             stopped: false,
-            _profile: profile,
+            profile,
+            scratch: Some(scratch),
         };
         let tail = Tail::default();
         let Some(stderr) = stderr else {
@@ -219,6 +227,16 @@ impl Process {
         self.kill();
         let _ = self.child.wait().await;
         self.stopped = true;
+        // Nothing writes to the folders any more: remove them now rather than at drop.
+        for dir in [self.profile.take(), self.scratch.take()]
+            .into_iter()
+            .flatten()
+        {
+            let path = dir.path().to_owned();
+            if let Err(err) = dir.close() {
+                tracing::warn!(path = %path.display(), error = %err, "could not remove a browser folder");
+            }
+        }
     }
 
     /// Kills the browser's whole process group (without waiting).

@@ -317,7 +317,7 @@ async fn failures_are_call_errors_the_agent_can_read() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_process_outlives_the_browser_whether_closed_dropped_or_panicked() {
     // Closed.
-    let Some(browser) = launch(Browser::builder()).await else {
+    let Some(mut browser) = launch(Browser::builder()).await else {
         return;
     };
     let profile = browser.user_data_dir().to_owned();

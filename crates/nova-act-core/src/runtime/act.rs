@@ -145,6 +145,15 @@ pub enum ActError {
         /// The limit.
         after: Duration,
     },
+    /// The program was asked to stop (a [`Shutdown`](super::Shutdown)); the act was marked
+    /// FAILED, or never created when the request came first.
+    #[error("the act was interrupted by {reason}{}", act_id.as_ref().map(|id| format!(" (act {id}, marked FAILED)")).unwrap_or_default())]
+    Interrupted {
+        /// The act, when it had been created.
+        act_id: Option<String>,
+        /// What asked to stop, such as `SIGINT`.
+        reason: String,
+    },
     /// A call to the service failed.
     #[error(transparent)]
     Service(#[from] Error),
@@ -156,6 +165,7 @@ enum Ending {
     Thrown(Value),
     MaxSteps,
     TimedOut,
+    Interrupted(String),
     Failed(Error),
 }
 
@@ -189,6 +199,7 @@ pub(crate) struct ActPlace<'a> {
     pub(crate) definition: &'a str,
     pub(crate) run_id: &'a str,
     pub(crate) session_id: &'a str,
+    pub(crate) shutdown: Option<&'a super::Shutdown>,
 }
 
 impl ActPlace<'_> {
@@ -198,6 +209,12 @@ impl ActPlace<'_> {
         request: ActRequest,
     ) -> Result<ActResult, ActError> {
         request.check()?;
+        if let Some(reason) = self.shutdown.and_then(super::Shutdown::reason) {
+            return Err(ActError::Interrupted {
+                act_id: None,
+                reason: reason.to_owned(),
+            });
+        }
         let created = self
             .client
             .create_act(CreateActInput {
@@ -218,9 +235,19 @@ impl ActPlace<'_> {
             step_ids: Vec::new(),
             step_latencies: Vec::new(),
         };
-        let ending = self
-            .steps(actuator, &request, &act_id, deadline, &mut result)
-            .await;
+        let steps = self.steps(actuator, &request, &act_id, deadline, &mut result);
+        // A shutdown stops the loop wherever it is (a step in flight, a browser action); the
+        // act is then recorded FAILED like any other ending.
+        let ending = match self.shutdown {
+            Some(shutdown) => tokio::select! {
+                biased;
+                () = shutdown.triggered() => {
+                    Ending::Interrupted(shutdown.reason().unwrap_or("a shutdown").to_owned())
+                }
+                ending = steps => ending,
+            },
+            None => steps.await,
+        };
         let (status, error) = match &ending {
             Ending::Returned(_) => (ActStatus::Succeeded, None),
             Ending::Thrown(value) => (
@@ -237,6 +264,10 @@ impl ActPlace<'_> {
             Ending::TimedOut => (
                 ActStatus::TimedOut,
                 Some(("ActTimeoutError", "the act timed out".to_owned())),
+            ),
+            Ending::Interrupted(reason) => (
+                ActStatus::Failed,
+                Some(("ActInterrupted", format!("interrupted by {reason}"))),
             ),
             Ending::Failed(err) => (ActStatus::Failed, Some(("ActClientError", err.to_string()))),
         };
@@ -275,6 +306,10 @@ impl ActPlace<'_> {
                     Ending::MaxSteps => Err(ActError::MaxSteps {
                         act_id,
                         max_steps: request.max_steps,
+                    }),
+                    Ending::Interrupted(reason) => Err(ActError::Interrupted {
+                        act_id: Some(act_id),
+                        reason,
                     }),
                     _ => Err(ActError::TimedOut {
                         act_id,

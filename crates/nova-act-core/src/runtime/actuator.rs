@@ -43,6 +43,12 @@ pub trait Actuator: Send {
             format!("no tool named `{name}`"),
         ))
     }
+
+    /// Releases what the actuator holds (a browser and its files) and waits until it is gone.
+    /// Dropping an actuator must clean up too, but cannot wait; call this when a session is
+    /// done, and after an interrupted act, so nothing outlives the program. By default there is
+    /// nothing to release.
+    async fn close(&mut self) {}
 }
 
 /// A boxed actuator, so one session type can take whichever actuator is chosen at run time.
@@ -54,6 +60,10 @@ impl<A: Actuator + ?Sized> Actuator for Box<A> {
 
     async fn tool(&mut self, name: &str, input: Value) -> Result<Value, CallError> {
         (**self).tool(name, input).await
+    }
+
+    async fn close(&mut self) {
+        (**self).close().await;
     }
 }
 

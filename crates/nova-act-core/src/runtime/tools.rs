@@ -94,6 +94,10 @@ impl<A: Actuator> Actuator for WithTools<A> {
             None => self.inner.tool(name, input).await,
         }
     }
+
+    async fn close(&mut self) {
+        self.inner.close().await;
+    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use nova_auth::AuthMode;
 
 use super::act::{ActError, ActPlace, ActRequest, ActResult};
 use super::actuator::Actuator;
+use super::shutdown::{SHUTDOWN_GRACE, Shutdown};
 use crate::client::Client;
 use crate::error::Error;
 use crate::model::{
@@ -50,6 +51,7 @@ pub struct Workflow {
     client: Client,
     definition: Option<String>,
     model_id: String,
+    shutdown: Option<Shutdown>,
 }
 
 /// Why a workflow run failed.
@@ -85,6 +87,15 @@ pub enum WorkflowError<E> {
         #[source]
         source: Error,
     },
+    /// The program was asked to stop (a [`Shutdown`]): the run was marked FAILED, or never
+    /// started.
+    #[error("the workflow was interrupted by {reason}; {}", if *started { "its run was marked FAILED" } else { "no run was started" })]
+    Interrupted {
+        /// What asked to stop, such as `SIGINT`.
+        reason: String,
+        /// Whether a run had been created (and was then marked FAILED).
+        started: bool,
+    },
     /// The closure returned an error; the run was marked FAILED.
     #[error("the workflow failed: {0}")]
     Body(E),
@@ -104,6 +115,7 @@ impl Workflow {
             client: client.clone(),
             definition: None,
             model_id: DEFAULT_MODEL.to_owned(),
+            shutdown: None,
         }
     }
 
@@ -118,6 +130,16 @@ impl Workflow {
     #[must_use]
     pub fn model(mut self, id: impl Into<String>) -> Self {
         self.model_id = id.into();
+        self
+    }
+
+    /// Stops cleanly when `shutdown` is triggered (for example by [`Shutdown::on_signals`]):
+    /// the act in progress ends FAILED, the closure gets its error and returns (it has
+    /// [`SHUTDOWN_GRACE`] to do so before it is dropped), and the run is marked FAILED. A run is
+    /// not started once `shutdown` was triggered.
+    #[must_use]
+    pub fn shutdown(mut self, shutdown: Shutdown) -> Self {
+        self.shutdown = Some(shutdown);
         self
     }
 
@@ -182,6 +204,16 @@ impl Workflow {
         F: FnOnce(Run) -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
+        let interrupted = |started| {
+            let reason = self.shutdown.as_ref().and_then(Shutdown::reason);
+            reason.map(|reason| WorkflowError::Interrupted {
+                reason: reason.to_owned(),
+                started,
+            })
+        };
+        if let Some(err) = interrupted(false) {
+            return Err(err);
+        }
         let (definition, origin) = self.resolve_definition()?;
         let created = match self
             .client
@@ -198,12 +230,36 @@ impl Workflow {
             client: self.client.clone(),
             definition,
             run_id: created.workflow_run_id,
+            shutdown: self.shutdown.clone(),
         };
         let mut guard = FinishOnDrop {
             run: Some(run.clone()),
         };
-        let outcome = AssertUnwindSafe(body(run.clone())).catch_unwind().await;
+        let body = AssertUnwindSafe(body(run.clone())).catch_unwind();
+        // On a shutdown the closure winds down by itself (its act ends with an error); one that
+        // does not within the grace period is dropped.
+        let outcome = match &self.shutdown {
+            None => Some(body.await),
+            Some(shutdown) => {
+                tokio::pin!(body);
+                tokio::select! {
+                    outcome = &mut body => Some(outcome),
+                    () = shutdown.triggered() => {
+                        tokio::time::timeout(SHUTDOWN_GRACE, &mut body).await.ok()
+                    }
+                }
+            }
+        };
         guard.run = None;
+        let Some(outcome) = outcome else {
+            if let Err(err) = run.finish(WorkflowRunStatus::Failed).await {
+                tracing::warn!(run_id = run.id(), error = %err, "could not mark the interrupted run FAILED");
+            }
+            return Err(interrupted(true).unwrap_or(WorkflowError::Interrupted {
+                reason: "a shutdown".to_owned(),
+                started: true,
+            }));
+        };
         let status = match &outcome {
             Ok(Ok(_)) => WorkflowRunStatus::Succeeded,
             _ => WorkflowRunStatus::Failed,
@@ -269,6 +325,7 @@ pub struct Run {
     client: Client,
     definition: String,
     run_id: String,
+    shutdown: Option<Shutdown>,
 }
 
 impl Run {
@@ -337,6 +394,7 @@ impl<A: Actuator> Session<A> {
             definition: &self.run.definition,
             run_id: &self.run.run_id,
             session_id: &self.session_id,
+            shutdown: self.run.shutdown.as_ref(),
         }
         .run(&mut self.actuator, request.into())
         .await
