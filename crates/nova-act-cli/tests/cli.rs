@@ -40,6 +40,12 @@ fn run(home: &Path, args: &[&str], vars: &[(&str, &str)]) -> String {
     text
 }
 
+/// The stdout part of what [`run`] returns.
+fn stdout_of(out: &str) -> &str {
+    let stdout = out.split("--- stdout\n").nth(1).unwrap_or_default();
+    stdout.split("--- stderr\n").next().unwrap_or_default()
+}
+
 fn home() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()
 }
@@ -322,20 +328,13 @@ fn json_filters() -> Vec<(&'static str, &'static str)> {
     ]
 }
 
-/// `nova-act … --json` against an emulator started here, with its generated IAM key.
+/// `nova-act …` against an emulator started here, with its generated IAM key.
 async fn against_emulator(
     emulator: &nova_emulator::RunningEmulator,
     args: &'static [&'static str],
 ) -> String {
-    let home = home();
     let key = emulator.access_key();
-    let vars = vec![
-        ("AWS_ACCESS_KEY_ID", key.access_key_id.clone()),
-        ("AWS_SECRET_ACCESS_KEY", key.secret_access_key.clone()),
-        ("AWS_ENDPOINT_URL_NOVA_ACT", emulator.url().to_owned()),
-        ("AWS_ENDPOINT_URL_STS", emulator.url().to_owned()),
-    ];
-    run_async(home.path(), args, vars)
+    as_key(emulator, key, args)
         .await
         .replace(&key.access_key_id, "[akid]")
 }
@@ -379,8 +378,7 @@ async fn workflow_runs_json_keeps_types_and_rfc3339_times() {
     let out = against_emulator(&emulator, &["quickstart", "--live"]).await;
     assert!(out.starts_with("exit 0\n"), "{out}");
     let out = against_emulator(&emulator, &["workflow", "runs", "quickstart", "--json"]).await;
-    let stdout = out.split("--- stdout\n").nth(1).unwrap();
-    let stdout = stdout.split("--- stderr\n").next().unwrap();
+    let stdout = stdout_of(&out);
     let value: serde_json::Value = serde_json::from_str(stdout).unwrap();
     let run = &value["workflow_runs"][0];
     assert_eq!(run["status"], "SUCCEEDED", "{value:#}");
@@ -405,8 +403,7 @@ fn every_other_command_prints_json() {
     ] {
         let out = run(home.path(), args, vars);
         assert!(out.starts_with("exit 0\n"), "{args:?}: {out}");
-        let stdout = out.split("--- stdout\n").nth(1).unwrap();
-        let stdout = stdout.split("--- stderr\n").next().unwrap();
+        let stdout = stdout_of(&out);
         let value: serde_json::Value = serde_json::from_str(stdout)
             .unwrap_or_else(|err| panic!("{args:?} is not JSON ({err}): {stdout}"));
         // The shape: each key with the type of its value.
@@ -462,8 +459,7 @@ fn quickstart_json_is_one_event_per_line() {
     let home = home();
     let out = run(home.path(), &["quickstart", "--json"], &[]);
     assert!(out.starts_with("exit 0\n"), "{out}");
-    let stdout = out.split("--- stdout\n").nth(1).unwrap();
-    let stdout = stdout.split("--- stderr\n").next().unwrap();
+    let stdout = stdout_of(&out);
     for line in stdout.lines() {
         let event: serde_json::Value = serde_json::from_str(line).unwrap();
         assert!(event["event"].is_string(), "{line}");
@@ -832,7 +828,21 @@ async fn sigint_during_a_browser_act_leaves_nothing_behind() {
         .collect();
     assert!(files.is_empty(), "left in TMPDIR: {files:?}");
 
-    // The emulator saw the act and the run end FAILED.
+    // The emulator saw the run and the act end FAILED.
+    let runs = as_key(
+        &emulator,
+        key,
+        &["workflow", "runs", "quickstart", "--json"],
+    )
+    .await;
+    let runs: serde_json::Value = serde_json::from_str(stdout_of(&runs)).unwrap();
+    let statuses: Vec<&serde_json::Value> = runs["workflow_runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|run| &run["status"])
+        .collect();
+    assert_eq!(statuses, [&json!("FAILED")]);
     let client = nova_act::Client::builder()
         .credentials_provider(
             nova_act::Credentials::from(nova_act::AwsCredentials::new(
@@ -847,19 +857,6 @@ async fn sigint_during_a_browser_act_leaves_nothing_behind() {
         .env(nova_act::Env::from_vars([("X", "")]))
         .build()
         .unwrap();
-    let runs = client
-        .list_workflow_runs(nova_act::model::ListWorkflowRunsInput {
-            workflow_definition_name: "quickstart".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    let statuses: Vec<String> = runs
-        .workflow_run_summaries
-        .iter()
-        .map(|r| r.status.to_string())
-        .collect();
-    assert_eq!(statuses, ["FAILED"]);
     let acts = client
         .list_acts(nova_act::model::ListActsInput {
             workflow_definition_name: "quickstart".into(),
