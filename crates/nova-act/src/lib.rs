@@ -270,4 +270,6 @@ pub mod guide {
     pub mod cli {}
     #[doc = include_str!("../guide/security.md")]
     pub mod security {}
+    #[doc = include_str!("../guide/security-practices.md")]
+    pub mod security_practices {}
 }
