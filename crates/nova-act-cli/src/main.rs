@@ -224,10 +224,12 @@ fn init_logs(verbose: u8) {
         _ => "trace",
     };
     // The command prints its own notice when an API key ignores a named definition.
+    // ... and its own line when a signal stops a workflow.
     let default = format!(
-        "{default},{}=off,{}=off",
+        "{default},{}=off,{}=off,{}=off",
         nova_act::runtime::DEFINITION_NOTICE,
-        nova_act::MODE_NOTICE
+        nova_act::MODE_NOTICE,
+        nova_act::runtime::SHUTDOWN_NOTICE
     );
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     tracing_subscriber::fmt()

@@ -11,7 +11,7 @@ mod workflow;
 pub use act::{ActError, ActRequest, ActResult, DEFAULT_MAX_STEPS, MAX_STEPS_LIMIT, TIMEOUT_RANGE};
 pub use actuator::{Actuator, Observation};
 pub use calls::{BBox, BrowserAction, CallError, ClickType, ScrollDirection};
-pub use shutdown::{SHUTDOWN_GRACE, Shutdown};
+pub use shutdown::{SHUTDOWN_GRACE, SHUTDOWN_NOTICE, Shutdown};
 pub use tools::WithTools;
 pub use workflow::{
     API_KEY_DEFINITION, DEFAULT_MODEL, DEFINITION_NOTICE, DEFINITION_VAR, Run, Session, Workflow,

@@ -14,6 +14,9 @@ use tokio::sync::Notify;
 
 /// How long a workflow may take to wind down after a shutdown before it is dropped.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(15);
+/// The `tracing` target of the warning that a signal arrived, so that a program which tells its
+/// user itself (as the `nova-act` command does) can turn it off.
+pub const SHUTDOWN_NOTICE: &str = "nova_act::shutdown";
 
 /// A shutdown request that workflows watch; cheap to clone, all clones share one state.
 ///
@@ -58,6 +61,7 @@ impl Shutdown {
         tokio::spawn(async move {
             let reason = signal().await;
             tracing::warn!(
+                target: SHUTDOWN_NOTICE,
                 signal = reason,
                 "stopping: finishing the workflow as FAILED"
             );
