@@ -191,3 +191,23 @@ fn the_declared_rust_version_covers_every_dependency() {
         }
     }
 }
+
+#[test]
+fn the_readme_example_is_the_example_a_test_runs() {
+    let readme = read("README.md");
+    let block = readme
+        .split("```rust,no_run\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("the README has a rust,no_run block");
+    let example = read("crates/nova-act/examples/readme.rs");
+    let code: String = example
+        .lines()
+        .filter(|line| !line.starts_with("//!") && !line.starts_with("#!["))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    assert_eq!(
+        block, code,
+        "README.md's first example and crates/nova-act/examples/readme.rs differ; keep them equal"
+    );
+}
