@@ -272,12 +272,11 @@ impl ClientBuilder {
                 })?;
                 // As the AWS SDKs do: a region this SDK does not know may be new, so it is sent.
                 if custom.is_none() && !SUPPORTED_REGIONS.contains(&region.as_str()) {
+                    let known = SUPPORTED_REGIONS.join(", ");
                     tracing::warn!(
                         region = %region,
-                        known = %SUPPORTED_REGIONS.join(", "),
-                        "Nova Act is not known to be offered in this region (this SDK knows {}); \
-                         sending to {url} anyway",
-                        SUPPORTED_REGIONS.join(", ")
+                        "Nova Act is not known to be offered in this region (this SDK knows \
+                         {known}); sending to {url} anyway"
                     );
                 }
                 Endpoint::Aws {

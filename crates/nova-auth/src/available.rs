@@ -5,6 +5,7 @@ use std::fmt;
 
 use crate::credentials::AuthMode;
 use crate::env::{self, Env};
+use crate::settings::ProfileFacts;
 
 /// A kind of credentials found configured, whether or not it is the one in use.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,10 +26,10 @@ impl fmt::Display for Available {
 
 /// What the settings in code and the environment make available, without any network call (an
 /// instance role is not probed, so it is not listed).
-pub(crate) async fn available(
+pub(crate) fn available(
     api_key_in_code: bool,
     aws_in_code: Option<String>,
-    profile: Option<(&str, &'static str)>,
+    profile: Option<&ProfileFacts>,
     env: &Env,
 ) -> Vec<Available> {
     let mut found = Vec::new();
@@ -48,11 +49,9 @@ pub(crate) async fn available(
             format!("environment ({})", env::ACCESS_KEY_ID),
         );
     }
-    if let Some((name, file)) = selected_profile(env, profile).await {
-        add(
-            AuthMode::Iam,
-            format!("profile {name} ({})", file.display()),
-        );
+    if let Some(facts) = profile {
+        let file = facts.defining_file.display();
+        add(AuthMode::Iam, format!("profile {} ({file})", facts.name));
     }
     if env.is_set("AWS_ROLE_ARN") && env.is_set("AWS_WEB_IDENTITY_TOKEN_FILE") {
         add(AuthMode::Iam, "web identity (AWS_ROLE_ARN)".to_owned());
@@ -66,20 +65,4 @@ pub(crate) async fn available(
         }
     }
     found
-}
-
-#[cfg(feature = "aws")]
-async fn selected_profile(
-    env: &Env,
-    profile: Option<(&str, &'static str)>,
-) -> Option<(String, std::path::PathBuf)> {
-    crate::aws::selected_profile(env, profile).await
-}
-
-#[cfg(not(feature = "aws"))]
-async fn selected_profile(
-    _env: &Env,
-    _profile: Option<(&str, &'static str)>,
-) -> Option<(String, std::path::PathBuf)> {
-    None
 }

@@ -245,18 +245,21 @@ impl AuthBuilder {
             }
             (_, _, Err(err)) => return Err(err.into()),
         };
-        let profile = self.profile.as_ref().map(|(name, _)| name.as_str());
+        // One read of the profile files serves the region, the shared settings and the list
+        // of configured credentials.
+        let chosen = self
+            .profile
+            .as_ref()
+            .map(|(name, origin)| (name.as_str(), *origin));
+        let profile = crate::settings::load_profile(&env, chosen).await;
         let (region, settings) =
-            crate::settings::resolve(&env, self.region.as_deref(), profile).await;
+            crate::settings::resolve(&env, self.region.as_deref(), profile.as_ref());
         let available = crate::available::available(
             self.api_key.is_some(),
             self.aws_in_code(),
-            self.profile
-                .as_ref()
-                .map(|(name, origin)| (name.as_str(), *origin)),
+            profile.as_ref(),
             &env,
-        )
-        .await;
+        );
         tracing::debug!(
             mode = %mode,
             selected_by = %selection,

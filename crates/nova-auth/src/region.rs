@@ -61,12 +61,12 @@ impl Region {
         }
     }
 
-    /// The first region of: `code`, `AWS_REGION`, `AWS_DEFAULT_REGION`, then what `profile`
-    /// gives (read only when needed). [`Region::resolve`] does the reading.
+    /// The first region of: `code`, `AWS_REGION`, `AWS_DEFAULT_REGION`, then `profile`'s.
+    /// [`Region::resolve`] reads the profile.
     pub(crate) fn from_sources(
         code: Option<&str>,
         env: &Env,
-        profile: impl FnOnce() -> Option<Self>,
+        profile: Option<Self>,
     ) -> Option<Self> {
         if let Some(name) = code.map(str::trim).filter(|name| !name.is_empty()) {
             return Some(Self::new(name));
@@ -76,7 +76,7 @@ impl Region {
                 return Some(Self::with_source(name, RegionSource::Environment(var)));
             }
         }
-        profile()
+        profile
     }
 }
 

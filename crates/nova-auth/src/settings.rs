@@ -103,12 +103,12 @@ impl SdkSettings {
     /// The settings from the environment, then the selected profile (`profile` in code, else
     /// `AWS_PROFILE`, else `default`).
     pub async fn resolve(env: &Env, profile: Option<&str>) -> Self {
-        resolve(env, None, profile).await.1
+        let facts = load_profile(env, profile.map(|name| (name, "code"))).await;
+        Self::from_parts(env, facts.as_ref())
     }
 
-    /// Builds the settings; `profile` holds the profile's values in the order of [`KEYS`],
-    /// with the profile's name and file.
-    fn from_parts(env: &Env, profile: Option<&(Vec<Option<String>>, String, PathBuf)>) -> Self {
+    /// Builds the settings from the environment and the profile's values.
+    fn from_parts(env: &Env, profile: Option<&ProfileFacts>) -> Self {
         let mut found = KEYS.iter().enumerate().map(|(i, key)| {
             if let Some(value) = env.get(key.var) {
                 return Some(Setting {
@@ -116,13 +116,13 @@ impl SdkSettings {
                     origin: SettingOrigin::Environment(key.var),
                 });
             }
-            let (values, name, file) = profile?;
+            let profile = profile?;
             Some(Setting {
-                value: values.get(i + 1)?.clone()?,
+                value: profile.values.get(i + 1)?.clone()?,
                 origin: SettingOrigin::Profile {
                     key: key.profile_key,
-                    name: name.clone(),
-                    file: file.clone(),
+                    name: profile.name.clone(),
+                    file: profile.config_file.clone(),
                 },
             })
         });
@@ -151,47 +151,65 @@ impl Region {
     /// # }
     /// ```
     pub async fn resolve(code: Option<&str>, env: &Env, profile: Option<&str>) -> Self {
-        resolve(env, code, profile).await.0
+        let facts = load_profile(env, profile.map(|name| (name, "code"))).await;
+        resolve(env, code, facts.as_ref()).0
     }
 }
 
-/// The region and the shared settings, reading the selected profile once for both.
-pub(crate) async fn resolve(
-    env: &Env,
-    region_in_code: Option<&str>,
-    profile: Option<&str>,
-) -> (Region, SdkSettings) {
-    let profile = profile_values(env, profile).await;
-    let region = Region::from_sources(region_in_code, env, || {
-        let (values, name, file) = profile.as_ref()?;
-        Some(Region::with_source(
-            values.first()?.clone()?,
-            RegionSource::Profile {
-                name: name.clone(),
-                file: file.clone(),
-            },
-        ))
-    })
-    .unwrap_or_else(|| Region::with_source(DEFAULT_REGION, RegionSource::Default));
-    (region, SdkSettings::from_parts(env, profile.as_ref()))
+/// What is needed from the selected profile: its name, the config file (where `region` and the
+/// shared settings live), the file that defines its credentials, and the values of `region`
+/// and every shared setting's key, in the order of [`PROFILE_KEYS`].
+#[derive(Debug)]
+pub(crate) struct ProfileFacts {
+    pub(crate) name: String,
+    pub(crate) config_file: PathBuf,
+    pub(crate) defining_file: PathBuf,
+    pub(crate) values: Vec<Option<String>>,
 }
 
-/// `region`, then every shared setting's profile key, from the selected profile.
+/// `region`, then every shared setting's profile key.
 #[cfg(feature = "aws")]
-async fn profile_values(
+const PROFILE_KEYS: [&str; 5] = [
+    "region",
+    KEYS[0].profile_key,
+    KEYS[1].profile_key,
+    KEYS[2].profile_key,
+    KEYS[3].profile_key,
+];
+
+/// Reads the selected profile once (`chosen` in code, else `AWS_PROFILE`, else `default`).
+#[cfg(feature = "aws")]
+pub(crate) async fn load_profile(
     env: &Env,
-    profile: Option<&str>,
-) -> Option<(Vec<Option<String>>, String, PathBuf)> {
-    let keys: Vec<&str> = std::iter::once("region")
-        .chain(KEYS.iter().map(|key| key.profile_key))
-        .collect();
-    crate::aws::profile_values(env, profile, &keys).await
+    chosen: Option<(&str, &'static str)>,
+) -> Option<ProfileFacts> {
+    crate::aws::profile_facts(env, chosen, &PROFILE_KEYS).await
 }
 
 #[cfg(not(feature = "aws"))]
-async fn profile_values(
+pub(crate) async fn load_profile(
     _env: &Env,
-    _profile: Option<&str>,
-) -> Option<(Vec<Option<String>>, String, PathBuf)> {
+    _chosen: Option<(&str, &'static str)>,
+) -> Option<ProfileFacts> {
     None
+}
+
+/// The region and the shared settings, from the environment and the profile read once.
+pub(crate) fn resolve(
+    env: &Env,
+    region_in_code: Option<&str>,
+    profile: Option<&ProfileFacts>,
+) -> (Region, SdkSettings) {
+    let from_profile = profile.and_then(|facts| {
+        Some(Region::with_source(
+            facts.values.first()?.clone()?,
+            RegionSource::Profile {
+                name: facts.name.clone(),
+                file: facts.config_file.clone(),
+            },
+        ))
+    });
+    let region = Region::from_sources(region_in_code, env, from_profile)
+        .unwrap_or_else(|| Region::with_source(DEFAULT_REGION, RegionSource::Default));
+    (region, SdkSettings::from_parts(env, profile))
 }

@@ -22,7 +22,7 @@ pub use container::{ContainerProvider, DEFAULT_CONTAINER_TIMEOUT};
 pub use default_chain::{DefaultChain, DefaultChainBuilder};
 pub use imds::{DEFAULT_IMDS_TIMEOUT, ImdsProvider};
 pub use profile::ProfileProvider;
-pub(crate) use profile::{profile_values, selected_profile};
+pub(crate) use profile::profile_facts;
 pub use web_identity::WebIdentityProvider;
 
 use crate::credentials::AwsCredentials;

@@ -214,33 +214,24 @@ fn defines_section(text: &str, name: &str) -> bool {
     })
 }
 
-/// The selected profile's name and the file that defines its credentials, when it exists.
-pub(crate) async fn selected_profile(
+/// What the settings and the list of configured credentials need from the selected profile,
+/// read with one load of the files; `None` when there is no such profile.
+pub(crate) async fn profile_facts(
     env: &Env,
     chosen: Option<(&str, &'static str)>,
-) -> Option<(String, PathBuf)> {
+    keys: &[&str],
+) -> Option<crate::settings::ProfileFacts> {
     let profiles = Profiles::load(env, chosen).await.ok()??;
     let profile = profiles.selected()?;
-    let file = profiles.defining_file(profile).to_path_buf();
-    Some((profiles.name.clone(), file))
-}
-
-/// The values of `keys` in the selected profile (each `None` where unset), with the profile
-/// name and file; `None` when there is no such profile.
-pub(crate) async fn profile_values(
-    env: &Env,
-    name_in_code: Option<&str>,
-    keys: &[&str],
-) -> Option<(Vec<Option<String>>, String, PathBuf)> {
-    let profiles = Profiles::load(env, name_in_code.map(|n| (n, "code")))
-        .await
-        .ok()??;
-    let profile = profiles.selected()?;
-    let values = keys
-        .iter()
-        .map(|key| profile.get(key).map(str::to_owned))
-        .collect();
-    Some((values, profiles.name.clone(), profiles.config_file.clone()))
+    Some(crate::settings::ProfileFacts {
+        name: profiles.name.clone(),
+        config_file: profiles.config_file.clone(),
+        defining_file: profiles.defining_file(profile).to_path_buf(),
+        values: keys
+            .iter()
+            .map(|key| profile.get(key).map(str::to_owned))
+            .collect(),
+    })
 }
 
 /// Static keys of a profile that needs nothing else resolved.
