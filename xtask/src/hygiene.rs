@@ -120,8 +120,9 @@ fn version(text: &str) -> Vec<u64> {
 
 #[test]
 fn published_crates_have_what_crates_io_and_docs_rs_show() {
-    let metadata = crate::workspace::metadata(true).expect("cargo metadata");
-    let published = crate::workspace::published().expect("the published crates");
+    let workspace = crate::workspace::Workspace::load().expect("cargo metadata");
+    let metadata = workspace.metadata();
+    let published = workspace.published();
     assert!(published.len() >= 6, "{published:?}");
     for package in metadata["packages"].as_array().expect("packages") {
         let name = package["name"].as_str().expect("a name");
@@ -178,7 +179,9 @@ fn published_crates_have_what_crates_io_and_docs_rs_show() {
 
 #[test]
 fn the_declared_rust_version_covers_every_dependency() {
-    let declared = crate::workspace::rust_version().expect("a rust-version");
+    let declared = crate::workspace::Workspace::load()
+        .and_then(|workspace| workspace.rust_version())
+        .expect("a rust-version");
     let metadata = crate::workspace::metadata(false).expect("cargo metadata");
     for package in metadata["packages"].as_array().expect("packages") {
         if let Some(needed) = package["rust_version"].as_str() {

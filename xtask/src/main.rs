@@ -74,15 +74,16 @@ fn ci() -> Result<(), String> {
         &["doc", "--workspace", "--no-deps"],
         &[("RUSTDOCFLAGS", "-D warnings")],
     )?;
-    let published = workspace::published()?;
-    docs_rs(&published)?;
-    msrv()?;
+    let workspace = workspace::Workspace::load()?;
+    let published = workspace.published();
+    docs_rs(&workspace, &published)?;
+    msrv(&workspace)?;
     // What `cargo publish` would upload: every published crate packaged and built on its own.
-    let unpublished = workspace::unpublished()?;
+    let unpublished = workspace.unpublished();
     // Each package is built on its own, in a target folder of its own (the workspace's profile
     // does not apply there, so sharing would only thrash), without debug info to keep it short.
-    let verify = workspace::target_dir()?.join("package-verify");
-    forget_packaged(&published, &verify)?;
+    let verify = workspace.target_dir()?.join("package-verify");
+    forget_packaged(&published, &workspace.version()?, &verify)?;
     // `--allow-dirty`: the check is of the tree as it stands, committed or not.
     let mut package = vec!["package", "--workspace", "--allow-dirty"];
     for name in &unpublished {
@@ -106,7 +107,7 @@ fn ci() -> Result<(), String> {
 /// under the same name and version every time: it would never unpack one again (from
 /// `$CARGO_HOME/registry/src/-<hash>/`) nor rebuild it (its fingerprint in `verify`), and a
 /// second run would check each crate against its dependencies as they were the first time.
-fn forget_packaged(published: &[String], verify: &Path) -> Result<(), String> {
+fn forget_packaged(published: &[String], version: &str, verify: &Path) -> Result<(), String> {
     let fingerprints = verify.join("debug").join(".fingerprint");
     if let Ok(entries) = std::fs::read_dir(&fingerprints) {
         for entry in entries.flatten() {
@@ -131,7 +132,6 @@ fn forget_packaged(published: &[String], verify: &Path) -> Result<(), String> {
     let Ok(registries) = std::fs::read_dir(&sources) else {
         return Ok(()); // Nothing unpacked yet.
     };
-    let version = workspace::version()?;
     for registry in registries.flatten() {
         // crates.io's folder is `index.crates.io-<hash>`; local registries have no name.
         if !registry.file_name().to_string_lossy().starts_with('-') {
@@ -150,7 +150,7 @@ fn forget_packaged(published: &[String], verify: &Path) -> Result<(), String> {
 
 /// Documents the published crates as docs.rs does: nightly rustdoc (stable made to accept
 /// nightly features), `--cfg docsrs`, every feature on. A docs.rs failure fails here first.
-fn docs_rs(published: &[String]) -> Result<(), String> {
+fn docs_rs(workspace: &workspace::Workspace, published: &[String]) -> Result<(), String> {
     let mut args = vec!["doc", "--no-deps", "--all-features"];
     for name in published {
         args.extend(["-p", name.as_str()]);
@@ -163,7 +163,8 @@ fn docs_rs(published: &[String]) -> Result<(), String> {
             // Its own target folder: the flags above would otherwise rebuild the usual one.
             (
                 "CARGO_TARGET_DIR",
-                workspace::target_dir()?
+                workspace
+                    .target_dir()?
                     .join("docs-rs")
                     .to_str()
                     .unwrap_or("target/docs-rs"),
@@ -173,8 +174,8 @@ fn docs_rs(published: &[String]) -> Result<(), String> {
 }
 
 /// Builds and tests with the declared `rust-version` when that toolchain is installed.
-fn msrv() -> Result<(), String> {
-    let declared = workspace::rust_version()?;
+fn msrv(workspace: &workspace::Workspace) -> Result<(), String> {
+    let declared = workspace.rust_version()?;
     let current = toolchain_version("")?;
     if current == declared {
         eprintln!(
@@ -190,7 +191,7 @@ fn msrv() -> Result<(), String> {
         return Ok(());
     }
     let plus = format!("+{declared}");
-    let target = workspace::target_dir()?.join("msrv");
+    let target = workspace.target_dir()?.join("msrv");
     let target = target.to_str().unwrap_or("target/msrv");
     let envs = [("CARGO_TARGET_DIR", target)];
     // `cargo +X` picks the toolchain through rustup's proxy, not the cargo running xtask.

@@ -29,52 +29,70 @@ pub(crate) fn metadata(no_deps: bool) -> Result<Value, String> {
     serde_json::from_slice(&output.stdout).map_err(|err| format!("cargo metadata: {err}"))
 }
 
-/// The workspace's packages whose `publish` is unrestricted (published), or `publish = false`.
-fn packages(published: bool) -> Result<Vec<String>, String> {
-    let metadata = metadata(true)?;
-    Ok(metadata["packages"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|package| package["publish"].is_null() == published)
-        .filter_map(|package| package["name"].as_str().map(str::to_owned))
-        .collect())
+/// The workspace's own packages, as `cargo metadata --no-deps` describes them, read once.
+pub(crate) struct Workspace {
+    metadata: Value,
 }
 
-/// The packages `cargo publish` uploads.
-pub(crate) fn published() -> Result<Vec<String>, String> {
-    packages(true)
-}
+impl Workspace {
+    pub(crate) fn load() -> Result<Self, String> {
+        Ok(Self {
+            metadata: metadata(true)?,
+        })
+    }
 
-/// The packages marked `publish = false`.
-pub(crate) fn unpublished() -> Result<Vec<String>, String> {
-    packages(false)
-}
+    fn packages(&self) -> impl Iterator<Item = &Value> {
+        self.metadata["packages"].as_array().into_iter().flatten()
+    }
 
-/// Where cargo builds (`CARGO_TARGET_DIR`, `build.target-dir` or `target/`).
-pub(crate) fn target_dir() -> Result<PathBuf, String> {
-    metadata(true)?["target_directory"]
-        .as_str()
-        .map(PathBuf::from)
-        .ok_or_else(|| "cargo metadata gave no target_directory".to_owned())
-}
+    /// The packages whose `publish` is unrestricted (published), or `publish = false`.
+    fn named(&self, published: bool) -> Vec<String> {
+        self.packages()
+            .filter(|package| package["publish"].is_null() == published)
+            .filter_map(|package| package["name"].as_str().map(str::to_owned))
+            .collect()
+    }
 
-/// A field every published package inherits from `[workspace.package]`, read from the first.
-fn shared(field: &str) -> Result<String, String> {
-    metadata(true)?["packages"]
-        .as_array()
-        .and_then(|packages| packages.iter().find(|p| p["publish"].is_null()))
-        .and_then(|package| package[field].as_str())
-        .map(str::to_owned)
-        .ok_or_else(|| format!("no {field} in [workspace.package]"))
-}
+    /// The packages `cargo publish` uploads.
+    pub(crate) fn published(&self) -> Vec<String> {
+        self.named(true)
+    }
 
-/// The declared `rust-version` of the workspace's packages (they all inherit one).
-pub(crate) fn rust_version() -> Result<String, String> {
-    shared("rust_version")
-}
+    /// The packages marked `publish = false`.
+    pub(crate) fn unpublished(&self) -> Vec<String> {
+        self.named(false)
+    }
 
-/// The version every published package shares.
-pub(crate) fn version() -> Result<String, String> {
-    shared("version")
+    /// Where cargo builds (`CARGO_TARGET_DIR`, `build.target-dir` or `target/`).
+    pub(crate) fn target_dir(&self) -> Result<PathBuf, String> {
+        self.metadata["target_directory"]
+            .as_str()
+            .map(PathBuf::from)
+            .ok_or_else(|| "cargo metadata gave no target_directory".to_owned())
+    }
+
+    /// A field every published package inherits from `[workspace.package]`, read from the first.
+    fn shared(&self, field: &str) -> Result<String, String> {
+        self.packages()
+            .find(|package| package["publish"].is_null())
+            .and_then(|package| package[field].as_str())
+            .map(str::to_owned)
+            .ok_or_else(|| format!("no {field} in [workspace.package]"))
+    }
+
+    /// The declared `rust-version` of the workspace's packages (they all inherit one).
+    pub(crate) fn rust_version(&self) -> Result<String, String> {
+        self.shared("rust_version")
+    }
+
+    /// The version every published package shares.
+    pub(crate) fn version(&self) -> Result<String, String> {
+        self.shared("version")
+    }
+
+    /// The raw `cargo metadata --no-deps` document.
+    #[cfg(test)]
+    pub(crate) fn metadata(&self) -> &Value {
+        &self.metadata
+    }
 }
