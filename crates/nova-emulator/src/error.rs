@@ -80,6 +80,11 @@ impl ServiceError {
         Self::new(403, name, message)
     }
 
+    /// Any status and error name (the SSO portal's errors).
+    pub(crate) fn other(status: u16, name: &'static str, message: impl Into<String>) -> Self {
+        Self::new(status, name, message)
+    }
+
     /// 401/403 from the API-key service.
     pub fn api_key(status: u16, message: impl Into<String>) -> Self {
         Self::new(status, "UnauthorizedException", message)

@@ -9,7 +9,11 @@
 //!   policy.
 //! - InvokeActStep is answered by a [`Planner`]; the default [`ScriptedPlanner`] follows scripts
 //!   and otherwise observes the page and returns its URL.
-//! - STS `GetCallerIdentity` at `POST /`, so `nova-act auth doctor` works offline.
+//! - STS `GetCallerIdentity`, `AssumeRole` and `AssumeRoleWithWebIdentity` at `POST /`, and the
+//!   SSO portal's `GetRoleCredentials`: the temporary keys they issue carry a session token and
+//!   their role, and are accepted until they expire. Profiles with `role_arn`, web identity
+//!   (EKS IRSA) and IAM Identity Center work offline (`AWS_ENDPOINT_URL_STS`,
+//!   `AWS_ENDPOINT_URL_SSO`).
 //!
 //! It is a development tool for loopback use, not a production service.
 //!
@@ -24,6 +28,7 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 mod error;
+mod identity;
 mod planner;
 mod policy;
 mod server;
@@ -52,6 +57,7 @@ pub struct EmulatorBuilder {
     keys: Vec<AccessKey>,
     api_keys: Vec<String>,
     policies: Vec<(String, Policy)>,
+    trust: identity::Trust,
     planner: Arc<dyn Planner>,
     region: String,
     open: bool,
@@ -96,6 +102,7 @@ impl Default for EmulatorBuilder {
             keys: Vec::new(),
             api_keys: Vec::new(),
             policies: Vec::new(),
+            trust: identity::Trust::default(),
             planner: Arc::new(ScriptedPlanner::new()),
             region: "us-east-1".to_owned(),
             open: false,
@@ -123,6 +130,39 @@ impl EmulatorBuilder {
     #[must_use]
     pub fn policy(mut self, access_key_id: impl Into<String>, policy: Policy) -> Self {
         self.policies.push((access_key_id.into(), policy));
+        self
+    }
+
+    /// Holds sessions of the role `name` (from AssumeRole, AssumeRoleWithWebIdentity or the SSO
+    /// portal) to `policy`. Roles not named here can be assumed too, without limits, unless
+    /// [`only_named_roles`](Self::only_named_roles) is set.
+    #[must_use]
+    pub fn role(mut self, name: impl Into<String>, policy: Policy) -> Self {
+        self.trust.roles.push((name.into(), policy));
+        self
+    }
+
+    /// Refuses to start sessions of roles not given with [`role`](Self::role): the emulator's
+    /// stand-in for a trust policy.
+    #[must_use]
+    pub fn only_named_roles(mut self) -> Self {
+        self.trust.only_named_roles = true;
+        self
+    }
+
+    /// Accepts only these web identity tokens in AssumeRoleWithWebIdentity (repeatable).
+    /// Without any, every token is accepted: the emulator cannot check an identity provider.
+    #[must_use]
+    pub fn web_identity_token(mut self, token: impl Into<String>) -> Self {
+        self.trust.web_identity_tokens.push(token.into());
+        self
+    }
+
+    /// Accepts only these bearer tokens at the SSO portal (repeatable). Without any, every
+    /// token is accepted.
+    #[must_use]
+    pub fn sso_access_token(mut self, token: impl Into<String>) -> Self {
+        self.trust.sso_tokens.push(token.into());
         self
     }
 
@@ -172,10 +212,9 @@ impl EmulatorBuilder {
             self.api_keys.push(generate_api_key());
         }
         let shared = Arc::new(server::Shared {
-            keys: self.keys,
+            identities: identity::Identities::new(self.keys, self.policies, self.trust),
             sigv4: sigv4::Cache::default(),
             api_keys: self.api_keys,
-            policies: self.policies,
             planner: self.planner,
             region: self.region,
             account: ACCOUNT_ID.to_owned(),
@@ -254,7 +293,7 @@ impl RunningEmulator {
 
     /// The first access key it accepts.
     pub fn access_key(&self) -> &AccessKey {
-        &self.shared.keys[0]
+        &self.shared.identities.own()[0]
     }
 
     /// The first API key it accepts.

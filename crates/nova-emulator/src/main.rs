@@ -7,10 +7,11 @@ use std::process::ExitCode;
 
 use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser};
-use nova_emulator::{AccessKey, Emulator, ScriptedPlanner};
+use nova_emulator::{AccessKey, Emulator, Policy, ScriptedPlanner};
 
 /// A local Amazon Nova Act service for development and tests: all 16 operations, SigV4 and
-/// API-key checks, IAM-style policies, a scripted planner and STS. Not a production service.
+/// API-key checks, IAM-style policies, a scripted planner, STS (caller identity, role assumption,
+/// web identity) and the SSO portal. Not a production service.
 #[derive(Debug, Parser)]
 #[command(name = "nova-emulator", version)]
 struct Args {
@@ -48,6 +49,32 @@ struct Args {
     /// A planner script (JSON): tasks and the steps that answer them.
     #[arg(long, value_name = "FILE")]
     script: Option<PathBuf>,
+
+    /// Holds sessions of role NAME (from STS AssumeRole, web identity or the SSO portal) to the
+    /// IAM policy in FILE, such as one `nova-act permissions --json` printed (repeatable). Other
+    /// roles of the account can be assumed too, without limits.
+    #[arg(long = "role", value_name = "NAME=FILE")]
+    roles: Vec<String>,
+}
+
+/// `NAME=FILE`: the role and the policy document its sessions are held to.
+fn role(value: &str) -> Result<(String, Policy), clap::Error> {
+    let Some((name, file)) = value
+        .split_once('=')
+        .filter(|(n, f)| !n.is_empty() && !f.is_empty())
+    else {
+        return Err(usage(format!(
+            "`{value}` is not a role; expected NAME=FILE, such as Runner=run-policy.json"
+        )));
+    };
+    let text = std::fs::read_to_string(file).map_err(|err| {
+        usage(format!(
+            "cannot read the policy of role {name} from {file}: {err}"
+        ))
+    })?;
+    let policy = Policy::from_json(&text)
+        .map_err(|err| usage(format!("the policy of role {name} in {file} is {err}")))?;
+    Ok((name.to_owned(), policy))
 }
 
 /// A usage error (exit 2) in clap's own form.
@@ -144,9 +171,14 @@ async fn main() -> ExitCode {
             .filter(|value| !value.is_empty())
             .map(|value| access_key(value))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok::<_, clap::Error>((addr, keys))
+        let roles = args
+            .roles
+            .iter()
+            .map(|value| role(value))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok::<_, clap::Error>((addr, keys, roles))
     })();
-    let (addr, keys) = match parsed {
+    let (addr, keys, roles) = match parsed {
         Ok(parsed) => parsed,
         Err(err) => err.exit(),
     };
@@ -162,6 +194,9 @@ async fn main() -> ExitCode {
     }
     for key in keys {
         builder = builder.access_key(key);
+    }
+    for (name, policy) in roles {
+        builder = builder.role(name, policy);
     }
     for key in args.api_keys.iter().filter(|key| !key.is_empty()) {
         builder = builder.api_key(key.clone());
@@ -201,6 +236,7 @@ async fn main() -> ExitCode {
     println!();
     println!("  export AWS_ENDPOINT_URL_NOVA_ACT={url}");
     println!("  export AWS_ENDPOINT_URL_STS={url}");
+    println!("  export AWS_ENDPOINT_URL_SSO={url}");
     println!("  export AWS_REGION={}", emulator.region());
     println!("  export AWS_ACCESS_KEY_ID={}", key.access_key_id);
     println!("  export AWS_SECRET_ACCESS_KEY={}", key.secret_access_key);

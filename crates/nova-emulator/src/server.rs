@@ -14,18 +14,18 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::{ServiceError, set_request_id};
+use crate::identity::{self, Identities, Signer};
 use crate::planner::Planner;
-use crate::policy::Policy;
-use crate::sigv4::{self, AccessKey};
+use crate::sigv4;
 use crate::store::{self, Store};
 
 /// Everything the handlers share.
 pub(crate) struct Shared {
-    pub(crate) keys: Vec<AccessKey>,
+    /// The keys that may sign, own and issued, and the policies they are held to.
+    pub(crate) identities: Identities,
     /// Derived signing keys and the count of general-path verifications.
     pub(crate) sigv4: sigv4::Cache,
     pub(crate) api_keys: Vec<String>,
-    pub(crate) policies: Vec<(String, Policy)>,
     pub(crate) planner: Arc<dyn Planner>,
     pub(crate) region: String,
     pub(crate) account: String,
@@ -65,11 +65,11 @@ impl Shared {
 
 /// Who is calling.
 enum Caller<'a> {
-    Iam(&'a AccessKey),
+    Iam(Signer<'a>),
     ApiKey,
 }
 
-fn decode(segment: &str) -> String {
+pub(crate) fn decode(segment: &str) -> String {
     let bytes = segment.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -89,7 +89,7 @@ fn decode(segment: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn query(uri: &Uri, name: &str) -> Option<String> {
+pub(crate) fn query(uri: &Uri, name: &str) -> Option<String> {
     uri.query()?.split('&').find_map(|pair| {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         (decode(k) == name).then(|| decode(v))
@@ -140,7 +140,15 @@ pub(crate) async fn handle(
     let path = uri.path().to_owned();
     let api_key_service = path.starts_with("/agent/");
     let outcome = if path == "/" && method == Method::POST {
-        return sts(&shared, &method, &uri, &headers, &bytes, &request_id);
+        let request = sigv4::Received {
+            method: &method,
+            uri: &uri,
+            headers: &headers,
+            body: &bytes,
+        };
+        return identity::sts(&shared, &request, &request_id);
+    } else if path == "/federation/credentials" {
+        return identity::sso(&shared, &method, &uri, &headers, &request_id);
     } else {
         serve(&shared, &method, &uri, &headers, &bytes)
     };
@@ -230,8 +238,9 @@ fn authenticate<'a>(
             Some(_) => Err(ServiceError::api_key(403, "the API key is not valid")),
         };
     }
+    let now = SystemTime::now();
     sigv4::verify(
-        &shared.keys,
+        |id| shared.identities.find(id, now),
         &shared.sigv4,
         &sigv4::Received {
             method,
@@ -240,7 +249,7 @@ fn authenticate<'a>(
             body: bytes,
         },
         (service, &shared.region),
-        SystemTime::now(),
+        now,
     )
     .map(Caller::Iam)
 }
@@ -254,11 +263,7 @@ fn authorize(
     let Caller::Iam(key) = caller else {
         return Ok(());
     };
-    let Some((_, policy)) = shared
-        .policies
-        .iter()
-        .find(|(id, _)| id == &key.access_key_id)
-    else {
+    let Some(policy) = shared.identities.policy(key) else {
         return Ok(());
     };
     let action = format!("nova-act:{operation}");
@@ -489,59 +494,5 @@ fn serve(
             ok(200, &shared.store().list_acts(&input)?)
         }
         _ => Err(unknown()),
-    }
-}
-
-/// STS `GetCallerIdentity` (form body, XML answer) for the signing key.
-fn sts(
-    shared: &Shared,
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
-    bytes: &Bytes,
-    request_id: &str,
-) -> Response {
-    let xml_error = |status: u16, code: &str, message: &str| {
-        let body = format!(
-            "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
-        );
-        (
-            StatusCode::from_u16(status).unwrap_or(StatusCode::FORBIDDEN),
-            [("content-type", "text/xml")],
-            body,
-        )
-            .into_response()
-    };
-    let form = String::from_utf8_lossy(bytes);
-    if !form
-        .split('&')
-        .any(|pair| pair == "Action=GetCallerIdentity")
-    {
-        return xml_error(400, "InvalidAction", "only GetCallerIdentity is emulated");
-    }
-    match sigv4::verify(
-        &shared.keys,
-        &shared.sigv4,
-        &sigv4::Received {
-            method,
-            uri,
-            headers,
-            body: bytes,
-        },
-        ("sts", &shared.region),
-        SystemTime::now(),
-    ) {
-        Ok(key) => {
-            let body = format!(
-                "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><GetCallerIdentityResult><Arn>{}</Arn><UserId>{}</UserId><Account>{}</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></GetCallerIdentityResponse>",
-                key.arn, key.access_key_id, shared.account
-            );
-            ([("content-type", "text/xml")], body).into_response()
-        }
-        Err(err) => xml_error(
-            err.status,
-            err.name,
-            err.body["message"].as_str().unwrap_or("denied"),
-        ),
     }
 }

@@ -10,8 +10,9 @@ use sha2::{Digest, Sha256};
 
 use crate::error::ServiceError;
 
-/// A signing key the emulator knows.
-#[derive(Clone, Debug)]
+/// A signing key the emulator knows. `Debug` shows the id and the principal, never the secret
+/// or the session token.
+#[derive(Clone)]
 pub struct AccessKey {
     /// The access key id.
     pub access_key_id: String,
@@ -21,6 +22,19 @@ pub struct AccessKey {
     pub session_token: Option<String>,
     /// The principal the key belongs to (for STS), e.g. `arn:aws:iam::123456789012:user/dev`.
     pub arn: String,
+}
+
+impl std::fmt::Debug for AccessKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccessKey")
+            .field("access_key_id", &self.access_key_id)
+            .field("arn", &self.arn)
+            .field(
+                "session_token",
+                &self.session_token.as_ref().map(|_| "****"),
+            )
+            .finish_non_exhaustive()
+    }
 }
 
 /// How far a request's time may be from the emulator's.
@@ -243,13 +257,14 @@ pub(crate) struct Received<'a> {
 }
 
 /// Verifies the request's SigV4 signature for `service` in `region`; returns the key used.
-pub(crate) fn verify<'k>(
-    keys: &'k [AccessKey],
+/// `find` looks the access key id up (and may refuse it, say as expired).
+pub(crate) fn verify<K: std::ops::Deref<Target = AccessKey>>(
+    find: impl FnOnce(&str) -> Result<Option<K>, ServiceError>,
     cache: &Cache,
     request: &Received<'_>,
     (service, region): (&str, &str),
     now: SystemTime,
-) -> Result<&'k AccessKey, ServiceError> {
+) -> Result<K, ServiceError> {
     let Received {
         method,
         uri,
@@ -272,10 +287,7 @@ pub(crate) fn verify<'k>(
             "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' (AWS4-HMAC-SHA256)",
         )
     })?;
-    let Some(key) = keys
-        .iter()
-        .find(|k| k.access_key_id == parsed.access_key_id)
-    else {
+    let Some(key) = find(parsed.access_key_id)? else {
         return Err(ServiceError::auth(
             "UnrecognizedClientException",
             "The security token included in the request is invalid.",
@@ -318,7 +330,7 @@ pub(crate) fn verify<'k>(
         ));
     }
     let amz_date = header("x-amz-date").unwrap_or_default();
-    if fast_signature(cache, key, request, &parsed, (amz_date, when))
+    if fast_signature(cache, &key, request, &parsed, (amz_date, when))
         .is_some_and(|expected| same(&expected, parsed.signature))
     {
         return Ok(key);

@@ -54,7 +54,7 @@ async fn keys_from_the_environment_first_line_and_a_clean_sigterm() {
         .to_owned();
     let port: u16 = url.rsplit(':').next().unwrap().parse().unwrap();
     assert!(url.starts_with("http://127.0.0.1:") && port != 0, "{first}");
-    let rest: Vec<String> = lines.by_ref().take(11).map(Result::unwrap).collect();
+    let rest: Vec<String> = lines.by_ref().take(12).map(Result::unwrap).collect();
     assert!(
         rest.iter()
             .any(|l| l.contains(&format!("export AWS_ENDPOINT_URL_NOVA_ACT={url}"))),

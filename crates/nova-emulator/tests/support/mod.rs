@@ -6,15 +6,17 @@ use nova_act_core::model::{
     CreateActInput, CreateSessionInput, CreateWorkflowDefinitionInput, CreateWorkflowRunInput,
 };
 use nova_act_core::{Client, ClientBuilder, RetryConfig};
-use nova_auth::{ApiKey, AuthMode, AwsCredentials, CredentialProvider, Credentials, Env, Source};
+use nova_auth::{
+    ApiKey, AuthMode, AwsCredentials, CredentialProvider, Credentials, Env, Secret, Source,
+};
 use nova_emulator::{AccessKey, RunningEmulator};
 
-/// `key` as AWS credentials.
+/// `key` as AWS credentials (with its session token, for issued keys).
 pub fn aws(key: &AccessKey) -> Credentials {
     AwsCredentials::new(
         &key.access_key_id,
         key.secret_access_key.as_str(),
-        None,
+        key.session_token.clone().map(Secret::new),
         Source::Code,
     )
     .into()
