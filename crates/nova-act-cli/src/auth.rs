@@ -52,6 +52,8 @@ pub(crate) async fn status(cli: &Cli) -> Result<ExitCode, String> {
             "mode": identity.mode.as_str(),
             "selected_by": identity.selected_by.to_string(),
             "source": identity.source.to_string(),
+            "via": identity.source.chain().iter().map(ToString::to_string).collect::<Vec<_>>(),
+            "role_arn": identity.source.role_arn(),
             "key": identity.masked_id,
             "account_id": identity.account_id,
             "region": identity.region.name(),
@@ -65,6 +67,23 @@ pub(crate) async fn status(cli: &Cli) -> Result<ExitCode, String> {
             identity.mode, identity.selected_by
         );
         println!("source:   {}", identity.source);
+        if identity.source.has_chain() {
+            let links: Vec<String> = identity
+                .source
+                .chain()
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            println!("via:      {}", links.join(" → "));
+        }
+        // A web identity's source line names its role already.
+        if let Some(role) = identity
+            .source
+            .role_arn()
+            .filter(|_| identity.source.has_chain())
+        {
+            println!("role:     {role}");
+        }
         for (i, found) in identity.available.iter().enumerate() {
             let label = if i == 0 { "found:   " } else { "         " };
             let state = if Some(i) == used { "used" } else { "not used" };

@@ -224,9 +224,15 @@ fn init_logs(verbose: u8) {
         _ => "trace",
     };
     // The command prints its own notice when an API key ignores a named definition.
-    // ... and its own line when a signal stops a workflow.
+    // ... and its own line when a signal stops a workflow. aws-config's warnings about a
+    // credential source that failed repeat the error the command prints, without its fix.
+    let quiet_aws = if verbose == 0 {
+        ",aws_config=error"
+    } else {
+        ""
+    };
     let default = format!(
-        "{default},{}=off,{}=off,{}=off",
+        "{default}{quiet_aws},{}=off,{}=off,{}=off",
         nova_act::runtime::DEFINITION_NOTICE,
         nova_act::MODE_NOTICE,
         nova_act::runtime::SHUTDOWN_NOTICE

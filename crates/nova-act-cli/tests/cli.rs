@@ -1,54 +1,14 @@
 //! The `nova-act` command as a user runs it: a process with a temporary HOME and only the
 //! environment each case sets; outputs are snapshots.
 
-use std::path::Path;
+mod support;
+
 use std::process::Command;
 
 use serde_json::json;
+use support::{AKID, KEY, SECRET, home, run, run_async, stdout_of};
 use wiremock::matchers::{body_string_contains, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
-
-const KEY: &str = "3f2a9c1e-7b4d-4e8a-9f6c-2d1b0a9e8c7f";
-const AKID: &str = "AKIAIOSFODNN7EXAMPLE";
-const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
-
-/// Runs `nova-act args` with exactly `vars` (and a temporary HOME); returns
-/// `exit N\n--- stdout\n…\n--- stderr\n…` with the HOME path scrubbed.
-fn run(home: &Path, args: &[&str], vars: &[(&str, &str)]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_nova-act"))
-        .args(args)
-        .env_clear()
-        .env("HOME", home)
-        // Never reach a real metadata service from a test.
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .envs(vars.iter().copied())
-        .output()
-        .unwrap();
-    let text = format!(
-        "exit {}\n--- stdout\n{}--- stderr\n{}",
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let text = text.replace(&home.display().to_string(), "[HOME]");
-    for secret in [KEY, SECRET] {
-        assert!(
-            !text.contains(secret),
-            "a secret reached the output:\n{text}"
-        );
-    }
-    text
-}
-
-/// The stdout part of what [`run`] returns.
-fn stdout_of(out: &str) -> &str {
-    let stdout = out.split("--- stdout\n").nth(1).unwrap_or_default();
-    stdout.split("--- stderr\n").next().unwrap_or_default()
-}
-
-fn home() -> tempfile::TempDir {
-    tempfile::tempdir().unwrap()
-}
 
 #[test]
 fn status_with_nothing_configured_lists_every_source_and_exits_1() {
@@ -160,20 +120,6 @@ fn iam_vars(server: &MockServer) -> Vec<(&'static str, String)> {
         ("AWS_ENDPOINT_URL_STS", server.uri()),
         ("AWS_ENDPOINT_URL_NOVA_ACT", server.uri()),
     ]
-}
-
-async fn run_async(
-    home: &Path,
-    args: &'static [&'static str],
-    vars: Vec<(&'static str, String)>,
-) -> String {
-    let home = home.to_owned();
-    tokio::task::spawn_blocking(move || {
-        let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        run(&home, args, &vars)
-    })
-    .await
-    .unwrap()
 }
 
 #[tokio::test]

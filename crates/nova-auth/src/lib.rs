@@ -75,7 +75,7 @@ pub use provider::{CredentialProvider, SharedProvider};
 pub use region::{DEFAULT_REGION, Region, RegionSource};
 pub use secret::{REDACTED, Secret};
 pub use settings::{SdkSettings, Setting, SettingOrigin};
-pub use source::Source;
+pub use source::{Link, Source};
 
 /// The code in this crate's README, compiled as doc tests.
 #[cfg(doctest)]

@@ -61,9 +61,7 @@ impl AwsSdkProvider {
 #[async_trait]
 impl CredentialProvider for AwsSdkProvider {
     async fn credentials(&self) -> Result<Credentials, CredentialsError> {
-        let creds = self
-            .inner
-            .provide_credentials()
+        let creds = super::quietly(self.inner.provide_credentials())
             .await
             .map_err(|err| from_aws_error("aws-config", err))?;
         Ok(from_aws(&creds, Source::Custom(self.name.clone())).into())

@@ -99,7 +99,9 @@ impl CredentialProvider for ContainerProvider {
                 .read_timeout(self.read_timeout)
                 .build()
         });
-        match tokio::time::timeout(self.timeout, delegate.provide_credentials()).await {
+        match tokio::time::timeout(self.timeout, super::quietly(delegate.provide_credentials()))
+            .await
+        {
             Ok(Ok(creds)) => Ok(from_aws(&creds, Source::Container).into()),
             Ok(Err(err)) => Err(configured_failure(
                 NAME,

@@ -149,7 +149,9 @@ impl CredentialProvider for ImdsProvider {
             .get_or_init(|| self.build())
             .as_ref()
             .map_err(|message| CredentialsError::provider(NAME, message.clone()))?;
-        let answer = tokio::time::timeout(self.timeout, delegate.provide_credentials()).await;
+        let answer =
+            tokio::time::timeout(self.timeout, super::quietly(delegate.provide_credentials()))
+                .await;
         match answer {
             Ok(Ok(creds)) => Ok(from_aws(&creds, Source::Imds).into()),
             Ok(Err(err)) if unreachable(&err) => Err(CredentialsError::not_configured(

@@ -9,6 +9,7 @@ mod container;
 mod default_chain;
 mod imds;
 mod profile;
+mod quiet;
 mod web_identity;
 
 use std::borrow::Cow;
@@ -23,6 +24,7 @@ pub use default_chain::{DefaultChain, DefaultChainBuilder};
 pub use imds::{DEFAULT_IMDS_TIMEOUT, ImdsProvider};
 pub use profile::ProfileProvider;
 pub(crate) use profile::profile_facts;
+pub(crate) use quiet::quietly;
 pub use web_identity::WebIdentityProvider;
 
 use crate::credentials::AwsCredentials;
@@ -62,18 +64,30 @@ pub(crate) fn from_aws(
 }
 
 /// The error and every cause beneath it, joined: aws-config's top-level messages are terse.
+/// Where a service (STS, the SSO portal) answered with an error, its own message and code
+/// replace the SDK's generic layers ("service error: unhandled error (…)").
 pub(crate) fn error_chain(err: &(dyn StdError + 'static)) -> String {
-    let mut text = err.to_string();
-    let mut next = err.source();
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(err);
     while let Some(cause) = next {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
+        if let Some(meta) = cause.downcast_ref::<aws_smithy_types::error::ErrorMetadata>() {
+            parts.retain(|part| {
+                !part.starts_with("service error") && !part.starts_with("unhandled error")
+            });
+            parts.push(format!(
+                "{} ({})",
+                meta.message().unwrap_or("the service gave no message"),
+                meta.code().unwrap_or("unknown error")
+            ));
+            break;
+        }
+        let text = cause.to_string();
+        if !parts.iter().any(|part| part.contains(&text)) {
+            parts.push(text);
         }
         next = cause.source();
     }
-    text
+    parts.join(": ")
 }
 
 /// What an aws-config error says happened. Its top level names only the kind of failure ("the

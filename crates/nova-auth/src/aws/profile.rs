@@ -15,7 +15,7 @@ use crate::env::{self, Env};
 use crate::error::CredentialsError;
 use crate::provider::CredentialProvider;
 use crate::secret::Secret;
-use crate::source::Source;
+use crate::source::{Link, Source};
 
 const NAME: &str = "profile file";
 
@@ -246,18 +246,107 @@ fn static_keys(profile: &Profile) -> Option<(&str, &str, Option<&str>)> {
     ))
 }
 
-/// What to do when aws-config could not resolve a profile, by what the profile uses.
-fn fix(profile: &Profile, name: &str) -> String {
-    if profile.get("sso_session").is_some() || profile.get("sso_start_url").is_some() {
-        format!("sign in with `aws sso login --profile {name}` and try again")
+/// How the profile `name` obtains credentials, first link first, following `source_profile`
+/// as the AWS SDKs do. A loop or a missing profile ends the walk (aws-config reports those).
+fn chain(set: &ProfileSet, name: &str) -> Vec<Link> {
+    let mut links = Vec::new();
+    let mut current = name.to_owned();
+    let mut seen = Vec::new();
+    while let Some(profile) = set.get_profile(&current) {
+        if seen.contains(&current) {
+            break;
+        }
+        seen.push(current.clone());
+        let Some(role_arn) = profile.get("role_arn") else {
+            links.push(base_link(profile, &current));
+            break;
+        };
+        if profile.get("web_identity_token_file").is_some() {
+            links.push(Link::WebIdentity {
+                profile: current,
+                role_arn: role_arn.to_owned(),
+            });
+            break;
+        }
+        links.push(Link::Role {
+            profile: current.clone(),
+            role_arn: role_arn.to_owned(),
+        });
+        if let Some(source) = profile.get("credential_source") {
+            links.push(Link::CredentialSource {
+                profile: current,
+                source: source.to_owned(),
+            });
+            break;
+        }
+        match profile.get("source_profile") {
+            // A profile that is its own source assumes its role with its own keys.
+            Some(source) if source == current => {
+                links.push(Link::Keys { profile: current });
+                break;
+            }
+            Some(source) => current = source.to_owned(),
+            None => break,
+        }
+    }
+    links.reverse();
+    links
+}
+
+/// The first link of a chain: what a profile without `role_arn` uses.
+fn base_link(profile: &Profile, name: &str) -> Link {
+    let sso = profile
+        .get("sso_session")
+        .or_else(|| profile.get("sso_start_url"));
+    if let Some(session) = sso {
+        Link::Sso {
+            profile: name.to_owned(),
+            account_id: profile.get("sso_account_id").unwrap_or("?").to_owned(),
+            role_name: profile.get("sso_role_name").unwrap_or("?").to_owned(),
+            session: session.to_owned(),
+        }
     } else if profile.get("credential_process").is_some() {
-        "run the profile's credential_process command yourself to see why it fails".to_owned()
-    } else if profile.get("role_arn").is_some() {
-        "check the role_arn, and that its source_profile or credential_source has credentials \
-         allowed to assume it"
-            .to_owned()
+        Link::Process {
+            profile: name.to_owned(),
+        }
     } else {
-        format!("check the profile with `aws configure list --profile {name}`")
+        Link::Keys {
+            profile: name.to_owned(),
+        }
+    }
+}
+
+/// What to do when aws-config could not resolve a profile, by the chain it follows: the fix
+/// of the first link when the user controls it, and the trust policies when roles are assumed.
+fn fix(chain: &[Link], name: &str) -> String {
+    let shown: Vec<String> = chain.iter().map(ToString::to_string).collect();
+    let roles = chain.iter().any(|link| matches!(link, Link::Role { .. }));
+    let first = match chain.first() {
+        Some(Link::Sso { profile, .. }) => {
+            format!("sign in with `aws sso login --profile {profile}` and try again")
+        }
+        Some(Link::Process { profile }) => {
+            format!("run the credential_process of profile {profile} yourself to see why it fails")
+        }
+        Some(Link::WebIdentity { profile, .. }) => format!(
+            "check the web_identity_token_file of profile {profile}, and that the role trusts \
+             the identity provider that issued the token"
+        ),
+        _ if roles => String::new(),
+        _ => format!("check the profile with `aws configure list --profile {name}`"),
+    };
+    if !roles {
+        return first;
+    }
+    let role = format!(
+        "each role's trust policy must let the identity before it call sts:AssumeRole, and that \
+         identity's own policy must allow sts:AssumeRole on the role (chain: {})",
+        shown.join(" → ")
+    );
+    if first.is_empty() {
+        role
+    } else {
+        format!("{first}; {role}")
     }
 }
 
@@ -280,9 +369,11 @@ impl CredentialProvider for ProfileProvider {
         let Some(profile) = profiles.selected() else {
             return Err(profiles.not_found());
         };
+        let chain = chain(&profiles.set, &profiles.name);
         let source = Source::Profile {
             name: profiles.name.clone(),
             file: profiles.defining_file(profile).to_path_buf(),
+            chain: chain.clone(),
         };
         if let Some((id, secret, token)) = static_keys(profile) {
             return Ok(
@@ -319,10 +410,10 @@ impl CredentialProvider for ProfileProvider {
                 .configure(&provider_config(&region))
                 .build()
         });
-        match delegate.provide_credentials().await {
+        match super::quietly(delegate.provide_credentials()).await {
             Ok(creds) => Ok(from_aws(&creds, source).into()),
             // A profile that is there but does not resolve is broken, not absent.
-            Err(err) => Err(configured_failure(NAME, err, &fix(profile, &profiles.name))),
+            Err(err) => Err(configured_failure(NAME, err, &fix(&chain, &profiles.name))),
         }
     }
 
@@ -333,7 +424,108 @@ impl CredentialProvider for ProfileProvider {
 
 #[cfg(test)]
 mod tests {
-    use super::defines_section;
+    use super::*;
+
+    async fn profiles(config: &str) -> ProfileSet {
+        let files = EnvConfigFiles::builder()
+            .include_default_credentials_file(false)
+            .include_default_config_file(false)
+            .with_contents(EnvConfigFileKind::Config, config)
+            .build();
+        aws_config::profile::load(
+            &aws_types::os_shim_internal::Fs::from_slice(&[]),
+            &aws_types::os_shim_internal::Env::from_slice(&[]),
+            &files,
+            None,
+        )
+        .await
+        .unwrap()
+    }
+
+    fn shown(chain: &[Link]) -> String {
+        let links: Vec<String> = chain.iter().map(ToString::to_string).collect();
+        links.join(" → ")
+    }
+
+    #[tokio::test]
+    async fn chains_follow_source_profiles_to_their_first_link() {
+        let set = profiles(
+            "[profile base]\naws_access_key_id = A\naws_secret_access_key = B\n\
+             [profile a]\nrole_arn = arn:aws:iam::1:role/A\nsource_profile = base\n\
+             [profile b]\nrole_arn = arn:aws:iam::1:role/B\nsource_profile = a\n\
+             [profile self]\nrole_arn = arn:aws:iam::1:role/S\nsource_profile = self\n\
+             aws_access_key_id = A\naws_secret_access_key = B\n\
+             [profile ec2]\nrole_arn = arn:aws:iam::1:role/E\ncredential_source = Ec2InstanceMetadata\n\
+             [profile pod]\nrole_arn = arn:aws:iam::1:role/P\nweb_identity_token_file = /t\n\
+             [profile sso]\nsso_session = corp\nsso_account_id = 1\nsso_role_name = Dev\n\
+             [profile proc]\ncredential_process = vault\n\
+             [profile loop1]\nrole_arn = arn:aws:iam::1:role/L1\nsource_profile = loop2\n\
+             [profile loop2]\nrole_arn = arn:aws:iam::1:role/L2\nsource_profile = loop1\n",
+        )
+        .await;
+        let cases = [
+            ("base", "keys of profile base"),
+            (
+                "b",
+                "keys of profile base → role arn:aws:iam::1:role/A (profile a) → role \
+                 arn:aws:iam::1:role/B (profile b)",
+            ),
+            (
+                "self",
+                "keys of profile self → role arn:aws:iam::1:role/S (profile self)",
+            ),
+            (
+                "ec2",
+                "credential_source Ec2InstanceMetadata (profile ec2) → role \
+                 arn:aws:iam::1:role/E (profile ec2)",
+            ),
+            (
+                "pod",
+                "role arn:aws:iam::1:role/P by web identity (profile pod)",
+            ),
+            (
+                "sso",
+                "SSO role Dev in account 1 (profile sso, sign-in corp)",
+            ),
+            ("proc", "credential_process of profile proc"),
+            (
+                "loop1",
+                "role arn:aws:iam::1:role/L2 (profile loop2) → role arn:aws:iam::1:role/L1 \
+                 (profile loop1)",
+            ),
+        ];
+        for (name, expected) in cases {
+            assert_eq!(shown(&chain(&set, name)), expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn fixes_name_the_first_link_and_every_trust_policy() {
+        let sso = Link::Sso {
+            profile: "dev".into(),
+            account_id: "1".into(),
+            role_name: "Dev".into(),
+            session: "corp".into(),
+        };
+        let role = Link::Role {
+            profile: "admin".into(),
+            role_arn: "arn:aws:iam::1:role/Admin".into(),
+        };
+        assert_eq!(
+            fix(std::slice::from_ref(&sso), "dev"),
+            "sign in with `aws sso login --profile dev` and try again"
+        );
+        let both = fix(&[sso, role], "admin");
+        assert!(
+            both.starts_with("sign in with `aws sso login --profile dev`"),
+            "{both}"
+        );
+        assert!(both.contains("trust policy"), "{both}");
+        assert!(
+            both.contains("arn:aws:iam::1:role/Admin (profile admin)"),
+            "{both}"
+        );
+    }
 
     #[test]
     fn finds_sections_of_the_credentials_file() {

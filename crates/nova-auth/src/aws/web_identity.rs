@@ -84,6 +84,9 @@ impl CredentialProvider for WebIdentityProvider {
                 err,
             ));
         }
+        let source = Source::WebIdentity {
+            role_arn: role_arn.clone(),
+        };
         let delegate = self.delegate.get_or_init(|| {
             let region = self
                 .env
@@ -103,8 +106,8 @@ impl CredentialProvider for WebIdentityProvider {
                 .configure(&provider_config(&region))
                 .build()
         });
-        match delegate.provide_credentials().await {
-            Ok(creds) => Ok(from_aws(&creds, Source::WebIdentity).into()),
+        match super::quietly(delegate.provide_credentials()).await {
+            Ok(creds) => Ok(from_aws(&creds, source).into()),
             Err(err) => Err(configured_failure(
                 NAME,
                 err,

@@ -1,0 +1,67 @@
+//! What the `nova-act` command's tests share: running it as a user does, with a temporary HOME
+//! and only the environment a case sets, and the fixture secrets that must never be printed.
+#![allow(dead_code, unreachable_pub)]
+
+use std::path::Path;
+use std::process::Command;
+
+pub const KEY: &str = "3f2a9c1e-7b4d-4e8a-9f6c-2d1b0a9e8c7f";
+pub const AKID: &str = "AKIAIOSFODNN7EXAMPLE";
+pub const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
+/// Runs `nova-act args` with exactly `vars` (and a temporary HOME); returns
+/// `exit N\n--- stdout\n…\n--- stderr\n…` with the HOME path scrubbed.
+pub fn run(home: &Path, args: &[&str], vars: &[(&str, &str)]) -> String {
+    run_keeping(home, args, vars, &[KEY, SECRET])
+}
+
+/// [`run`], asserting that none of `secrets` reaches the output.
+pub fn run_keeping(home: &Path, args: &[&str], vars: &[(&str, &str)], secrets: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_nova-act"))
+        .args(args)
+        .env_clear()
+        .env("HOME", home)
+        // Never reach a real metadata service from a test.
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .envs(vars.iter().copied())
+        .output()
+        .unwrap();
+    let text = format!(
+        "exit {}\n--- stdout\n{}--- stderr\n{}",
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = text.replace(&home.display().to_string(), "[HOME]");
+    for secret in secrets {
+        assert!(
+            !text.contains(*secret),
+            "a secret reached the output:\n{text}"
+        );
+    }
+    text
+}
+
+/// The stdout part of what [`run`] returns.
+pub fn stdout_of(out: &str) -> &str {
+    let stdout = out.split("--- stdout\n").nth(1).unwrap_or_default();
+    stdout.split("--- stderr\n").next().unwrap_or_default()
+}
+
+pub fn home() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+pub async fn run_async(
+    home: &Path,
+    args: &'static [&'static str],
+    vars: Vec<(&'static str, String)>,
+) -> String {
+    let home = home.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        run(&home, args, &vars)
+    })
+    .await
+    .unwrap()
+}
