@@ -6,9 +6,9 @@ use nova_auth::{
     ApiKeyProvider, Auth, AuthError, CachedProvider, ChainProvider, CredentialProvider, Env,
     EnvironmentProvider, Secret,
 };
-use support::{
-    ACCESS_KEY_ID, API_KEY, Logs, SECRET_ACCESS_KEY, SESSION_TOKEN, in_child, isolated, report,
-};
+use support::{ACCESS_KEY_ID, API_KEY, Logs, SECRET_ACCESS_KEY, SESSION_TOKEN};
+#[cfg(feature = "aws")]
+use support::{in_child, isolated, report};
 
 const SECRETS: &[&str] = &[API_KEY, SECRET_ACCESS_KEY, SESSION_TOKEN];
 
