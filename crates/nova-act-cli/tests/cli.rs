@@ -849,3 +849,70 @@ fn a_browser_quickstart_leaves_nothing_in_tmpdir() {
     assert!(files.is_empty(), "left in TMPDIR: {files:?}");
     assert!(processes_mentioning(&tmp_path).is_empty());
 }
+
+/// Credentials never travel in cleartext beyond this machine: with `HTTP_PROXY` pointing at a
+/// listener here and a plain-HTTP endpoint on another host, nothing reaches the proxy and the
+/// error says why, under IAM (with a session token) and with an API key. With the opt-in the
+/// request goes through the proxy, with a warning.
+#[tokio::test]
+async fn credentials_never_go_in_cleartext_beyond_loopback() {
+    let proxy = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/models"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "modelSummaries": [{"modelId": "nova-act-v1", "modelLifecycle": {"status": "ACTIVE"}, "minimumCompatibilityVersion": 1}],
+            "modelAliases": [],
+            "compatibilityInformation": {"clientCompatibilityVersion": 1, "supportedModelIds": ["nova-act-v1"]}
+        })))
+        .mount(&proxy)
+        .await;
+    let remote = "http://10.255.255.1:8080";
+    let home = home();
+    let iam = |extra: Option<(&'static str, String)>| {
+        let mut vars = vec![
+            ("AWS_ACCESS_KEY_ID", AKID.to_owned()),
+            ("AWS_SECRET_ACCESS_KEY", SECRET.to_owned()),
+            (
+                "AWS_SESSION_TOKEN",
+                "IQoJsessiontokenforthecleartexttest".to_owned(),
+            ),
+            ("AWS_ENDPOINT_URL_NOVA_ACT", remote.to_owned()),
+            ("HTTP_PROXY", proxy.uri()),
+        ];
+        vars.extend(extra);
+        vars
+    };
+    let refused = run_async(home.path(), &["models"], iam(None)).await;
+    assert!(refused.starts_with("exit 1\n"), "{refused}");
+    insta::assert_snapshot!(refused.lines().last().unwrap(), @"error: endpoint: refusing to send credentials in cleartext to `http://10.255.255.1:8080`: plain http:// is only for this machine (127.0.0.1, ::1, localhost); use `https://10.255.255.1:8080`, or, for a test rig you trust on another host, allow it with ClientBuilder::allow_http(true) or NOVA_ACT_ALLOW_HTTP=1; fix the endpoint setting (code, AWS_ENDPOINT_URL_NOVA_ACT or AWS_ENDPOINT_URL)");
+    let api_key = vec![
+        ("NOVA_ACT_API_KEY", KEY.to_owned()),
+        ("NOVA_ACT_API_ENDPOINT", remote.to_owned()),
+        ("HTTP_PROXY", proxy.uri()),
+    ];
+    let refused = run_async(home.path(), &["quickstart", "--live"], api_key).await;
+    assert!(refused.starts_with("exit 1\n"), "{refused}");
+    assert!(
+        refused.contains("refusing to send credentials in cleartext"),
+        "{refused}"
+    );
+    assert!(
+        proxy.received_requests().await.unwrap().is_empty(),
+        "a request reached the proxy"
+    );
+
+    let allowed = run_async(
+        home.path(),
+        &["models"],
+        iam(Some(("NOVA_ACT_ALLOW_HTTP", "1".to_owned()))),
+    )
+    .await;
+    assert!(allowed.starts_with("exit 0\n"), "{allowed}");
+    assert!(
+        allowed.contains("credentials will travel in cleartext"),
+        "{allowed}"
+    );
+    let received = proxy.received_requests().await.unwrap();
+    assert_eq!(received.len(), 1, "the request went through the proxy");
+    assert_eq!(received[0].url.host_str(), Some("10.255.255.1"));
+}

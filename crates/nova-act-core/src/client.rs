@@ -74,6 +74,7 @@ pub struct ClientBuilder {
     env: Env,
     clock: Arc<dyn Clock>,
     http: Option<reqwest::Client>,
+    allow_http: Option<bool>,
 }
 
 impl Default for ClientBuilder {
@@ -92,6 +93,7 @@ impl Default for ClientBuilder {
             env: Env::process(),
             clock: Arc::new(SystemClock),
             http: None,
+            allow_http: None,
         }
     }
 }
@@ -133,6 +135,16 @@ impl ClientBuilder {
     #[must_use]
     pub fn endpoint_url(mut self, url: impl Into<String>) -> Self {
         self.endpoint_url = Some(url.into());
+        self
+    }
+
+    /// Lets credentials travel over plain `http://` to hosts beyond this machine, for a test rig
+    /// you trust on another host; every client built so warns. Without it:
+    /// `NOVA_ACT_ALLOW_HTTP=1`, else only `https://` and loopback `http://` (the emulator) are
+    /// accepted, and any other endpoint fails before anything is sent.
+    #[must_use]
+    pub fn allow_http(mut self, allow: bool) -> Self {
+        self.allow_http = Some(allow);
         self
     }
 
@@ -285,7 +297,27 @@ impl ClientBuilder {
                 }
             }
         };
-        check_endpoint(endpoint.url())?;
+        let allow_http = self.allow_http.unwrap_or_else(|| {
+            self.env
+                .get(endpoint::ALLOW_HTTP_VAR)
+                .is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true"))
+        });
+        let transport = endpoint::transport(endpoint.url(), allow_http).map_err(|err| {
+            let from = match mode {
+                AuthMode::Iam => "AWS_ENDPOINT_URL_NOVA_ACT or AWS_ENDPOINT_URL",
+                AuthMode::ApiKey => "NOVA_ACT_API_ENDPOINT",
+            };
+            endpoint::EndpointError(format!("{err}; fix the endpoint setting (code, {from})"))
+        })?;
+        if transport == endpoint::Transport::Cleartext {
+            tracing::warn!(
+                endpoint = endpoint.url(),
+                "credentials will travel in cleartext: plain HTTP to a host beyond this machine \
+                 was allowed (ClientBuilder::allow_http or {}); anyone on the path can read and \
+                 reuse them",
+                endpoint::ALLOW_HTTP_VAR
+            );
+        }
         let http = match self.http {
             Some(http) => http,
             None => reqwest::Client::builder()
@@ -350,22 +382,6 @@ fn boolean(text: &str) -> Option<bool> {
         "true" => Some(true),
         "false" => Some(false),
         _ => None,
-    }
-}
-
-/// An endpoint must be an absolute `http` or `https` URL with a host, or nothing can be sent
-/// (or signed) to it.
-fn check_endpoint(url: &str) -> Result<(), Error> {
-    let parsed = reqwest::Url::parse(url).ok().filter(|u| {
-        matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty())
-    });
-    match parsed {
-        Some(_) => Ok(()),
-        None => Err(Error::Endpoint(crate::endpoint::EndpointError(format!(
-            "`{url}` is not an absolute http(s) URL with a host, such as http://127.0.0.1:8080; \
-             fix the endpoint setting (code, AWS_ENDPOINT_URL_NOVA_ACT, AWS_ENDPOINT_URL or \
-             NOVA_ACT_API_ENDPOINT)"
-        )))),
     }
 }
 

@@ -273,5 +273,5 @@ fn an_endpoint_that_is_not_an_absolute_url_is_refused_at_build() {
     let err = iam(&[("AWS_ENDPOINT_URL_NOVA_ACT", "localhost:8080")])
         .build()
         .unwrap_err();
-    insta::assert_snapshot!(err.to_string(), @"endpoint: `localhost:8080` is not an absolute http(s) URL with a host, such as http://127.0.0.1:8080; fix the endpoint setting (code, AWS_ENDPOINT_URL_NOVA_ACT, AWS_ENDPOINT_URL or NOVA_ACT_API_ENDPOINT)");
+    insta::assert_snapshot!(err.to_string(), @"endpoint: `localhost:8080` is not an absolute http(s) URL with a host, such as http://127.0.0.1:8080; fix the endpoint setting (code, AWS_ENDPOINT_URL_NOVA_ACT or AWS_ENDPOINT_URL)");
 }

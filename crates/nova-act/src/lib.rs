@@ -194,6 +194,15 @@ impl NovaActBuilder {
         self
     }
 
+    /// Lets credentials travel over plain `http://` beyond this machine (a test rig on another
+    /// host), with a warning; `NOVA_ACT_ALLOW_HTTP=1` otherwise. Without it only `https://` and
+    /// loopback `http://` are accepted.
+    #[must_use]
+    pub fn allow_http(mut self, allow: bool) -> Self {
+        self.client = self.client.allow_http(allow);
+        self
+    }
+
     /// Retry settings.
     #[must_use]
     pub fn retry(mut self, retry: RetryConfig) -> Self {
