@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::cdp::{Connection, text_field};
 use crate::error::BrowserError;
-use crate::launch::{BASE_ARGS, Process, find_executable};
+use crate::launch::{BASE_ARGS, PIPE, Process, Wire, find_executable};
 use crate::page::{MouseButton, Page, Settle};
 
 /// The window size used unless one is set.
@@ -166,8 +166,13 @@ impl BrowserBuilder {
         }
         args.push(format!("--window-size={},{}", self.window.0, self.window.1));
         args.push(format!("--user-data-dir={}", profile.display()));
-        args.push("--remote-debugging-address=127.0.0.1".to_owned());
-        args.push("--remote-debugging-port=0".to_owned());
+        if PIPE {
+            // No TCP port: no other process on the machine can attach to the browser.
+            args.push("--remote-debugging-pipe".to_owned());
+        } else {
+            args.push("--remote-debugging-address=127.0.0.1".to_owned());
+            args.push("--remote-debugging-port=0".to_owned());
+        }
         args.extend(self.args.iter().cloned());
         args.push("about:blank".to_owned());
         args
@@ -190,8 +195,40 @@ impl BrowserBuilder {
             }
         };
         let args = self.command_line(headless, &profile_path);
-        let (process, url) = Process::start(path, args, profile, self.launch_timeout).await?;
-        let connection = Arc::new(Connection::connect(&url, self.command_timeout).await?);
+        let (mut process, wire) = Process::start(path, args, profile, self.launch_timeout).await?;
+        let connection = Arc::new(match wire {
+            #[cfg(unix)]
+            Wire::Pipe {
+                to_browser,
+                from_browser,
+            } => {
+                let connection =
+                    match Connection::over_pipe(to_browser, from_browser, self.command_timeout) {
+                        Ok(connection) => connection,
+                        Err(err) => {
+                            process.failed(Some(&err.to_string())).await;
+                            return Err(err);
+                        }
+                    };
+                // The first answer shows the browser is up; silence or a closed pipe means it
+                // did not start, and its output says why.
+                let version = connection
+                    .call_within(None, "Browser.getVersion", json!({}), self.launch_timeout)
+                    .await;
+                if let Err(err) = version {
+                    let reason = match err {
+                        BrowserError::Timeout { .. } => format!(
+                            "it did not answer on its DevTools pipe within {}",
+                            humantime::format_duration(self.launch_timeout)
+                        ),
+                        _ => "it exited".to_owned(),
+                    };
+                    return Err(process.failed(Some(&reason)).await);
+                }
+                connection
+            }
+            Wire::WebSocket(url) => Connection::connect(&url, self.command_timeout).await?,
+        });
         let created = connection
             .call(None, "Target.createTarget", json!({ "url": "about:blank" }))
             .await?;

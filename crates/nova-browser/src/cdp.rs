@@ -18,6 +18,11 @@ use tokio_tungstenite::tungstenite::Message;
 use crate::error::BrowserError;
 
 type Reply = oneshot::Sender<Result<Value, BrowserError>>;
+/// Messages to the browser, one JSON text each.
+type ToBrowser = std::pin::Pin<Box<dyn futures_util::Sink<String, Error = String> + Send>>;
+/// Messages from the browser; the stream ends when the browser closes the connection.
+type FromBrowser =
+    std::pin::Pin<Box<dyn futures_util::Stream<Item = Result<String, String>> + Send>>;
 
 /// Commands waiting for their answer; `closed` once the socket is gone.
 #[derive(Default)]
@@ -83,6 +88,71 @@ impl Connection {
                 url: url.to_owned(),
                 reason: err.to_string(),
             })?;
+        let (sink, stream) = socket.split();
+        let to_browser: ToBrowser = Box::pin(
+            sink.with(|text: String| std::future::ready(Ok(Message::text(text))))
+                .sink_map_err(|err: tokio_tungstenite::tungstenite::Error| err.to_string()),
+        );
+        let from_browser: FromBrowser = Box::pin(
+            stream
+                .take_while(|message| std::future::ready(!matches!(message, Ok(Message::Close(_)))))
+                .filter_map(|message| {
+                    std::future::ready(match message {
+                        Ok(Message::Text(text)) => Some(Ok(text.as_str().to_owned())),
+                        Ok(_) => None,
+                        Err(err) => Some(Err(err.to_string())),
+                    })
+                }),
+        );
+        Ok(Self::start(to_browser, from_browser, timeout))
+    }
+
+    /// Talks to a browser started with `--remote-debugging-pipe`: messages are JSON texts, each
+    /// ended by a NUL byte, written to the browser's descriptor 3 and read from its descriptor 4.
+    #[cfg(unix)]
+    pub(crate) fn over_pipe(
+        to_browser: std::os::fd::OwnedFd,
+        from_browser: std::os::fd::OwnedFd,
+        timeout: Duration,
+    ) -> Result<Self, BrowserError> {
+        use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+        use tokio::net::unix::pipe;
+        let writer = pipe::Sender::from_owned_fd(to_browser).map_err(BrowserError::Pipe)?;
+        let reader = pipe::Receiver::from_owned_fd(from_browser).map_err(BrowserError::Pipe)?;
+        let to_browser: ToBrowser = Box::pin(futures_util::sink::unfold(
+            writer,
+            |mut writer, text: String| async move {
+                let mut framed = text.into_bytes();
+                framed.push(0);
+                writer
+                    .write_all(&framed)
+                    .await
+                    .map_err(|err| err.to_string())?;
+                Ok::<_, String>(writer)
+            },
+        ));
+        let from_browser: FromBrowser = Box::pin(futures_util::stream::unfold(
+            BufReader::new(reader),
+            |mut reader| async move {
+                let mut message = Vec::new();
+                match reader.read_until(0, &mut message).await {
+                    // The browser closed its end: it exited.
+                    Ok(0) => None,
+                    Ok(_) => {
+                        if message.last() == Some(&0) {
+                            message.pop();
+                        }
+                        Some((Ok(String::from_utf8_lossy(&message).into_owned()), reader))
+                    }
+                    Err(err) => Some((Err(err.to_string()), reader)),
+                }
+            },
+        ));
+        Ok(Self::start(to_browser, from_browser, timeout))
+    }
+
+    /// Runs the connection over a way to the browser and a way back.
+    fn start(mut sink: ToBrowser, mut stream: FromBrowser, timeout: Duration) -> Self {
         let (outgoing, mut queue) = mpsc::unbounded_channel::<String>();
         let pending = Arc::new(Mutex::new(Pending::default()));
         let activity = Arc::new(Mutex::new(Activity {
@@ -91,7 +161,6 @@ impl Connection {
             opened: Vec::new(),
         }));
         let next_id = Arc::new(AtomicU64::new(1));
-        let (mut sink, mut stream) = socket.split();
         let task = {
             let pending = Arc::clone(&pending);
             let activity = Arc::clone(&activity);
@@ -102,19 +171,18 @@ impl Connection {
                     tokio::select! {
                         text = queue.recv() => {
                             let Some(text) = text else { break "the browser was closed".to_owned() };
-                            if let Err(err) = sink.send(Message::text(text)).await {
-                                break err.to_string();
+                            if let Err(err) = sink.send(text).await {
+                                break err;
                             }
                         }
                         message = stream.next() => match message {
-                            Some(Ok(Message::Text(text))) => {
+                            Some(Ok(text)) => {
                                 dispatch(&text, &pending, &activity, &next_id, &outgoing);
                             }
-                            Some(Ok(Message::Close(_))) | None => {
+                            None => {
                                 break "the browser closed the DevTools connection".to_owned();
                             }
-                            Some(Ok(_)) => {}
-                            Some(Err(err)) => break err.to_string(),
+                            Some(Err(err)) => break err,
                         }
                     }
                 };
@@ -126,14 +194,14 @@ impl Connection {
                 pending.closed = Some(reason);
             })
         };
-        Ok(Self {
+        Self {
             outgoing,
             pending,
             activity,
             next_id,
             timeout,
             task,
-        })
+        }
     }
 
     /// Sends `method` with `params` (to page `session`, or the browser) and waits for its answer.
@@ -142,6 +210,18 @@ impl Connection {
         session: Option<&str>,
         method: &str,
         params: Value,
+    ) -> Result<Value, BrowserError> {
+        self.call_within(session, method, params, self.timeout)
+            .await
+    }
+
+    /// [`Connection::call`], waiting up to `timeout` for the answer.
+    pub(crate) async fn call_within(
+        &self,
+        session: Option<&str>,
+        method: &str,
+        params: Value,
+        timeout: Duration,
     ) -> Result<Value, BrowserError> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (reply, answer) = oneshot::channel();
@@ -161,14 +241,14 @@ impl Connection {
             lock(&self.pending).waiting.remove(&id);
             return Err(BrowserError::Closed("the browser was closed".to_owned()));
         }
-        match tokio::time::timeout(self.timeout, answer).await {
+        match tokio::time::timeout(timeout, answer).await {
             Ok(Ok(answer)) => answer,
             Ok(Err(_)) => Err(BrowserError::Closed("the browser was closed".to_owned())),
             Err(_) => {
                 lock(&self.pending).waiting.remove(&id);
                 Err(BrowserError::Timeout {
                     method: method.to_owned(),
-                    after: self.timeout,
+                    after: timeout,
                 })
             }
         }

@@ -58,6 +58,9 @@ pub enum BrowserError {
     /// The temporary profile folder could not be made.
     #[error("could not create a temporary browser profile: {0}")]
     Profile(std::io::Error),
+    /// The DevTools pipe to a launched browser could not be set up.
+    #[error("could not set up the DevTools pipe to the browser: {0}")]
+    Pipe(std::io::Error),
     /// The DevTools WebSocket could not be opened.
     #[error("could not connect to the browser's DevTools at {url}: {reason}")]
     Connect {

@@ -126,11 +126,31 @@ impl Tail {
     }
 }
 
+/// How the SDK reaches a launched browser's DevTools.
+#[derive(Debug)]
+pub(crate) enum Wire {
+    /// `--remote-debugging-pipe`: our end of the browser's descriptors 3 (commands in) and 4
+    /// (answers out). No TCP port is opened, so no other local process can take the browser over.
+    #[cfg(unix)]
+    Pipe {
+        to_browser: std::os::fd::OwnedFd,
+        from_browser: std::os::fd::OwnedFd,
+    },
+    /// `--remote-debugging-port`: the WebSocket address the browser printed (where there are no
+    /// pipes to hand over).
+    WebSocket(String),
+}
+
+/// Whether launched browsers are driven over a pipe here.
+pub(crate) const PIPE: bool = cfg!(unix);
+
 /// A running browser process. Dropping it kills the browser and every process it started.
 #[derive(Debug)]
 pub(crate) struct Process {
     child: Child,
     path: PathBuf,
+    /// The browser's last lines of output.
+    tail: Tail,
     /// Set once stopped and reaped: its process group id may be reused after that.
     stopped: bool,
     // Declared after `child` so the folders are removed after the browser is killed.
@@ -140,13 +160,14 @@ pub(crate) struct Process {
 }
 
 impl Process {
-    /// Starts `path` with `args` and waits (up to `timeout`) for its DevTools address.
+    /// Starts `path` with `args`. Over a pipe it returns at once (the first DevTools answer
+    /// shows the browser is up); otherwise it waits (up to `timeout`) for the WebSocket address.
     pub(crate) async fn start(
         path: PathBuf,
         args: Vec<String>,
         profile: Option<tempfile::TempDir>,
         timeout: Duration,
-    ) -> Result<(Self, String), BrowserError> {
+    ) -> Result<(Self, Wire), BrowserError> {
         let scratch = tempfile::Builder::new()
             .prefix("nova-browser-tmp-")
             .tempdir()
@@ -162,8 +183,18 @@ impl Process {
         // Its own process group, so that stopping it stops its renderers and helpers too.
         #[cfg(unix)]
         command.process_group(0);
+        #[cfg(unix)]
+        let ours = if args.iter().any(|a| a == "--remote-debugging-pipe") {
+            Some(hand_over_pipes(&mut command)?)
+        } else {
+            None
+        };
         tracing::debug!(path = %path.display(), ?args, "starting the browser");
-        let mut child = command.spawn().map_err(|source| BrowserError::Spawn {
+        let spawned = command.spawn();
+        // The browser's ends of the pipes are held by the command: closed here, so that our
+        // end reads "closed" as soon as the browser exits.
+        drop(command);
+        let mut child = spawned.map_err(|source| BrowserError::Spawn {
             path: path.clone(),
             source,
         })?;
@@ -171,31 +202,42 @@ impl Process {
         let mut process = Self {
             child,
             path,
+            tail: Tail::default(),
             stopped: false,
             profile,
             scratch: Some(scratch),
         };
-        let tail = Tail::default();
         let Some(stderr) = stderr else {
-            return Err(process
-                .failed(Some("its output could not be read"), &tail)
-                .await);
+            return Err(process.failed(Some("its output could not be read")).await);
         };
-        match tokio::time::timeout(timeout, devtools_url(stderr, tail.clone())).await {
-            Ok(Some(url)) => Ok((process, url)),
-            Ok(None) => Err(process.failed(None, &tail).await),
+        #[cfg(unix)]
+        if let Some((to_browser, from_browser)) = ours {
+            tokio::spawn(drain(BufReader::new(stderr).lines(), process.tail.clone()));
+            return Ok((
+                process,
+                Wire::Pipe {
+                    to_browser,
+                    from_browser,
+                },
+            ));
+        }
+        let tail = process.tail.clone();
+        match tokio::time::timeout(timeout, devtools_url(stderr, tail)).await {
+            Ok(Some(url)) => Ok((process, Wire::WebSocket(url))),
+            Ok(None) => Err(process.failed(None).await),
             Err(_) => {
                 let reason = format!(
                     "it did not report a DevTools address within {}",
                     humantime::format_duration(timeout)
                 );
-                Err(process.failed(Some(&reason), &tail).await)
+                Err(process.failed(Some(&reason)).await)
             }
         }
     }
 
     /// Stops a browser that failed to start; `reason` is `None` when it exited by itself.
-    async fn failed(&mut self, reason: Option<&str>, tail: &Tail) -> BrowserError {
+    pub(crate) async fn failed(&mut self, reason: Option<&str>) -> BrowserError {
+        let tail = self.tail.clone();
         self.kill();
         let status = self.child.wait().await;
         self.stopped = true;
@@ -265,20 +307,47 @@ impl Drop for Process {
     }
 }
 
-/// Reads the browser's output until it names its DevTools WebSocket; then keeps draining it
-/// (a full pipe would stall the browser) into `tail` and the trace log.
+/// Two pipes for `--remote-debugging-pipe`: the browser reads commands from its descriptor 3
+/// and writes answers to its descriptor 4. Returns our ends: (to the browser, from it).
+#[cfg(unix)]
+fn hand_over_pipes(
+    command: &mut Command,
+) -> Result<(std::os::fd::OwnedFd, std::os::fd::OwnedFd), BrowserError> {
+    use command_fds::{CommandFdExt, FdMapping};
+    let (commands_in, to_browser) = std::io::pipe().map_err(BrowserError::Pipe)?;
+    let (from_browser, answers_out) = std::io::pipe().map_err(BrowserError::Pipe)?;
+    command
+        .fd_mappings(vec![
+            FdMapping {
+                parent_fd: commands_in.into(),
+                child_fd: 3,
+            },
+            FdMapping {
+                parent_fd: answers_out.into(),
+                child_fd: 4,
+            },
+        ])
+        .map_err(|err| BrowserError::Pipe(std::io::Error::other(err)))?;
+    Ok((to_browser.into(), from_browser.into()))
+}
+
+type Lines = tokio::io::Lines<BufReader<ChildStderr>>;
+
+/// Keeps reading the browser's output (a full pipe would stall it) into `tail` and the trace log.
+async fn drain(mut lines: Lines, tail: Tail) {
+    while let Ok(Some(line)) = lines.next_line().await {
+        tracing::trace!(target: "nova_browser::chromium", "{line}");
+        tail.push(line);
+    }
+}
+
+/// Reads the browser's output until it names its DevTools WebSocket; then keeps draining it.
 async fn devtools_url(stderr: ChildStderr, tail: Tail) -> Option<String> {
     let mut lines = BufReader::new(stderr).lines();
     while let Ok(Some(line)) = lines.next_line().await {
         if let Some(url) = line.trim().strip_prefix("DevTools listening on ") {
-            let url = url.trim().to_owned();
-            tokio::spawn(async move {
-                while let Ok(Some(line)) = lines.next_line().await {
-                    tracing::trace!(target: "nova_browser::chromium", "{line}");
-                    tail.push(line);
-                }
-            });
-            return Some(url);
+            tokio::spawn(drain(lines, tail));
+            return Some(url.trim().to_owned());
         }
         tracing::trace!(target: "nova_browser::chromium", "{line}");
         tail.push(line);

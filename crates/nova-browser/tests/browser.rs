@@ -363,3 +363,51 @@ async fn a_bad_headless_setting_is_refused_before_starting() {
         .unwrap_err();
     insta::assert_snapshot!(err, @r#"NOVA_ACT_HEADLESS is "maybe"; use true or false"#);
 }
+
+/// A launched browser is driven over a pipe: while an act runs, no process of the browser's
+/// process group listens on a TCP port another local process could attach to.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn while_an_act_runs_the_browser_listens_on_no_tcp_port() {
+    use std::sync::{Arc, Mutex};
+
+    // The scan finds a listening socket where there is one: this test's own.
+    let control = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    assert_eq!(
+        support::listening_sockets(&[std::process::id()]).len(),
+        1,
+        "the scan sees this process's listener"
+    );
+    drop(control);
+
+    let site = site().await;
+    let Some(browser) = launch(Browser::builder().starting_page(site.url("/form"))).await else {
+        return;
+    };
+    let group = browser.pid().unwrap();
+    let seen: Arc<Mutex<Option<(usize, Vec<String>)>>> = Arc::default();
+    let record = Arc::clone(&seen);
+    let (_emulator, client) = service(Reader(Box::new(move |step, _| {
+        if step == 0 {
+            // Mid-act: the browser has a page open and answers over its pipe.
+            let processes = support::process_group(group);
+            *record.lock().unwrap() =
+                Some((processes.len(), support::listening_sockets(&processes)));
+            return vec![("takeObservation", json!([]))];
+        }
+        vec![("return", json!(["done"]))]
+    })))
+    .await;
+    Workflow::new(&client)
+        .run(|run| async move {
+            let mut session = run.session(browser).await?;
+            session.act("Look at the form").await?;
+            session.actuator().close().await;
+            Ok::<_, nova_act_core::runtime::ActError>(())
+        })
+        .await
+        .unwrap();
+    let (processes, listening) = seen.lock().unwrap().clone().expect("the act ran");
+    assert!(processes >= 2, "the browser and its helpers: {processes}");
+    assert_eq!(listening, Vec::<String>::new(), "listening TCP sockets");
+}
