@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::cdp::{Connection, text_field};
 use crate::error::BrowserError;
-use crate::launch::{BASE_ARGS, PIPE, Process, Wire, find_executable};
+use crate::launch::{BASE_ARGS, PIPE, Process, Wire, find_executable, private_dir};
 use crate::page::{MouseButton, Page, Settle};
 
 /// The window size used unless one is set.
@@ -186,10 +186,7 @@ impl BrowserBuilder {
         let (profile, profile_path) = match &self.user_data_dir {
             Some(dir) => (None, dir.clone()),
             None => {
-                let dir = tempfile::Builder::new()
-                    .prefix("nova-browser-")
-                    .tempdir()
-                    .map_err(BrowserError::Profile)?;
+                let dir = private_dir("nova-browser-")?;
                 let path = dir.path().to_owned();
                 (Some(dir), path)
             }

@@ -168,11 +168,8 @@ impl Process {
         profile: Option<tempfile::TempDir>,
         timeout: Duration,
     ) -> Result<(Self, Wire), BrowserError> {
-        let scratch = tempfile::Builder::new()
-            .prefix("nova-browser-tmp-")
-            .tempdir()
-            .map_err(BrowserError::Profile)?;
-        let mut command = Command::new(&path);
+        let scratch = private_dir("nova-browser-tmp-")?;
+        let mut command = private_files(&path);
         command
             .args(&args)
             .env("TMPDIR", scratch.path())
@@ -305,6 +302,36 @@ impl Drop for Process {
         // Reap it now if it is already gone; otherwise Tokio reaps it in the background.
         let _ = self.child.try_wait();
     }
+}
+
+/// A new temporary folder only its owner may enter (0700 on Unix).
+pub(crate) fn private_dir(prefix: &str) -> Result<tempfile::TempDir, BrowserError> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(prefix);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o700));
+    }
+    builder.tempdir().map_err(BrowserError::Profile)
+}
+
+/// The command that starts `path` so that everything it writes is private to the user: on Unix
+/// through `/bin/sh`, which sets the umask to 077 and then becomes the browser (`exec`, so the
+/// process, its id and its group are the browser's). The browser's profile and scratch folders
+/// hold cookies and pages of logged-in sites; other users of the machine get no access to them.
+fn private_files(path: &Path) -> Command {
+    #[cfg(unix)]
+    {
+        let mut command = Command::new("/bin/sh");
+        command
+            .arg("-c")
+            .arg("umask 077 && exec \"$0\" \"$@\"")
+            .arg(path);
+        command
+    }
+    #[cfg(not(unix))]
+    Command::new(path)
 }
 
 /// Two pipes for `--remote-debugging-pipe`: the browser reads commands from its descriptor 3

@@ -412,3 +412,55 @@ async fn while_an_act_runs_the_browser_listens_on_no_tcp_port() {
     assert!(processes >= 2, "the browser and its helpers: {processes}");
     assert_eq!(listening, Vec::<String>::new(), "listening TCP sockets");
 }
+
+/// The folders the SDK creates for a browser (its profile and its scratch TMPDIR) are the
+/// user's alone: 0700, and everything the browser writes in them at most 0600 (or 0700).
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_browsers_folders_and_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+
+    fn open_to_others(dir: &std::path::Path, found: &mut Vec<String>) {
+        let mode = std::fs::metadata(dir).unwrap().permissions().mode();
+        if mode & 0o077 != 0 {
+            found.push(format!("{:o} {}", mode & 0o777, dir.display()));
+        }
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let Ok(meta) = std::fs::symlink_metadata(entry.path()) else {
+                continue; // removed meanwhile
+            };
+            if meta.is_dir() {
+                open_to_others(&entry.path(), found);
+            } else if !meta.file_type().is_symlink() && meta.permissions().mode() & 0o077 != 0 {
+                found.push(format!(
+                    "{:o} {}",
+                    meta.permissions().mode() & 0o777,
+                    entry.path().display()
+                ));
+            }
+        }
+    }
+
+    let site = site().await;
+    let Some(mut browser) = launch(Browser::builder().starting_page(site.url("/form"))).await
+    else {
+        return;
+    };
+    browser
+        .page()
+        .goto(&site.url("/next"), nova_browser::Settle::default())
+        .await
+        .unwrap();
+    let profile = browser.user_data_dir().to_owned();
+    let environ = std::fs::read(format!("/proc/{}/environ", browser.pid().unwrap())).unwrap();
+    let scratch = environ
+        .split(|b| *b == 0)
+        .find_map(|var| var.strip_prefix(b"TMPDIR="))
+        .map(|dir| std::path::PathBuf::from(String::from_utf8_lossy(dir).into_owned()))
+        .expect("the browser's TMPDIR");
+    let mut found = Vec::new();
+    open_to_others(&profile, &mut found);
+    open_to_others(&scratch, &mut found);
+    browser.close().await;
+    assert_eq!(found, Vec::<String>::new(), "open to other users");
+}
