@@ -2,6 +2,8 @@
 
 use std::fs;
 
+use serde_json::Value;
+
 use super::root;
 
 fn read(path: &str) -> String {
@@ -212,5 +214,190 @@ fn the_readme_example_is_the_example_a_test_runs() {
     assert_eq!(
         block, code,
         "README.md's first example and crates/nova-act/examples/readme.rs differ; keep them equal"
+    );
+}
+
+/// The licences shipped crates may depend on, from deny.toml: (licence, whether a reason
+/// comment stands on the line above it).
+fn allowed_licences() -> Vec<(String, bool)> {
+    let text = read("deny.toml");
+    let list = text
+        .split_once("allow = [")
+        .and_then(|(_, rest)| rest.split_once(']'))
+        .map(|(list, _)| list)
+        .expect("deny.toml has [licenses] allow = [ … ]");
+    let mut allowed = Vec::new();
+    let mut reason = false;
+    for line in list.lines().map(str::trim) {
+        if line.starts_with('#') {
+            reason = true;
+        } else if let Some(licence) = line.trim_end_matches(',').strip_prefix('"') {
+            allowed.push((licence.trim_end_matches('"').to_owned(), reason));
+            reason = false;
+        }
+    }
+    allowed
+}
+
+/// Whether the SPDX expression is satisfied by `allowed`: `OR` needs one side, `AND` both, and
+/// `X WITH exception` counts as `X` (an exception only adds permissions). The old `A/B` form
+/// means `A OR B`.
+fn licence_allowed(expression: &str, allowed: &[&str]) -> Result<bool, String> {
+    let spaced = expression
+        .replace('/', " OR ")
+        .replace('(', " ( ")
+        .replace(')', " ) ");
+    let tokens: Vec<&str> = spaced.split_whitespace().collect();
+    let mut at = 0;
+    let value = spdx_or(&tokens, &mut at, allowed)?;
+    if at != tokens.len() {
+        return Err(format!("`{expression}` has more after its end"));
+    }
+    Ok(value)
+}
+
+fn spdx_or(tokens: &[&str], at: &mut usize, allowed: &[&str]) -> Result<bool, String> {
+    let mut value = spdx_and(tokens, at, allowed)?;
+    while tokens.get(*at) == Some(&"OR") {
+        *at += 1;
+        value |= spdx_and(tokens, at, allowed)?;
+    }
+    Ok(value)
+}
+
+fn spdx_and(tokens: &[&str], at: &mut usize, allowed: &[&str]) -> Result<bool, String> {
+    let mut value = spdx_term(tokens, at, allowed)?;
+    while tokens.get(*at) == Some(&"AND") {
+        *at += 1;
+        value &= spdx_term(tokens, at, allowed)?;
+    }
+    Ok(value)
+}
+
+fn spdx_term(tokens: &[&str], at: &mut usize, allowed: &[&str]) -> Result<bool, String> {
+    let token = *tokens.get(*at).ok_or("an expression ends too soon")?;
+    *at += 1;
+    if token == "(" {
+        let value = spdx_or(tokens, at, allowed)?;
+        if tokens.get(*at) != Some(&")") {
+            return Err("a `(` is not closed".to_owned());
+        }
+        *at += 1;
+        return Ok(value);
+    }
+    if matches!(token, ")" | "AND" | "OR" | "WITH") {
+        return Err(format!("`{token}` where a licence should be"));
+    }
+    if tokens.get(*at) == Some(&"WITH") {
+        *at += 2;
+    }
+    Ok(allowed.contains(&token.trim_end_matches('+')))
+}
+
+#[test]
+fn licence_expressions_are_evaluated_as_spdx_defines_them() {
+    let allowed = ["MIT", "Apache-2.0"];
+    for (expression, expected) in [
+        ("MIT", true),
+        ("GPL-3.0-only", false),
+        ("MIT OR GPL-3.0-only", true),
+        ("MIT AND GPL-3.0-only", false),
+        ("(MIT OR GPL-3.0-only) AND Apache-2.0", true),
+        ("Apache-2.0 WITH LLVM-exception OR GPL-2.0", true),
+        ("MIT/Apache-2.0", true),
+        ("LGPL-2.1-or-later AND (MIT OR Apache-2.0)", false),
+    ] {
+        assert_eq!(
+            licence_allowed(expression, &allowed),
+            Ok(expected),
+            "{expression}"
+        );
+    }
+    assert!(licence_allowed("MIT AND", &allowed).is_err());
+    assert!(licence_allowed("(MIT", &allowed).is_err());
+}
+
+/// Every crate the published crates depend on (normal and build dependencies, on every platform,
+/// with every feature) has a licence the allow list in deny.toml satisfies.
+#[test]
+fn every_dependency_of_a_published_crate_has_an_allowed_licence() {
+    const BASE: &[&str] = &[
+        "Apache-2.0",
+        "MIT",
+        "BSD-2-Clause",
+        "BSD-3-Clause",
+        "ISC",
+        "Unicode-3.0",
+        "Zlib",
+    ];
+    let allowed = allowed_licences();
+    for (licence, reason) in &allowed {
+        assert!(
+            BASE.contains(&licence.as_str()) || *reason,
+            "deny.toml allows {licence} without a reason: write why on the line above it"
+        );
+    }
+    let allowed: Vec<&str> = allowed.iter().map(|(l, _)| l.as_str()).collect();
+    let published = crate::workspace::Workspace::load()
+        .expect("cargo metadata")
+        .published();
+    let metadata = crate::workspace::metadata_with(&["--all-features"]).expect("cargo metadata");
+    let packages: std::collections::HashMap<&str, &Value> = metadata["packages"]
+        .as_array()
+        .expect("packages")
+        .iter()
+        .filter_map(|p| Some((p["id"].as_str()?, p)))
+        .collect();
+    let nodes: std::collections::HashMap<&str, &Value> = metadata["resolve"]["nodes"]
+        .as_array()
+        .expect("resolve nodes")
+        .iter()
+        .filter_map(|n| Some((n["id"].as_str()?, n)))
+        .collect();
+    // From each published crate, along normal and build dependencies.
+    let mut queue: Vec<&str> = packages
+        .iter()
+        .filter(|(_, p)| published.iter().any(|name| p["name"] == name.as_str()))
+        .filter(|(_, p)| p["source"].is_null())
+        .map(|(id, _)| *id)
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    let mut refused = Vec::new();
+    while let Some(id) = queue.pop() {
+        if !seen.insert(id) {
+            continue;
+        }
+        let package = packages[id];
+        if !package["source"].is_null() {
+            let name = package["name"].as_str().unwrap_or("?");
+            match package["license"].as_str() {
+                Some(expression) => match licence_allowed(expression, &allowed) {
+                    Ok(true) => {}
+                    Ok(false) => refused.push(format!("{name}: {expression}")),
+                    Err(err) => refused.push(format!("{name}: unreadable `{expression}`: {err}")),
+                },
+                None => refused.push(format!("{name}: no SPDX licence expression")),
+            }
+        }
+        for dep in nodes[id]["deps"].as_array().into_iter().flatten() {
+            let shipped = dep["dep_kinds"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|kind| kind["kind"].as_str() != Some("dev"));
+            if shipped && let Some(dep_id) = dep["pkg"].as_str() {
+                queue.push(dep_id);
+            }
+        }
+    }
+    assert!(
+        seen.len() > 50,
+        "the graph was walked: {} crates",
+        seen.len()
+    );
+    assert!(
+        refused.is_empty(),
+        "dependencies with a licence deny.toml does not allow:\n{}",
+        refused.join("\n")
     );
 }

@@ -10,12 +10,16 @@ use super::root;
 
 /// `cargo metadata` for the workspace's own packages (`--no-deps`) or the whole graph.
 pub(crate) fn metadata(no_deps: bool) -> Result<Value, String> {
+    metadata_with(if no_deps { &["--no-deps"] } else { &[] })
+}
+
+/// `cargo metadata` with extra arguments (such as `--all-features`).
+pub(crate) fn metadata_with(args: &[&str]) -> Result<Value, String> {
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let mut command = Command::new(cargo);
-    command.args(["metadata", "--format-version", "1"]);
-    if no_deps {
-        command.arg("--no-deps");
-    }
+    command
+        .args(["metadata", "--format-version", "1"])
+        .args(args);
     let output = command
         .current_dir(root())
         .output()
