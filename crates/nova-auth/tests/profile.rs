@@ -332,3 +332,24 @@ async fn sso_without_a_login_stops_the_chain_naming_the_fix() {
     .await;
     insta::assert_snapshot!(home.scrub(out), @"error (stops the chain): profile file: an error occurred while loading credentials: an error occurred while loading an access token: failed to load the cached SSO token; sign in with `aws sso login --profile sso-dev` and try again");
 }
+
+/// A role profile whose STS is moved to plain HTTP on another host stops before aws-config sends
+/// the signed request (and any session token) there.
+#[tokio::test]
+async fn a_role_profile_refuses_sts_over_plain_http_beyond_loopback() {
+    let config = "[profile runner]\nrole_arn = arn:aws:iam::123456789012:role/Runner\n\
+                  source_profile = base\n";
+    let credentials = format!(
+        "[base]\naws_access_key_id = {ACCESS_KEY_ID}\naws_secret_access_key = {SECRET_ACCESS_KEY}\n"
+    );
+    let home = Home::new(Some(&credentials), Some(config));
+    let env = home.env(&[
+        ("AWS_PROFILE", "runner"),
+        ("AWS_ENDPOINT_URL_STS", "http://10.255.255.1:8080"),
+    ]);
+    let err = ProfileProvider::with_env(env)
+        .credentials()
+        .await
+        .unwrap_err();
+    insta::assert_snapshot!(err, @"profile file: refusing to send credentials in cleartext: AWS_ENDPOINT_URL_STS is `http://10.255.255.1:8080`, plain http:// to a host beyond this machine, and the request would carry a token; use https://, or for a test rig you trust set NOVA_ACT_ALLOW_HTTP=1");
+}

@@ -386,7 +386,9 @@ async fn while_an_act_runs_the_browser_listens_on_no_tcp_port() {
         return;
     };
     let group = browser.pid().unwrap();
-    let seen: Arc<Mutex<Option<(usize, Vec<String>)>>> = Arc::default();
+    /// Mid-act: how many processes the group had, and the sockets they listened on.
+    type Seen = Option<(usize, Vec<String>)>;
+    let seen: Arc<Mutex<Seen>> = Arc::default();
     let record = Arc::clone(&seen);
     let (_emulator, client) = service(Reader(Box::new(move |step, _| {
         if step == 0 {

@@ -139,5 +139,128 @@ pub(crate) fn configured_failure(
     }
 }
 
+/// The variables that move STS and the SSO portal; aws-config reads them when it assumes a role,
+/// exchanges a web identity token or asks the SSO portal for credentials.
+const CREDENTIAL_ENDPOINTS: &[&str] = &[
+    "AWS_ENDPOINT_URL_STS",
+    "AWS_ENDPOINT_URL_SSO",
+    "AWS_ENDPOINT_URL",
+];
+
+/// The variable that lets credentials travel over plain HTTP beyond loopback (a test rig).
+const ALLOW_HTTP: &str = "NOVA_ACT_ALLOW_HTTP";
+
+/// Whether `url` is plain `http://` to anything but this machine (127.0.0.0/8, `::1`,
+/// `localhost`). Anything it cannot read as such — a user name, a backslash, a host that is not
+/// plainly a loopback address — counts as beyond loopback: this only ever refuses.
+pub(crate) fn plain_http_beyond_loopback(url: &str) -> bool {
+    let url = url.trim();
+    let Some(rest) = url
+        .get(..7)
+        .filter(|scheme| scheme.eq_ignore_ascii_case("http://"))
+        .map(|_| &url[7..])
+    else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.contains(['@', '\\']) {
+        return true;
+    }
+    let loopback = if let Some(bracketed) = authority.strip_prefix('[') {
+        bracketed
+            .split(']')
+            .next()
+            .and_then(|ip| ip.parse::<std::net::Ipv6Addr>().ok())
+            .is_some_and(|ip| ip.is_loopback())
+    } else {
+        let host = authority
+            .rsplit_once(':')
+            .map_or(authority, |(host, _)| host);
+        host.eq_ignore_ascii_case("localhost")
+            || host
+                .parse::<std::net::Ipv4Addr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    };
+    !loopback
+}
+
+/// Refuses, before aws-config sends anything, to reach STS or the SSO portal over plain HTTP
+/// beyond this machine: those requests carry a web identity token, an SSO bearer token or a
+/// session token. `NOVA_ACT_ALLOW_HTTP=1` lets a test rig through, with a warning.
+pub(crate) fn refuse_cleartext(provider: &'static str, env: &Env) -> Result<(), CredentialsError> {
+    for var in CREDENTIAL_ENDPOINTS {
+        let Some(url) = env.get(var).filter(|url| plain_http_beyond_loopback(url)) else {
+            continue;
+        };
+        if env
+            .get(ALLOW_HTTP)
+            .is_some_and(|v| matches!(v.trim(), "1" | "true"))
+        {
+            tracing::warn!(
+                variable = var,
+                endpoint = %url,
+                "credentials will travel in cleartext: {ALLOW_HTTP} allows plain HTTP beyond \
+                 this machine"
+            );
+            continue;
+        }
+        return Err(CredentialsError::provider(
+            provider,
+            format!(
+                "refusing to send credentials in cleartext: {var} is `{url}`, plain http:// to a \
+                 host beyond this machine, and the request would carry a token; use https://, or \
+                 for a test rig you trust set {ALLOW_HTTP}=1"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Timeouts for the metadata and container endpoints.
 pub(crate) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_http_beyond_this_machine_is_refused() {
+        for (url, refused) in [
+            ("https://sts.us-east-1.amazonaws.com", false),
+            ("http://127.0.0.1:8080", false),
+            ("http://127.9.9.9", false),
+            ("HTTP://localhost:4566/", false),
+            ("http://[::1]:8080", false),
+            ("http://10.0.0.5:8080", true),
+            ("http://sts.us-east-1.amazonaws.com", true),
+            ("http://127.0.0.1.evil.example", true),
+            ("http://localhost.evil.example:80", true),
+            ("http://user@127.0.0.1", true),
+            ("http://127.0.0.1\\@evil.example", true),
+            ("http://[::]:80", true),
+            ("http://0.0.0.0", true),
+        ] {
+            assert_eq!(plain_http_beyond_loopback(url), refused, "{url}");
+        }
+    }
+
+    #[test]
+    fn a_token_is_not_sent_to_plain_http_beyond_loopback_unless_allowed() {
+        let env = |allow: &str| {
+            Env::from_vars([
+                ("AWS_ENDPOINT_URL_SSO", "http://10.0.0.5:8080"),
+                ("NOVA_ACT_ALLOW_HTTP", allow),
+            ])
+        };
+        let err = refuse_cleartext("profile file", &env("")).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("AWS_ENDPOINT_URL_SSO is `http://10.0.0.5:8080`"),
+            "{err}"
+        );
+        assert!(!err.is_not_configured(), "a broken source stops the chain");
+        assert!(refuse_cleartext("profile file", &env("1")).is_ok());
+        let local = Env::from_vars([("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9")]);
+        assert!(refuse_cleartext("web identity", &local).is_ok());
+    }
+}

@@ -394,6 +394,7 @@ impl CredentialProvider for ProfileProvider {
                 CredentialsError::provider(NAME, reason)
             });
         }
+        super::refuse_cleartext(NAME, &self.env)?;
         let region = self
             .env
             .get(env::REGION)

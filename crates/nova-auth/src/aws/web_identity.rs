@@ -84,6 +84,7 @@ impl CredentialProvider for WebIdentityProvider {
                 err,
             ));
         }
+        super::refuse_cleartext(NAME, &self.env)?;
         let source = Source::WebIdentity {
             role_arn: role_arn.clone(),
         };
