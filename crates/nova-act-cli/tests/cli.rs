@@ -803,7 +803,7 @@ async fn sigint_during_a_browser_act_leaves_nothing_behind() {
             nova_act::AuthMode::Iam,
         )
         .endpoint_url(emulator.url())
-        .env(nova_act::Env::from_vars([("X", "")]))
+        .env(nova_act::Env::empty())
         .build()
         .unwrap();
     let acts = client

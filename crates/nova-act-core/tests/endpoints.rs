@@ -251,7 +251,7 @@ fn the_api_key_service_has_its_own_endpoint_and_variable() {
     // Regions do not apply to the API-key service.
     assert!(
         builder()
-            .env(Env::from_vars([("X", "")]))
+            .env(Env::empty())
             .region("eu-west-1")
             .build()
             .is_ok()

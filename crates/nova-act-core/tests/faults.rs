@@ -20,7 +20,7 @@ fn builder(server: &MockServer) -> ClientBuilder {
     Client::builder()
         .credentials_provider(aws_credentials(), AuthMode::Iam)
         .endpoint_url(server.uri())
-        .env(Env::from_vars([("X", "")]))
+        .env(Env::empty())
         // No timers while a request is in flight, so a paused clock only moves for backoff.
         .attempt_timeout(None)
         .http_client(untimed_http())
@@ -233,7 +233,7 @@ async fn a_refused_connection_is_retried_then_reported() {
     let client = Client::builder()
         .credentials_provider(aws_credentials(), AuthMode::Iam)
         .endpoint_url(&url)
-        .env(Env::from_vars([("X", "")]))
+        .env(Env::empty())
         .retry(RetryConfig {
             base_delay: Duration::from_millis(1),
             ..RetryConfig::default()
@@ -324,7 +324,7 @@ async fn a_refused_api_key_names_its_source_and_the_fix() {
     let client = Client::builder()
         .credentials_provider(api_key_credentials(), AuthMode::ApiKey)
         .endpoint_url(server.uri())
-        .env(Env::from_vars([("X", "")]))
+        .env(Env::empty())
         .build()
         .unwrap();
     let err = client
@@ -389,7 +389,7 @@ async fn credentials_are_asked_for_on_every_attempt() {
     let client = Client::builder()
         .credentials_provider(Rotating::default(), AuthMode::Iam)
         .endpoint_url(server.uri())
-        .env(Env::from_vars([("X", "")]))
+        .env(Env::empty())
         .attempt_timeout(None)
         .http_client(untimed_http())
         .build()
@@ -505,7 +505,7 @@ async fn a_connection_reset_before_the_answer_is_retried_when_safe() {
         Client::builder()
             .credentials_provider(aws_credentials(), AuthMode::Iam)
             .endpoint_url(url)
-            .env(Env::from_vars([("X", "")]))
+            .env(Env::empty())
             .retry(RetryConfig {
                 base_delay: Duration::from_millis(1),
                 ..RetryConfig::default()

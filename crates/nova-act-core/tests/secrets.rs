@@ -2,9 +2,6 @@
 
 mod support;
 
-use std::io;
-use std::sync::{Arc, Mutex};
-
 use nova_act_core::Client;
 use nova_act_core::model::*;
 use nova_auth::{AuthMode, Env};
@@ -13,34 +10,8 @@ use support::*;
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-#[derive(Clone, Default)]
-struct Logs(Arc<Mutex<Vec<u8>>>);
-
-impl io::Write for Logs {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Logs {
-    type Writer = Logs;
-    fn make_writer(&'a self) -> Logs {
-        self.clone()
-    }
-}
-
 async fn calls(mode: AuthMode) -> String {
-    let logs = Logs::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(logs.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (logs, _guard) = nova_test_support::Logs::capture();
     let server = MockServer::start().await;
     Mock::given(any())
         .respond_with(
@@ -61,7 +32,7 @@ async fn calls(mode: AuthMode) -> String {
     let client = Client::builder()
         .credentials_provider(credentials, mode)
         .endpoint_url(server.uri())
-        .env(Env::from_vars([("X", "")]))
+        .env(Env::empty())
         .build()
         .unwrap();
     let ok = client
@@ -73,7 +44,7 @@ async fn calls(mode: AuthMode) -> String {
         .await
         .unwrap_err();
     let request = client.signed_request(ListModelsInput::default()).await;
-    let text = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
+    let text = logs.text();
     assert!(
         text.contains("TRACE") || text.contains("DEBUG"),
         "logs were captured:\n{text}"

@@ -17,7 +17,7 @@ fn client(server: &MockServer, credentials: Credentials, mode: AuthMode) -> Clie
     Client::builder()
         .credentials_provider(credentials, mode)
         .endpoint_url(server.uri())
-        .env(nova_auth::Env::from_vars([("X", "")]))
+        .env(nova_auth::Env::empty())
         .clock(ManualClock::new(fixed_time()))
         .build()
         .unwrap()
@@ -427,7 +427,7 @@ async fn invalid_input_fails_before_sending_naming_member_and_rule() {
 async fn signed_requests_are_stable_for_a_fixed_clock_and_credentials() {
     let client = Client::builder()
         .credentials_provider(aws_credentials(), AuthMode::Iam)
-        .env(nova_auth::Env::from_vars([("X", "")]))
+        .env(nova_auth::Env::empty())
         .clock(ManualClock::new(fixed_time()))
         .build()
         .unwrap();

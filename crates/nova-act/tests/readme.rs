@@ -48,7 +48,7 @@ async fn the_readme_example_runs_with_an_api_key_and_with_iam() {
             AuthMode::Iam,
         )
         .endpoint_url(emulator.url())
-        .env(Env::from_vars([("X", "")]))
+        .env(Env::empty())
         .build()
         .unwrap()
         .create_workflow_definition(CreateWorkflowDefinitionInput {

@@ -51,6 +51,15 @@ impl Env {
         Self { fixed: None }
     }
 
+    /// No variables at all: for tests and programs that must not read the process environment.
+    ///
+    /// ```
+    /// assert_eq!(nova_auth::Env::empty().get("HOME"), None);
+    /// ```
+    pub fn empty() -> Self {
+        Self::from_vars(std::iter::empty::<(String, String)>())
+    }
+
     /// A fixed set of variables; nothing is read from the process.
     pub fn from_vars<K, V>(vars: impl IntoIterator<Item = (K, V)>) -> Self
     where

@@ -138,7 +138,7 @@ pub fn nova_act_client(emulator: &RunningEmulator) -> Client {
     Client::builder()
         .credentials_provider(nova_auth::Credentials::from(creds), AuthMode::Iam)
         .endpoint_url(emulator.url())
-        .env(Env::from_vars([("X", "")]))
+        .env(Env::empty())
         .build()
         .unwrap()
 }

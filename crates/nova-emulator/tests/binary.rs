@@ -27,7 +27,7 @@ fn client(url: &str, credentials: Credentials, mode: AuthMode) -> Client {
     Client::builder()
         .credentials_provider(credentials, mode)
         .endpoint_url(url)
-        .env(Env::from_vars([("X", "")]))
+        .env(Env::empty())
         .retry(RetryConfig::disabled())
         .build()
         .unwrap()

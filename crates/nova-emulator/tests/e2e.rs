@@ -199,7 +199,7 @@ async fn signatures_are_checked_like_aws_does() {
         .credentials_provider(nova_auth::Credentials::from(credentials), AuthMode::Iam)
         .endpoint_url(emulator.url())
         .region("eu-west-1")
-        .env(Env::from_vars([("X", "")]))
+        .env(Env::empty())
         .build()
         .unwrap();
     names.push(
@@ -534,7 +534,7 @@ async fn stale_signatures_and_missing_session_tokens_are_refused() {
         Client::builder()
             .credentials_provider(nova_auth::Credentials::from(credentials), AuthMode::Iam)
             .endpoint_url(emulator.url())
-            .env(Env::from_vars([("X", "")]))
+            .env(Env::empty())
             .retry(RetryConfig::disabled())
             .clock(clock)
             .build()

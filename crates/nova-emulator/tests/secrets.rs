@@ -3,9 +3,6 @@
 //! HTTP stack — plus the `Display` and `Debug` of every error along the way: no API key, secret
 //! access key or session token appears anywhere.
 
-use std::io;
-use std::sync::{Arc, Mutex};
-
 use nova_act::runtime::{Actuator, BrowserAction, CallError, Observation};
 use nova_act::{Env, NovaAct};
 use nova_emulator::{AccessKey, Emulator};
@@ -14,26 +11,6 @@ use serde_json::{Value, json};
 const API_KEY: &str = "5b0c2e8a-4d1f-4c3b-9a7e-1f2d3c4b5a69";
 const SECRET: &str = "s3cr3tAccessKeyThatMustNeverBeLogged0001";
 const TOKEN: &str = "SessionTokenThatMustNeverBeLogged000000001";
-
-#[derive(Clone, Default)]
-struct Logs(Arc<Mutex<Vec<u8>>>);
-
-impl io::Write for Logs {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Logs {
-    type Writer = Logs;
-    fn make_writer(&'a self) -> Logs {
-        self.clone()
-    }
-}
 
 struct Page;
 
@@ -57,13 +34,7 @@ async fn workflow(nova: &NovaAct) -> String {
 
 #[tokio::test(flavor = "current_thread")]
 async fn no_secret_reaches_logs_or_errors_in_either_mode() {
-    let logs = Logs::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(logs.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (logs, _guard) = nova_test_support::Logs::capture();
 
     let key = AccessKey {
         access_key_id: "AKIASECRETSTEST00001".into(),
@@ -148,7 +119,7 @@ async fn no_secret_reaches_logs_or_errors_in_either_mode() {
             .map_err(|e| (e.to_string(), format!("{e:?}")))
     );
 
-    let text = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
+    let text = logs.text();
     assert!(text.contains("TRACE"), "TRACE logs were captured");
     assert!(
         text.contains("nova_emulator"),

@@ -1,13 +1,13 @@
 //! What the `nova-act` command's tests share: running it as a user does, with a temporary HOME
 //! and only the environment a case sets, and the fixture secrets that must never be printed.
-#![allow(dead_code, unreachable_pub)]
+#![allow(unused_imports, dead_code, unreachable_pub)]
 
 use std::path::Path;
 use std::process::Command;
 
-pub const KEY: &str = "3f2a9c1e-7b4d-4e8a-9f6c-2d1b0a9e8c7f";
-pub const AKID: &str = "AKIAIOSFODNN7EXAMPLE";
-pub const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+pub use nova_test_support::keys::{
+    ACCESS_KEY_ID as AKID, API_KEY as KEY, SECRET_ACCESS_KEY as SECRET,
+};
 
 /// Runs `nova-act args` with exactly `vars` (and a temporary HOME); returns
 /// `exit N\n--- stdout\n…\n--- stderr\n…` with the HOME path scrubbed.

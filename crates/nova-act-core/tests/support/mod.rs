@@ -1,5 +1,11 @@
 //! Helpers shared by the integration tests.
-#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    unused_imports,
+    dead_code,
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used
+)]
 
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
@@ -7,10 +13,7 @@ use std::time::{Duration, SystemTime};
 use nova_auth::{AwsCredentials, Credentials, Source};
 use serde_json::{Map, Value, json};
 
-pub const ACCESS_KEY_ID: &str = "AKIAIOSFODNN7EXAMPLE";
-pub const SECRET_ACCESS_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
-pub const SESSION_TOKEN: &str = "IQoJb3JpZ2luX2VjEXAMPLESESSIONTOKENvalue";
-pub const API_KEY: &str = "3f2a9c1e-7b4d-4e8a-9f6c-2d1b0a9e8c7f";
+pub use nova_test_support::keys::{ACCESS_KEY_ID, API_KEY, SECRET_ACCESS_KEY, SESSION_TOKEN};
 pub const ID: &str = "0f8fad5b-d9cb-469f-a165-70867728950e";
 
 /// One of the AWS service model files (botocore's `nova-act` data), kept in `tests/reference` so

@@ -1,5 +1,6 @@
 //! Helpers shared by the integration tests.
 #![allow(
+    unused_imports,
     dead_code,
     unreachable_pub,
     clippy::unwrap_used,
@@ -7,17 +8,12 @@
     clippy::print_stdout
 )]
 
-use std::io;
 use std::process::Command;
-use std::sync::{Arc, Mutex};
 
 use nova_auth::{Credentials, CredentialsError};
 
-/// Example credentials, in the shape AWS documents.
-pub const ACCESS_KEY_ID: &str = "AKIAIOSFODNN7EXAMPLE";
-pub const SECRET_ACCESS_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
-pub const SESSION_TOKEN: &str = "IQoJb3JpZ2luX2VjEXAMPLESESSIONTOKENvalue";
-pub const API_KEY: &str = "3f2a9c1e-7b4d-4e8a-9f6c-2d1b0a9e8c7f";
+pub use nova_test_support::Logs;
+pub use nova_test_support::keys::{ACCESS_KEY_ID, API_KEY, SECRET_ACCESS_KEY, SESSION_TOKEN};
 
 /// One line per fact about a credentials result; secrets never appear.
 pub fn describe(result: &Result<Credentials, CredentialsError>) -> String {
@@ -99,44 +95,4 @@ pub async fn isolated(test: &str, vars: Vec<(&'static str, String)>) -> String {
     })
     .await
     .expect("child runner")
-}
-
-/// Everything logged, at every level, while the returned guard lives (this thread only).
-#[derive(Clone, Default)]
-pub struct Logs(Arc<Mutex<Vec<u8>>>);
-
-impl Logs {
-    pub fn capture() -> (Self, tracing::subscriber::DefaultGuard) {
-        let logs = Self::default();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_ansi(false)
-            .with_writer(logs.clone())
-            .finish();
-        let guard = tracing::subscriber::set_default(subscriber);
-        (logs, guard)
-    }
-
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
-impl io::Write for Logs {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Logs {
-    type Writer = Logs;
-
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
 }

@@ -175,7 +175,7 @@ pub async fn service(planner: impl Planner) -> (RunningEmulator, Client) {
             AuthMode::ApiKey,
         )
         .endpoint_url(emulator.url())
-        .env(Env::from_vars([("X", "")]))
+        .env(Env::empty())
         .retry(RetryConfig::disabled())
         .build()
         .unwrap();

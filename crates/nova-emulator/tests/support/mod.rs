@@ -31,7 +31,7 @@ pub fn builder(
     Client::builder()
         .credentials_provider(provider, mode)
         .endpoint_url(emulator.url())
-        .env(Env::from_vars([("X", "")]))
+        .env(Env::empty())
 }
 
 /// An IAM client signing with `key`, without retries.
