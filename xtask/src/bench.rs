@@ -42,9 +42,21 @@ fn run(mut command: Command, what: &str) -> Result<String, String> {
 /// A credentials scenario: its name, its HOME, and its variables.
 type Scenario<'a> = (&'a str, &'a Path, &'a [(&'a str, &'a str)]);
 
-/// A fresh folder under `target/bench`.
+/// Where cargo builds, wherever that is (`CARGO_TARGET_DIR`, `build.target-dir`, `target/`).
+fn target_dir() -> PathBuf {
+    static TARGET: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    TARGET
+        .get_or_init(|| {
+            crate::workspace::Workspace::load()
+                .and_then(|workspace| workspace.target_dir())
+                .unwrap_or_else(|_| root().join("target"))
+        })
+        .clone()
+}
+
+/// A fresh folder under the target folder's `bench/`.
 fn scratch(name: &str) -> Result<PathBuf, String> {
-    let dir = root().join("target/bench").join(name);
+    let dir = target_dir().join("bench").join(name);
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     Ok(dir)
@@ -52,8 +64,8 @@ fn scratch(name: &str) -> Result<PathBuf, String> {
 
 /// Criterion's median estimate for `group/function`, in nanoseconds.
 fn median(group: &str, function: &str) -> Option<f64> {
-    let path = root()
-        .join("target/criterion")
+    let path = target_dir()
+        .join("criterion")
         .join(group)
         .join(function)
         .join("new/estimates.json");
@@ -188,7 +200,7 @@ pub(crate) fn bench(quick: bool) -> Result<(), String> {
         cargo(&["build", "--release", "-p", "nova-bench", "--bin", "load"]),
         "build the load driver",
     )?;
-    let load = root().join("target/release/load");
+    let load = target_dir().join("release/load");
     let mut nothing = Command::new(&load);
     nothing.args(["nothing", if quick { "1" } else { "5" }]);
     for (name, _) in std::env::vars() {
@@ -238,7 +250,7 @@ pub(crate) fn bench(quick: bool) -> Result<(), String> {
 
     let report = render(quick, &nothing, &emulator, &cache, &footprint, &notes);
     let out = if quick {
-        root().join("target/performance-quick.md")
+        target_dir().join("performance-quick.md")
     } else {
         root().join("docs/performance.md")
     };
