@@ -328,7 +328,7 @@ impl ClientBuilder {
                     operation: "client",
                     endpoint: endpoint.url().to_owned(),
                     message: format!("cannot set up HTTP: {err}"),
-                    source: Some(err),
+                    source: Some(Box::new(err)),
                 })?,
         };
         let workflow_definition = self.env.get(crate::runtime::DEFINITION_VAR);
@@ -550,7 +550,7 @@ impl Client {
                 operation: O::NAME,
                 endpoint: inner.endpoint.url().to_owned(),
                 message: format!("invalid request: {err}"),
-                source: Some(err),
+                source: Some(Box::new(err)),
             })
         }) {
             Ok(request) => request,
@@ -593,7 +593,7 @@ impl Client {
                     operation: O::NAME,
                     endpoint: inner.endpoint.url().to_owned(),
                     message: error_text(&err),
-                    source: Some(err),
+                    source: Some(Box::new(err)),
                 };
                 return if unsent || may_retry_unknown {
                     Outcome::Retry(err, None)

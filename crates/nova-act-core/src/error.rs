@@ -205,6 +205,24 @@ pub enum Error {
         meta: ErrorMeta,
     },
 
+    /// The input could not be written as the request's JSON body; nothing was sent.
+    #[error("{operation}: the request could not be encoded: {message}")]
+    Encode {
+        /// The operation.
+        operation: &'static str,
+        /// What failed.
+        message: String,
+    },
+
+    /// The request could not be signed with SigV4; nothing was sent.
+    #[error(
+        "the request could not be signed with SigV4: {message}; check that the credentials are well formed"
+    )]
+    Signing {
+        /// What failed.
+        message: String,
+    },
+
     /// The service could not be reached, or the connection broke.
     #[error(
         "{operation}: could not reach Nova Act at {endpoint}: {message}. Check the network and the endpoint"
@@ -216,9 +234,10 @@ pub enum Error {
         endpoint: String,
         /// What failed.
         message: String,
-        /// The underlying error.
+        /// The underlying error (the HTTP client's, boxed so that its version is not part of
+        /// this crate's interface).
         #[source]
-        source: Option<reqwest::Error>,
+        source: Option<nova_auth::BoxError>,
     },
 
     /// No answer in time.
@@ -270,11 +289,100 @@ impl Error {
         }
     }
 
+    /// The HTTP status of the service's answer, when there was one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::InvalidResponse { status, .. } => Some(*status),
+            other => other.meta().map(|m| m.status),
+        }
+    }
+
+    /// Whether the named resource does not exist (`ResourceNotFoundException`).
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Self::ResourceNotFound { .. })
+    }
+
+    /// Whether IAM refused the call (`AccessDeniedException`); `nova-act permissions` prints a
+    /// policy that allows it.
+    pub fn is_access_denied(&self) -> bool {
+        matches!(self, Self::AccessDenied { .. })
+    }
+
+    /// Whether the failure is transient, so the same request may succeed later: throttling, a
+    /// 500/502/503/504 from the service, a broken connection or a timeout. The client already
+    /// retried these as far as was safe (InvokeActStep only when it cannot have been sent).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Throttling { .. } | Self::Transport { .. } | Self::Timeout { .. } => true,
+            Self::InternalServer { meta, .. } => matches!(meta.status, 500 | 502 | 503 | 504),
+            _ => false,
+        }
+    }
+
     /// The request id, when the service gave one.
     pub fn request_id(&self) -> Option<&str> {
         match self {
             Self::InvalidResponse { request_id, .. } => request_id.as_deref(),
             other => other.meta().and_then(|m| m.request_id.as_deref()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta(status: u16, name: &str) -> ErrorMeta {
+        ErrorMeta {
+            operation: "GetWorkflowRun",
+            status,
+            name: name.to_owned(),
+            request_id: Some("r-1".to_owned()),
+        }
+    }
+
+    #[test]
+    fn accessors_classify_each_kind() {
+        let not_found = Error::ResourceNotFound {
+            resource_id: "x".into(),
+            resource_type: "WorkflowRun".into(),
+            message: "gone".into(),
+            meta: meta(404, "ResourceNotFoundException"),
+        };
+        assert!(not_found.is_not_found() && !not_found.is_retryable());
+        assert_eq!(
+            (not_found.status(), not_found.request_id()),
+            (Some(404), Some("r-1"))
+        );
+        let denied = Error::AccessDenied {
+            action: "nova-act:GetWorkflowRun".into(),
+            message: "no".into(),
+            meta: meta(403, "AccessDeniedException"),
+        };
+        assert!(denied.is_access_denied() && !denied.is_not_found());
+        let throttled = Error::Throttling {
+            retry_after: None,
+            message: "slow".into(),
+            meta: meta(429, "ThrottlingException"),
+        };
+        assert!(throttled.is_retryable());
+        let server = |status| Error::InternalServer {
+            reason: None,
+            retry_after: None,
+            message: "x".into(),
+            meta: meta(status, "InternalServerException"),
+        };
+        assert!(server(503).is_retryable());
+        assert!(!server(501).is_retryable());
+        let timeout = Error::Timeout {
+            operation: "GetWorkflowRun",
+            after: Duration::from_secs(1),
+        };
+        assert!(timeout.is_retryable() && timeout.status().is_none());
+        let encode = Error::Encode {
+            operation: "CreateAct",
+            message: "bad".into(),
+        };
+        assert!(!encode.is_retryable() && encode.status().is_none());
     }
 }

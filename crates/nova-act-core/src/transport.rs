@@ -33,11 +33,9 @@ pub(crate) struct Prepared {
 pub(crate) fn prepare<O: Operation>(input: &O, endpoint: &Endpoint) -> Result<Prepared, Error> {
     let path = render_uri(O::URI, &input.labels());
     let body = || {
-        serde_json::to_vec(input).map_err(|err| Error::InvalidResponse {
+        serde_json::to_vec(input).map_err(|err| Error::Encode {
             operation: O::NAME,
-            status: 0,
-            request_id: None,
-            message: format!("could not encode the request: {err}"),
+            message: err.to_string(),
         })
     };
     match endpoint {
@@ -158,8 +156,7 @@ pub fn sign_request<B: AsRef<[u8]>>(
     use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
     use aws_sigv4::sign::v4;
 
-    let signing_failed =
-        |what: String| Error::Credentials(nova_auth::CredentialsError::provider("sigv4", what));
+    let signing_failed = |message: String| Error::Signing { message };
     let identity = identity_for(aws);
     let params = v4::SigningParams::builder()
         .identity(&identity)
@@ -168,7 +165,7 @@ pub fn sign_request<B: AsRef<[u8]>>(
         .time(now)
         .settings(SigningSettings::default())
         .build()
-        .map_err(|err| signing_failed(format!("cannot sign: {err}")))?
+        .map_err(|err| signing_failed(err.to_string()))?
         .into();
     let uri = req.uri().to_string();
     let headers: Vec<(&str, &str)> = req
@@ -182,9 +179,9 @@ pub fn sign_request<B: AsRef<[u8]>>(
         headers.into_iter(),
         SignableBody::Bytes(req.body().as_ref()),
     )
-    .map_err(|err| signing_failed(format!("cannot sign this request: {err}")))?;
+    .map_err(|err| signing_failed(format!("the request cannot be read for signing: {err}")))?;
     let (instructions, _signature) = sign(signable, &params)
-        .map_err(|err| signing_failed(format!("signing failed: {err}")))?
+        .map_err(|err| signing_failed(err.to_string()))?
         .into_parts();
     instructions.apply_to_request_http1x(req);
     Ok(())
