@@ -5,33 +5,6 @@ use std::str::FromStr;
 
 use serde_json::{Value, json};
 
-/// The actions the workflow runtime calls: run, sessions, acts and steps.
-pub const RUNTIME_ACTIONS: &[&str] = &[
-    "nova-act:CreateWorkflowRun",
-    "nova-act:UpdateWorkflowRun",
-    "nova-act:CreateSession",
-    "nova-act:CreateAct",
-    "nova-act:InvokeActStep",
-    "nova-act:UpdateAct",
-];
-
-/// The read-only actions: getting and listing.
-pub const READ_ACTIONS: &[&str] = &[
-    "nova-act:GetWorkflowDefinition",
-    "nova-act:ListWorkflowDefinitions",
-    "nova-act:GetWorkflowRun",
-    "nova-act:ListWorkflowRuns",
-    "nova-act:ListSessions",
-    "nova-act:ListActs",
-];
-
-/// What `manage` adds: creating and deleting definitions, deleting runs.
-pub const MANAGE_ACTIONS: &[&str] = &[
-    "nova-act:CreateWorkflowDefinition",
-    "nova-act:DeleteWorkflowDefinition",
-    "nova-act:DeleteWorkflowRun",
-];
-
 /// The action on no particular resource.
 pub const LIST_MODELS: &str = "nova-act:ListModels";
 
@@ -70,28 +43,28 @@ impl Tier {
         }
     }
 
-    /// The `nova-act:` actions this tier allows, ListModels included.
-    pub fn actions(self) -> Vec<&'static str> {
+    /// The `nova-act:` actions this tier allows, ListModels included: every operation declared
+    /// at this tier or below ([`crate::OPERATIONS`]), the highest tier's first.
+    pub fn actions(self) -> Vec<String> {
         let mut actions = Vec::new();
-        if self >= Self::Manage {
-            actions.extend(MANAGE_ACTIONS);
+        for tier in Self::ALL.into_iter().rev().filter(|tier| *tier <= self) {
+            actions.extend(
+                crate::OPERATIONS
+                    .iter()
+                    .filter(|op| op.tier == tier)
+                    .map(|op| format!("nova-act:{}", op.name)),
+            );
         }
-        if self >= Self::Run {
-            actions.extend(RUNTIME_ACTIONS);
-        }
-        actions.extend(READ_ACTIONS);
-        actions.push(LIST_MODELS);
         actions
     }
 
     /// The lowest tier that allows `action` (`nova-act:Name` or just `Name`).
     pub fn needed_for(action: &str) -> Option<Tier> {
         let action = action.strip_prefix("nova-act:").unwrap_or(action);
-        Self::ALL.into_iter().find(|tier| {
-            tier.actions()
-                .iter()
-                .any(|a| a.strip_prefix("nova-act:") == Some(action))
-        })
+        crate::OPERATIONS
+            .iter()
+            .find(|op| op.name == action)
+            .map(|op| op.tier)
     }
 }
 
@@ -171,7 +144,7 @@ pub fn policy(scope: &PolicyScope) -> Value {
         scope.run_arn(definition, "*"),
     ]);
     let mut actions = scope.tier.actions();
-    actions.retain(|a| *a != LIST_MODELS);
+    actions.retain(|a| a != LIST_MODELS);
     if scope.workflow.is_some() {
         // Listing definitions cannot be scoped to one definition.
         actions.retain(|a| *a != "nova-act:ListWorkflowDefinitions");

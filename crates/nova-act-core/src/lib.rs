@@ -37,7 +37,7 @@ pub use nova_auth as auth;
 
 pub use client::{Client, ClientBuilder, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT};
 pub use error::{Error, ErrorMeta};
-pub use operation::{Operation, Retry};
+pub use operation::{OPERATIONS, Operation, OperationInfo, Resource, Retry, info};
 pub use retry::{RetryConfig, RetryMode};
 pub use transport::{SIGNING_NAME, USER_AGENT_VALUE, sign_request};
 pub use validate::ValidationError;

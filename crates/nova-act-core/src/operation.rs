@@ -3,6 +3,7 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::iam::Tier;
 use crate::model::*;
 use crate::validate::{Chars, Check, ValidationError};
 
@@ -16,6 +17,74 @@ pub enum Retry {
     /// InvokeActStep: only when the request cannot have reached the service.
     OnlyIfUnsent,
 }
+
+/// The resource an operation's IAM action is authorized on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resource {
+    /// The workflow definition named in the URI (every definition for a listing of them).
+    Definition,
+    /// The workflow run named in the URI, under its definition.
+    Run,
+    /// No resource (`*`).
+    Any,
+}
+
+/// One operation's declaration, as data: what [`OPERATIONS`] lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OperationInfo {
+    /// The operation's name, also its IAM action after `nova-act:`.
+    pub name: &'static str,
+    /// The HTTP method on the AWS service.
+    pub method: &'static str,
+    /// The URI template.
+    pub uri: &'static str,
+    /// The HTTP status of success.
+    pub success: u16,
+    /// When a failed attempt may be repeated.
+    pub retry: Retry,
+    /// Whether the API-key service offers it.
+    pub api_key_service: bool,
+    /// The lowest IAM policy tier that allows it.
+    pub tier: Tier,
+    /// What its IAM action is checked against.
+    pub resource: Resource,
+}
+
+/// The declaration of `O` as data.
+pub const fn info<O: Operation>() -> OperationInfo {
+    OperationInfo {
+        name: O::NAME,
+        method: O::METHOD,
+        uri: O::URI,
+        success: O::SUCCESS,
+        retry: O::RETRY,
+        api_key_service: O::API_KEY_SERVICE,
+        tier: O::TIER,
+        resource: O::RESOURCE,
+    }
+}
+
+/// Every operation of the service, in the order of the service model's documentation: the one
+/// list the IAM tiers, the emulator and the tests read.
+pub const OPERATIONS: [OperationInfo; 16] = [
+    info::<CreateWorkflowDefinitionInput>(),
+    info::<GetWorkflowDefinitionInput>(),
+    info::<ListWorkflowDefinitionsInput>(),
+    info::<DeleteWorkflowDefinitionInput>(),
+    info::<CreateWorkflowRunInput>(),
+    info::<GetWorkflowRunInput>(),
+    info::<ListWorkflowRunsInput>(),
+    info::<UpdateWorkflowRunInput>(),
+    info::<DeleteWorkflowRunInput>(),
+    info::<CreateSessionInput>(),
+    info::<ListSessionsInput>(),
+    info::<CreateActInput>(),
+    info::<ListActsInput>(),
+    info::<InvokeActStepInput>(),
+    info::<UpdateActInput>(),
+    info::<ListModelsInput>(),
+];
 
 mod sealed {
     pub trait Sealed {}
@@ -40,6 +109,10 @@ pub trait Operation: Serialize + Send + Sync + sealed::Sealed {
     const API_KEY_SERVICE: bool;
     /// Whether the AWS request has a JSON body.
     const HAS_BODY: bool;
+    /// The lowest IAM policy tier that allows it (`nova-act permissions --for`).
+    const TIER: Tier;
+    /// What its IAM action is checked against.
+    const RESOURCE: Resource;
 
     /// Values of the URI labels, by label name.
     fn labels(&self) -> Vec<(&'static str, &str)>;
@@ -87,7 +160,8 @@ const ACT: &str = "actId";
 
 macro_rules! operation {
     ($input:ty => $output:ty, $name:literal, $method:literal $uri:literal -> $code:literal,
-     $retry:ident, api_key: $api_key:literal, body: $body:literal) => {
+     $retry:ident, api_key: $api_key:literal, body: $body:literal,
+     iam: $tier:ident on $resource:ident) => {
         impl sealed::Sealed for $input {}
         impl Operation for $input {
             type Output = $output;
@@ -98,6 +172,8 @@ macro_rules! operation {
             const RETRY: Retry = Retry::$retry;
             const API_KEY_SERVICE: bool = $api_key;
             const HAS_BODY: bool = $body;
+            const TIER: Tier = Tier::$tier;
+            const RESOURCE: Resource = Resource::$resource;
 
             fn labels(&self) -> Vec<(&'static str, &str)> {
                 Members::labels(self)
@@ -148,7 +224,8 @@ fn page_query(
 
 operation!(CreateWorkflowDefinitionInput => CreateWorkflowDefinitionOutput,
     "CreateWorkflowDefinition", "PUT" "/workflow-definitions" -> 201,
-    WithToken, api_key: false, body: true);
+    WithToken, api_key: false, body: true,
+    iam: Manage on Definition);
 impl Members for CreateWorkflowDefinitionInput {
     fn labels(&self) -> Vec<(&'static str, &str)> {
         Vec::new()
@@ -171,7 +248,8 @@ impl Members for CreateWorkflowDefinitionInput {
 
 operation!(GetWorkflowDefinitionInput => GetWorkflowDefinitionOutput,
     "GetWorkflowDefinition", "GET" "/workflow-definitions/{workflowDefinitionName}" -> 200,
-    Safe, api_key: false, body: false);
+    Safe, api_key: false, body: false,
+    iam: Read on Definition);
 impl Members for GetWorkflowDefinitionInput {
     fn labels(&self) -> Vec<(&'static str, &str)> {
         vec![(DEF, &self.workflow_definition_name)]
@@ -183,7 +261,8 @@ impl Members for GetWorkflowDefinitionInput {
 
 operation!(ListWorkflowDefinitionsInput => ListWorkflowDefinitionsOutput,
     "ListWorkflowDefinitions", "POST" "/workflow-definitions" -> 200,
-    Safe, api_key: false, body: true);
+    Safe, api_key: false, body: true,
+    iam: Read on Definition);
 impl Members for ListWorkflowDefinitionsInput {
     fn labels(&self) -> Vec<(&'static str, &str)> {
         Vec::new()
@@ -200,7 +279,8 @@ impl Members for ListWorkflowDefinitionsInput {
 
 operation!(DeleteWorkflowDefinitionInput => DeleteWorkflowDefinitionOutput,
     "DeleteWorkflowDefinition", "DELETE" "/workflow-definitions/{workflowDefinitionName}" -> 202,
-    Safe, api_key: false, body: false);
+    Safe, api_key: false, body: false,
+    iam: Manage on Definition);
 impl Members for DeleteWorkflowDefinitionInput {
     fn labels(&self) -> Vec<(&'static str, &str)> {
         vec![(DEF, &self.workflow_definition_name)]
@@ -212,7 +292,8 @@ impl Members for DeleteWorkflowDefinitionInput {
 
 operation!(CreateWorkflowRunInput => CreateWorkflowRunOutput,
     "CreateWorkflowRun", "PUT" "/workflow-definitions/{workflowDefinitionName}/workflow-runs" -> 201,
-    WithToken, api_key: true, body: true);
+    WithToken, api_key: true, body: true,
+    iam: Run on Definition);
 impl Members for CreateWorkflowRunInput {
     fn labels(&self) -> Vec<(&'static str, &str)> {
         vec![(DEF, &self.workflow_definition_name)]
@@ -240,7 +321,8 @@ impl Members for CreateWorkflowRunInput {
 
 operation!(GetWorkflowRunInput => GetWorkflowRunOutput,
     "GetWorkflowRun", "GET" "/workflow-definitions/{workflowDefinitionName}/workflow-runs/{workflowRunId}" -> 200,
-    Safe, api_key: false, body: false);
+    Safe, api_key: false, body: false,
+    iam: Read on Run);
 impl Members for GetWorkflowRunInput {
     fn labels(&self) -> Vec<(&'static str, &str)> {
         vec![
@@ -257,7 +339,8 @@ impl Members for GetWorkflowRunInput {
 
 operation!(ListWorkflowRunsInput => ListWorkflowRunsOutput,
     "ListWorkflowRuns", "POST" "/workflow-definitions/{workflowDefinitionName}/workflow-runs" -> 200,
-    Safe, api_key: false, body: true);
+    Safe, api_key: false, body: true,
+    iam: Read on Definition);
 impl Members for ListWorkflowRunsInput {
     fn labels(&self) -> Vec<(&'static str, &str)> {
         vec![(DEF, &self.workflow_definition_name)]
@@ -275,7 +358,8 @@ impl Members for ListWorkflowRunsInput {
 
 operation!(UpdateWorkflowRunInput => UpdateWorkflowRunOutput,
     "UpdateWorkflowRun", "PUT" "/workflow-definitions/{workflowDefinitionName}/workflow-runs/{workflowRunId}" -> 200,
-    Safe, api_key: true, body: true);
+    Safe, api_key: true, body: true,
+    iam: Run on Run);
 impl Members for UpdateWorkflowRunInput {
     fn labels(&self) -> Vec<(&'static str, &str)> {
         vec![
@@ -292,7 +376,8 @@ impl Members for UpdateWorkflowRunInput {
 
 operation!(DeleteWorkflowRunInput => DeleteWorkflowRunOutput,
     "DeleteWorkflowRun", "DELETE" "/workflow-definitions/{workflowDefinitionName}/workflow-runs/{workflowRunId}" -> 202,
-    Safe, api_key: false, body: false);
+    Safe, api_key: false, body: false,
+    iam: Manage on Run);
 impl Members for DeleteWorkflowRunInput {
     fn labels(&self) -> Vec<(&'static str, &str)> {
         vec![
@@ -309,7 +394,8 @@ impl Members for DeleteWorkflowRunInput {
 
 operation!(CreateSessionInput => CreateSessionOutput,
     "CreateSession", "PUT" "/workflow-definitions/{workflowDefinitionName}/workflow-runs/{workflowRunId}/sessions" -> 201,
-    WithToken, api_key: true, body: true);
+    WithToken, api_key: true, body: true,
+    iam: Run on Run);
 impl Members for CreateSessionInput {
     fn labels(&self) -> Vec<(&'static str, &str)> {
         vec![
@@ -330,7 +416,8 @@ impl Members for CreateSessionInput {
 
 operation!(ListSessionsInput => ListSessionsOutput,
     "ListSessions", "POST" "/workflow-definitions/{workflowDefinitionName}/workflow-runs/{workflowRunId}" -> 200,
-    Safe, api_key: false, body: true);
+    Safe, api_key: false, body: true,
+    iam: Read on Run);
 impl Members for ListSessionsInput {
     fn labels(&self) -> Vec<(&'static str, &str)> {
         vec![
@@ -352,7 +439,8 @@ impl Members for ListSessionsInput {
 
 operation!(CreateActInput => CreateActOutput,
     "CreateAct", "PUT" "/workflow-definitions/{workflowDefinitionName}/workflow-runs/{workflowRunId}/sessions/{sessionId}/acts" -> 201,
-    WithToken, api_key: true, body: true);
+    WithToken, api_key: true, body: true,
+    iam: Run on Run);
 impl Members for CreateActInput {
     fn labels(&self) -> Vec<(&'static str, &str)> {
         vec![
@@ -391,7 +479,8 @@ impl Members for CreateActInput {
 
 operation!(ListActsInput => ListActsOutput,
     "ListActs", "POST" "/workflow-definitions/{workflowDefinitionName}/acts" -> 200,
-    Safe, api_key: false, body: true);
+    Safe, api_key: false, body: true,
+    iam: Read on Definition);
 impl Members for ListActsInput {
     fn labels(&self) -> Vec<(&'static str, &str)> {
         vec![(DEF, &self.workflow_definition_name)]
@@ -419,7 +508,8 @@ impl Members for ListActsInput {
 
 operation!(InvokeActStepInput => InvokeActStepOutput,
     "InvokeActStep", "PUT" "/workflow-definitions/{workflowDefinitionName}/workflow-runs/{workflowRunId}/sessions/{sessionId}/acts/{actId}/invoke-step/" -> 200,
-    OnlyIfUnsent, api_key: true, body: true);
+    OnlyIfUnsent, api_key: true, body: true,
+    iam: Run on Run);
 impl Members for InvokeActStepInput {
     fn labels(&self) -> Vec<(&'static str, &str)> {
         vec![
@@ -457,7 +547,8 @@ impl Members for InvokeActStepInput {
 
 operation!(UpdateActInput => UpdateActOutput,
     "UpdateAct", "PUT" "/workflow-definitions/{workflowDefinitionName}/workflow-runs/{workflowRunId}/sessions/{sessionId}/acts/{actId}" -> 200,
-    Safe, api_key: true, body: true);
+    Safe, api_key: true, body: true,
+    iam: Run on Run);
 impl Members for UpdateActInput {
     fn labels(&self) -> Vec<(&'static str, &str)> {
         vec![
@@ -483,7 +574,8 @@ impl Members for UpdateActInput {
 
 operation!(ListModelsInput => ListModelsOutput,
     "ListModels", "POST" "/models" -> 200,
-    Safe, api_key: false, body: false);
+    Safe, api_key: false, body: false,
+    iam: Read on Any);
 impl Members for ListModelsInput {
     fn labels(&self) -> Vec<(&'static str, &str)> {
         Vec::new()

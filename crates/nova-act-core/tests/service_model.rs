@@ -250,6 +250,36 @@ fn every_operation_matches_the_service_model() {
         in_code, in_model,
         "operations in the code and in the model differ"
     );
+    // The table the IAM tiers and the emulator read lists each declaration once, as declared.
+    let table: BTreeSet<&str> = nova_act_core::OPERATIONS.iter().map(|op| op.name).collect();
+    assert_eq!(table, in_model, "OPERATIONS and the model differ");
+    for op in nova_act_core::OPERATIONS {
+        let model_op = &model["operations"][op.name]["http"];
+        assert_eq!(
+            op.method,
+            model_op["method"].as_str().unwrap(),
+            "{}",
+            op.name
+        );
+        assert_eq!(
+            op.uri,
+            model_op["requestUri"].as_str().unwrap(),
+            "{}",
+            op.name
+        );
+        let labels = op.uri.matches('{').count();
+        let expected = match op.resource {
+            nova_act_core::Resource::Run => 2..=4,
+            nova_act_core::Resource::Definition => 0..=1,
+            nova_act_core::Resource::Any => 0..=0,
+        };
+        assert!(
+            expected.contains(&labels),
+            "{}: a {:?} resource with {labels} URI labels",
+            op.name,
+            op.resource
+        );
+    }
 }
 
 #[test]

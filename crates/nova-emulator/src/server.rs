@@ -7,9 +7,9 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use nova_act_core::Operation;
 use nova_act_core::iam::PolicyScope;
 use nova_act_core::model::*;
+use nova_act_core::{Operation, Resource};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -274,6 +274,28 @@ fn authorize(
     }
 }
 
+/// Authorizes `input`'s operation on the resource its declaration names, formed from the URI's
+/// labels: its IAM action and resource come from nova-act-core, not restated here.
+fn authorize_op<O: Operation>(
+    shared: &Shared,
+    caller: &Caller<'_>,
+    input: &O,
+) -> Result<(), ServiceError> {
+    let labels = input.labels();
+    let label = |name: &str| {
+        labels
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or("*", |(_, value)| *value)
+    };
+    let resource = match O::RESOURCE {
+        Resource::Any => "*".to_owned(),
+        Resource::Definition => shared.definition_arn(label("workflowDefinitionName")),
+        Resource::Run => shared.run_arn(label("workflowDefinitionName"), label("workflowRunId")),
+    };
+    authorize(shared, caller, O::NAME, &resource)
+}
+
 /// Checks the model's constraints with the SDK's own validator.
 fn valid<O: Operation>(input: O) -> Result<O, ServiceError> {
     input
@@ -332,14 +354,14 @@ fn serve(
             let mut input: ListWorkflowDefinitionsInput = body(bytes)?;
             (input.max_results, input.next_token) = paging(uri)?;
             let input = valid(input)?;
-            authorize(shared, &caller, "ListWorkflowDefinitions", &def_arn("*"))?;
+            authorize_op(shared, &caller, &input)?;
             ok(200, &shared.store().list_definitions(&input, def_arn)?)
         }
         ("GET", ["workflow-definitions", d]) if !api_key => {
             let input = valid(GetWorkflowDefinitionInput {
                 workflow_definition_name: (*d).to_owned(),
             })?;
-            authorize(shared, &caller, "GetWorkflowDefinition", &def_arn(d))?;
+            authorize_op(shared, &caller, &input)?;
             ok(
                 200,
                 &shared
@@ -351,7 +373,7 @@ fn serve(
             let input = valid(DeleteWorkflowDefinitionInput {
                 workflow_definition_name: (*d).to_owned(),
             })?;
-            authorize(shared, &caller, "DeleteWorkflowDefinition", &def_arn(d))?;
+            authorize_op(shared, &caller, &input)?;
             ok(
                 202,
                 &shared
@@ -363,7 +385,7 @@ fn serve(
             let mut input: CreateWorkflowRunInput = body(bytes)?;
             input.workflow_definition_name = (*d).to_owned();
             let input = valid(input)?;
-            authorize(shared, &caller, "CreateWorkflowRun", &def_arn(d))?;
+            authorize_op(shared, &caller, &input)?;
             ok(201, &shared.store().create_run(input)?)
         }
         ("POST", ["workflow-definitions", d, "workflow-runs"]) if !api_key => {
@@ -371,7 +393,7 @@ fn serve(
             input.workflow_definition_name = (*d).to_owned();
             (input.max_results, input.next_token) = paging(uri)?;
             let input = valid(input)?;
-            authorize(shared, &caller, "ListWorkflowRuns", &def_arn(d))?;
+            authorize_op(shared, &caller, &input)?;
             ok(200, &shared.store().list_runs(&input, |r| run_arn(d, r))?)
         }
         ("GET", ["workflow-definitions", d, "workflow-runs", r]) if !api_key => {
@@ -379,7 +401,7 @@ fn serve(
                 workflow_definition_name: (*d).to_owned(),
                 workflow_run_id: (*r).to_owned(),
             })?;
-            authorize(shared, &caller, "GetWorkflowRun", &run_arn(d, r))?;
+            authorize_op(shared, &caller, &input)?;
             ok(200, &shared.store().get_run(&input, run_arn(d, r))?)
         }
         ("PUT", ["workflow-definitions", d, "workflow-runs", r]) => {
@@ -387,7 +409,7 @@ fn serve(
             input.workflow_definition_name = (*d).to_owned();
             input.workflow_run_id = (*r).to_owned();
             let input = valid(input)?;
-            authorize(shared, &caller, "UpdateWorkflowRun", &run_arn(d, r))?;
+            authorize_op(shared, &caller, &input)?;
             ok(200, &shared.store().update_run(input)?)
         }
         ("DELETE", ["workflow-definitions", d, "workflow-runs", r]) if !api_key => {
@@ -395,7 +417,7 @@ fn serve(
                 workflow_definition_name: (*d).to_owned(),
                 workflow_run_id: (*r).to_owned(),
             })?;
-            authorize(shared, &caller, "DeleteWorkflowRun", &run_arn(d, r))?;
+            authorize_op(shared, &caller, &input)?;
             ok(202, &shared.store().delete_run(&input)?)
         }
         ("POST", ["workflow-definitions", d, "workflow-runs", r]) if !api_key => {
@@ -404,7 +426,7 @@ fn serve(
             input.workflow_run_id = (*r).to_owned();
             (input.max_results, input.next_token) = paging(uri)?;
             let input = valid(input)?;
-            authorize(shared, &caller, "ListSessions", &run_arn(d, r))?;
+            authorize_op(shared, &caller, &input)?;
             ok(200, &shared.store().list_sessions(&input)?)
         }
         ("PUT", ["workflow-definitions", d, "workflow-runs", r, "sessions"]) => {
@@ -412,7 +434,7 @@ fn serve(
             input.workflow_definition_name = (*d).to_owned();
             input.workflow_run_id = (*r).to_owned();
             let input = valid(input)?;
-            authorize(shared, &caller, "CreateSession", &run_arn(d, r))?;
+            authorize_op(shared, &caller, &input)?;
             ok(201, &shared.store().create_session(input)?)
         }
         (
@@ -432,7 +454,7 @@ fn serve(
             input.workflow_run_id = (*r).to_owned();
             input.session_id = (*s).to_owned();
             let input = valid(input)?;
-            authorize(shared, &caller, "CreateAct", &run_arn(d, r))?;
+            authorize_op(shared, &caller, &input)?;
             ok(201, &shared.store().create_act(input)?)
         }
         (
@@ -454,7 +476,7 @@ fn serve(
             input.session_id = (*s).to_owned();
             input.act_id = (*a).to_owned();
             let input = valid(input)?;
-            authorize(shared, &caller, "UpdateAct", &run_arn(d, r))?;
+            authorize_op(shared, &caller, &input)?;
             ok(200, &shared.store().update_act(input)?)
         }
         (
@@ -477,7 +499,7 @@ fn serve(
             input.session_id = (*s).to_owned();
             input.act_id = (*a).to_owned();
             let input = valid(input)?;
-            authorize(shared, &caller, "InvokeActStep", &run_arn(d, r))?;
+            authorize_op(shared, &caller, &input)?;
             ok(
                 200,
                 &shared.store().invoke_step(input, shared.planner.as_ref())?,
@@ -490,7 +512,7 @@ fn serve(
             input.session_id = query(uri, "sessionId");
             (input.max_results, input.next_token) = paging(uri)?;
             let input = valid(input)?;
-            authorize(shared, &caller, "ListActs", &def_arn(d))?;
+            authorize_op(shared, &caller, &input)?;
             ok(200, &shared.store().list_acts(&input)?)
         }
         _ => Err(unknown()),
