@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use nova_act_core::iam::PolicyScope;
 use nova_act_core::model::*;
-use nova_act_core::{Operation, Resource};
+use nova_act_core::{OPERATIONS, Operation, OperationInfo, Resource, Retry};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -96,38 +96,6 @@ pub(crate) fn query(uri: &Uri, name: &str) -> Option<String> {
     })
 }
 
-fn query_int(uri: &Uri, name: &str) -> Result<Option<i32>, ServiceError> {
-    query(uri, name)
-        .map(|v| {
-            v.parse()
-                .map_err(|_| ServiceError::field(name, "must be an integer"))
-        })
-        .transpose()
-}
-
-/// `maxResults` and `nextToken` from the query string of a List operation.
-fn paging(uri: &Uri) -> Result<(Option<i32>, Option<String>), ServiceError> {
-    Ok((query_int(uri, "maxResults")?, query(uri, "nextToken")))
-}
-
-/// The body as the operation's input (an empty body counts as `{}`).
-fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, ServiceError> {
-    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
-        b"{}"
-    } else {
-        bytes
-    };
-    serde_json::from_slice(bytes).map_err(|err| {
-        ServiceError::bad_body(format!("the body is not valid for this operation: {err}"))
-    })
-}
-
-fn ok<T: Serialize>(status: u16, value: &T) -> Result<(u16, serde_json::Value), ServiceError> {
-    serde_json::to_value(value)
-        .map(|v| (status, v))
-        .map_err(|e| ServiceError::bad_body(e.to_string()))
-}
-
 /// The whole service: one handler for every path, so authentication sees the raw request.
 pub(crate) async fn handle(
     State(shared): State<Arc<Shared>>,
@@ -152,22 +120,22 @@ pub(crate) async fn handle(
     } else {
         serve(&shared, &method, &uri, &headers, &bytes)
     };
-    tracing::debug!(%method, path, status = outcome.as_ref().map_or_else(|e| e.status, |(s, _)| *s), "request");
-    if let Ok((201, _)) = &outcome
+    tracing::debug!(%method, path, status = outcome.as_ref().map_or_else(|e| e.status, |(op, _)| op.success), "request");
+    if let Ok((op, _)) = &outcome
         && shared.drop_first_create_response
-        && let Some(create) = create_operation(&method, &path)
+        && op.retry == Retry::WithToken
     {
         let mut dropped = shared.dropped.lock().unwrap_or_else(|p| p.into_inner());
-        if !dropped.contains(&create) {
-            dropped.push(create);
-            tracing::info!(operation = create, "fault injection: the response is lost");
+        if !dropped.contains(&op.name) {
+            dropped.push(op.name);
+            tracing::info!(operation = op.name, "fault injection: the response is lost");
             return lost_response();
         }
     }
     match outcome {
-        Ok((status, value)) => {
+        Ok((op, value)) => {
             let mut response = (
-                StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
+                StatusCode::from_u16(op.success).unwrap_or(StatusCode::OK),
                 axum::Json(value),
             )
                 .into_response();
@@ -175,25 +143,6 @@ pub(crate) async fn handle(
             response
         }
         Err(err) => err.into_response_with(&request_id, api_key_service),
-    }
-}
-
-/// Which create a successful request was, by its path.
-fn create_operation(method: &Method, path: &str) -> Option<&'static str> {
-    if method != Method::PUT {
-        return None;
-    }
-    let path = path.trim_end_matches('/');
-    if path.ends_with("/workflow-runs") {
-        Some("CreateWorkflowRun")
-    } else if path.ends_with("/sessions") {
-        Some("CreateSession")
-    } else if path.ends_with("/acts") {
-        Some("CreateAct")
-    } else if path.ends_with("/workflow-definitions") {
-        Some("CreateWorkflowDefinition")
-    } else {
-        None
     }
 }
 
@@ -276,11 +225,14 @@ fn authorize(
 
 /// Authorizes `input`'s operation on the resource its declaration names, formed from the URI's
 /// labels: its IAM action and resource come from nova-act-core, not restated here.
-fn authorize_op<O: Operation>(
+fn authorize_op<O: Serve>(
     shared: &Shared,
     caller: &Caller<'_>,
     input: &O,
-) -> Result<(), ServiceError> {
+) -> Result<(), ServiceError>
+where
+    O::Output: Serialize,
+{
     let labels = input.labels();
     let label = |name: &str| {
         labels
@@ -290,7 +242,11 @@ fn authorize_op<O: Operation>(
     };
     let resource = match O::RESOURCE {
         Resource::Any => "*".to_owned(),
-        Resource::Definition => shared.definition_arn(label("workflowDefinitionName")),
+        Resource::Definition => shared.definition_arn(
+            input
+                .named_definition()
+                .unwrap_or_else(|| label("workflowDefinitionName")),
+        ),
         Resource::Run => shared.run_arn(label("workflowDefinitionName"), label("workflowRunId")),
     };
     authorize(shared, caller, O::NAME, &resource)
@@ -304,13 +260,189 @@ fn valid<O: Operation>(input: O) -> Result<O, ServiceError> {
     Ok(input)
 }
 
+/// The operation a request is for — its declaration in nova-act-core's table — and the values of
+/// its URI labels. On the API-key service (`/agent/…`) every operation it offers is a `PUT`.
+fn route(
+    method: &str,
+    path: &str,
+    api_key: bool,
+) -> Option<(&'static OperationInfo, Vec<(&'static str, String)>)> {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    OPERATIONS.iter().find_map(|op| {
+        let offered = if api_key {
+            op.api_key_service && method == "PUT"
+        } else {
+            op.method == method
+        };
+        let template: Vec<&'static str> = op.uri.trim_matches('/').split('/').collect();
+        if !offered || template.len() != segments.len() {
+            return None;
+        }
+        let mut labels = Vec::new();
+        for (part, segment) in template.iter().zip(&segments) {
+            match part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+                Some(label) if !segment.is_empty() => labels.push((label, decode(segment))),
+                None if part == segment => {}
+                _ => return None,
+            }
+        }
+        Some((op, labels))
+    })
+}
+
+/// Query members the model types as integers.
+const INTEGER_QUERY: &[&str] = &["maxResults", "clientCompatibilityVersion"];
+
+/// The operation's input from the request: the JSON body (for operations that have one), then
+/// the query members, then the URI labels, read as the model lays them out.
+fn input_of<O: Operation + DeserializeOwned>(
+    labels: &[(&'static str, String)],
+    uri: &Uri,
+    bytes: &Bytes,
+) -> Result<O, ServiceError> {
+    let mut members = serde_json::Map::new();
+    if O::HAS_BODY && !bytes.iter().all(u8::is_ascii_whitespace) {
+        match serde_json::from_slice(bytes) {
+            Ok(serde_json::Value::Object(body)) => members = body,
+            Ok(_) => return Err(ServiceError::bad_body("the body must be a JSON object")),
+            Err(err) => {
+                return Err(ServiceError::bad_body(format!(
+                    "the body is not valid for this operation: {err}"
+                )));
+            }
+        }
+    }
+    for pair in uri
+        .query()
+        .unwrap_or_default()
+        .split('&')
+        .filter(|p| !p.is_empty())
+    {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let (name, value) = (decode(name), decode(value));
+        let value = if INTEGER_QUERY.contains(&name.as_str()) {
+            let number: i64 = value
+                .parse()
+                .map_err(|_| ServiceError::field(&name, "must be an integer"))?;
+            serde_json::Value::from(number)
+        } else {
+            serde_json::Value::from(value)
+        };
+        members.insert(name, value);
+    }
+    for (label, value) in labels {
+        members.insert((*label).to_owned(), serde_json::Value::from(value.as_str()));
+    }
+    serde_json::from_value(serde_json::Value::Object(members)).map_err(|err| {
+        let text = err.to_string();
+        match text
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split('`').next())
+        {
+            Some(member) => ServiceError::field(member, "is required"),
+            None => {
+                ServiceError::bad_body(format!("the body is not valid for this operation: {text}"))
+            }
+        }
+    })
+}
+
+/// What the emulator does for each operation, given its checked and authorized input: one call
+/// into the store.
+pub(crate) trait Serve: Operation + DeserializeOwned
+where
+    Self::Output: Serialize,
+{
+    fn serve(self, shared: &Shared) -> Result<Self::Output, ServiceError>;
+
+    /// The definition a create names in its body (the resource it is authorized on).
+    fn named_definition(&self) -> Option<&str> {
+        None
+    }
+}
+
+/// Checks, authorizes and serves one operation.
+fn serve_op<O: Serve>(
+    shared: &Shared,
+    caller: &Caller<'_>,
+    labels: &[(&'static str, String)],
+    uri: &Uri,
+    bytes: &Bytes,
+) -> Result<serde_json::Value, ServiceError>
+where
+    O::Output: Serialize,
+{
+    let input: O = valid(input_of(labels, uri, bytes)?)?;
+    authorize_op(shared, caller, &input)?;
+    let output = input.serve(shared)?;
+    serde_json::to_value(output).map_err(|e| ServiceError::bad_body(e.to_string()))
+}
+
+type Handler = fn(
+    &Shared,
+    &Caller<'_>,
+    &[(&'static str, String)],
+    &Uri,
+    &Bytes,
+) -> Result<serde_json::Value, ServiceError>;
+
+/// The handler of the operation named `name`: one line per operation, naming its input type.
+fn handler(name: &str) -> Option<Handler> {
+    let handlers: [(&str, Handler); 16] = [
+        (
+            CreateWorkflowDefinitionInput::NAME,
+            serve_op::<CreateWorkflowDefinitionInput>,
+        ),
+        (
+            GetWorkflowDefinitionInput::NAME,
+            serve_op::<GetWorkflowDefinitionInput>,
+        ),
+        (
+            ListWorkflowDefinitionsInput::NAME,
+            serve_op::<ListWorkflowDefinitionsInput>,
+        ),
+        (
+            DeleteWorkflowDefinitionInput::NAME,
+            serve_op::<DeleteWorkflowDefinitionInput>,
+        ),
+        (
+            CreateWorkflowRunInput::NAME,
+            serve_op::<CreateWorkflowRunInput>,
+        ),
+        (GetWorkflowRunInput::NAME, serve_op::<GetWorkflowRunInput>),
+        (
+            ListWorkflowRunsInput::NAME,
+            serve_op::<ListWorkflowRunsInput>,
+        ),
+        (
+            UpdateWorkflowRunInput::NAME,
+            serve_op::<UpdateWorkflowRunInput>,
+        ),
+        (
+            DeleteWorkflowRunInput::NAME,
+            serve_op::<DeleteWorkflowRunInput>,
+        ),
+        (CreateSessionInput::NAME, serve_op::<CreateSessionInput>),
+        (ListSessionsInput::NAME, serve_op::<ListSessionsInput>),
+        (CreateActInput::NAME, serve_op::<CreateActInput>),
+        (ListActsInput::NAME, serve_op::<ListActsInput>),
+        (InvokeActStepInput::NAME, serve_op::<InvokeActStepInput>),
+        (UpdateActInput::NAME, serve_op::<UpdateActInput>),
+        (ListModelsInput::NAME, serve_op::<ListModelsInput>),
+    ];
+    handlers
+        .into_iter()
+        .find(|(op, _)| *op == name)
+        .map(|(_, handler)| handler)
+}
+
 fn serve(
     shared: &Shared,
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
     bytes: &Bytes,
-) -> Result<(u16, serde_json::Value), ServiceError> {
+) -> Result<(&'static OperationInfo, serde_json::Value), ServiceError> {
     let caller = authenticate(shared, method, uri, headers, bytes, "nova-act")?;
     let api_key = matches!(caller, Caller::ApiKey) && uri.path().starts_with("/agent/");
     let path = uri.path();
@@ -318,203 +450,128 @@ fn serve(
         .strip_prefix("/agent")
         .filter(|_| api_key)
         .unwrap_or(path);
-    let segments: Vec<String> = rest.trim_matches('/').split('/').map(decode).collect();
-    let seg: Vec<&str> = segments.iter().map(String::as_str).collect();
-    let m = method.as_str();
     let unknown = || ServiceError::unknown_operation(method.as_str(), path);
+    let (op, labels) = route(method.as_str(), rest, api_key).ok_or_else(unknown)?;
     if api_key {
-        if m != "PUT" {
-            return Err(unknown());
-        }
+        // The API-key service has one definition, `default`.
         shared.store().ensure_default();
-        if seg.get(1).is_some_and(|d| *d != "default") {
-            return Err(ServiceError::not_found("WorkflowDefinition", seg[1]));
+        if let Some((_, name)) = labels
+            .iter()
+            .find(|(label, name)| *label == "workflowDefinitionName" && name != "default")
+        {
+            return Err(ServiceError::not_found("WorkflowDefinition", name));
         }
     }
-    let def_arn = |d: &str| shared.definition_arn(d);
-    let run_arn = |d: &str, r: &str| shared.run_arn(d, r);
-    match (m, seg.as_slice()) {
-        ("POST", ["models"]) if !api_key => {
-            authorize(shared, &caller, "ListModels", "*")?;
-            let version = query_int(uri, "clientCompatibilityVersion")?
-                .ok_or_else(|| ServiceError::field("clientCompatibilityVersion", "is required"))?;
-            ok(200, &store::models(version))
-        }
-        ("PUT", ["workflow-definitions"]) if !api_key => {
-            let input: CreateWorkflowDefinitionInput = valid(body(bytes)?)?;
-            authorize(
-                shared,
-                &caller,
-                "CreateWorkflowDefinition",
-                &def_arn(&input.name),
-            )?;
-            ok(201, &shared.store().create_definition(input)?)
-        }
-        ("POST", ["workflow-definitions"]) if !api_key => {
-            let mut input: ListWorkflowDefinitionsInput = body(bytes)?;
-            (input.max_results, input.next_token) = paging(uri)?;
-            let input = valid(input)?;
-            authorize_op(shared, &caller, &input)?;
-            ok(200, &shared.store().list_definitions(&input, def_arn)?)
-        }
-        ("GET", ["workflow-definitions", d]) if !api_key => {
-            let input = valid(GetWorkflowDefinitionInput {
-                workflow_definition_name: (*d).to_owned(),
-            })?;
-            authorize_op(shared, &caller, &input)?;
-            ok(
-                200,
-                &shared
-                    .store()
-                    .get_definition(&input.workflow_definition_name, def_arn(d))?,
-            )
-        }
-        ("DELETE", ["workflow-definitions", d]) if !api_key => {
-            let input = valid(DeleteWorkflowDefinitionInput {
-                workflow_definition_name: (*d).to_owned(),
-            })?;
-            authorize_op(shared, &caller, &input)?;
-            ok(
-                202,
-                &shared
-                    .store()
-                    .delete_definition(&input.workflow_definition_name)?,
-            )
-        }
-        ("PUT", ["workflow-definitions", d, "workflow-runs"]) => {
-            let mut input: CreateWorkflowRunInput = body(bytes)?;
-            input.workflow_definition_name = (*d).to_owned();
-            let input = valid(input)?;
-            authorize_op(shared, &caller, &input)?;
-            ok(201, &shared.store().create_run(input)?)
-        }
-        ("POST", ["workflow-definitions", d, "workflow-runs"]) if !api_key => {
-            let mut input: ListWorkflowRunsInput = body(bytes)?;
-            input.workflow_definition_name = (*d).to_owned();
-            (input.max_results, input.next_token) = paging(uri)?;
-            let input = valid(input)?;
-            authorize_op(shared, &caller, &input)?;
-            ok(200, &shared.store().list_runs(&input, |r| run_arn(d, r))?)
-        }
-        ("GET", ["workflow-definitions", d, "workflow-runs", r]) if !api_key => {
-            let input = valid(GetWorkflowRunInput {
-                workflow_definition_name: (*d).to_owned(),
-                workflow_run_id: (*r).to_owned(),
-            })?;
-            authorize_op(shared, &caller, &input)?;
-            ok(200, &shared.store().get_run(&input, run_arn(d, r))?)
-        }
-        ("PUT", ["workflow-definitions", d, "workflow-runs", r]) => {
-            let mut input: UpdateWorkflowRunInput = body(bytes)?;
-            input.workflow_definition_name = (*d).to_owned();
-            input.workflow_run_id = (*r).to_owned();
-            let input = valid(input)?;
-            authorize_op(shared, &caller, &input)?;
-            ok(200, &shared.store().update_run(input)?)
-        }
-        ("DELETE", ["workflow-definitions", d, "workflow-runs", r]) if !api_key => {
-            let input = valid(DeleteWorkflowRunInput {
-                workflow_definition_name: (*d).to_owned(),
-                workflow_run_id: (*r).to_owned(),
-            })?;
-            authorize_op(shared, &caller, &input)?;
-            ok(202, &shared.store().delete_run(&input)?)
-        }
-        ("POST", ["workflow-definitions", d, "workflow-runs", r]) if !api_key => {
-            let mut input: ListSessionsInput = body(bytes)?;
-            input.workflow_definition_name = (*d).to_owned();
-            input.workflow_run_id = (*r).to_owned();
-            (input.max_results, input.next_token) = paging(uri)?;
-            let input = valid(input)?;
-            authorize_op(shared, &caller, &input)?;
-            ok(200, &shared.store().list_sessions(&input)?)
-        }
-        ("PUT", ["workflow-definitions", d, "workflow-runs", r, "sessions"]) => {
-            let mut input: CreateSessionInput = body(bytes)?;
-            input.workflow_definition_name = (*d).to_owned();
-            input.workflow_run_id = (*r).to_owned();
-            let input = valid(input)?;
-            authorize_op(shared, &caller, &input)?;
-            ok(201, &shared.store().create_session(input)?)
-        }
-        (
-            "PUT",
-            [
-                "workflow-definitions",
-                d,
-                "workflow-runs",
-                r,
-                "sessions",
-                s,
-                "acts",
-            ],
-        ) => {
-            let mut input: CreateActInput = body(bytes)?;
-            input.workflow_definition_name = (*d).to_owned();
-            input.workflow_run_id = (*r).to_owned();
-            input.session_id = (*s).to_owned();
-            let input = valid(input)?;
-            authorize_op(shared, &caller, &input)?;
-            ok(201, &shared.store().create_act(input)?)
-        }
-        (
-            "PUT",
-            [
-                "workflow-definitions",
-                d,
-                "workflow-runs",
-                r,
-                "sessions",
-                s,
-                "acts",
-                a,
-            ],
-        ) => {
-            let mut input: UpdateActInput = body(bytes)?;
-            input.workflow_definition_name = (*d).to_owned();
-            input.workflow_run_id = (*r).to_owned();
-            input.session_id = (*s).to_owned();
-            input.act_id = (*a).to_owned();
-            let input = valid(input)?;
-            authorize_op(shared, &caller, &input)?;
-            ok(200, &shared.store().update_act(input)?)
-        }
-        (
-            "PUT",
-            [
-                "workflow-definitions",
-                d,
-                "workflow-runs",
-                r,
-                "sessions",
-                s,
-                "acts",
-                a,
-                "invoke-step",
-            ],
-        ) => {
-            let mut input: InvokeActStepInput = body(bytes)?;
-            input.workflow_definition_name = (*d).to_owned();
-            input.workflow_run_id = (*r).to_owned();
-            input.session_id = (*s).to_owned();
-            input.act_id = (*a).to_owned();
-            let input = valid(input)?;
-            authorize_op(shared, &caller, &input)?;
-            ok(
-                200,
-                &shared.store().invoke_step(input, shared.planner.as_ref())?,
-            )
-        }
-        ("POST", ["workflow-definitions", d, "acts"]) if !api_key => {
-            let mut input: ListActsInput = body(bytes)?;
-            input.workflow_definition_name = (*d).to_owned();
-            input.workflow_run_id = query(uri, "workflowRunId");
-            input.session_id = query(uri, "sessionId");
-            (input.max_results, input.next_token) = paging(uri)?;
-            let input = valid(input)?;
-            authorize_op(shared, &caller, &input)?;
-            ok(200, &shared.store().list_acts(&input)?)
-        }
-        _ => Err(unknown()),
+    let handler = handler(op.name).ok_or_else(unknown)?;
+    handler(shared, &caller, &labels, uri, bytes).map(|value| (op, value))
+}
+
+impl Serve for CreateWorkflowDefinitionInput {
+    fn serve(self, shared: &Shared) -> Result<Self::Output, ServiceError> {
+        shared.store().create_definition(self)
+    }
+    fn named_definition(&self) -> Option<&str> {
+        Some(&self.name)
+    }
+}
+
+impl Serve for GetWorkflowDefinitionInput {
+    fn serve(self, shared: &Shared) -> Result<Self::Output, ServiceError> {
+        let arn = shared.definition_arn(&self.workflow_definition_name);
+        shared
+            .store()
+            .get_definition(&self.workflow_definition_name, arn)
+    }
+}
+
+impl Serve for ListWorkflowDefinitionsInput {
+    fn serve(self, shared: &Shared) -> Result<Self::Output, ServiceError> {
+        shared
+            .store()
+            .list_definitions(&self, |d| shared.definition_arn(d))
+    }
+}
+
+impl Serve for DeleteWorkflowDefinitionInput {
+    fn serve(self, shared: &Shared) -> Result<Self::Output, ServiceError> {
+        shared
+            .store()
+            .delete_definition(&self.workflow_definition_name)
+    }
+}
+
+impl Serve for CreateWorkflowRunInput {
+    fn serve(self, shared: &Shared) -> Result<Self::Output, ServiceError> {
+        shared.store().create_run(self)
+    }
+}
+
+impl Serve for GetWorkflowRunInput {
+    fn serve(self, shared: &Shared) -> Result<Self::Output, ServiceError> {
+        let arn = shared.run_arn(&self.workflow_definition_name, &self.workflow_run_id);
+        shared.store().get_run(&self, arn)
+    }
+}
+
+impl Serve for ListWorkflowRunsInput {
+    fn serve(self, shared: &Shared) -> Result<Self::Output, ServiceError> {
+        let definition = self.workflow_definition_name.clone();
+        shared
+            .store()
+            .list_runs(&self, |r| shared.run_arn(&definition, r))
+    }
+}
+
+impl Serve for UpdateWorkflowRunInput {
+    fn serve(self, shared: &Shared) -> Result<Self::Output, ServiceError> {
+        shared.store().update_run(self)
+    }
+}
+
+impl Serve for DeleteWorkflowRunInput {
+    fn serve(self, shared: &Shared) -> Result<Self::Output, ServiceError> {
+        shared.store().delete_run(&self)
+    }
+}
+
+impl Serve for CreateSessionInput {
+    fn serve(self, shared: &Shared) -> Result<Self::Output, ServiceError> {
+        shared.store().create_session(self)
+    }
+}
+
+impl Serve for ListSessionsInput {
+    fn serve(self, shared: &Shared) -> Result<Self::Output, ServiceError> {
+        shared.store().list_sessions(&self)
+    }
+}
+
+impl Serve for CreateActInput {
+    fn serve(self, shared: &Shared) -> Result<Self::Output, ServiceError> {
+        shared.store().create_act(self)
+    }
+}
+
+impl Serve for ListActsInput {
+    fn serve(self, shared: &Shared) -> Result<Self::Output, ServiceError> {
+        shared.store().list_acts(&self)
+    }
+}
+
+impl Serve for InvokeActStepInput {
+    fn serve(self, shared: &Shared) -> Result<Self::Output, ServiceError> {
+        shared.store().invoke_step(self, shared.planner.as_ref())
+    }
+}
+
+impl Serve for UpdateActInput {
+    fn serve(self, shared: &Shared) -> Result<Self::Output, ServiceError> {
+        shared.store().update_act(self)
+    }
+}
+
+impl Serve for ListModelsInput {
+    fn serve(self, _: &Shared) -> Result<Self::Output, ServiceError> {
+        Ok(store::models(self.client_compatibility_version))
     }
 }

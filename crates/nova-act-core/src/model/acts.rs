@@ -9,13 +9,13 @@ use super::{ActError, ActStatus, Call, CallResult, SortOrder, Timestamp, ToolSpe
 #[serde(rename_all = "camelCase")]
 pub struct CreateActInput {
     /// The definition (path).
-    #[serde(skip)]
+    #[serde(skip_serializing, default)]
     pub workflow_definition_name: String,
     /// The run (path).
-    #[serde(skip)]
+    #[serde(skip_serializing, default)]
     pub workflow_run_id: String,
     /// The session (path).
-    #[serde(skip)]
+    #[serde(skip_serializing, default)]
     pub session_id: String,
     /// What to do, in words (1..10,000 characters).
     pub task: String,
@@ -42,19 +42,19 @@ pub struct CreateActOutput {
 #[serde(rename_all = "camelCase")]
 pub struct ListActsInput {
     /// The definition (path).
-    #[serde(skip)]
+    #[serde(skip_serializing, default)]
     pub workflow_definition_name: String,
     /// Only acts of this run (query).
-    #[serde(skip)]
+    #[serde(skip_serializing, default)]
     pub workflow_run_id: Option<String>,
     /// Only acts of this session (query).
-    #[serde(skip)]
+    #[serde(skip_serializing, default)]
     pub session_id: Option<String>,
     /// Page size, 1..100 (query).
-    #[serde(skip)]
+    #[serde(skip_serializing, default)]
     pub max_results: Option<i32>,
     /// Where to continue (query).
-    #[serde(skip)]
+    #[serde(skip_serializing, default)]
     pub next_token: Option<String>,
     /// Order by start time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -104,16 +104,16 @@ pub struct ActSummary {
 #[serde(rename_all = "camelCase")]
 pub struct InvokeActStepInput {
     /// The definition (path).
-    #[serde(skip)]
+    #[serde(skip_serializing, default)]
     pub workflow_definition_name: String,
     /// The run (path).
-    #[serde(skip)]
+    #[serde(skip_serializing, default)]
     pub workflow_run_id: String,
     /// The session (path).
-    #[serde(skip)]
+    #[serde(skip_serializing, default)]
     pub session_id: String,
     /// The act (path).
-    #[serde(skip)]
+    #[serde(skip_serializing, default)]
     pub act_id: String,
     /// Results of the previous step's calls, in order (1..100).
     pub call_results: Vec<CallResult>,
@@ -137,16 +137,16 @@ pub struct InvokeActStepOutput {
 #[serde(rename_all = "camelCase")]
 pub struct UpdateActInput {
     /// The definition (path).
-    #[serde(skip)]
+    #[serde(skip_serializing, default)]
     pub workflow_definition_name: String,
     /// The run (path).
-    #[serde(skip)]
+    #[serde(skip_serializing, default)]
     pub workflow_run_id: String,
     /// The session (path).
-    #[serde(skip)]
+    #[serde(skip_serializing, default)]
     pub session_id: String,
     /// The act (path).
-    #[serde(skip)]
+    #[serde(skip_serializing, default)]
     pub act_id: String,
     /// The new state.
     pub status: ActStatus,

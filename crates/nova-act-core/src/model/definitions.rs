@@ -34,7 +34,7 @@ pub struct CreateWorkflowDefinitionOutput {
 #[serde(rename_all = "camelCase")]
 pub struct GetWorkflowDefinitionInput {
     /// The definition (path).
-    #[serde(skip)]
+    #[serde(skip_serializing, default)]
     pub workflow_definition_name: String,
 }
 
@@ -64,10 +64,10 @@ pub struct GetWorkflowDefinitionOutput {
 #[serde(rename_all = "camelCase")]
 pub struct ListWorkflowDefinitionsInput {
     /// Page size, 1..100 (query).
-    #[serde(skip)]
+    #[serde(skip_serializing, default)]
     pub max_results: Option<i32>,
     /// Where to continue (query).
-    #[serde(skip)]
+    #[serde(skip_serializing, default)]
     pub next_token: Option<String>,
     /// Order by creation time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -105,7 +105,7 @@ pub struct WorkflowDefinitionSummary {
 #[serde(rename_all = "camelCase")]
 pub struct DeleteWorkflowDefinitionInput {
     /// The definition (path).
-    #[serde(skip)]
+    #[serde(skip_serializing, default)]
     pub workflow_definition_name: String,
 }
 

@@ -9,7 +9,8 @@ use super::ModelStatus;
 #[serde(rename_all = "camelCase")]
 pub struct ListModelsInput {
     /// The client's protocol version (query).
-    #[serde(skip)]
+    // Members in the URI or the query are not in the body; the emulator reads them back in.
+    #[serde(skip_serializing)]
     pub client_compatibility_version: i32,
 }
 

@@ -9,7 +9,7 @@ use super::{ClientInfo, SortOrder, Timestamp, TraceLocation, WorkflowRunStatus};
 #[serde(rename_all = "camelCase")]
 pub struct CreateWorkflowRunInput {
     /// The definition (path).
-    #[serde(skip)]
+    #[serde(skip_serializing, default)]
     pub workflow_definition_name: String,
     /// The model, e.g. `nova-act-latest`.
     pub model_id: String,
@@ -51,10 +51,10 @@ pub struct CreateWorkflowRunOutput {
 #[serde(rename_all = "camelCase")]
 pub struct GetWorkflowRunInput {
     /// The definition (path).
-    #[serde(skip)]
+    #[serde(skip_serializing, default)]
     pub workflow_definition_name: String,
     /// The run (path).
-    #[serde(skip)]
+    #[serde(skip_serializing, default)]
     pub workflow_run_id: String,
 }
 
@@ -90,13 +90,13 @@ pub struct GetWorkflowRunOutput {
 #[serde(rename_all = "camelCase")]
 pub struct ListWorkflowRunsInput {
     /// The definition (path).
-    #[serde(skip)]
+    #[serde(skip_serializing, default)]
     pub workflow_definition_name: String,
     /// Page size, 1..100 (query).
-    #[serde(skip)]
+    #[serde(skip_serializing, default)]
     pub max_results: Option<i32>,
     /// Where to continue (query).
-    #[serde(skip)]
+    #[serde(skip_serializing, default)]
     pub next_token: Option<String>,
     /// Order by start time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -144,10 +144,10 @@ pub struct WorkflowRunSummary {
 #[serde(rename_all = "camelCase")]
 pub struct UpdateWorkflowRunInput {
     /// The definition (path).
-    #[serde(skip)]
+    #[serde(skip_serializing, default)]
     pub workflow_definition_name: String,
     /// The run (path).
-    #[serde(skip)]
+    #[serde(skip_serializing, default)]
     pub workflow_run_id: String,
     /// The new state.
     pub status: WorkflowRunStatus,
@@ -162,10 +162,10 @@ pub struct UpdateWorkflowRunOutput {}
 #[serde(rename_all = "camelCase")]
 pub struct DeleteWorkflowRunInput {
     /// The definition (path).
-    #[serde(skip)]
+    #[serde(skip_serializing, default)]
     pub workflow_definition_name: String,
     /// The run (path).
-    #[serde(skip)]
+    #[serde(skip_serializing, default)]
     pub workflow_run_id: String,
 }
 

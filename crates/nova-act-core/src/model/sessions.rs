@@ -9,10 +9,10 @@ use super::SortOrder;
 #[serde(rename_all = "camelCase")]
 pub struct CreateSessionInput {
     /// The definition (path).
-    #[serde(skip)]
+    #[serde(skip_serializing, default)]
     pub workflow_definition_name: String,
     /// The run (path).
-    #[serde(skip)]
+    #[serde(skip_serializing, default)]
     pub workflow_run_id: String,
     /// Idempotency token; filled with a UUID when empty.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -32,16 +32,16 @@ pub struct CreateSessionOutput {
 #[serde(rename_all = "camelCase")]
 pub struct ListSessionsInput {
     /// The definition (path).
-    #[serde(skip)]
+    #[serde(skip_serializing, default)]
     pub workflow_definition_name: String,
     /// The run (path).
-    #[serde(skip)]
+    #[serde(skip_serializing, default)]
     pub workflow_run_id: String,
     /// Page size, 1..100 (query).
-    #[serde(skip)]
+    #[serde(skip_serializing, default)]
     pub max_results: Option<i32>,
     /// Where to continue (query).
-    #[serde(skip)]
+    #[serde(skip_serializing, default)]
     pub next_token: Option<String>,
     /// Order by creation time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
