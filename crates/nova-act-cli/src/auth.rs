@@ -345,7 +345,11 @@ async fn service_check(cli: &Cli) -> Check {
         Ok(nova) => nova,
         Err(err) => return Check::fail("nova act reachable", "no client", err),
     };
-    match nova.client().list_models().await {
+    match nova
+        .client()
+        .list_models(nova_act::model::ListModelsInput::default())
+        .await
+    {
         Ok(models) => Check::pass(
             "nova act reachable",
             format!(

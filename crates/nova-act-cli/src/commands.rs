@@ -52,7 +52,7 @@ pub(crate) async fn models(cli: &Cli) -> Result<ExitCode, String> {
     let models = {
         let _progress = Progress::start("listing models");
         nova.client()
-            .list_models()
+            .list_models(nova_act::model::ListModelsInput::default())
             .await
             .map_err(|e| e.to_string())?
     };

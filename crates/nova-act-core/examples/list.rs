@@ -39,7 +39,9 @@ async fn run(endpoint: Option<String>) -> Result<(), Box<dyn std::error::Error>>
         client.credentials().await?.source()
     );
 
-    let models = client.list_models().await?;
+    let models = client
+        .list_models(nova_act_core::model::ListModelsInput::default())
+        .await?;
     println!("\nmodels:");
     for model in &models.model_summaries {
         println!("  {:<30} {}", model.model_id, model.model_lifecycle.status);

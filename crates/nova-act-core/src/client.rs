@@ -27,10 +27,11 @@ pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(60);
 /// ```no_run
 /// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
 /// use nova_act_core::Client;
+/// use nova_act_core::model::ListModelsInput;
 ///
 /// let auth = nova_auth::Auth::from_env().await?;
 /// let client = Client::builder().auth(&auth).build()?;
-/// let models = client.list_models().await?;
+/// let models = client.list_models(ListModelsInput::default()).await?;
 /// for model in models.model_summaries {
 ///     println!("{} {}", model.model_id, model.model_lifecycle.status);
 /// }
@@ -665,130 +666,58 @@ fn error_text(err: &reqwest::Error) -> String {
     text
 }
 
-/// Typed calls, one per operation.
-impl Client {
+/// The typed calls, one per operation, each `name(input)` with the operation's input (or anything
+/// that converts into it, such as a definition's name), all through [`Client::send`].
+macro_rules! calls {
+    ($($(#[$doc:meta])* $method:ident => $input:ty;)+) => {
+        impl Client {
+            $(
+                $(#[$doc])*
+                pub async fn $method(
+                    &self,
+                    input: impl Into<$input>,
+                ) -> Result<<$input as Operation>::Output, Error> {
+                    self.send(input.into()).await
+                }
+            )+
+        }
+    };
+}
+
+calls! {
     /// CreateWorkflowDefinition.
-    pub async fn create_workflow_definition(
-        &self,
-        input: CreateWorkflowDefinitionInput,
-    ) -> Result<CreateWorkflowDefinitionOutput, Error> {
-        self.send(input).await
-    }
-
-    /// GetWorkflowDefinition.
-    pub async fn get_workflow_definition(
-        &self,
-        name: impl Into<String>,
-    ) -> Result<GetWorkflowDefinitionOutput, Error> {
-        self.send(GetWorkflowDefinitionInput {
-            workflow_definition_name: name.into(),
-        })
-        .await
-    }
-
-    /// ListWorkflowDefinitions (one page).
-    pub async fn list_workflow_definitions(
-        &self,
-        input: ListWorkflowDefinitionsInput,
-    ) -> Result<ListWorkflowDefinitionsOutput, Error> {
-        self.send(input).await
-    }
-
-    /// DeleteWorkflowDefinition.
-    pub async fn delete_workflow_definition(
-        &self,
-        name: impl Into<String>,
-    ) -> Result<DeleteWorkflowDefinitionOutput, Error> {
-        self.send(DeleteWorkflowDefinitionInput {
-            workflow_definition_name: name.into(),
-        })
-        .await
-    }
-
+    create_workflow_definition => CreateWorkflowDefinitionInput;
+    /// GetWorkflowDefinition; takes the definition's name.
+    get_workflow_definition => GetWorkflowDefinitionInput;
+    /// ListWorkflowDefinitions (one page; [`Client::workflow_definitions`] streams them all).
+    list_workflow_definitions => ListWorkflowDefinitionsInput;
+    /// DeleteWorkflowDefinition; takes the definition's name.
+    delete_workflow_definition => DeleteWorkflowDefinitionInput;
     /// CreateWorkflowRun.
-    pub async fn create_workflow_run(
-        &self,
-        input: CreateWorkflowRunInput,
-    ) -> Result<CreateWorkflowRunOutput, Error> {
-        self.send(input).await
-    }
-
+    create_workflow_run => CreateWorkflowRunInput;
     /// GetWorkflowRun.
-    pub async fn get_workflow_run(
-        &self,
-        input: GetWorkflowRunInput,
-    ) -> Result<GetWorkflowRunOutput, Error> {
-        self.send(input).await
-    }
-
+    get_workflow_run => GetWorkflowRunInput;
     /// ListWorkflowRuns (one page).
-    pub async fn list_workflow_runs(
-        &self,
-        input: ListWorkflowRunsInput,
-    ) -> Result<ListWorkflowRunsOutput, Error> {
-        self.send(input).await
-    }
-
+    list_workflow_runs => ListWorkflowRunsInput;
     /// UpdateWorkflowRun.
-    pub async fn update_workflow_run(
-        &self,
-        input: UpdateWorkflowRunInput,
-    ) -> Result<UpdateWorkflowRunOutput, Error> {
-        self.send(input).await
-    }
-
+    update_workflow_run => UpdateWorkflowRunInput;
     /// DeleteWorkflowRun.
-    pub async fn delete_workflow_run(
-        &self,
-        input: DeleteWorkflowRunInput,
-    ) -> Result<DeleteWorkflowRunOutput, Error> {
-        self.send(input).await
-    }
-
+    delete_workflow_run => DeleteWorkflowRunInput;
     /// CreateSession.
-    pub async fn create_session(
-        &self,
-        input: CreateSessionInput,
-    ) -> Result<CreateSessionOutput, Error> {
-        self.send(input).await
-    }
-
+    create_session => CreateSessionInput;
     /// ListSessions (one page).
-    pub async fn list_sessions(
-        &self,
-        input: ListSessionsInput,
-    ) -> Result<ListSessionsOutput, Error> {
-        self.send(input).await
-    }
-
+    list_sessions => ListSessionsInput;
     /// CreateAct.
-    pub async fn create_act(&self, input: CreateActInput) -> Result<CreateActOutput, Error> {
-        self.send(input).await
-    }
-
+    create_act => CreateActInput;
     /// ListActs (one page).
-    pub async fn list_acts(&self, input: ListActsInput) -> Result<ListActsOutput, Error> {
-        self.send(input).await
-    }
-
+    list_acts => ListActsInput;
     /// InvokeActStep. Not idempotent: retried only when the request cannot have arrived, or was
     /// throttled.
-    pub async fn invoke_act_step(
-        &self,
-        input: InvokeActStepInput,
-    ) -> Result<InvokeActStepOutput, Error> {
-        self.send(input).await
-    }
-
+    invoke_act_step => InvokeActStepInput;
     /// UpdateAct.
-    pub async fn update_act(&self, input: UpdateActInput) -> Result<UpdateActOutput, Error> {
-        self.send(input).await
-    }
-
-    /// ListModels for this SDK's compatibility version.
-    pub async fn list_models(&self) -> Result<ListModelsOutput, Error> {
-        self.send(ListModelsInput::default()).await
-    }
+    update_act => UpdateActInput;
+    /// ListModels; `ListModelsInput::default()` asks for this SDK's compatibility version.
+    list_models => ListModelsInput;
 }
 
 /// The items of one page and the token of the next.

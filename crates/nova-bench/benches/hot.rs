@@ -64,8 +64,11 @@ fn round_trips(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("round_trip_list_models");
     group.bench_function("nova-act-core", |b| {
-        b.to_async(&runtime)
-            .iter(|| async { ours.list_models().await.unwrap() })
+        b.to_async(&runtime).iter(|| async {
+            ours.list_models(nova_act_core::model::ListModelsInput::default())
+                .await
+                .unwrap()
+        })
     });
     group.bench_function("aws-sdk-novaact", |b| {
         b.to_async(&runtime).iter(|| async {

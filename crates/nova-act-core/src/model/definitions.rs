@@ -116,3 +116,22 @@ pub struct DeleteWorkflowDefinitionOutput {
     /// Its state (`DELETING`).
     pub status: WorkflowDefinitionStatus,
 }
+
+/// A definition named by its name, as `Client::get_workflow_definition("nightly")` takes it.
+macro_rules! named_by_definition {
+    ($($input:ident),+) => {$(
+        impl From<&str> for $input {
+            fn from(name: &str) -> Self {
+                Self { workflow_definition_name: name.to_owned() }
+            }
+        }
+
+        impl From<String> for $input {
+            fn from(name: String) -> Self {
+                Self { workflow_definition_name: name }
+            }
+        }
+    )+};
+}
+
+named_by_definition!(GetWorkflowDefinitionInput, DeleteWorkflowDefinitionInput);

@@ -38,7 +38,12 @@ fn main() {
         let runs = format!("{base}/workflow-definitions/bench/workflow-runs");
         for _ in 0..n {
             match (op, &sender) {
-                ("list", Side::Ours) => drop(client.list_models().await.unwrap()),
+                ("list", Side::Ours) => drop(
+                    client
+                        .list_models(nova_act_core::model::ListModelsInput::default())
+                        .await
+                        .unwrap(),
+                ),
                 ("list", Side::SignedFloor(floor)) => {
                     drop(floor.send("POST", list.clone(), Vec::new()).await);
                 }
