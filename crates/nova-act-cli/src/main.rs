@@ -358,16 +358,7 @@ impl Cli {
 
     /// A client for the global options.
     pub(crate) async fn nova(&self) -> Result<nova_act::NovaAct, String> {
-        let mut builder = nova_act::NovaAct::builder();
-        if let Some(mode) = self.mode() {
-            builder = builder.mode_from(mode, "--auth");
-        }
-        if let Some(profile) = &self.profile {
-            builder = builder.profile_from(profile.clone(), "--profile");
-        }
-        if let Some(region) = &self.region {
-            builder = builder.region(region.clone());
-        }
+        let mut builder = nova_act::NovaAct::builder().auth(self.auth_builder());
         if let Some(url) = &self.endpoint_url {
             builder = builder.endpoint_url(url.clone());
         }

@@ -23,11 +23,27 @@ use std::time::Duration;
 
 #[doc(inline)]
 pub use nova_act_core::{
-    Client, ClientBuilder, Error, ErrorMeta, Operation, Retry, RetryConfig, RetryMode,
-    ValidationError, endpoint, iam, model, runtime,
+    Client, ClientBuilder, Error, ErrorMeta, OPERATIONS, Operation, OperationInfo, Resource, Retry,
+    RetryConfig, RetryMode, ValidationError, endpoint, iam, model, runtime,
 };
+// Listed one by one, so that what the facade offers is a decision, not whatever nova-auth adds.
 #[doc(inline)]
-pub use nova_auth::*;
+pub use nova_auth::{
+    API_KEY_LEN, API_KEY_URL, ApiKey, ApiKeyProvider, Attempt, Attempts, Auth, AuthBuilder,
+    AuthError, AuthMode, Available, AwsCredentials, BoxError, CachedProvider, ChainProvider, Clock,
+    CredentialProvider, Credentials, CredentialsError, DEFAULT_REFRESH_BEFORE, DEFAULT_REGION,
+    DEFAULT_RETRY_AFTER_FAILURE, Env, EnvironmentProvider, Identity, Link, MODE_NOTICE,
+    ManualClock, REDACTED, Region, RegionSource, SdkSettings, Secret, Selection, Setting,
+    SettingOrigin, SharedProvider, Source, SystemClock,
+};
+/// The AWS credential sources that come from aws-config (feature `aws`, on by default).
+#[cfg(feature = "aws")]
+#[doc(inline)]
+pub use nova_auth::{
+    AwsSdkProvider, ContainerProvider, DEFAULT_CONTAINER_TIMEOUT, DEFAULT_IMDS_TIMEOUT,
+    DefaultChain, DefaultChainBuilder, ImdsProvider, IntoAwsProvider, ProfileProvider,
+    WebIdentityProvider,
+};
 
 /// A real browser to run acts in (feature `browser`, on by default).
 #[cfg(feature = "browser")]
@@ -106,13 +122,6 @@ impl NovaActBuilder {
         self
     }
 
-    /// Uses this AWS profile, chosen by `origin` (such as `--profile`), which errors name.
-    #[must_use]
-    pub fn profile_from(mut self, name: impl Into<String>, origin: &'static str) -> Self {
-        self.auth = self.auth.profile_name_from(name, origin);
-        self
-    }
-
     /// Uses this region.
     #[must_use]
     pub fn region(mut self, region: impl Into<String>) -> Self {
@@ -127,11 +136,12 @@ impl NovaActBuilder {
         self
     }
 
-    /// Forces the auth mode on behalf of `origin` (such as a `--auth` flag), which
-    /// [`Identity`] names.
+    /// Authenticates as `auth` is set up, for what this builder does not repeat (such as the
+    /// origin a command-line tool gives its flags, which errors and [`Identity`] then name).
+    /// Settings made on this builder before are replaced.
     #[must_use]
-    pub fn mode_from(mut self, mode: AuthMode, origin: &'static str) -> Self {
-        self.auth = self.auth.mode_from(mode, origin);
+    pub fn auth(mut self, auth: AuthBuilder) -> Self {
+        self.auth = auth;
         self
     }
 
