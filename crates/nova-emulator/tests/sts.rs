@@ -52,6 +52,22 @@ async fn assume(emulator: &RunningEmulator, by: &AccessKey, role: &str) -> Acces
     issued(out.credentials().unwrap(), user.arn())
 }
 
+/// The error code STS gives `by` for assuming `role_arn`.
+async fn refusal(emulator: &RunningEmulator, by: &AccessKey, role_arn: &str) -> (String, String) {
+    let err = sts(emulator, Some(by))
+        .assume_role()
+        .role_arn(role_arn)
+        .role_session_name("s1")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    (
+        err.code().unwrap_or_default().to_owned(),
+        err.message().unwrap_or_default().to_owned(),
+    )
+}
+
 fn read_only() -> Policy {
     Policy::from_json(
         r#"{"Statement": [{"Effect": "Allow", "Action": ["nova-act:List*", "nova-act:Get*"], "Resource": "*"}]}"#,
@@ -133,26 +149,12 @@ async fn roles_outside_the_account_or_the_named_ones_are_refused() {
         format!("arn:aws:iam::{ACCOUNT_ID}:role/Admin"),
         "arn:aws:iam::999999999999:role/Reader".to_owned(),
     ] {
-        let err = sts(&emulator, Some(&own))
-            .assume_role()
-            .role_arn(&arn)
-            .role_session_name("s1")
-            .send()
-            .await
-            .unwrap_err();
-        let err = err.into_service_error();
-        assert_eq!(err.code(), Some("AccessDenied"), "{arn}");
-        assert!(err.message().unwrap().contains(&arn), "{err:?}");
+        let (code, message) = refusal(&emulator, &own, &arn).await;
+        assert_eq!(code, "AccessDenied", "{arn}");
+        assert!(message.contains(&arn), "{message}");
     }
-    let err = sts(&emulator, Some(&own))
-        .assume_role()
-        .role_arn("not-an-arn")
-        .role_session_name("s1")
-        .send()
-        .await
-        .unwrap_err()
-        .into_service_error();
-    assert_eq!(err.code(), Some("ValidationError"));
+    let (code, _) = refusal(&emulator, &own, "not-an-arn").await;
+    assert_eq!(code, "ValidationError");
     emulator.shutdown().await;
 }
 
@@ -165,15 +167,8 @@ async fn a_caller_policy_must_allow_sts_assume_role() {
         .start()
         .await
         .unwrap();
-    let err = sts(&emulator, Some(&limited))
-        .assume_role()
-        .role_arn(format!("arn:aws:iam::{ACCOUNT_ID}:role/Runner"))
-        .role_session_name("s1")
-        .send()
-        .await
-        .unwrap_err()
-        .into_service_error();
-    assert_eq!(err.code(), Some("AccessDenied"));
+    let role = format!("arn:aws:iam::{ACCOUNT_ID}:role/Runner");
+    assert_eq!(refusal(&emulator, &limited, &role).await.0, "AccessDenied");
     emulator.shutdown().await;
 }
 

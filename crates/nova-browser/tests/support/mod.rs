@@ -182,9 +182,8 @@ pub async fn service(planner: impl Planner) -> (RunningEmulator, Client) {
     (emulator, client)
 }
 
-/// Process ids whose command line mentions `marker` (the browser's profile folder).
-pub fn processes_mentioning(marker: &Path) -> Vec<u32> {
-    let marker = marker.to_string_lossy().into_owned();
+/// The ids of the processes whose `/proc/PID` folder `matches`.
+fn processes(matches: impl Fn(&Path) -> Option<bool>) -> Vec<u32> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
@@ -192,12 +191,18 @@ pub fn processes_mentioning(marker: &Path) -> Vec<u32> {
         .filter_map(|entry| {
             let entry = entry.ok()?;
             let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
-            let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
-            String::from_utf8_lossy(&cmdline)
-                .contains(&marker)
-                .then_some(pid)
+            matches(&entry.path())?.then_some(pid)
         })
         .collect()
+}
+
+/// Process ids whose command line mentions `marker` (the browser's profile folder).
+pub fn processes_mentioning(marker: &Path) -> Vec<u32> {
+    let marker = marker.to_string_lossy().into_owned();
+    processes(|proc| {
+        let cmdline = std::fs::read(proc.join("cmdline")).ok()?;
+        Some(String::from_utf8_lossy(&cmdline).contains(&marker))
+    })
 }
 
 /// Waits (bounded) until no process mentions `marker`; returns those still left.
@@ -214,20 +219,13 @@ pub async fn gone(marker: &Path) -> Vec<u32> {
 /// The processes of process group `group`.
 #[cfg(target_os = "linux")]
 pub fn process_group(group: u32) -> Vec<u32> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .filter_map(|entry| {
-            let entry = entry.ok()?;
-            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
-            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
-            // After the command name in parentheses: state, parent, process group.
-            let after = stat.rsplit_once(')')?.1;
-            let pgrp: u32 = after.split_whitespace().nth(2)?.parse().ok()?;
-            (pgrp == group).then_some(pid)
-        })
-        .collect()
+    processes(|proc| {
+        let stat = std::fs::read_to_string(proc.join("stat")).ok()?;
+        // After the command name in parentheses: state, parent, process group.
+        let after = stat.rsplit_once(')')?.1;
+        let pgrp: u32 = after.split_whitespace().nth(2)?.parse().ok()?;
+        Some(pgrp == group)
+    })
 }
 
 /// The listening TCP sockets (IPv4 and IPv6) that any of `pids` holds, as `pid: local address`.
