@@ -884,7 +884,7 @@ async fn credentials_never_go_in_cleartext_beyond_loopback() {
     };
     let refused = run_async(home.path(), &["models"], iam(None)).await;
     assert!(refused.starts_with("exit 1\n"), "{refused}");
-    insta::assert_snapshot!(refused.lines().last().unwrap(), @"error: endpoint: refusing to send credentials in cleartext to `http://10.255.255.1:8080`: plain http:// is only for this machine (127.0.0.1, ::1, localhost); use `https://10.255.255.1:8080`, or, for a test rig you trust on another host, allow it with ClientBuilder::allow_http(true) or NOVA_ACT_ALLOW_HTTP=1; fix the endpoint setting (code, AWS_ENDPOINT_URL_NOVA_ACT or AWS_ENDPOINT_URL)");
+    insta::assert_snapshot!(refused.lines().last().unwrap(), @"error: refusing to send credentials in cleartext to `http://10.255.255.1:8080`: plain http:// is only for this machine (127.0.0.1, ::1, localhost); use `https://10.255.255.1:8080`, or, for a test rig you trust on another host, allow it with ClientBuilder::allow_http(true) or NOVA_ACT_ALLOW_HTTP=1; fix the endpoint setting (code, AWS_ENDPOINT_URL_NOVA_ACT or AWS_ENDPOINT_URL)");
     let api_key = vec![
         ("NOVA_ACT_API_KEY", KEY.to_owned()),
         ("NOVA_ACT_API_ENDPOINT", remote.to_owned()),

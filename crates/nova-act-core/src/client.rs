@@ -593,7 +593,7 @@ impl Client {
                 let err = Error::Transport {
                     operation: O::NAME,
                     endpoint: inner.endpoint.url().to_owned(),
-                    message: error_text(&err),
+                    message: nova_auth::describe_chain(&err),
                     source: Some(Box::new(err)),
                 };
                 return if unsent || may_retry_unknown {
@@ -653,17 +653,6 @@ fn describe_key_source(source: &nova_auth::Source) -> String {
         nova_auth::Source::Environment => "NOVA_ACT_API_KEY".to_owned(),
         other => other.to_string(),
     }
-}
-
-fn error_text(err: &reqwest::Error) -> String {
-    let mut text = err.to_string();
-    let mut next = std::error::Error::source(err);
-    while let Some(cause) = next {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        next = cause.source();
-    }
-    text
 }
 
 /// The typed calls, one per operation, each `name(input)` with the operation's input (or anything

@@ -40,11 +40,11 @@ impl fmt::Display for ErrorMeta {
 #[non_exhaustive]
 pub enum Error {
     /// The input breaks the service model's rules; nothing was sent.
-    #[error("invalid input: {0}")]
+    #[error(transparent)]
     InvalidInput(#[from] ValidationError),
 
     /// Credentials could not be had.
-    #[error("no usable credentials: {0}")]
+    #[error(transparent)]
     Credentials(#[from] CredentialsError),
 
     /// The auth mode could not be settled (conflicting settings, nothing configured, …).
@@ -74,8 +74,8 @@ pub enum Error {
         expected: &'static str,
     },
 
-    /// The endpoint settings contradict each other.
-    #[error("endpoint: {0}")]
+    /// The endpoint settings contradict each other, or would send credentials in cleartext.
+    #[error(transparent)]
     Endpoint(#[from] EndpointError),
 
     /// The API key was refused by nova.amazon.com.

@@ -5,7 +5,7 @@ use std::fmt;
 /// An input member that breaks one of the model's rules. Values are never echoed (some members,
 /// such as a task, are sensitive); the member and the rule are.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("`{member}` of {operation} {rule}")]
+#[error("invalid input: `{member}` of {operation} {rule}")]
 #[non_exhaustive]
 pub struct ValidationError {
     /// The operation, e.g. `CreateAct`.
@@ -255,7 +255,7 @@ mod tests {
         let err = check.finish().unwrap_err();
         assert_eq!(
             err.to_string(),
-            "`task` of CreateAct must be 1..10000 characters long (it is 0)"
+            "invalid input: `task` of CreateAct must be 1..10000 characters long (it is 0)"
         );
     }
 

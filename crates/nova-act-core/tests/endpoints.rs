@@ -70,7 +70,7 @@ fn a_region_this_sdk_does_not_know_is_sent_anyway_unless_the_rules_refuse_it() {
         .region("us-iso-east-1")
         .build()
         .unwrap_err();
-    insta::assert_snapshot!(err.to_string(), @"endpoint: DualStack is enabled but this partition does not support DualStack");
+    insta::assert_snapshot!(err.to_string(), @"DualStack is enabled but this partition does not support DualStack");
 }
 
 #[test]
@@ -231,7 +231,7 @@ fn endpoint_variables_follow_the_aws_sdk_convention() {
         .unwrap();
     assert_eq!(code.endpoint().url(), "http://127.0.0.1:3");
     let err = iam(&both).use_fips(true).build().unwrap_err();
-    insta::assert_snapshot!(err.to_string(), @"endpoint: Invalid Configuration: FIPS and custom endpoint are not supported");
+    insta::assert_snapshot!(err.to_string(), @"Invalid Configuration: FIPS and custom endpoint are not supported");
 }
 
 #[test]
@@ -273,5 +273,5 @@ fn an_endpoint_that_is_not_an_absolute_url_is_refused_at_build() {
     let err = iam(&[("AWS_ENDPOINT_URL_NOVA_ACT", "localhost:8080")])
         .build()
         .unwrap_err();
-    insta::assert_snapshot!(err.to_string(), @"endpoint: `localhost:8080` is not an absolute http(s) URL with a host, such as http://127.0.0.1:8080; fix the endpoint setting (code, AWS_ENDPOINT_URL_NOVA_ACT or AWS_ENDPOINT_URL)");
+    insta::assert_snapshot!(err.to_string(), @"`localhost:8080` is not an absolute http(s) URL with a host, such as http://127.0.0.1:8080; fix the endpoint setting (code, AWS_ENDPOINT_URL_NOVA_ACT or AWS_ENDPOINT_URL)");
 }

@@ -260,3 +260,33 @@ pub enum AuthError {
     #[error(transparent)]
     Credentials(#[from] CredentialsError),
 }
+
+/// An error and every cause beneath it on one line, each said once: for messages that must
+/// summarize a library's error chain (aws-config's, the HTTP client's), whose top levels are
+/// terse. Where an AWS service answered with an error, its own message and code replace the
+/// SDK's generic layers ("service error: unhandled error (…)").
+#[doc(hidden)]
+pub fn describe_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(err);
+    while let Some(cause) = next {
+        #[cfg(feature = "aws")]
+        if let Some(meta) = cause.downcast_ref::<aws_smithy_types::error::ErrorMetadata>() {
+            parts.retain(|part| {
+                !part.starts_with("service error") && !part.starts_with("unhandled error")
+            });
+            parts.push(format!(
+                "{} ({})",
+                meta.message().unwrap_or("the service gave no message"),
+                meta.code().unwrap_or("unknown error")
+            ));
+            break;
+        }
+        let text = cause.to_string();
+        if !parts.iter().any(|part| part.contains(&text)) {
+            parts.push(text);
+        }
+        next = cause.source();
+    }
+    parts.join(": ")
+}

@@ -69,7 +69,9 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use credentials::{ApiKey, AuthMode, AwsCredentials, Credentials};
 pub use env::Env;
 pub use environment::EnvironmentProvider;
-pub use error::{API_KEY_URL, Attempt, Attempts, AuthError, BoxError, CredentialsError};
+pub use error::{
+    API_KEY_URL, Attempt, Attempts, AuthError, BoxError, CredentialsError, describe_chain,
+};
 pub use mode::{Auth, AuthBuilder, Identity, MODE_NOTICE, Selection};
 pub use provider::{CredentialProvider, SharedProvider};
 pub use region::{DEFAULT_REGION, Region, RegionSource};

@@ -63,32 +63,7 @@ pub(crate) fn from_aws(
     .with_account_id(creds.account_id().map(|id| id.as_str().to_owned()))
 }
 
-/// The error and every cause beneath it, joined: aws-config's top-level messages are terse.
-/// Where a service (STS, the SSO portal) answered with an error, its own message and code
-/// replace the SDK's generic layers ("service error: unhandled error (…)").
-pub(crate) fn error_chain(err: &(dyn StdError + 'static)) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut next = Some(err);
-    while let Some(cause) = next {
-        if let Some(meta) = cause.downcast_ref::<aws_smithy_types::error::ErrorMetadata>() {
-            parts.retain(|part| {
-                !part.starts_with("service error") && !part.starts_with("unhandled error")
-            });
-            parts.push(format!(
-                "{} ({})",
-                meta.message().unwrap_or("the service gave no message"),
-                meta.code().unwrap_or("unknown error")
-            ));
-            break;
-        }
-        let text = cause.to_string();
-        if !parts.iter().any(|part| part.contains(&text)) {
-            parts.push(text);
-        }
-        next = cause.source();
-    }
-    parts.join(": ")
-}
+pub(crate) use crate::error::describe_chain as error_chain;
 
 /// What an aws-config error says happened. Its top level names only the kind of failure ("the
 /// credential provider was not enabled"); the causes beneath say what happened.
