@@ -244,14 +244,14 @@ pub enum AuthError {
     )]
     ApiKeyMissing {
         /// What chose the mode.
-        selected_by: crate::mode::Selection,
+        selected_by: crate::selection::Selection,
     },
 
     /// IAM mode was chosen but no AWS credentials were found.
     #[error("{selected_by} selects IAM mode, but no AWS credentials were found.\n{attempts}")]
     IamCredentialsMissing {
         /// What chose the mode.
-        selected_by: crate::mode::Selection,
+        selected_by: crate::selection::Selection,
         /// What the chain tried.
         attempts: Attempts,
     },

@@ -52,6 +52,7 @@ mod mode;
 mod provider;
 mod region;
 mod secret;
+mod selection;
 mod settings;
 mod source;
 
@@ -72,10 +73,11 @@ pub use environment::EnvironmentProvider;
 pub use error::{
     API_KEY_URL, Attempt, Attempts, AuthError, BoxError, CredentialsError, describe_chain,
 };
-pub use mode::{Auth, AuthBuilder, Identity, MODE_NOTICE, Selection};
+pub use mode::{Auth, AuthBuilder, Identity, MODE_NOTICE};
 pub use provider::{CredentialProvider, SharedProvider};
 pub use region::{DEFAULT_REGION, Region, RegionSource};
 pub use secret::{REDACTED, Secret};
+pub use selection::Selection;
 pub use settings::{SdkSettings, Setting, SettingOrigin};
 pub use source::{Link, Source};
 

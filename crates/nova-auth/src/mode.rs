@@ -1,7 +1,6 @@
 //! Choosing between an API key and AWS IAM, once, with the reason recorded.
 
 use std::borrow::Cow;
-use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -15,40 +14,13 @@ use crate::env::{self, Env};
 use crate::error::{Attempt, Attempts, AuthError, CredentialsError};
 use crate::provider::{CredentialProvider, SharedProvider};
 use crate::region::Region;
+use crate::selection::Selection;
 use crate::settings::SdkSettings;
 
 /// The `tracing` target of the warning that an API key wins over AWS credentials in the
 /// environment, so that a program which tells its user itself (as the `nova-act` command does)
 /// can turn it off.
 pub const MODE_NOTICE: &str = "nova_act::auth_mode";
-
-/// What settled the auth mode.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Selection {
-    /// The program chose (a mode, an API key, or AWS settings in code).
-    Code,
-    /// The program chose the mode on behalf of a setting it names, such as `--auth`.
-    Option(&'static str),
-    /// `NOVA_ACT_AUTH` forced the mode.
-    AuthVariable(AuthMode),
-    /// `NOVA_ACT_API_KEY` is set.
-    ApiKeyVariable,
-    /// Nothing chose; with no API key the AWS credential chain applies.
-    Default,
-}
-
-impl fmt::Display for Selection {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Code => f.write_str("the program's settings"),
-            Self::Option(name) => f.write_str(name),
-            Self::AuthVariable(mode) => write!(f, "{}={mode}", env::AUTH_MODE),
-            Self::ApiKeyVariable => write!(f, "{} being set", env::API_KEY),
-            Self::Default => write!(f, "the default (no {})", env::API_KEY),
-        }
-    }
-}
 
 /// Settings for [`Auth`]; anything left unset comes from the environment.
 #[derive(Clone, Debug, Default)]
