@@ -13,7 +13,7 @@ use tracing::Instrument;
 use crate::endpoint::{self, API_KEY_ENDPOINT, Endpoint, EndpointParams, SUPPORTED_REGIONS};
 use crate::error::Error;
 use crate::model::*;
-use crate::operation::{Operation, Retry};
+use crate::operation::Operation;
 use crate::retry::{RetryConfig, RetryMode};
 use crate::transport::{self, Prepared};
 
@@ -57,6 +57,8 @@ struct Inner {
     clock: Arc<dyn Clock>,
     client_source: String,
     workflow_definition: Option<String>,
+    /// The signing identity of the credentials last signed with.
+    signing: transport::SigningCache,
 }
 
 /// Settings for a [`Client`].
@@ -352,6 +354,7 @@ impl ClientBuilder {
                 clock: self.clock,
                 client_source,
                 workflow_definition,
+                signing: transport::SigningCache::default(),
             }),
         })
     }
@@ -473,9 +476,9 @@ impl Client {
         transport::request(
             &prepared,
             &credentials,
-            &self.inner.region,
-            self.inner.clock.now(),
+            (&self.inner.region, self.inner.clock.now()),
             &self.inner.client_source,
+            &self.inner.signing,
         )
         .map(|req| req.map(|body| body.to_vec()))
     }
@@ -520,44 +523,73 @@ impl Client {
         }
     }
 
+    /// One attempt: credentials → request (signed) → exchange → decoded answer or typed error,
+    /// then whether it may be repeated (retry.rs decides).
     async fn attempt<O: Operation>(&self, prepared: &Prepared, attempt: u32) -> Outcome<O::Output> {
-        let inner = &self.inner;
-        // Asked on every attempt, so refreshed credentials are picked up mid-run.
-        let credentials = match inner.provider.credentials().await {
+        // Credentials or a request that cannot be had would fail the same way again.
+        let credentials = match self.credentials_for_attempt().await {
             Ok(credentials) => credentials,
-            Err(err) => return Outcome::Done(Err(err.into())),
+            Err(err) => return Outcome::Done(Err(err)),
         };
-        if credentials.mode() != inner.mode {
-            return Outcome::Done(Err(Error::Credentials(
-                nova_auth::CredentialsError::provider(
-                    "client",
-                    format!(
-                        "the client was built for {} but its provider returned {} credentials",
-                        inner.mode,
-                        credentials.mode()
-                    ),
-                ),
-            )));
-        }
-        let request = match transport::request(
-            prepared,
-            &credentials,
-            &inner.region,
-            inner.clock.now(),
-            &inner.client_source,
-        )
-        .and_then(|req| {
-            reqwest::Request::try_from(req).map_err(|err| Error::Transport {
-                operation: O::NAME,
-                endpoint: inner.endpoint.url().to_owned(),
-                message: format!("invalid request: {err}"),
-                source: Some(Box::new(err)),
-            })
-        }) {
+        let request = match self.request::<O>(prepared, &credentials) {
             Ok(request) => request,
             Err(err) => return Outcome::Done(Err(err)),
         };
         let started = Instant::now();
+        let sent = self.exchange(request).await;
+        let latency_ms = started.elapsed().as_millis() as u64;
+        match self.decode::<O>(sent, &credentials, attempt, latency_ms) {
+            (Ok(output), _) => Outcome::Done(Ok(output)),
+            (Err(err), unsent) => match crate::retry::retryable(&err, O::RETRY, unsent) {
+                Some(wait) => Outcome::Retry(err, wait),
+                None => Outcome::Done(Err(err)),
+            },
+        }
+    }
+
+    /// The credentials for an attempt: asked on every attempt, so refreshed credentials are
+    /// picked up mid-run, and of the kind the client was built for.
+    async fn credentials_for_attempt(&self) -> Result<Credentials, Error> {
+        let inner = &self.inner;
+        let credentials = inner.provider.credentials().await?;
+        if credentials.mode() != inner.mode {
+            return Err(Error::Credentials(nova_auth::CredentialsError::provider(
+                "client",
+                format!(
+                    "the client was built for {} but its provider returned {} credentials",
+                    inner.mode,
+                    credentials.mode()
+                ),
+            )));
+        }
+        Ok(credentials)
+    }
+
+    /// The request of an attempt, credentials applied, ready for the HTTP client.
+    fn request<O: Operation>(
+        &self,
+        prepared: &Prepared,
+        credentials: &Credentials,
+    ) -> Result<reqwest::Request, Error> {
+        let inner = &self.inner;
+        let request = transport::request(
+            prepared,
+            credentials,
+            (&inner.region, inner.clock.now()),
+            &inner.client_source,
+            &inner.signing,
+        )?;
+        reqwest::Request::try_from(request).map_err(|err| Error::Transport {
+            operation: O::NAME,
+            endpoint: inner.endpoint.url().to_owned(),
+            message: format!("invalid request: {err}"),
+            source: Some(Box::new(err)),
+        })
+    }
+
+    /// Sends `request` and reads the whole answer, within the attempt timeout.
+    async fn exchange(&self, request: reqwest::Request) -> Sent {
+        let inner = &self.inner;
         let exchange = async {
             let mut response = inner.http.execute(request).await?;
             let status = response.status().as_u16();
@@ -565,44 +597,46 @@ impl Client {
             let body = response.bytes().await?;
             Ok::<_, reqwest::Error>((status, headers, body))
         };
-        let sent = match inner.attempt_timeout {
-            Some(limit) => tokio::time::timeout(limit, exchange)
-                .await
-                .map_err(|_| limit),
-            None => Ok(exchange.await),
-        };
-        let latency_ms = started.elapsed().as_millis() as u64;
-        let may_retry_unknown = O::RETRY != Retry::OnlyIfUnsent;
+        match inner.attempt_timeout {
+            Some(limit) => match tokio::time::timeout(limit, exchange).await {
+                Ok(result) => Sent::Done(result),
+                Err(_) => Sent::TimedOut(limit),
+            },
+            None => Sent::Done(exchange.await),
+        }
+    }
+
+    /// What an exchange amounts to: the typed output, or the typed error and whether the
+    /// request cannot have reached the service.
+    fn decode<O: Operation>(
+        &self,
+        sent: Sent,
+        credentials: &Credentials,
+        attempt: u32,
+        latency_ms: u64,
+    ) -> (Result<O::Output, Error>, bool) {
         let (status, headers, body) = match sent {
-            Err(limit) => {
+            Sent::TimedOut(limit) => {
                 tracing::debug!(attempt, latency_ms, "attempt timed out");
                 let err = Error::Timeout {
                     operation: O::NAME,
                     after: limit,
                 };
-                return if may_retry_unknown {
-                    Outcome::Retry(err, None)
-                } else {
-                    Outcome::Done(Err(err))
-                };
+                return (Err(err), false);
             }
-            Ok(Err(err)) => {
+            Sent::Done(Err(err)) => {
                 tracing::debug!(attempt, latency_ms, error = %err, "attempt failed to send");
                 // A refused connection cannot have reached the service.
                 let unsent = err.is_connect();
                 let err = Error::Transport {
                     operation: O::NAME,
-                    endpoint: inner.endpoint.url().to_owned(),
+                    endpoint: self.inner.endpoint.url().to_owned(),
                     message: nova_auth::describe_chain(&err),
                     source: Some(Box::new(err)),
                 };
-                return if unsent || may_retry_unknown {
-                    Outcome::Retry(err, None)
-                } else {
-                    Outcome::Done(Err(err))
-                };
+                return (Err(err), unsent);
             }
-            Ok(Ok(answer)) => answer,
+            Sent::Done(Ok(answer)) => answer,
         };
         let request_id = transport::request_id(&headers);
         tracing::debug!(
@@ -618,34 +652,28 @@ impl Client {
             } else {
                 &body
             };
-            return Outcome::Done(serde_json::from_slice(body).map_err(|err| {
-                Error::InvalidResponse {
-                    operation: O::NAME,
-                    status,
-                    request_id,
-                    message: format!("{err} (the body was {} bytes)", body.len()),
-                }
-            }));
+            let output = serde_json::from_slice(body).map_err(|err| Error::InvalidResponse {
+                operation: O::NAME,
+                status,
+                request_id,
+                message: format!("{err} (the body was {} bytes)", body.len()),
+            });
+            return (output, false);
         }
         let key_source = credentials
             .as_api_key()
             .map(|key| describe_key_source(key.source()));
         let err = transport::service_error(O::NAME, status, &headers, &body, key_source.as_deref());
-        match &err {
-            // Throttling means the request was not processed: safe to repeat for every operation.
-            Error::Throttling { retry_after, .. } => {
-                let wait = *retry_after;
-                Outcome::Retry(err, wait)
-            }
-            Error::InternalServer { retry_after, .. }
-                if may_retry_unknown && matches!(status, 500 | 502 | 503 | 504) =>
-            {
-                let wait = *retry_after;
-                Outcome::Retry(err, wait)
-            }
-            _ => Outcome::Done(Err(err)),
-        }
+        (Err(err), false)
     }
+}
+
+/// How an exchange ended.
+enum Sent {
+    /// The answer (status, headers, body), or the HTTP client's failure.
+    Done(Result<(u16, http::HeaderMap, bytes::Bytes), reqwest::Error>),
+    /// No whole answer within the attempt timeout.
+    TimedOut(Duration),
 }
 
 fn describe_key_source(source: &nova_auth::Source) -> String {

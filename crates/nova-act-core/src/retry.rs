@@ -81,6 +81,29 @@ impl RetryConfig {
     }
 }
 
+/// Whether an attempt that ended in `err` may be repeated for an operation of class `class`,
+/// and after how long the service asked (`Some(None)`: the backoff decides). `unsent` says the
+/// request cannot have reached the service (a refused connection).
+pub(crate) fn retryable(
+    err: &crate::Error,
+    class: crate::Retry,
+    unsent: bool,
+) -> Option<Option<Duration>> {
+    use crate::Error;
+    match err {
+        // Throttled requests were not processed: safe to repeat for every operation.
+        Error::Throttling { retry_after, .. } => Some(*retry_after),
+        Error::Transport { .. } if unsent => Some(None),
+        // The outcome is unknown: only operations that may run twice are repeated.
+        _ if class == crate::Retry::OnlyIfUnsent => None,
+        Error::Timeout { .. } | Error::Transport { .. } => Some(None),
+        Error::InternalServer {
+            retry_after, meta, ..
+        } if matches!(meta.status, 500 | 502 | 503 | 504) => Some(*retry_after),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

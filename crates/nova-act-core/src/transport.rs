@@ -71,13 +71,14 @@ pub(crate) fn prepare<O: Operation>(input: &O, endpoint: &Endpoint) -> Result<Pr
     }
 }
 
-/// The request for one attempt, with credentials applied.
+/// The request for one attempt, with credentials applied (signed with `cache`'s identity for
+/// AWS credentials).
 pub(crate) fn request(
     prepared: &Prepared,
     credentials: &Credentials,
-    region: &str,
-    now: SystemTime,
+    (region, now): (&str, SystemTime),
     client_source: &str,
+    cache: &SigningCache,
 ) -> Result<http::Request<bytes::Bytes>, Error> {
     // `Bytes` clones share the buffer: every attempt sends the same body without copying it.
     let body = prepared.body.clone().unwrap_or_default();
@@ -120,7 +121,7 @@ pub(crate) fn request(
                 HeaderValue::from_str(client_source).unwrap_or(HeaderValue::from_static("sdk")),
             );
         }
-        Credentials::Aws(aws) => sign_request(&mut req, aws, region, now)?,
+        Credentials::Aws(aws) => sign_with(&mut req, &cache.identity(aws), region, now)?,
         _ => {
             return Err(Error::Credentials(nova_auth::CredentialsError::provider(
                 "credentials",
@@ -153,13 +154,21 @@ pub fn sign_request<B: AsRef<[u8]>>(
     region: &str,
     now: SystemTime,
 ) -> Result<(), Error> {
+    sign_with(req, &identity_of(aws), region, now)
+}
+
+fn sign_with<B: AsRef<[u8]>>(
+    req: &mut http::Request<B>,
+    identity: &Identity,
+    region: &str,
+    now: SystemTime,
+) -> Result<(), Error> {
     use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
     use aws_sigv4::sign::v4;
 
     let signing_failed = |message: String| Error::Signing { message };
-    let identity = identity_for(aws);
     let params = v4::SigningParams::builder()
-        .identity(&identity)
+        .identity(identity)
         .region(region)
         .name(SIGNING_NAME)
         .time(now)
@@ -187,33 +196,47 @@ pub fn sign_request<B: AsRef<[u8]>>(
     Ok(())
 }
 
-thread_local! {
-    /// The signing identity of the credentials last signed with on this thread: rebuilt only when
-    /// the provider hands out new credentials.
-    static IDENTITY: std::cell::RefCell<Option<(AwsCredentials, aws_smithy_runtime_api::client::identity::Identity)>> =
-        const { std::cell::RefCell::new(None) };
+type Identity = aws_smithy_runtime_api::client::identity::Identity;
+
+/// What signing needs of `aws`, built anew.
+fn identity_of(aws: &AwsCredentials) -> Identity {
+    aws_credential_types::Credentials::new(
+        aws.access_key_id(),
+        aws.secret_access_key().expose(),
+        aws.session_token().map(|t| t.expose().to_owned()),
+        aws.expiry(),
+        "nova-auth",
+    )
+    .into()
 }
 
-fn identity_for(aws: &AwsCredentials) -> aws_smithy_runtime_api::client::identity::Identity {
-    IDENTITY.with(|slot| {
-        let mut slot = slot.borrow_mut();
+/// The signing identity of the credentials a client last signed with, part of its shared
+/// state: rebuilt only when the provider hands out new credentials.
+#[derive(Default)]
+pub(crate) struct SigningCache(std::sync::Mutex<Option<(AwsCredentials, Identity)>>);
+
+/// Holds secrets: shows nothing of them.
+impl std::fmt::Debug for SigningCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningCache").finish_non_exhaustive()
+    }
+}
+
+impl SigningCache {
+    fn identity(&self, aws: &AwsCredentials) -> Identity {
+        let mut slot = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some((known, identity)) = slot.as_ref()
             && known.same_as(aws)
         {
             return identity.clone();
         }
-        let identity: aws_smithy_runtime_api::client::identity::Identity =
-            aws_credential_types::Credentials::new(
-                aws.access_key_id(),
-                aws.secret_access_key().expose(),
-                aws.session_token().map(|t| t.expose().to_owned()),
-                aws.expiry(),
-                "nova-auth",
-            )
-            .into();
+        let identity = identity_of(aws);
         *slot = Some((aws.clone(), identity.clone()));
         identity
-    })
+    }
 }
 
 /// The request id of a response, from either service.
