@@ -443,7 +443,7 @@ impl Client {
     }
 
     /// Sends any operation: checks it, fills its idempotency token, then tries up to
-    /// `max_attempts` times as its [`Retry`] class allows.
+    /// `max_attempts` times as its [`Retry`](crate::Retry) class allows.
     pub async fn send<O: Operation>(&self, mut input: O) -> Result<O::Output, Error> {
         let prepared = self.ready(&mut input)?;
         let span = tracing::debug_span!("nova_act", operation = O::NAME);
