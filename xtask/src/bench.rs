@@ -221,6 +221,13 @@ pub(crate) fn bench(quick: bool) -> Result<(), String> {
     cache.arg("cache");
     let cache: Value = serde_json::from_str(&run(cache, "measure: cache at expiry")?)
         .map_err(|e| e.to_string())?;
+    let mut interleaved = Command::new(&load);
+    interleaved.args(["interleaved", if quick { "2" } else { "11" }]);
+    let interleaved: Value = serde_json::from_str(&run(
+        interleaved,
+        "measure: round trips interleaved with the signed floor",
+    )?)
+    .map_err(|e| e.to_string())?;
 
     // 4. Footprint.
     let footprint = [
@@ -248,7 +255,15 @@ pub(crate) fn bench(quick: bool) -> Result<(), String> {
         let _ = fs::remove_dir_all(clean);
     }
 
-    let report = render(quick, &nothing, &emulator, &cache, &footprint, &notes);
+    let report = render(
+        quick,
+        &nothing,
+        &emulator,
+        &cache,
+        &interleaved,
+        &footprint,
+        &notes,
+    );
     let out = if quick {
         target_dir().join("performance-quick.md")
     } else {
@@ -299,11 +314,36 @@ fn max(values: &Value) -> f64 {
         .unwrap_or(f64::NAN)
 }
 
+/// The interleaved round trips: the median ratio to the signed floor, its spread, the target.
+fn interleaved_rows(interleaved: &Value) -> String {
+    const TARGET: f64 = 1.10;
+    let mut out = String::from(
+        "\n## Round trips against the signed floor, interleaved\n\nOurs and the signed floor take turns (ours, floor, ours, floor, …), so that the machine's drift hits both alike; each round compares their mean times, and the table gives the median ratio over the rounds and its spread.\n\n| round trip | median ratio | spread | rounds | target |\n|---|---|---|---|---|\n",
+    );
+    for (name, key) in [
+        ("ListModels", "list_models"),
+        ("CreateWorkflowRun", "create_workflow_run"),
+        ("InvokeActStep (200 KB)", "invoke_step_200kb"),
+    ] {
+        let row = &interleaved[key];
+        let median = row["median"].as_f64().unwrap_or(f64::NAN);
+        let verdict = if median <= TARGET { "✓" } else { "✗" };
+        out.push_str(&format!(
+            "| {name} | {median:.3}× | {:.3}–{:.3}× | {} | ≤ {TARGET:.2}× {verdict} |\n",
+            row["min"].as_f64().unwrap_or(f64::NAN),
+            row["max"].as_f64().unwrap_or(f64::NAN),
+            row["rounds"],
+        ));
+    }
+    out
+}
+
 fn render(
     quick: bool,
     nothing: &Value,
     emulator: &Value,
     cache: &Value,
+    interleaved: &Value,
     footprint: &[(&str, usize)],
     notes: &BTreeMap<&str, String>,
 ) -> String {
@@ -413,6 +453,7 @@ fn render(
         out.push_str(&row);
         out.push('\n');
     }
+    out.push_str(&interleaved_rows(interleaved));
     let (ours, theirs) = (
         mean(&nothing["nova-auth_ms"]),
         mean(&nothing["aws-config_ms"]),

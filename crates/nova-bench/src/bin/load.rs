@@ -3,7 +3,10 @@
 //!   environment, set by `cargo xtask bench`, points IMDS at it), ours and aws-config's, N times;
 //! - `emulator SECONDS`: signed InvokeActStep requests per second and p99 latency with 1, 16 and
 //!   64 concurrent clients;
-//! - `cache`: 1,000 concurrent callers at expiry, counting loads.
+//! - `cache`: 1,000 concurrent callers at expiry, counting loads;
+//! - `interleaved ROUNDS`: the three round trips, ours and the signed floor taking turns
+//!   (ours, floor, ours, floor, …) so that drift in the machine hits both alike; per round the
+//!   ratio of their mean times, then the median ratio and its spread.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -139,6 +142,101 @@ async fn cache() -> serde_json::Value {
     json!({"callers": 1000, "answered": ok, "loads_at_expiry": loads.load(Ordering::SeqCst) - before})
 }
 
+/// Times `iterations` runs of `one` in a row; the mean, in microseconds.
+async fn mean_us<F, Fut>(iterations: usize, mut one: F) -> f64
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let started = Instant::now();
+    for _ in 0..iterations {
+        one().await;
+    }
+    started.elapsed().as_secs_f64() * 1e6 / iterations as f64
+}
+
+/// The median, lowest and highest of `ratios`.
+fn summary(mut ratios: Vec<f64>) -> serde_json::Value {
+    ratios.sort_by(f64::total_cmp);
+    json!({
+        "median": ratios[ratios.len() / 2],
+        "min": ratios[0],
+        "max": ratios[ratios.len() - 1],
+        "rounds": ratios.len(),
+    })
+}
+
+async fn interleaved(rounds: usize) -> serde_json::Value {
+    use nova_act_core::model::{CreateWorkflowRunInput, ListModelsInput};
+    let emulator = nova_bench::emulator(false).await;
+    let ours = nova_bench::nova_act_client(&emulator);
+    let floor = nova_bench::SignedFloor::new(&emulator);
+    let base = emulator.url().to_owned();
+    let observation = nova_bench::observation(200 * 1024);
+    let (ours_act, floor_act) = (
+        nova_bench::open_act(&ours).await,
+        nova_bench::open_act(&ours).await,
+    );
+    // Warm both paths (connections, caches) before measuring.
+    for _ in 0..50 {
+        ours.list_models(ListModelsInput::default()).await.unwrap();
+        floor
+            .send(
+                "POST",
+                format!("{base}/models?clientCompatibilityVersion=1"),
+                Vec::new(),
+            )
+            .await;
+    }
+    let (mut list, mut create, mut step) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        let a = mean_us(1000, || async {
+            ours.list_models(ListModelsInput::default()).await.unwrap();
+        })
+        .await;
+        let b = mean_us(1000, || async {
+            floor
+                .send(
+                    "POST",
+                    format!("{base}/models?clientCompatibilityVersion=1"),
+                    Vec::new(),
+                )
+                .await;
+        })
+        .await;
+        list.push(a / b);
+        let a = mean_us(1000, || async {
+            ours.create_workflow_run(CreateWorkflowRunInput::new("bench", "nova-act-latest"))
+                .await
+                .unwrap();
+        })
+        .await;
+        let b = mean_us(1000, || async {
+            floor
+                .send(
+                    "PUT",
+                    format!("{base}/workflow-definitions/bench/workflow-runs"),
+                    nova_bench::create_run_body(),
+                )
+                .await;
+        })
+        .await;
+        create.push(a / b);
+        let a = mean_us(100, || ours_act.step(&ours, &observation)).await;
+        let b = mean_us(100, || {
+            floor_act.step_signed_floor(&floor, &base, &observation)
+        })
+        .await;
+        step.push(a / b);
+    }
+    emulator.shutdown().await;
+    json!({
+        "list_models": summary(list),
+        "create_workflow_run": summary(create),
+        "invoke_step_200kb": summary(step),
+    })
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let what = args.next().unwrap_or_default();
@@ -149,7 +247,10 @@ fn main() {
             "nothing" => nothing(arg.and_then(|a| a.parse().ok()).unwrap_or(3)).await,
             "emulator" => emulator(arg.and_then(|a| a.parse().ok()).unwrap_or(2.0)).await,
             "cache" => cache().await,
-            other => panic!("unknown measurement {other:?}: nothing | emulator | cache"),
+            "interleaved" => interleaved(arg.and_then(|a| a.parse().ok()).unwrap_or(7)).await,
+            other => {
+                panic!("unknown measurement {other:?}: nothing | emulator | cache | interleaved")
+            }
         }
     });
     println!("{out}");
