@@ -156,12 +156,12 @@ pub(crate) fn encode(value: &str) -> String {
 const DEF: &str = "workflowDefinitionName";
 const RUN: &str = "workflowRunId";
 const SESSION: &str = "sessionId";
-const ACT: &str = "actId";
 
 macro_rules! operation {
     ($input:ty => $output:ty, $name:literal, $method:literal $uri:literal -> $code:literal,
      $retry:ident, api_key: $api_key:literal, body: $body:literal,
-     iam: $tier:ident on $resource:ident) => {
+     iam: $tier:ident on $resource:ident,
+     labels: [$($label:ident),*]) => {
         impl sealed::Sealed for $input {}
         impl Operation for $input {
             type Output = $output;
@@ -176,7 +176,8 @@ macro_rules! operation {
             const RESOURCE: Resource = Resource::$resource;
 
             fn labels(&self) -> Vec<(&'static str, &str)> {
-                Members::labels(self)
+                let values: &[&str] = &[$(&self.$label),*];
+                uri_labels(Self::URI).zip(values.iter().copied()).collect()
             }
 
             fn query(&self) -> Vec<(&'static str, String)> {
@@ -185,6 +186,9 @@ macro_rules! operation {
 
             fn validate(&self) -> Result<(), ValidationError> {
                 let mut check = Check::new($name);
+                for (label, value) in self.labels() {
+                    check_label(&mut check, label, value);
+                }
                 Members::validate(self, &mut check);
                 check.finish()
             }
@@ -196,13 +200,29 @@ macro_rules! operation {
     };
 }
 
-/// Per-input pieces the macro stitches together.
+/// The names of a URI template's labels, in order.
+fn uri_labels(uri: &'static str) -> impl Iterator<Item = &'static str> {
+    uri.split('{')
+        .skip(1)
+        .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
+}
+
+/// The model's rule for a URI label: a definition's name, or an id (a lowercase UUID).
+fn check_label(check: &mut Check, label: &'static str, value: &str) {
+    if label == DEF {
+        check.definition_name(label, value);
+    } else {
+        check.uuid(label, value);
+    }
+}
+
+/// Per-input pieces the macro stitches together: query members, the checks of body and query
+/// members (the URI labels are checked from the template), the idempotency token.
 trait Members {
-    fn labels(&self) -> Vec<(&'static str, &str)>;
     fn query(&self) -> Vec<(&'static str, String)> {
         Vec::new()
     }
-    fn validate(&self, check: &mut Check);
+    fn validate(&self, _check: &mut Check) {}
     fn token(&mut self) -> Option<&mut Option<String>> {
         None
     }
@@ -225,11 +245,9 @@ fn page_query(
 operation!(CreateWorkflowDefinitionInput => CreateWorkflowDefinitionOutput,
     "CreateWorkflowDefinition", "PUT" "/workflow-definitions" -> 201,
     WithToken, api_key: false, body: true,
-    iam: Manage on Definition);
+    iam: Manage on Definition,
+    labels: []);
 impl Members for CreateWorkflowDefinitionInput {
-    fn labels(&self) -> Vec<(&'static str, &str)> {
-        Vec::new()
-    }
     fn validate(&self, check: &mut Check) {
         check
             .definition_name("name", &self.name)
@@ -249,24 +267,16 @@ impl Members for CreateWorkflowDefinitionInput {
 operation!(GetWorkflowDefinitionInput => GetWorkflowDefinitionOutput,
     "GetWorkflowDefinition", "GET" "/workflow-definitions/{workflowDefinitionName}" -> 200,
     Safe, api_key: false, body: false,
-    iam: Read on Definition);
-impl Members for GetWorkflowDefinitionInput {
-    fn labels(&self) -> Vec<(&'static str, &str)> {
-        vec![(DEF, &self.workflow_definition_name)]
-    }
-    fn validate(&self, check: &mut Check) {
-        check.definition_name(DEF, &self.workflow_definition_name);
-    }
-}
+    iam: Read on Definition,
+    labels: [workflow_definition_name]);
+impl Members for GetWorkflowDefinitionInput {}
 
 operation!(ListWorkflowDefinitionsInput => ListWorkflowDefinitionsOutput,
     "ListWorkflowDefinitions", "POST" "/workflow-definitions" -> 200,
     Safe, api_key: false, body: true,
-    iam: Read on Definition);
+    iam: Read on Definition,
+    labels: []);
 impl Members for ListWorkflowDefinitionsInput {
-    fn labels(&self) -> Vec<(&'static str, &str)> {
-        Vec::new()
-    }
     fn query(&self) -> Vec<(&'static str, String)> {
         page_query(self.max_results, self.next_token.as_ref())
     }
@@ -280,27 +290,18 @@ impl Members for ListWorkflowDefinitionsInput {
 operation!(DeleteWorkflowDefinitionInput => DeleteWorkflowDefinitionOutput,
     "DeleteWorkflowDefinition", "DELETE" "/workflow-definitions/{workflowDefinitionName}" -> 202,
     Safe, api_key: false, body: false,
-    iam: Manage on Definition);
-impl Members for DeleteWorkflowDefinitionInput {
-    fn labels(&self) -> Vec<(&'static str, &str)> {
-        vec![(DEF, &self.workflow_definition_name)]
-    }
-    fn validate(&self, check: &mut Check) {
-        check.definition_name(DEF, &self.workflow_definition_name);
-    }
-}
+    iam: Manage on Definition,
+    labels: [workflow_definition_name]);
+impl Members for DeleteWorkflowDefinitionInput {}
 
 operation!(CreateWorkflowRunInput => CreateWorkflowRunOutput,
     "CreateWorkflowRun", "PUT" "/workflow-definitions/{workflowDefinitionName}/workflow-runs" -> 201,
     WithToken, api_key: true, body: true,
-    iam: Run on Definition);
+    iam: Run on Definition,
+    labels: [workflow_definition_name]);
 impl Members for CreateWorkflowRunInput {
-    fn labels(&self) -> Vec<(&'static str, &str)> {
-        vec![(DEF, &self.workflow_definition_name)]
-    }
     fn validate(&self, check: &mut Check) {
         check
-            .definition_name(DEF, &self.workflow_definition_name)
             .length("modelId", &self.model_id, 1, 100)
             .client_token(self.client_token.as_deref())
             .opt_length("logGroupName", self.log_group_name.as_deref(), 1, 512)
@@ -322,35 +323,21 @@ impl Members for CreateWorkflowRunInput {
 operation!(GetWorkflowRunInput => GetWorkflowRunOutput,
     "GetWorkflowRun", "GET" "/workflow-definitions/{workflowDefinitionName}/workflow-runs/{workflowRunId}" -> 200,
     Safe, api_key: false, body: false,
-    iam: Read on Run);
-impl Members for GetWorkflowRunInput {
-    fn labels(&self) -> Vec<(&'static str, &str)> {
-        vec![
-            (DEF, &self.workflow_definition_name),
-            (RUN, &self.workflow_run_id),
-        ]
-    }
-    fn validate(&self, check: &mut Check) {
-        check
-            .definition_name(DEF, &self.workflow_definition_name)
-            .uuid(RUN, &self.workflow_run_id);
-    }
-}
+    iam: Read on Run,
+    labels: [workflow_definition_name, workflow_run_id]);
+impl Members for GetWorkflowRunInput {}
 
 operation!(ListWorkflowRunsInput => ListWorkflowRunsOutput,
     "ListWorkflowRuns", "POST" "/workflow-definitions/{workflowDefinitionName}/workflow-runs" -> 200,
     Safe, api_key: false, body: true,
-    iam: Read on Definition);
+    iam: Read on Definition,
+    labels: [workflow_definition_name]);
 impl Members for ListWorkflowRunsInput {
-    fn labels(&self) -> Vec<(&'static str, &str)> {
-        vec![(DEF, &self.workflow_definition_name)]
-    }
     fn query(&self) -> Vec<(&'static str, String)> {
         page_query(self.max_results, self.next_token.as_ref())
     }
     fn validate(&self, check: &mut Check) {
         check
-            .definition_name(DEF, &self.workflow_definition_name)
             .max_results(self.max_results)
             .next_token(self.next_token.as_deref());
     }
@@ -359,55 +346,25 @@ impl Members for ListWorkflowRunsInput {
 operation!(UpdateWorkflowRunInput => UpdateWorkflowRunOutput,
     "UpdateWorkflowRun", "PUT" "/workflow-definitions/{workflowDefinitionName}/workflow-runs/{workflowRunId}" -> 200,
     Safe, api_key: true, body: true,
-    iam: Run on Run);
-impl Members for UpdateWorkflowRunInput {
-    fn labels(&self) -> Vec<(&'static str, &str)> {
-        vec![
-            (DEF, &self.workflow_definition_name),
-            (RUN, &self.workflow_run_id),
-        ]
-    }
-    fn validate(&self, check: &mut Check) {
-        check
-            .definition_name(DEF, &self.workflow_definition_name)
-            .uuid(RUN, &self.workflow_run_id);
-    }
-}
+    iam: Run on Run,
+    labels: [workflow_definition_name, workflow_run_id]);
+impl Members for UpdateWorkflowRunInput {}
 
 operation!(DeleteWorkflowRunInput => DeleteWorkflowRunOutput,
     "DeleteWorkflowRun", "DELETE" "/workflow-definitions/{workflowDefinitionName}/workflow-runs/{workflowRunId}" -> 202,
     Safe, api_key: false, body: false,
-    iam: Manage on Run);
-impl Members for DeleteWorkflowRunInput {
-    fn labels(&self) -> Vec<(&'static str, &str)> {
-        vec![
-            (DEF, &self.workflow_definition_name),
-            (RUN, &self.workflow_run_id),
-        ]
-    }
-    fn validate(&self, check: &mut Check) {
-        check
-            .definition_name(DEF, &self.workflow_definition_name)
-            .uuid(RUN, &self.workflow_run_id);
-    }
-}
+    iam: Manage on Run,
+    labels: [workflow_definition_name, workflow_run_id]);
+impl Members for DeleteWorkflowRunInput {}
 
 operation!(CreateSessionInput => CreateSessionOutput,
     "CreateSession", "PUT" "/workflow-definitions/{workflowDefinitionName}/workflow-runs/{workflowRunId}/sessions" -> 201,
     WithToken, api_key: true, body: true,
-    iam: Run on Run);
+    iam: Run on Run,
+    labels: [workflow_definition_name, workflow_run_id]);
 impl Members for CreateSessionInput {
-    fn labels(&self) -> Vec<(&'static str, &str)> {
-        vec![
-            (DEF, &self.workflow_definition_name),
-            (RUN, &self.workflow_run_id),
-        ]
-    }
     fn validate(&self, check: &mut Check) {
-        check
-            .definition_name(DEF, &self.workflow_definition_name)
-            .uuid(RUN, &self.workflow_run_id)
-            .client_token(self.client_token.as_deref());
+        check.client_token(self.client_token.as_deref());
     }
     fn token(&mut self) -> Option<&mut Option<String>> {
         Some(&mut self.client_token)
@@ -417,21 +374,14 @@ impl Members for CreateSessionInput {
 operation!(ListSessionsInput => ListSessionsOutput,
     "ListSessions", "POST" "/workflow-definitions/{workflowDefinitionName}/workflow-runs/{workflowRunId}" -> 200,
     Safe, api_key: false, body: true,
-    iam: Read on Run);
+    iam: Read on Run,
+    labels: [workflow_definition_name, workflow_run_id]);
 impl Members for ListSessionsInput {
-    fn labels(&self) -> Vec<(&'static str, &str)> {
-        vec![
-            (DEF, &self.workflow_definition_name),
-            (RUN, &self.workflow_run_id),
-        ]
-    }
     fn query(&self) -> Vec<(&'static str, String)> {
         page_query(self.max_results, self.next_token.as_ref())
     }
     fn validate(&self, check: &mut Check) {
         check
-            .definition_name(DEF, &self.workflow_definition_name)
-            .uuid(RUN, &self.workflow_run_id)
             .max_results(self.max_results)
             .next_token(self.next_token.as_deref());
     }
@@ -440,20 +390,11 @@ impl Members for ListSessionsInput {
 operation!(CreateActInput => CreateActOutput,
     "CreateAct", "PUT" "/workflow-definitions/{workflowDefinitionName}/workflow-runs/{workflowRunId}/sessions/{sessionId}/acts" -> 201,
     WithToken, api_key: true, body: true,
-    iam: Run on Run);
+    iam: Run on Run,
+    labels: [workflow_definition_name, workflow_run_id, session_id]);
 impl Members for CreateActInput {
-    fn labels(&self) -> Vec<(&'static str, &str)> {
-        vec![
-            (DEF, &self.workflow_definition_name),
-            (RUN, &self.workflow_run_id),
-            (SESSION, &self.session_id),
-        ]
-    }
     fn validate(&self, check: &mut Check) {
         check
-            .definition_name(DEF, &self.workflow_definition_name)
-            .uuid(RUN, &self.workflow_run_id)
-            .uuid(SESSION, &self.session_id)
             .length("task", &self.task, 1, 10_000)
             .client_token(self.client_token.as_deref());
         if let Some(tools) = &self.tool_specs {
@@ -480,11 +421,9 @@ impl Members for CreateActInput {
 operation!(ListActsInput => ListActsOutput,
     "ListActs", "POST" "/workflow-definitions/{workflowDefinitionName}/acts" -> 200,
     Safe, api_key: false, body: true,
-    iam: Read on Definition);
+    iam: Read on Definition,
+    labels: [workflow_definition_name]);
 impl Members for ListActsInput {
-    fn labels(&self) -> Vec<(&'static str, &str)> {
-        vec![(DEF, &self.workflow_definition_name)]
-    }
     fn query(&self) -> Vec<(&'static str, String)> {
         let mut query = Vec::new();
         if let Some(run) = &self.workflow_run_id {
@@ -498,7 +437,6 @@ impl Members for ListActsInput {
     }
     fn validate(&self, check: &mut Check) {
         check
-            .definition_name(DEF, &self.workflow_definition_name)
             .opt_uuid(RUN, self.workflow_run_id.as_deref())
             .opt_uuid(SESSION, self.session_id.as_deref())
             .max_results(self.max_results)
@@ -509,22 +447,11 @@ impl Members for ListActsInput {
 operation!(InvokeActStepInput => InvokeActStepOutput,
     "InvokeActStep", "PUT" "/workflow-definitions/{workflowDefinitionName}/workflow-runs/{workflowRunId}/sessions/{sessionId}/acts/{actId}/invoke-step/" -> 200,
     OnlyIfUnsent, api_key: true, body: true,
-    iam: Run on Run);
+    iam: Run on Run,
+    labels: [workflow_definition_name, workflow_run_id, session_id, act_id]);
 impl Members for InvokeActStepInput {
-    fn labels(&self) -> Vec<(&'static str, &str)> {
-        vec![
-            (DEF, &self.workflow_definition_name),
-            (RUN, &self.workflow_run_id),
-            (SESSION, &self.session_id),
-            (ACT, &self.act_id),
-        ]
-    }
     fn validate(&self, check: &mut Check) {
         check
-            .definition_name(DEF, &self.workflow_definition_name)
-            .uuid(RUN, &self.workflow_run_id)
-            .uuid(SESSION, &self.session_id)
-            .uuid(ACT, &self.act_id)
             .count("callResults", self.call_results.len(), 1, 100)
             .opt_uuid("previousStepId", self.previous_step_id.as_deref());
         for (i, result) in self.call_results.iter().enumerate() {
@@ -548,22 +475,10 @@ impl Members for InvokeActStepInput {
 operation!(UpdateActInput => UpdateActOutput,
     "UpdateAct", "PUT" "/workflow-definitions/{workflowDefinitionName}/workflow-runs/{workflowRunId}/sessions/{sessionId}/acts/{actId}" -> 200,
     Safe, api_key: true, body: true,
-    iam: Run on Run);
+    iam: Run on Run,
+    labels: [workflow_definition_name, workflow_run_id, session_id, act_id]);
 impl Members for UpdateActInput {
-    fn labels(&self) -> Vec<(&'static str, &str)> {
-        vec![
-            (DEF, &self.workflow_definition_name),
-            (RUN, &self.workflow_run_id),
-            (SESSION, &self.session_id),
-            (ACT, &self.act_id),
-        ]
-    }
     fn validate(&self, check: &mut Check) {
-        check
-            .definition_name(DEF, &self.workflow_definition_name)
-            .uuid(RUN, &self.workflow_run_id)
-            .uuid(SESSION, &self.session_id)
-            .uuid(ACT, &self.act_id);
         if let Some(error) = &self.error {
             check
                 .length("error.message", &error.message, 1, 10_000)
@@ -575,11 +490,9 @@ impl Members for UpdateActInput {
 operation!(ListModelsInput => ListModelsOutput,
     "ListModels", "POST" "/models" -> 200,
     Safe, api_key: false, body: false,
-    iam: Read on Any);
+    iam: Read on Any,
+    labels: []);
 impl Members for ListModelsInput {
-    fn labels(&self) -> Vec<(&'static str, &str)> {
-        Vec::new()
-    }
     fn query(&self) -> Vec<(&'static str, String)> {
         vec![(
             "clientCompatibilityVersion",
