@@ -289,10 +289,7 @@ async fn sts_check(auth: &Auth) -> Check {
         .or_else(|| env.get("AWS_ENDPOINT_URL"))
     {
         // The same rule as Nova Act calls: no signed request in cleartext beyond loopback.
-        let allow_http = env
-            .get(nova_act::endpoint::ALLOW_HTTP_VAR)
-            .is_some_and(|v| matches!(v.trim(), "1" | "true"));
-        if let Err(err) = nova_act::endpoint::transport(&url, allow_http) {
+        if let Err(err) = nova_act::endpoint::transport(&url, env.allows_http()) {
             return Check::fail(
                 "identity (sts)",
                 format!("{err}; fix AWS_ENDPOINT_URL_STS"),

@@ -300,11 +300,7 @@ impl ClientBuilder {
                 }
             }
         };
-        let allow_http = self.allow_http.unwrap_or_else(|| {
-            self.env
-                .get(endpoint::ALLOW_HTTP_VAR)
-                .is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true"))
-        });
+        let allow_http = self.allow_http.unwrap_or_else(|| self.env.allows_http());
         let transport = endpoint::transport(endpoint.url(), allow_http).map_err(|err| {
             let from = match mode {
                 AuthMode::Iam => "AWS_ENDPOINT_URL_NOVA_ACT or AWS_ENDPOINT_URL",

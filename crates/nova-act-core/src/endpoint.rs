@@ -81,7 +81,7 @@ fn partition(region: &str) -> Partition {
 
 /// The environment variable that lets credentials travel over plain HTTP beyond loopback
 /// (`1` or `true`), for test rigs on other hosts.
-pub const ALLOW_HTTP_VAR: &str = "NOVA_ACT_ALLOW_HTTP";
+pub const ALLOW_HTTP_VAR: &str = nova_auth::Env::ALLOW_HTTP;
 
 /// How credentials reach an endpoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -312,11 +312,8 @@ impl Error {
     /// 500/502/503/504 from the service, a broken connection or a timeout. The client already
     /// retried these as far as was safe (InvokeActStep only when it cannot have been sent).
     pub fn is_retryable(&self) -> bool {
-        match self {
-            Self::Throttling { .. } | Self::Transport { .. } | Self::Timeout { .. } => true,
-            Self::InternalServer { meta, .. } => matches!(meta.status, 500 | 502 | 503 | 504),
-            _ => false,
-        }
+        // The client's own rule, for an operation that may run twice.
+        crate::retry::retryable(self, crate::Retry::Safe, false).is_some()
     }
 
     /// The request id, when the service gave one.

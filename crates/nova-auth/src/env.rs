@@ -96,6 +96,23 @@ impl Env {
         }
     }
 
+    /// The variable that lets credentials travel over plain HTTP to hosts beyond this machine.
+    pub const ALLOW_HTTP: &'static str = "NOVA_ACT_ALLOW_HTTP";
+
+    /// Whether [`Env::ALLOW_HTTP`] is `1` or `true`: the one reading of it, for the Nova Act
+    /// client and the credential sources alike.
+    ///
+    /// ```
+    /// use nova_auth::Env;
+    ///
+    /// assert!(Env::from_vars([("NOVA_ACT_ALLOW_HTTP", "1")]).allows_http());
+    /// assert!(!Env::from_vars([("NOVA_ACT_ALLOW_HTTP", "yes")]).allows_http());
+    /// ```
+    pub fn allows_http(&self) -> bool {
+        self.get(Self::ALLOW_HTTP)
+            .is_some_and(|value| matches!(value.as_str(), "1" | "true"))
+    }
+
     /// Whether `name` is set to something other than blanks.
     pub fn is_set(&self, name: &str) -> bool {
         self.get(name).is_some()

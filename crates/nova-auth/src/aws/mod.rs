@@ -122,9 +122,6 @@ const CREDENTIAL_ENDPOINTS: &[&str] = &[
     "AWS_ENDPOINT_URL",
 ];
 
-/// The variable that lets credentials travel over plain HTTP beyond loopback (a test rig).
-const ALLOW_HTTP: &str = "NOVA_ACT_ALLOW_HTTP";
-
 /// Whether `url` is plain `http://` to anything but this machine (127.0.0.0/8, `::1`,
 /// `localhost`). Anything it cannot read as such — a user name, a backslash, a host that is not
 /// plainly a loopback address — counts as beyond loopback: this only ever refuses.
@@ -167,15 +164,13 @@ pub(crate) fn refuse_cleartext(provider: &'static str, env: &Env) -> Result<(), 
         let Some(url) = env.get(var).filter(|url| plain_http_beyond_loopback(url)) else {
             continue;
         };
-        if env
-            .get(ALLOW_HTTP)
-            .is_some_and(|v| matches!(v.trim(), "1" | "true"))
-        {
+        if env.allows_http() {
             tracing::warn!(
                 variable = var,
                 endpoint = %url,
-                "credentials will travel in cleartext: {ALLOW_HTTP} allows plain HTTP beyond \
-                 this machine"
+                "credentials will travel in cleartext: {} allows plain HTTP beyond \
+                 this machine",
+                Env::ALLOW_HTTP
             );
             continue;
         }
@@ -184,7 +179,8 @@ pub(crate) fn refuse_cleartext(provider: &'static str, env: &Env) -> Result<(), 
             format!(
                 "refusing to send credentials in cleartext: {var} is `{url}`, plain http:// to a \
                  host beyond this machine, and the request would carry a token; use https://, or \
-                 for a test rig you trust set {ALLOW_HTTP}=1"
+                 for a test rig you trust set {}=1",
+                Env::ALLOW_HTTP
             ),
         ));
     }
