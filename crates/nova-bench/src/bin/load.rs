@@ -143,16 +143,27 @@ async fn cache() -> serde_json::Value {
 }
 
 /// Times `iterations` runs of `one` in a row; the mean, in microseconds.
-async fn mean_us<F, Fut>(iterations: usize, mut one: F) -> f64
+async fn mean_us<F, Fut>(iterations: usize, one: &F) -> f64
 where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = ()>,
+    F: Fn() -> Fut,
+    Fut: std::future::Future,
 {
     let started = Instant::now();
     for _ in 0..iterations {
         one().await;
     }
     started.elapsed().as_secs_f64() * 1e6 / iterations as f64
+}
+
+/// One round: `iterations` of ours, then as many of the floor; their ratio.
+async fn round<A, FutA, B, FutB>(iterations: usize, ours: &A, floor: &B) -> f64
+where
+    A: Fn() -> FutA,
+    FutA: std::future::Future,
+    B: Fn() -> FutB,
+    FutB: std::future::Future,
+{
+    mean_us(iterations, ours).await / mean_us(iterations, floor).await
 }
 
 /// The median, lowest and highest of `ratios`.
@@ -177,57 +188,37 @@ async fn interleaved(rounds: usize) -> serde_json::Value {
         nova_bench::open_act(&ours).await,
         nova_bench::open_act(&ours).await,
     );
-    // Warm both paths (connections, caches) before measuring.
-    for _ in 0..50 {
+    let list_ours = || async {
         ours.list_models(ListModelsInput::default()).await.unwrap();
-        floor
-            .send(
-                "POST",
-                format!("{base}/models?clientCompatibilityVersion=1"),
-                Vec::new(),
-            )
-            .await;
-    }
+    };
+    let list_floor = || {
+        floor.send(
+            "POST",
+            format!("{base}/models?clientCompatibilityVersion=1"),
+            Vec::new(),
+        )
+    };
+    let create_ours = || async {
+        ours.create_workflow_run(CreateWorkflowRunInput::new("bench", "nova-act-latest"))
+            .await
+            .unwrap();
+    };
+    let create_floor = || {
+        floor.send(
+            "PUT",
+            format!("{base}/workflow-definitions/bench/workflow-runs"),
+            nova_bench::create_run_body(),
+        )
+    };
+    let step_ours = || ours_act.step(&ours, &observation);
+    let step_floor = || floor_act.step_signed_floor(&floor, &base, &observation);
+    // Warm both paths (connections, caches) before measuring.
+    round(50, &list_ours, &list_floor).await;
     let (mut list, mut create, mut step) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..rounds {
-        let a = mean_us(1000, || async {
-            ours.list_models(ListModelsInput::default()).await.unwrap();
-        })
-        .await;
-        let b = mean_us(1000, || async {
-            floor
-                .send(
-                    "POST",
-                    format!("{base}/models?clientCompatibilityVersion=1"),
-                    Vec::new(),
-                )
-                .await;
-        })
-        .await;
-        list.push(a / b);
-        let a = mean_us(1000, || async {
-            ours.create_workflow_run(CreateWorkflowRunInput::new("bench", "nova-act-latest"))
-                .await
-                .unwrap();
-        })
-        .await;
-        let b = mean_us(1000, || async {
-            floor
-                .send(
-                    "PUT",
-                    format!("{base}/workflow-definitions/bench/workflow-runs"),
-                    nova_bench::create_run_body(),
-                )
-                .await;
-        })
-        .await;
-        create.push(a / b);
-        let a = mean_us(100, || ours_act.step(&ours, &observation)).await;
-        let b = mean_us(100, || {
-            floor_act.step_signed_floor(&floor, &base, &observation)
-        })
-        .await;
-        step.push(a / b);
+        list.push(round(1000, &list_ours, &list_floor).await);
+        create.push(round(1000, &create_ours, &create_floor).await);
+        step.push(round(100, &step_ours, &step_floor).await);
     }
     emulator.shutdown().await;
     json!({
