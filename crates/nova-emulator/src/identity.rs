@@ -174,10 +174,18 @@ impl Identities {
         issued
     }
 
-    /// Whether sessions of `role` may be started at all.
-    fn may_assume(&self, role: &Role) -> bool {
-        !self.trust.only_named_roles || self.trust.roles.iter().any(|(n, _)| *n == role.name)
+    /// Whether sessions of `role` may be started at all: it is a role of `account` (the
+    /// emulator's), and a named one when only those are trusted.
+    fn may_assume(&self, role: &Role, account: &str) -> bool {
+        role.account == account
+            && (!self.trust.only_named_roles
+                || self.trust.roles.iter().any(|(n, _)| *n == role.name))
     }
+}
+
+/// Whether `token` is accepted: any is, unless the emulator was given the ones to trust.
+fn trusted(tokens: &[String], token: &str) -> bool {
+    tokens.is_empty() || tokens.iter().any(|t| t == token)
 }
 
 fn random_hex(len: usize) -> String {
@@ -421,10 +429,7 @@ pub(crate) fn sts(
             let allowed_by_caller = ids
                 .policy(&caller)
                 .is_none_or(|p| p.allows("sts:AssumeRole", std::slice::from_ref(&assume.role.arn)));
-            if assume.role.account != shared.account
-                || !ids.may_assume(&assume.role)
-                || !allowed_by_caller
-            {
+            if !ids.may_assume(&assume.role, &shared.account) || !allowed_by_caller {
                 return Err(refused());
             }
             let issued = ids.issue(&assume.role, &assume.session, assume.duration, now);
@@ -444,14 +449,14 @@ pub(crate) fn sts(
                 ));
             }
             let tokens = &ids.trust.web_identity_tokens;
-            if !tokens.is_empty() && !tokens.contains(&token) {
+            if !trusted(tokens, &token) {
                 return Err((
                     400,
                     "InvalidIdentityToken",
                     "The web identity token is not one this emulator was told to trust".to_owned(),
                 ));
             }
-            if assume.role.account != shared.account || !ids.may_assume(&assume.role) {
+            if !ids.may_assume(&assume.role, &shared.account) {
                 return Err((
                     403,
                     "AccessDenied",
@@ -504,7 +509,7 @@ pub(crate) fn sso(
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default();
         let tokens = &ids.trust.sso_tokens;
-        if token.is_empty() || (!tokens.is_empty() && !tokens.iter().any(|t| t == token)) {
+        if token.is_empty() || !trusted(tokens, token) {
             return Err(ServiceError::other(
                 401,
                 "UnauthorizedException",
@@ -514,7 +519,7 @@ pub(crate) fn sso(
         let role_name = crate::server::query(uri, "role_name").unwrap_or_default();
         let account = crate::server::query(uri, "account_id").unwrap_or_default();
         let role = Role::parse(&format!("arn:aws:iam::{account}:role/{role_name}"));
-        let Some(role) = role.filter(|r| r.account == shared.account && ids.may_assume(r)) else {
+        let Some(role) = role.filter(|r| ids.may_assume(r, &shared.account)) else {
             return Err(ServiceError::other(
                 403,
                 "ForbiddenException",
