@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use nova_act::{Auth, AuthMode, Env, Identity, RegionSource};
+use nova_act::{Auth, AuthMode, Env, Identity, Link, RegionSource};
 use serde_json::{Value, json};
 
 use crate::Cli;
@@ -68,13 +68,7 @@ pub(crate) async fn status(cli: &Cli) -> Result<ExitCode, String> {
         );
         println!("source:   {}", identity.source);
         if identity.source.has_chain() {
-            let links: Vec<String> = identity
-                .source
-                .chain()
-                .iter()
-                .map(ToString::to_string)
-                .collect();
-            println!("via:      {}", links.join(" → "));
+            println!("via:      {}", Link::path(identity.source.chain()));
         }
         // A web identity's source line names its role already.
         if let Some(role) = identity

@@ -91,9 +91,8 @@ impl Source {
 ///         role_arn: "arn:aws:iam::123456789012:role/Runner".into(),
 ///     },
 /// ];
-/// let shown: Vec<String> = chain.iter().map(ToString::to_string).collect();
 /// assert_eq!(
-///     shown.join(" → "),
+///     Link::path(&chain),
 ///     "keys of profile base → role arn:aws:iam::123456789012:role/Runner (profile runner)"
 /// );
 /// ```
@@ -142,6 +141,14 @@ pub enum Link {
         /// The role assumed.
         role_arn: String,
     },
+}
+
+impl Link {
+    /// The links one after the other, as `auth status` and error messages show a chain.
+    pub fn path(links: &[Link]) -> String {
+        let shown: Vec<String> = links.iter().map(ToString::to_string).collect();
+        shown.join(" → ")
+    }
 }
 
 impl fmt::Display for Link {

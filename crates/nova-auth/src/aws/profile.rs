@@ -319,7 +319,6 @@ fn base_link(profile: &Profile, name: &str) -> Link {
 /// What to do when aws-config could not resolve a profile, by the chain it follows: the fix
 /// of the first link when the user controls it, and the trust policies when roles are assumed.
 fn fix(chain: &[Link], name: &str) -> String {
-    let shown: Vec<String> = chain.iter().map(ToString::to_string).collect();
     let roles = chain.iter().any(|link| matches!(link, Link::Role { .. }));
     let first = match chain.first() {
         Some(Link::Sso { profile, .. }) => {
@@ -341,7 +340,7 @@ fn fix(chain: &[Link], name: &str) -> String {
     let role = format!(
         "each role's trust policy must let the identity before it call sts:AssumeRole, and that \
          identity's own policy must allow sts:AssumeRole on the role (chain: {})",
-        shown.join(" → ")
+        Link::path(chain)
     );
     if first.is_empty() {
         role
@@ -443,11 +442,6 @@ mod tests {
         .unwrap()
     }
 
-    fn shown(chain: &[Link]) -> String {
-        let links: Vec<String> = chain.iter().map(ToString::to_string).collect();
-        links.join(" → ")
-    }
-
     #[tokio::test]
     async fn chains_follow_source_profiles_to_their_first_link() {
         let set = profiles(
@@ -496,7 +490,7 @@ mod tests {
             ),
         ];
         for (name, expected) in cases {
-            assert_eq!(shown(&chain(&set, name)), expected, "{name}");
+            assert_eq!(Link::path(&chain(&set, name)), expected, "{name}");
         }
     }
 
