@@ -274,15 +274,15 @@ fn route(
         } else {
             op.method == method
         };
-        let template: Vec<&'static str> = op.uri.trim_matches('/').split('/').collect();
-        if !offered || template.len() != segments.len() {
+        let template = op.uri.trim_matches('/').split('/');
+        if !offered || template.clone().count() != segments.len() {
             return None;
         }
         let mut labels = Vec::new();
-        for (part, segment) in template.iter().zip(&segments) {
+        for (part, segment) in template.zip(&segments) {
             match part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
                 Some(label) if !segment.is_empty() => labels.push((label, decode(segment))),
-                None if part == segment => {}
+                None if part == *segment => {}
                 _ => return None,
             }
         }
