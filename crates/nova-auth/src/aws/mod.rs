@@ -29,7 +29,7 @@ pub use web_identity::WebIdentityProvider;
 
 use crate::credentials::AwsCredentials;
 use crate::env::Env;
-use crate::error::CredentialsError;
+use crate::error::{CredentialsError, describe_chain};
 use crate::secret::Secret;
 use crate::source::Source;
 
@@ -63,14 +63,12 @@ pub(crate) fn from_aws(
     .with_account_id(creds.account_id().map(|id| id.as_str().to_owned()))
 }
 
-pub(crate) use crate::error::describe_chain as error_chain;
-
 /// What an aws-config error says happened. Its top level names only the kind of failure ("the
 /// credential provider was not enabled"); the causes beneath say what happened.
 pub(crate) fn aws_message(err: &AwsError) -> String {
     match err.source() {
-        Some(cause) => error_chain(cause),
-        None => error_chain(err),
+        Some(cause) => describe_chain(cause),
+        None => describe_chain(err),
     }
 }
 

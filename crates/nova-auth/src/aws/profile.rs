@@ -9,7 +9,7 @@ use aws_config::profile::{Profile, ProfileFileCredentialsProvider, ProfileSet};
 use aws_credential_types::provider::ProvideCredentials;
 use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
 
-use super::{aws_env, configured_failure, error_chain, from_aws, provider_config};
+use super::{aws_env, configured_failure, from_aws, provider_config};
 use crate::credentials::{AwsCredentials, Credentials};
 use crate::env::{self, Env};
 use crate::error::CredentialsError;
@@ -128,7 +128,7 @@ impl Profiles {
                 format!(
                     "could not read the AWS profile files: {}; fix the file or point \
                      AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE elsewhere",
-                    error_chain(&err)
+                    crate::error::describe_chain(&err)
                 ),
                 err,
             )
