@@ -26,8 +26,8 @@ pub(crate) async fn status(cli: &Cli) -> Result<ExitCode, String> {
         .auth_builder()
         .build()
         .await
-        .map_err(|err| err.to_string())?;
-    let identity = auth.identity().await.map_err(|err| err.to_string())?;
+        .map_err(|err| crate::report(&err))?;
+    let identity = auth.identity().await.map_err(|err| crate::report(&err))?;
     cli.mode_notice(&identity);
     // The chain takes the first configured source of the chosen mode.
     let used = identity
@@ -176,7 +176,11 @@ async fn run_checks(cli: &Cli) -> Vec<Check> {
     let auth = match cli.auth_builder().build().await {
         Ok(auth) => auth,
         Err(err) => {
-            checks.push(Check::fail("credentials", "none usable", err.to_string()));
+            checks.push(Check::fail(
+                "credentials",
+                "none usable",
+                nova_act::Report(&err).to_string(),
+            ));
             return checks;
         }
     };
@@ -186,7 +190,7 @@ async fn run_checks(cli: &Cli) -> Vec<Check> {
             checks.push(Check::fail(
                 "credentials",
                 "could not load them",
-                err.to_string(),
+                nova_act::Report(&err).to_string(),
             ));
             return checks;
         }
@@ -312,22 +316,13 @@ async fn sts_check(auth: &Auth) -> Check {
                 ),
                 None => Check::fail(
                     "identity (sts)",
-                    format!("could not reach STS: {}", root_cause(&err)),
+                    format!("could not reach STS: {}", nova_act::Report(&err)),
                     "check the network; set AWS_ENDPOINT_URL_STS if STS is reached through a \
                      private endpoint",
                 ),
             }
         }
     }
-}
-
-/// The innermost cause of an error: the part that says what actually happened.
-fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut cause = err;
-    while let Some(next) = cause.source() {
-        cause = next;
-    }
-    cause.to_string()
 }
 
 /// ListModels: reachable, and allowed.
@@ -359,7 +354,11 @@ async fn service_check(cli: &Cli) -> Check {
                 }
                 _ => "see the message above",
             };
-            Check::fail("nova act reachable", err.to_string(), fix)
+            Check::fail(
+                "nova act reachable",
+                nova_act::Report(&err).to_string(),
+                fix,
+            )
         }
     }
 }

@@ -54,7 +54,7 @@ pub(crate) async fn models(cli: &Cli) -> Result<ExitCode, String> {
         nova.client()
             .list_models(nova_act::model::ListModelsInput::default())
             .await
-            .map_err(|e| e.to_string())?
+            .map_err(|e| crate::report(&e))?
     };
     if cli.json {
         let out = json!({
@@ -102,7 +102,7 @@ pub(crate) async fn workflow(cli: &Cli, command: &Workflow) -> Result<ExitCode, 
     let nova = cli.nova().await?;
     let client = nova.client();
     let _progress = Progress::start("working");
-    let fail = |e: nova_act::Error| e.to_string();
+    let fail = |e: nova_act::Error| crate::report(&e);
     match command {
         Workflow::Create {
             name,

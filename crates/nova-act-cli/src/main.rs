@@ -300,6 +300,11 @@ async fn main() -> ExitCode {
     }
 }
 
+/// An error for stderr: its own message, then each cause on a `caused by:` line.
+pub(crate) fn report(err: &(dyn std::error::Error + 'static)) -> String {
+    format!("{:#}", nova_act::Report(err))
+}
+
 impl Cli {
     /// The mode `--auth` forces, if given on the command line.
     fn mode(&self) -> Option<nova_act::AuthMode> {
@@ -374,7 +379,7 @@ impl Cli {
                 RetryModeArg::Adaptive => nova_act::RetryMode::Adaptive,
             });
         }
-        let nova = builder.build().await.map_err(|err| err.to_string())?;
+        let nova = builder.build().await.map_err(|err| crate::report(&err))?;
         if let Ok(identity) = nova.identity().await {
             self.mode_notice(&identity);
         }

@@ -208,7 +208,7 @@ pub(crate) async fn run(cli: &Cli, live: bool, real_browser: bool) -> Result<Exi
             .simplified_dom(true)
             .launch()
             .await
-            .map_err(|err| err.to_string())?;
+            .map_err(|err| crate::report(&err))?;
         Box::new(browser)
     } else {
         Box::new(PretendBrowser {
@@ -223,7 +223,12 @@ pub(crate) async fn run(cli: &Cli, live: bool, real_browser: bool) -> Result<Exi
                 .planner(ShopAgent { shop: shop.clone() })
                 .start()
                 .await
-                .map_err(|err| format!("cannot start the embedded emulator: {err}"))?,
+                .map_err(|err| {
+                    format!(
+                        "cannot start the embedded emulator: {}",
+                        nova_act::Report(&err)
+                    )
+                })?,
         )
     };
     let nova = match &emulator {
@@ -244,10 +249,10 @@ pub(crate) async fn run(cli: &Cli, live: bool, real_browser: bool) -> Result<Exi
             ]))
             .build()
             .await
-            .map_err(|err| err.to_string())?,
+            .map_err(|err| crate::report(&err))?,
         None => cli.nova().await?,
     };
-    let identity = nova.identity().await.map_err(|err| err.to_string())?;
+    let identity = nova.identity().await.map_err(|err| crate::report(&err))?;
     cli.definition_notice(&nova, None);
     let events = Events { json: cli.json };
     let endpoint = nova.client().endpoint().to_string();
@@ -289,10 +294,10 @@ pub(crate) async fn run(cli: &Cli, live: bool, real_browser: bool) -> Result<Exi
                 match created {
                     Ok(_) => true,
                     Err(nova_act::Error::Conflict { .. }) => false,
-                    Err(err) => return Err(err.to_string()),
+                    Err(err) => return Err(crate::report(&err)),
                 }
             }
-            Err(err) => return Err(err.to_string()),
+            Err(err) => return Err(crate::report(&err)),
         };
         events.emit(
             "workflow_definition",
@@ -351,7 +356,7 @@ pub(crate) async fn run(cli: &Cli, live: bool, real_browser: bool) -> Result<Exi
         }
         return Ok(interrupted(reason, true));
     }
-    let result = outcome.map_err(|err| err.to_string())?;
+    let result = outcome.map_err(|err| crate::report(&err))?;
     let latencies: Vec<u128> = result
         .step_latencies
         .iter()

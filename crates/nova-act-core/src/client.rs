@@ -326,8 +326,7 @@ impl ClientBuilder {
                 .map_err(|err| Error::Transport {
                     operation: "client",
                     endpoint: endpoint.url().to_owned(),
-                    message: format!("cannot set up HTTP: {err}"),
-                    source: Some(Box::new(err)),
+                    source: Box::new(err),
                 })?,
         };
         let workflow_definition = self.env.get(crate::runtime::DEFINITION_VAR);
@@ -575,11 +574,9 @@ impl Client {
             &inner.client_source,
             &inner.signing,
         )?;
-        reqwest::Request::try_from(request).map_err(|err| Error::Transport {
+        reqwest::Request::try_from(request).map_err(|err| Error::Encode {
             operation: O::NAME,
-            endpoint: inner.endpoint.url().to_owned(),
-            message: format!("invalid request: {err}"),
-            source: Some(Box::new(err)),
+            message: format!("the HTTP request is not valid ({err})"),
         })
     }
 
@@ -627,8 +624,7 @@ impl Client {
                 let err = Error::Transport {
                     operation: O::NAME,
                     endpoint: self.inner.endpoint.url().to_owned(),
-                    message: nova_auth::describe_chain(&err),
-                    source: Some(Box::new(err)),
+                    source: Box::new(err),
                 };
                 return (Err(err), unsent);
             }

@@ -225,19 +225,17 @@ pub enum Error {
 
     /// The service could not be reached, or the connection broke.
     #[error(
-        "{operation}: could not reach Nova Act at {endpoint}: {message}. Check the network and the endpoint"
+        "{operation}: could not reach Nova Act at {endpoint}; check the network and the endpoint"
     )]
     Transport {
         /// The operation.
         operation: &'static str,
         /// The base URL.
         endpoint: String,
-        /// What failed.
-        message: String,
-        /// The underlying error (the HTTP client's, boxed so that its version is not part of
-        /// this crate's interface).
+        /// What failed: the HTTP client's error, boxed so that its version is not part of this
+        /// crate's interface. [`nova_auth::Report`] prints it with its causes.
         #[source]
-        source: Option<nova_auth::BoxError>,
+        source: nova_auth::BoxError,
     },
 
     /// No answer in time.

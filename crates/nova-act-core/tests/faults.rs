@@ -242,14 +242,17 @@ async fn a_refused_connection_is_retried_then_reported() {
         .unwrap();
     let err = client.invoke_act_step(step()).await.unwrap_err();
     assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    // One layer in Display; the HTTP client's error is the source, and a report shows both.
     let text = err.to_string().replace(&url, "[endpoint]");
-    assert!(
-        text.starts_with("InvokeActStep: could not reach Nova Act at [endpoint]: "),
-        "{text}"
+    assert_eq!(
+        text,
+        "InvokeActStep: could not reach Nova Act at [endpoint]; check the network and the endpoint"
     );
+    assert!(std::error::Error::source(&err).is_some());
+    let report = format!("{:#}", nova_act_core::auth::Report(&err));
     assert!(
-        text.ends_with("Check the network and the endpoint"),
-        "{text}"
+        report.contains("\n  caused by: ") && report.contains("Connection refused"),
+        "{report}"
     );
 }
 
@@ -530,9 +533,9 @@ async fn a_connection_reset_before_the_answer_is_retried_when_safe() {
     assert!(matches!(err, Error::Transport { .. }), "{err:?}");
     assert_eq!(accepted.load(Ordering::SeqCst), 1);
     let text = err.to_string().replace(&url, "[endpoint]");
-    assert!(
-        text.starts_with("InvokeActStep: could not reach Nova Act at [endpoint]: "),
-        "{text}"
+    assert_eq!(
+        text,
+        "InvokeActStep: could not reach Nova Act at [endpoint]; check the network and the endpoint"
     );
 }
 

@@ -33,7 +33,7 @@ pub use nova_auth::{
     AuthError, AuthMode, Available, AwsCredentials, BoxError, CachedProvider, ChainProvider, Clock,
     CredentialProvider, Credentials, CredentialsError, DEFAULT_REFRESH_BEFORE, DEFAULT_REGION,
     DEFAULT_RETRY_AFTER_FAILURE, Env, EnvironmentProvider, Identity, Link, MODE_NOTICE,
-    ManualClock, REDACTED, Region, RegionSource, SdkSettings, Secret, Selection, Setting,
+    ManualClock, REDACTED, Region, RegionSource, Report, SdkSettings, Secret, Selection, Setting,
     SettingOrigin, SharedProvider, Source, SystemClock,
 };
 /// The AWS credential sources that come from aws-config (feature `aws`, on by default).

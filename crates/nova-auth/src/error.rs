@@ -261,32 +261,81 @@ pub enum AuthError {
     Credentials(#[from] CredentialsError),
 }
 
-/// An error and every cause beneath it on one line, each said once: for messages that must
-/// summarize a library's error chain (aws-config's, the HTTP client's), whose top levels are
-/// terse. Where an AWS service answered with an error, its own message and code replace the
-/// SDK's generic layers ("service error: unhandled error (…)").
-#[doc(hidden)]
-pub fn describe_chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut next = Some(err);
-    while let Some(cause) = next {
-        #[cfg(feature = "aws")]
-        if let Some(meta) = cause.downcast_ref::<aws_smithy_types::error::ErrorMetadata>() {
-            parts.retain(|part| {
-                !part.starts_with("service error") && !part.starts_with("unhandled error")
-            });
-            parts.push(format!(
-                "{} ({})",
-                meta.message().unwrap_or("the service gave no message"),
-                meta.code().unwrap_or("unknown error")
-            ));
-            break;
+/// An error and every cause beneath it, each said once: the one way this workspace turns an
+/// error chain into text.
+///
+/// Errors here print one layer and reach their causes through
+/// [`source()`](std::error::Error::source); `Report` walks that chain. `{}` writes it on one line
+/// (`a: b: c`), for a list entry or a log field; `{:#}` writes each cause on its own
+/// `caused by:` line, for a person at a terminal. A cause whose text an earlier layer already
+/// holds is left out. Where an AWS service answered with an error, its own message and code
+/// replace the AWS SDK's generic layers ("service error", "unhandled error").
+///
+/// ```
+/// use nova_auth::{CredentialsError, Report};
+///
+/// let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+/// let err = CredentialsError::provider_with_cause("vault", "could not read the token", io);
+/// assert_eq!(Report(&err).to_string(), "vault: could not read the token: no such file");
+/// assert_eq!(
+///     format!("{:#}", Report(&err)),
+///     "vault: could not read the token\n  caused by: no such file"
+/// );
+/// ```
+#[derive(Clone, Copy)]
+pub struct Report<'a>(pub &'a (dyn StdError + 'static));
+
+impl Report<'_> {
+    /// Each layer's text, top first, each said once.
+    fn layers(&self) -> Vec<String> {
+        let mut layers: Vec<String> = Vec::new();
+        let mut next = Some(self.0);
+        while let Some(cause) = next {
+            #[cfg(feature = "aws")]
+            if let Some(meta) = cause.downcast_ref::<aws_smithy_types::error::ErrorMetadata>() {
+                layers.retain(|layer| {
+                    !layer.starts_with("service error") && !layer.starts_with("unhandled error")
+                });
+                layers.push(format!(
+                    "{} ({})",
+                    meta.message().unwrap_or("the service gave no message"),
+                    meta.code().unwrap_or("unknown error")
+                ));
+                break;
+            }
+            // aws-config's credential and token errors only name the kind of failure ("an error
+            // occurred while loading credentials"); what happened is beneath them.
+            #[cfg(feature = "aws")]
+            if cause.source().is_some()
+                && (cause.is::<aws_credential_types::provider::error::CredentialsError>()
+                    || cause.is::<aws_credential_types::provider::error::TokenError>())
+            {
+                next = cause.source();
+                continue;
+            }
+            let text = cause.to_string();
+            if !layers.iter().any(|layer| layer.contains(&text)) {
+                layers.push(text);
+            }
+            next = cause.source();
         }
-        let text = cause.to_string();
-        if !parts.iter().any(|part| part.contains(&text)) {
-            parts.push(text);
-        }
-        next = cause.source();
+        layers
     }
-    parts.join(": ")
+}
+
+impl fmt::Display for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let separator = if f.alternate() {
+            "\n  caused by: "
+        } else {
+            ": "
+        };
+        f.write_str(&self.layers().join(separator))
+    }
+}
+
+impl fmt::Debug for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{self:#}")
+    }
 }

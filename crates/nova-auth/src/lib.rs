@@ -70,9 +70,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use credentials::{ApiKey, AuthMode, AwsCredentials, Credentials};
 pub use env::Env;
 pub use environment::EnvironmentProvider;
-pub use error::{
-    API_KEY_URL, Attempt, Attempts, AuthError, BoxError, CredentialsError, describe_chain,
-};
+pub use error::{API_KEY_URL, Attempt, Attempts, AuthError, BoxError, CredentialsError, Report};
 pub use mode::{Auth, AuthBuilder, Identity, MODE_NOTICE};
 pub use provider::{CredentialProvider, SharedProvider};
 pub use region::{DEFAULT_REGION, Region, RegionSource};

@@ -134,7 +134,10 @@ async fn web_identity_with_a_missing_token_file_stops_the_chain() {
         "{out}"
     );
     let out = out.replace(&dir.path().display().to_string(), "[DIR]");
-    insta::assert_snapshot!(out, @"error (stops the chain): web identity: AWS_WEB_IDENTITY_TOKEN_FILE points at [DIR]/no-token, which cannot be read (No such file or directory (os error 2)); fix the path or unset AWS_WEB_IDENTITY_TOKEN_FILE");
+    insta::assert_snapshot!(out, @r"
+        error (stops the chain): web identity: AWS_WEB_IDENTITY_TOKEN_FILE points at [DIR]/no-token, which cannot be read; fix the path or unset AWS_WEB_IDENTITY_TOKEN_FILE
+          caused by: No such file or directory (os error 2)
+    ");
 }
 
 /// With nothing configured and a metadata endpoint that accepts connections but never answers,

@@ -306,10 +306,13 @@ async fn container_errors_stop_the_chain() {
         outcomes.push(run.await.unwrap());
     }
     insta::assert_snapshot!(outcomes.join("\n"), @r#"
-    error (stops the chain): container: Non-success status from HTTP credential provider: StatusCode(400); check the task role (ECS) or pod identity association (EKS), and AWS_CONTAINER_CREDENTIALS_RELATIVE_URI / AWS_CONTAINER_CREDENTIALS_FULL_URI and the authorization token
-    error (stops the chain): container: Non-success status from HTTP credential provider: StatusCode(500); check the task role (ECS) or pod identity association (EKS), and AWS_CONTAINER_CREDENTIALS_RELATIVE_URI / AWS_CONTAINER_CREDENTIALS_FULL_URI and the authorization token
-    error (stops the chain): container: invalid JSON in response: Error at offset 0: unexpected token '<'. Expected one of '{', '[', '"', 'null', 'true', 'false', <number>; check the task role (ECS) or pod identity association (EKS), and AWS_CONTAINER_CREDENTIALS_RELATIVE_URI / AWS_CONTAINER_CREDENTIALS_FULL_URI and the authorization token
-    error (stops the chain): container did not answer within 1s
+        error (stops the chain): container: the container credentials endpoint gave no credentials; check the task role (ECS) or pod identity association (EKS), and AWS_CONTAINER_CREDENTIALS_RELATIVE_URI / AWS_CONTAINER_CREDENTIALS_FULL_URI and the authorization token
+          caused by: Non-success status from HTTP credential provider: StatusCode(400)
+        error (stops the chain): container: the container credentials endpoint gave no credentials; check the task role (ECS) or pod identity association (EKS), and AWS_CONTAINER_CREDENTIALS_RELATIVE_URI / AWS_CONTAINER_CREDENTIALS_FULL_URI and the authorization token
+          caused by: Non-success status from HTTP credential provider: StatusCode(500)
+        error (stops the chain): container: the container credentials endpoint gave no credentials; check the task role (ECS) or pod identity association (EKS), and AWS_CONTAINER_CREDENTIALS_RELATIVE_URI / AWS_CONTAINER_CREDENTIALS_FULL_URI and the authorization token
+          caused by: invalid JSON in response: Error at offset 0: unexpected token '<'. Expected one of '{', '[', '"', 'null', 'true', 'false', <number>
+        error (stops the chain): container did not answer within 1s
     "#);
 }
 

@@ -330,7 +330,10 @@ async fn sso_without_a_login_stops_the_chain_naming_the_fix() {
         ],
     )
     .await;
-    insta::assert_snapshot!(home.scrub(out), @"error (stops the chain): profile file: an error occurred while loading credentials: an error occurred while loading an access token: failed to load the cached SSO token; sign in with `aws sso login --profile sso-dev` and try again");
+    insta::assert_snapshot!(home.scrub(out), @r"
+        error (stops the chain): profile file: profile `sso-dev` gave no credentials; sign in with `aws sso login --profile sso-dev` and try again
+          caused by: failed to load the cached SSO token
+    ");
 }
 
 /// A role profile whose STS is moved to plain HTTP on another host stops before aws-config sends

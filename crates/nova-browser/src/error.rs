@@ -35,7 +35,7 @@ pub enum BrowserError {
     #[error("{0}")]
     Config(String),
     /// The process could not be started.
-    #[error("could not start {}: {source}", path.display())]
+    #[error("could not start {}", path.display())]
     Spawn {
         /// The executable.
         path: PathBuf,
@@ -56,11 +56,11 @@ pub enum BrowserError {
         output: String,
     },
     /// The temporary profile folder could not be made.
-    #[error("could not create a temporary browser profile: {0}")]
-    Profile(std::io::Error),
+    #[error("could not create a temporary browser profile")]
+    Profile(#[source] std::io::Error),
     /// The DevTools pipe to a launched browser could not be set up.
-    #[error("could not set up the DevTools pipe to the browser: {0}")]
-    Pipe(std::io::Error),
+    #[error("could not set up the DevTools pipe to the browser")]
+    Pipe(#[source] std::io::Error),
     /// The DevTools WebSocket could not be opened.
     #[error("could not connect to the browser's DevTools at {url}: {reason}")]
     Connect {
@@ -112,6 +112,6 @@ impl From<BrowserError> for CallError {
             BrowserError::Timeout { .. } => "BrowserTimeout",
             _ => "BrowserError",
         };
-        CallError::new(kind, err)
+        CallError::new(kind, nova_auth::Report(&err))
     }
 }

@@ -63,7 +63,7 @@ impl CredentialProvider for AwsSdkProvider {
     async fn credentials(&self) -> Result<Credentials, CredentialsError> {
         let creds = super::quietly(self.inner.provide_credentials())
             .await
-            .map_err(|err| from_aws_error("aws-config", err))?;
+            .map_err(|err| from_aws_error("aws-config", err, "the AWS SDK provider failed"))?;
         Ok(from_aws(&creds, Source::Custom(self.name.clone())).into())
     }
 

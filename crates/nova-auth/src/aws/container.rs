@@ -107,7 +107,8 @@ impl CredentialProvider for ContainerProvider {
                 NAME,
                 err,
                 &format!(
-                    "check the task role (ECS) or pod identity association (EKS), and \
+                    "the container credentials endpoint gave no credentials; check the task \
+                     role (ECS) or pod identity association (EKS), and \
                      {RELATIVE_URI} / {FULL_URI} and the authorization token"
                 ),
             )),

@@ -10,7 +10,7 @@ use aws_config::imds::client::error::ImdsError;
 use aws_config::imds::credentials::ImdsCredentialsProvider;
 use aws_credential_types::provider::ProvideCredentials;
 
-use super::{aws_message, from_aws, from_aws_error};
+use super::{from_aws, from_aws_error};
 use crate::credentials::Credentials;
 use crate::env::Env;
 use crate::error::CredentialsError;
@@ -160,10 +160,15 @@ impl CredentialProvider for ImdsProvider {
                     "the instance metadata service at {} could not be used ({}); IMDS is off \
                      here, or this is not an EC2 instance",
                     self.endpoint(),
-                    aws_message(&err)
+                    crate::error::Report(&err)
                 ),
             )),
-            Ok(Err(err)) => Err(from_aws_error(NAME, err)),
+            Ok(Err(err)) => Err(from_aws_error(
+                NAME,
+                err,
+                "the instance metadata service gave no credentials; check the instance \
+                 profile's role",
+            )),
             Err(_elapsed) => Err(CredentialsError::not_configured(
                 NAME,
                 format!(

@@ -13,7 +13,6 @@ mod quiet;
 mod web_identity;
 
 use std::borrow::Cow;
-use std::error::Error as StdError;
 use std::time::Duration;
 
 use aws_credential_types::provider::error::CredentialsError as AwsError;
@@ -29,7 +28,7 @@ pub use web_identity::WebIdentityProvider;
 
 use crate::credentials::AwsCredentials;
 use crate::env::Env;
-use crate::error::{CredentialsError, describe_chain};
+use crate::error::{CredentialsError, Report};
 use crate::secret::Secret;
 use crate::source::Source;
 
@@ -63,52 +62,35 @@ pub(crate) fn from_aws(
     .with_account_id(creds.account_id().map(|id| id.as_str().to_owned()))
 }
 
-/// What an aws-config error says happened. Its top level names only the kind of failure ("the
-/// credential provider was not enabled"); the causes beneath say what happened.
-pub(crate) fn aws_message(err: &AwsError) -> String {
-    match err.source() {
-        Some(cause) => describe_chain(cause),
-        None => describe_chain(err),
+/// Maps an aws-config error: "not loaded" stays "not configured", the rest stop the chain with
+/// `message` (what failed, in our words) above aws-config's error.
+pub(crate) fn from_aws_error(
+    provider: &'static str,
+    err: AwsError,
+    message: &str,
+) -> CredentialsError {
+    match err {
+        AwsError::CredentialsNotLoaded(_) => {
+            CredentialsError::not_configured(Cow::Borrowed(provider), Report(&err).to_string())
+        }
+        other => configured_failure(provider, other, message),
     }
 }
 
-/// Maps an aws-config error: "not loaded" stays "not configured", the rest stop the chain.
-pub(crate) fn from_aws_error(provider: &'static str, err: AwsError) -> CredentialsError {
-    let message = aws_message(&err);
+/// Maps an aws-config error from a source whose settings are present: even "not loaded" then
+/// means the source is broken, and the chain must stop rather than hide it. `message` says what
+/// failed and what to do, since aws-config's own messages say only the first.
+pub(crate) fn configured_failure(
+    provider: &'static str,
+    err: AwsError,
+    message: &str,
+) -> CredentialsError {
     match err {
-        AwsError::CredentialsNotLoaded(_) => {
-            CredentialsError::not_configured(Cow::Borrowed(provider), message)
-        }
         AwsError::ProviderTimedOut(timeout) => CredentialsError::TimedOut {
             provider: Cow::Borrowed(provider),
             timeout: timeout.timeout_duration(),
         },
         other => CredentialsError::provider_with_cause(Cow::Borrowed(provider), message, other),
-    }
-}
-
-/// Maps an aws-config error from a source whose settings are present: even "not loaded" then
-/// means the source is broken, and the chain must stop rather than hide it. `fix` is appended to
-/// the message, since aws-config's own messages say what failed but not what to do.
-pub(crate) fn configured_failure(
-    provider: &'static str,
-    err: AwsError,
-    fix: &str,
-) -> CredentialsError {
-    match from_aws_error(provider, err) {
-        CredentialsError::NotConfigured { provider, reason } => {
-            CredentialsError::provider(provider, format!("{reason}; {fix}"))
-        }
-        CredentialsError::Provider {
-            provider,
-            message,
-            cause,
-        } => CredentialsError::Provider {
-            provider,
-            message: format!("{message}; {fix}"),
-            cause,
-        },
-        other => other,
     }
 }
 

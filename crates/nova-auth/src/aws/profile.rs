@@ -125,11 +125,8 @@ impl Profiles {
         .map_err(|err| {
             CredentialsError::provider_with_cause(
                 NAME,
-                format!(
-                    "could not read the AWS profile files: {}; fix the file or point \
-                     AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE elsewhere",
-                    crate::error::describe_chain(&err)
-                ),
+                "could not read the AWS profile files; fix the file or point AWS_CONFIG_FILE / \
+                 AWS_SHARED_CREDENTIALS_FILE elsewhere",
                 err,
             )
         })?;
@@ -413,7 +410,15 @@ impl CredentialProvider for ProfileProvider {
         match super::quietly(delegate.provide_credentials()).await {
             Ok(creds) => Ok(from_aws(&creds, source).into()),
             // A profile that is there but does not resolve is broken, not absent.
-            Err(err) => Err(configured_failure(NAME, err, &fix(&chain, &profiles.name))),
+            Err(err) => Err(configured_failure(
+                NAME,
+                err,
+                &format!(
+                    "profile `{}` gave no credentials; {}",
+                    profiles.name,
+                    fix(&chain, &profiles.name)
+                ),
+            )),
         }
     }
 

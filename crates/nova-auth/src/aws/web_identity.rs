@@ -77,8 +77,8 @@ impl CredentialProvider for WebIdentityProvider {
             return Err(CredentialsError::provider_with_cause(
                 NAME,
                 format!(
-                    "{TOKEN_FILE} points at {}, which cannot be read ({err}); fix the path or \
-                     unset {TOKEN_FILE}",
+                    "{TOKEN_FILE} points at {}, which cannot be read; fix the path or unset \
+                     {TOKEN_FILE}",
                     token_path.display()
                 ),
                 err,
@@ -113,8 +113,8 @@ impl CredentialProvider for WebIdentityProvider {
                 NAME,
                 err,
                 &format!(
-                    "check {ROLE_ARN}, and that the role trusts the identity provider that issued \
-                     the token"
+                    "the web identity token was not exchanged for credentials; check {ROLE_ARN}, \
+                     and that the role trusts the identity provider that issued the token"
                 ),
             )),
         }

@@ -41,12 +41,13 @@ pub fn describe(result: &Result<Credentials, CredentialsError>) -> String {
             out
         }
         Err(err) => format!(
-            "error ({}): {err}",
+            "error ({}): {:#}",
             if err.is_not_configured() {
                 "not configured"
             } else {
                 "stops the chain"
-            }
+            },
+            nova_auth::Report(err)
         ),
     }
 }
