@@ -222,7 +222,7 @@ pub(crate) fn bench(quick: bool) -> Result<(), String> {
     let cache: Value = serde_json::from_str(&run(cache, "measure: cache at expiry")?)
         .map_err(|e| e.to_string())?;
     let mut interleaved = Command::new(&load);
-    interleaved.args(["interleaved", if quick { "2" } else { "11" }]);
+    interleaved.args(["interleaved", if quick { "3" } else { "21" }]);
     let interleaved: Value = serde_json::from_str(&run(
         interleaved,
         "measure: round trips interleaved with the signed floor",
@@ -318,7 +318,7 @@ fn max(values: &Value) -> f64 {
 fn interleaved_rows(interleaved: &Value) -> String {
     const TARGET: f64 = 1.10;
     let mut out = String::from(
-        "\n## Round trips against the signed floor, interleaved\n\nOurs and the signed floor take turns (ours, floor, ours, floor, …), so that the machine's drift hits both alike; each round compares their mean times, and the table gives the median ratio over the rounds and its spread.\n\n| round trip | median ratio | spread | rounds | target |\n|---|---|---|---|---|\n",
+        "\n## Round trips against the signed floor, interleaved\n\nOurs and the signed floor take turns call by call (ours, floor, floor, ours, …: each turn starts with the other side), so that the machine's drift and warm caches hit both alike; each round compares their total times over its calls, and the table gives the median ratio over the rounds and its spread.\n\n| round trip | median ratio | spread | rounds | target |\n|---|---|---|---|---|\n",
     );
     for (name, key) in [
         ("ListModels", "list_models"),
