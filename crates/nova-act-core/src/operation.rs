@@ -242,6 +242,22 @@ fn page_query(
     query
 }
 
+/// The members of a listing whose only query members are its page (`maxResults`, `nextToken`).
+macro_rules! paged {
+    ($input:ty) => {
+        impl Members for $input {
+            fn query(&self) -> Vec<(&'static str, String)> {
+                page_query(self.max_results, self.next_token.as_ref())
+            }
+            fn validate(&self, check: &mut Check) {
+                check
+                    .max_results(self.max_results)
+                    .next_token(self.next_token.as_deref());
+            }
+        }
+    };
+}
+
 operation!(CreateWorkflowDefinitionInput => CreateWorkflowDefinitionOutput,
     "CreateWorkflowDefinition", "PUT" "/workflow-definitions" -> 201,
     WithToken, api_key: false, body: true,
@@ -276,16 +292,7 @@ operation!(ListWorkflowDefinitionsInput => ListWorkflowDefinitionsOutput,
     Safe, api_key: false, body: true,
     iam: Read on Definition,
     labels: []);
-impl Members for ListWorkflowDefinitionsInput {
-    fn query(&self) -> Vec<(&'static str, String)> {
-        page_query(self.max_results, self.next_token.as_ref())
-    }
-    fn validate(&self, check: &mut Check) {
-        check
-            .max_results(self.max_results)
-            .next_token(self.next_token.as_deref());
-    }
-}
+paged!(ListWorkflowDefinitionsInput);
 
 operation!(DeleteWorkflowDefinitionInput => DeleteWorkflowDefinitionOutput,
     "DeleteWorkflowDefinition", "DELETE" "/workflow-definitions/{workflowDefinitionName}" -> 202,
@@ -332,16 +339,7 @@ operation!(ListWorkflowRunsInput => ListWorkflowRunsOutput,
     Safe, api_key: false, body: true,
     iam: Read on Definition,
     labels: [workflow_definition_name]);
-impl Members for ListWorkflowRunsInput {
-    fn query(&self) -> Vec<(&'static str, String)> {
-        page_query(self.max_results, self.next_token.as_ref())
-    }
-    fn validate(&self, check: &mut Check) {
-        check
-            .max_results(self.max_results)
-            .next_token(self.next_token.as_deref());
-    }
-}
+paged!(ListWorkflowRunsInput);
 
 operation!(UpdateWorkflowRunInput => UpdateWorkflowRunOutput,
     "UpdateWorkflowRun", "PUT" "/workflow-definitions/{workflowDefinitionName}/workflow-runs/{workflowRunId}" -> 200,
@@ -376,16 +374,7 @@ operation!(ListSessionsInput => ListSessionsOutput,
     Safe, api_key: false, body: true,
     iam: Read on Run,
     labels: [workflow_definition_name, workflow_run_id]);
-impl Members for ListSessionsInput {
-    fn query(&self) -> Vec<(&'static str, String)> {
-        page_query(self.max_results, self.next_token.as_ref())
-    }
-    fn validate(&self, check: &mut Check) {
-        check
-            .max_results(self.max_results)
-            .next_token(self.next_token.as_deref());
-    }
-}
+paged!(ListSessionsInput);
 
 operation!(CreateActInput => CreateActOutput,
     "CreateAct", "PUT" "/workflow-definitions/{workflowDefinitionName}/workflow-runs/{workflowRunId}/sessions/{sessionId}/acts" -> 201,
