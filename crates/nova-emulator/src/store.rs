@@ -99,32 +99,58 @@ fn finished_act(status: &ActStatus) -> bool {
     )
 }
 
-/// One page of `items`, after the opaque `token`, of at most `max` items.
-fn page<T>(
-    mut items: Vec<T>,
-    token: Option<&str>,
+/// What a listing asks for: where to continue, how many, in which order.
+struct Paging<'a> {
+    token: Option<&'a str>,
     max: Option<i32>,
-    order: Option<&SortOrder>,
+    order: Option<&'a SortOrder>,
+}
+
+/// The paging members of a List* input.
+macro_rules! paging {
+    ($input:expr) => {
+        Paging {
+            token: $input.next_token.as_deref(),
+            max: $input.max_results,
+            order: $input.sort_order.as_ref(),
+        }
+    };
+}
+
+/// One page of `records` in the order of `key` (oldest first unless `paging` says descending),
+/// each shown as its `summary`, after the opaque token and of at most `max` items; and the token
+/// of the next page, if there is one.
+fn listing<'a, R: 'a, K: Ord, T>(
+    records: impl Iterator<Item = (&'a String, &'a R)>,
+    key: impl Fn(&String, &R) -> K,
+    summary: impl Fn(&String, &R) -> T,
+    paging: Paging<'_>,
 ) -> Result<(Vec<T>, Option<String>), ServiceError> {
-    if matches!(order, Some(SortOrder::Descending)) {
-        items.reverse();
+    let mut records: Vec<(&String, &R)> = records.collect();
+    records.sort_by_key(|(id, record)| key(id, record));
+    if matches!(paging.order, Some(SortOrder::Descending)) {
+        records.reverse();
     }
-    let start = match token {
+    let start = match paging.token {
         None => 0,
         Some(token) => token
             .strip_prefix("page-")
             .and_then(|n| n.parse::<usize>().ok())
-            .filter(|n| *n <= items.len())
+            .filter(|n| *n <= records.len())
             .ok_or_else(|| {
                 ServiceError::field("nextToken", "is not a token this service issued")
             })?,
     };
-    let size = usize::try_from(max.unwrap_or(100))
+    let size = usize::try_from(paging.max.unwrap_or(100))
         .unwrap_or(100)
         .clamp(1, 100);
-    let end = (start + size).min(items.len());
-    let next = (end < items.len()).then(|| format!("page-{end}"));
-    Ok((items.drain(start..end).collect(), next))
+    let end = (start + size).min(records.len());
+    let next = (end < records.len()).then(|| format!("page-{end}"));
+    let items = records[start..end]
+        .iter()
+        .map(|(id, record)| summary(id, record))
+        .collect();
+    Ok((items, next))
 }
 
 impl Store {
@@ -281,22 +307,16 @@ impl Store {
         input: &ListWorkflowDefinitionsInput,
         arn: impl Fn(&str) -> String,
     ) -> Result<ListWorkflowDefinitionsOutput, ServiceError> {
-        let mut all: Vec<(&String, &Definition)> = self.definitions.iter().collect();
-        all.sort_by_key(|(name, d)| (d.created_at, (*name).clone()));
-        let items = all
-            .into_iter()
-            .map(|(name, d)| WorkflowDefinitionSummary {
+        let (items, next) = listing(
+            self.definitions.iter(),
+            |name, d| (d.created_at, name.clone()),
+            |name, d| WorkflowDefinitionSummary {
                 workflow_definition_arn: arn(name),
                 workflow_definition_name: name.clone(),
                 created_at: d.created_at,
                 status: WorkflowDefinitionStatus::Active,
-            })
-            .collect();
-        let (items, next) = page(
-            items,
-            input.next_token.as_deref(),
-            input.max_results,
-            input.sort_order.as_ref(),
+            },
+            paging!(input),
         )?;
         Ok(ListWorkflowDefinitionsOutput {
             workflow_definition_summaries: items,
@@ -400,28 +420,20 @@ impl Store {
         arn: impl Fn(&str) -> String,
     ) -> Result<ListWorkflowRunsOutput, ServiceError> {
         self.definition(&input.workflow_definition_name)?;
-        let mut runs: Vec<(&String, &RunRecord)> = self
-            .runs
-            .iter()
-            .filter(|(_, r)| r.definition == input.workflow_definition_name)
-            .collect();
-        runs.sort_by_key(|(_, r)| r.seq);
-        let items = runs
-            .into_iter()
-            .map(|(id, r)| WorkflowRunSummary {
+        let (items, next) = listing(
+            self.runs
+                .iter()
+                .filter(|(_, r)| r.definition == input.workflow_definition_name),
+            |_, r| r.seq,
+            |id, r| WorkflowRunSummary {
                 workflow_run_arn: arn(id),
                 workflow_run_id: id.clone(),
                 status: r.status.clone(),
                 started_at: r.started_at,
                 ended_at: r.ended_at,
                 trace_location: None,
-            })
-            .collect();
-        let (items, next) = page(
-            items,
-            input.next_token.as_deref(),
-            input.max_results,
-            input.sort_order.as_ref(),
+            },
+            paging!(input),
         )?;
         Ok(ListWorkflowRunsOutput {
             workflow_run_summaries: items,
@@ -501,23 +513,15 @@ impl Store {
         input: &ListSessionsInput,
     ) -> Result<ListSessionsOutput, ServiceError> {
         self.run(&input.workflow_definition_name, &input.workflow_run_id)?;
-        let mut sessions: Vec<(&String, &SessionRecord)> = self
-            .sessions
-            .iter()
-            .filter(|(_, s)| s.run_id == input.workflow_run_id)
-            .collect();
-        sessions.sort_by_key(|(_, s)| s.seq);
-        let items = sessions
-            .into_iter()
-            .map(|(id, _)| SessionSummary {
+        let (items, next) = listing(
+            self.sessions
+                .iter()
+                .filter(|(_, s)| s.run_id == input.workflow_run_id),
+            |_, s| s.seq,
+            |id, _| SessionSummary {
                 session_id: id.clone(),
-            })
-            .collect();
-        let (items, next) = page(
-            items,
-            input.next_token.as_deref(),
-            input.max_results,
-            input.sort_order.as_ref(),
+            },
+            paging!(input),
         )?;
         Ok(ListSessionsOutput {
             session_summaries: items,
@@ -570,22 +574,20 @@ impl Store {
 
     pub(crate) fn list_acts(&self, input: &ListActsInput) -> Result<ListActsOutput, ServiceError> {
         self.definition(&input.workflow_definition_name)?;
-        let mut acts: Vec<(&String, &ActRecord)> = self
-            .acts
-            .iter()
-            .filter(|(_, a)| a.definition == input.workflow_definition_name)
-            .filter(|(_, a)| {
-                input
-                    .workflow_run_id
-                    .as_ref()
-                    .is_none_or(|r| &a.run_id == r)
-            })
-            .filter(|(_, a)| input.session_id.as_ref().is_none_or(|s| &a.session_id == s))
-            .collect();
-        acts.sort_by_key(|(_, a)| a.seq);
-        let items = acts
-            .into_iter()
-            .map(|(id, a)| ActSummary {
+        let of_run = |a: &ActRecord| {
+            input
+                .workflow_run_id
+                .as_ref()
+                .is_none_or(|r| &a.run_id == r)
+        };
+        let of_session =
+            |a: &ActRecord| input.session_id.as_ref().is_none_or(|s| &a.session_id == s);
+        let (items, next) = listing(
+            self.acts.iter().filter(|(_, a)| {
+                a.definition == input.workflow_definition_name && of_run(a) && of_session(a)
+            }),
+            |_, a| a.seq,
+            |id, a| ActSummary {
                 workflow_run_id: a.run_id.clone(),
                 session_id: a.session_id.clone(),
                 act_id: id.clone(),
@@ -593,13 +595,8 @@ impl Store {
                 started_at: a.started_at,
                 ended_at: a.ended_at,
                 trace_location: None,
-            })
-            .collect();
-        let (items, next) = page(
-            items,
-            input.next_token.as_deref(),
-            input.max_results,
-            input.sort_order.as_ref(),
+            },
+            paging!(input),
         )?;
         Ok(ListActsOutput {
             act_summaries: items,
