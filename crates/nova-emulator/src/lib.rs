@@ -45,7 +45,7 @@ pub use error::ServiceError;
 pub use planner::{ActView, Planner, ScriptedPlanner, call};
 pub use policy::Policy;
 pub use sigv4::AccessKey;
-pub use store::{Created, MODEL_ALIAS, MODEL_ALIASES, MODEL_ID, MODEL_PREVIEW_ALIAS};
+pub use store::{ActState, Created, MODEL_ALIAS, MODEL_ALIASES, MODEL_ID, MODEL_PREVIEW_ALIAS};
 
 /// The account every resource belongs to.
 pub const ACCOUNT_ID: &str = "123456789012";
@@ -312,6 +312,16 @@ impl RunningEmulator {
             .store
             .lock()
             .map(|s| s.created)
+            .unwrap_or_default()
+    }
+
+    /// Every act, oldest first: its task and tools as the planner saw them, and how it ended
+    /// (status and the error UpdateAct recorded).
+    pub fn acts(&self) -> Vec<ActState> {
+        self.shared
+            .store
+            .lock()
+            .map(|s| s.acts())
             .unwrap_or_default()
     }
 

@@ -51,6 +51,23 @@ struct ActRecord {
     steps: usize,
     last_step: Option<String>,
     seq: u64,
+    error: Option<ActError>,
+}
+
+/// An act as the emulator last saw it: what it was asked, and how it ended.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct ActState {
+    /// The act.
+    pub act_id: String,
+    /// Its task and the tools declared with it.
+    pub view: ActView,
+    /// Its status.
+    pub status: ActStatus,
+    /// The error UpdateAct recorded, if any.
+    pub error: Option<ActError>,
+    /// How many steps it took.
+    pub steps: usize,
 }
 
 /// Everything the emulator knows.
@@ -561,6 +578,7 @@ impl Store {
                 steps: 0,
                 last_step: None,
                 seq,
+                error: None,
             },
         );
         self.created.acts += 1;
@@ -662,7 +680,23 @@ impl Store {
         }
         act.status = input.status;
         act.ended_at = Some(now());
+        act.error = input.error;
         Ok(UpdateActOutput {})
+    }
+
+    /// Every act, oldest first.
+    pub(crate) fn acts(&self) -> Vec<ActState> {
+        let mut acts: Vec<(&String, &ActRecord)> = self.acts.iter().collect();
+        acts.sort_by_key(|(_, a)| a.seq);
+        acts.into_iter()
+            .map(|(id, a)| ActState {
+                act_id: id.clone(),
+                view: a.view.clone(),
+                status: a.status.clone(),
+                error: a.error.clone(),
+                steps: a.steps,
+            })
+            .collect()
     }
 }
 

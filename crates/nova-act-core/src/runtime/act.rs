@@ -1,13 +1,17 @@
 //! One act: CreateAct, then InvokeActStep until the agent returns or throws, then UpdateAct.
 
 use std::future::Future;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 use tokio::time::Instant;
 
 use super::actuator::Actuator;
+#[cfg(feature = "schema")]
+use super::answer::{AnswerSchema, InvalidSchema, Mismatch};
 use super::calls::{BrowserAction, CallError, Planned, decode};
+use super::guardrail::{Decision, PageState, StateGuardrail};
+use super::human::{self, Approval, HumanInput, HumanRequest, Takeover};
 use crate::client::Client;
 use crate::error::Error;
 use crate::model::{
@@ -29,6 +33,8 @@ pub struct ActRequest {
     max_steps: u32,
     timeout: Option<Duration>,
     tools: Vec<ToolSpec>,
+    #[cfg(feature = "schema")]
+    schema: Option<AnswerSchema>,
 }
 
 impl ActRequest {
@@ -39,6 +45,8 @@ impl ActRequest {
             max_steps: DEFAULT_MAX_STEPS,
             timeout: None,
             tools: Vec::new(),
+            #[cfg(feature = "schema")]
+            schema: None,
         }
     }
 
@@ -61,6 +69,24 @@ impl ActRequest {
     pub fn tool(mut self, spec: ToolSpec) -> Self {
         self.tools.push(spec);
         self
+    }
+
+    /// The answer must match `schema`; it is given to the model with the task, and the act's
+    /// [`ActResult::value`] is the answer parsed as JSON. See [`AnswerSchema`].
+    #[cfg(feature = "schema")]
+    #[must_use]
+    pub fn schema(mut self, schema: AnswerSchema) -> Self {
+        self.schema = Some(schema);
+        self
+    }
+
+    /// The task as sent: with the answer's schema appended when there is one.
+    fn prompt(&self) -> String {
+        #[cfg(feature = "schema")]
+        if let Some(schema) = &self.schema {
+            return schema.prompt(&self.task);
+        }
+        self.task.clone()
     }
 
     fn check(&self) -> Result<(), ActError> {
@@ -101,7 +127,9 @@ impl From<String> for ActRequest {
 pub struct ActResult {
     /// The act.
     pub act_id: String,
-    /// What the agent returned.
+    /// Its session.
+    pub session_id: String,
+    /// What the agent returned; with a schema, the answer parsed as JSON and checked.
     pub value: Option<Value>,
     /// Steps taken.
     pub steps: u32,
@@ -109,6 +137,22 @@ pub struct ActResult {
     pub step_ids: Vec<String>,
     /// How long the service took for each step.
     pub step_latencies: Vec<Duration>,
+    /// When the act was created.
+    pub started_at: SystemTime,
+    /// When it ended.
+    pub ended_at: SystemTime,
+    /// Time spent waiting for a person ([`HumanInput`]).
+    pub human_wait: Duration,
+}
+
+impl ActResult {
+    /// How long the act took, less the time spent waiting for a person.
+    pub fn time_worked(&self) -> Duration {
+        self.ended_at
+            .duration_since(self.started_at)
+            .unwrap_or_default()
+            .saturating_sub(self.human_wait)
+    }
 }
 
 /// Why an act did not succeed.
@@ -154,6 +198,39 @@ pub enum ActError {
         /// What asked to stop, such as `SIGINT`.
         reason: String,
     },
+    /// The answer schema is not a valid JSON Schema; nothing was sent.
+    #[cfg(feature = "schema")]
+    #[error(transparent)]
+    InvalidSchema(#[from] InvalidSchema),
+    /// The agent's answer does not match the schema; the act was marked FAILED.
+    #[cfg(feature = "schema")]
+    #[error("the answer of act {act_id} does not match its schema")]
+    AnswerMismatch {
+        /// The act.
+        act_id: String,
+        /// The answer and what is wrong with it.
+        #[source]
+        mismatch: Mismatch,
+    },
+    /// A person cancelled when the agent asked for approval or handed over the browser; the act
+    /// was marked FAILED.
+    #[error("a person cancelled act {act_id} at {tool}: {message}")]
+    HumanCanceled {
+        /// The act.
+        act_id: String,
+        /// `human_Approve` or `human_UiTakeover`.
+        tool: &'static str,
+        /// What the agent had asked.
+        message: String,
+    },
+    /// A guardrail blocked the page; the act was marked FAILED.
+    #[error("a guardrail blocked {url} (act {act_id}); the act was stopped")]
+    Blocked {
+        /// The act.
+        act_id: String,
+        /// The page's URL, or the URL the agent was about to open.
+        url: String,
+    },
     /// A call to the service failed.
     #[error(transparent)]
     Service(#[from] Error),
@@ -167,6 +244,13 @@ enum Ending {
     TimedOut,
     Interrupted(String),
     Failed(Error),
+    #[cfg(feature = "schema")]
+    Mismatch(Mismatch),
+    Canceled {
+        tool: &'static str,
+        message: String,
+    },
+    Blocked(String),
 }
 
 /// Runs `future` unless the deadline passes first.
@@ -200,6 +284,27 @@ pub(crate) struct ActPlace<'a> {
     pub(crate) run_id: &'a str,
     pub(crate) session_id: &'a str,
     pub(crate) shutdown: Option<&'a super::Shutdown>,
+    pub(crate) human: Option<&'a dyn HumanInput>,
+    pub(crate) guardrail: Option<&'a dyn StateGuardrail>,
+}
+
+/// What the loop has seen of the page: for guardrails and for a person's screenshot.
+#[derive(Default)]
+struct Seen {
+    screenshot: Option<String>,
+}
+
+impl Seen {
+    /// Notes an observation's screenshot; returns its URL.
+    fn observation(&mut self, observed: &Value) -> Option<String> {
+        if let Some(shot) = observed.get("screenshotBase64").and_then(Value::as_str) {
+            self.screenshot = Some(shot.to_owned());
+        }
+        observed
+            .get("activeURL")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    }
 }
 
 impl ActPlace<'_> {
@@ -221,8 +326,8 @@ impl ActPlace<'_> {
                 workflow_definition_name: self.definition.to_owned(),
                 workflow_run_id: self.run_id.to_owned(),
                 session_id: self.session_id.to_owned(),
-                task: request.task.clone(),
-                tool_specs: (!request.tools.is_empty()).then(|| request.tools.clone()),
+                task: request.prompt(),
+                tool_specs: self.tool_specs(&request),
                 client_token: None,
             })
             .await?;
@@ -230,10 +335,14 @@ impl ActPlace<'_> {
         let deadline = request.timeout.map(|t| Instant::now() + t);
         let mut result = ActResult {
             act_id: act_id.clone(),
+            session_id: self.session_id.to_owned(),
             value: None,
             steps: 0,
             step_ids: Vec::new(),
             step_latencies: Vec::new(),
+            started_at: SystemTime::now(),
+            ended_at: SystemTime::now(),
+            human_wait: Duration::ZERO,
         };
         let steps = self.steps(actuator, &request, &act_id, deadline, &mut result);
         // A shutdown stops the loop wherever it is (a step in flight, a browser action); the
@@ -248,6 +357,17 @@ impl ActPlace<'_> {
             },
             None => steps.await,
         };
+        #[cfg(feature = "schema")]
+        let ending = match (ending, &request.schema) {
+            (Ending::Returned(value), Some(schema)) => {
+                match schema.check(&value.unwrap_or_else(|| Value::String(String::new()))) {
+                    Ok(answer) => Ending::Returned(Some(answer)),
+                    Err(mismatch) => Ending::Mismatch(mismatch),
+                }
+            }
+            (ending, _) => ending,
+        };
+        result.ended_at = SystemTime::now();
         let (status, error) = match &ending {
             Ending::Returned(_) => (ActStatus::Succeeded, None),
             Ending::Thrown(value) => (
@@ -269,7 +389,33 @@ impl ActPlace<'_> {
                 ActStatus::Failed,
                 Some(("ActInterrupted", format!("interrupted by {reason}"))),
             ),
-            Ending::Failed(err) => (ActStatus::Failed, Some(("ActClientError", err.to_string()))),
+            Ending::Failed(err) => (
+                ActStatus::Failed,
+                Some(("ActClientError", nova_auth::Report(err).to_string())),
+            ),
+            #[cfg(feature = "schema")]
+            Ending::Mismatch(mismatch) => (
+                ActStatus::Failed,
+                Some(("ActInvalidModelGenerationError", mismatch.to_string())),
+            ),
+            Ending::Canceled { tool, message } => (
+                ActStatus::Failed,
+                Some((
+                    if *tool == human::APPROVE_TOOL {
+                        "ApproveCanceledError"
+                    } else {
+                        "UiTakeoverCanceledError"
+                    },
+                    format!("a person cancelled: {message}"),
+                )),
+            ),
+            Ending::Blocked(url) => (
+                ActStatus::Failed,
+                Some((
+                    "ActStateGuardrailError",
+                    format!("a guardrail blocked {url}"),
+                )),
+            ),
         };
         let update = self
             .client
@@ -311,10 +457,111 @@ impl ActPlace<'_> {
                         act_id: Some(act_id),
                         reason,
                     }),
+                    #[cfg(feature = "schema")]
+                    Ending::Mismatch(mismatch) => {
+                        Err(ActError::AnswerMismatch { act_id, mismatch })
+                    }
+                    Ending::Canceled { tool, message } => Err(ActError::HumanCanceled {
+                        act_id,
+                        tool,
+                        message,
+                    }),
+                    Ending::Blocked(url) => Err(ActError::Blocked { act_id, url }),
                     _ => Err(ActError::TimedOut {
                         act_id,
                         after: request.timeout.unwrap_or_default(),
                     }),
+                }
+            }
+        }
+    }
+
+    /// The tools offered with the act: the request's, and a person's when there is one.
+    fn tool_specs(&self, request: &ActRequest) -> Option<Vec<ToolSpec>> {
+        let mut specs = request.tools.clone();
+        if self.human.is_some() {
+            specs.extend(human::tool_specs());
+        }
+        (!specs.is_empty()).then_some(specs)
+    }
+
+    /// The guardrail's verdict on `url`, as an ending when it blocks.
+    fn guard(&self, url: Option<&str>) -> Option<Ending> {
+        let (guardrail, url) = (self.guardrail?, url?);
+        (guardrail.check(&PageState::of(url)) == Decision::Block)
+            .then(|| Ending::Blocked(url.to_owned()))
+    }
+
+    /// Asks the person for `tool`; the call's result, or the ending a cancel makes.
+    async fn ask(
+        &self,
+        human: &dyn HumanInput,
+        tool: &'static str,
+        input: &Value,
+        act_id: &str,
+        seen: &Seen,
+    ) -> Result<Value, Ending> {
+        let message = human::message_of(input);
+        let request = HumanRequest {
+            message: &message,
+            act_id,
+            session_id: self.session_id,
+            screenshot: seen.screenshot.as_deref(),
+        };
+        let done = if tool == human::APPROVE_TOOL {
+            (human.approve(request).await == Approval::Yes).then(|| Value::from("yes"))
+        } else {
+            (human.ui_takeover(request).await == Takeover::Complete)
+                .then(|| Value::from("complete"))
+        };
+        done.ok_or(Ending::Canceled { tool, message })
+    }
+
+    /// Runs one planned call: its result for the agent, or how the act ends.
+    async fn call(
+        &self,
+        actuator: &mut dyn Actuator,
+        planned: Planned,
+        act_id: &str,
+        seen: &mut Seen,
+        result: &mut ActResult,
+    ) -> Result<Result<Value, CallError>, Ending> {
+        match planned {
+            Planned::Return(value) => Err(Ending::Returned(value)),
+            Planned::Throw(value) => Err(Ending::Thrown(value)),
+            Planned::Browser(action) => {
+                if let BrowserAction::GoToUrl { url } = &action
+                    && let Some(blocked) = self.guard(Some(url))
+                {
+                    return Err(blocked);
+                }
+                let observing = matches!(action, BrowserAction::TakeObservation);
+                let outcome = actuator.browser(action).await;
+                if self.guardrail.is_some() {
+                    let url = match &outcome {
+                        Ok(observed) if observing => seen.observation(observed),
+                        _ => actuator.current_url().await,
+                    };
+                    if let Some(blocked) = self.guard(url.as_deref()) {
+                        return Err(blocked);
+                    }
+                } else if let (true, Ok(observed)) = (observing, &outcome) {
+                    seen.observation(observed);
+                }
+                Ok(outcome)
+            }
+            Planned::Tool { name, input } => {
+                let tool = [human::APPROVE_TOOL, human::UI_TAKEOVER_TOOL]
+                    .into_iter()
+                    .find(|tool| *tool == name);
+                match (self.human, tool) {
+                    (Some(human), Some(tool)) => {
+                        let asked = Instant::now();
+                        let answer = self.ask(human, tool, &input, act_id, seen).await;
+                        result.human_wait += asked.elapsed();
+                        answer.map(Ok)
+                    }
+                    _ => Ok(actuator.tool(&name, input).await),
                 }
             }
         }
@@ -328,8 +575,13 @@ impl ActPlace<'_> {
         deadline: Option<Instant>,
         result: &mut ActResult,
     ) -> Ending {
-        let Some(observation) = before(deadline, observe(actuator)).await else {
+        let mut seen = Seen::default();
+        let Some(observation) = before(deadline, self.observe(actuator, &mut seen)).await else {
             return Ending::TimedOut;
+        };
+        let observation = match observation {
+            Ok(observation) => observation,
+            Err(ending) => return ending,
         };
         let mut call_results = vec![CallResult::text("initiateAct", "{}"), observation];
         let mut previous: Option<String> = None;
@@ -362,18 +614,15 @@ impl ActPlace<'_> {
             );
             for call in step.calls {
                 let outcome = match decode(&call.name, &call.input) {
-                    Ok(Planned::Return(value)) => return Ending::Returned(value),
-                    Ok(Planned::Throw(value)) => return Ending::Thrown(value),
-                    Ok(Planned::Browser(action)) => {
-                        before(deadline, actuator.browser(action)).await
+                    Ok(planned) => {
+                        let run = self.call(actuator, planned, act_id, &mut seen, result);
+                        match before(deadline, run).await {
+                            None => return Ending::TimedOut,
+                            Some(Err(ending)) => return ending,
+                            Some(Ok(outcome)) => outcome,
+                        }
                     }
-                    Ok(Planned::Tool { name, input }) => {
-                        before(deadline, actuator.tool(&name, input)).await
-                    }
-                    Err(err) => Some(Err(err)),
-                };
-                let Some(outcome) = outcome else {
-                    return Ending::TimedOut;
+                    Err(err) => Err(err),
                 };
                 if let Err(err) = &outcome {
                     tracing::debug!(act_id, call = %call.name, error = %err, "call failed");
@@ -382,18 +631,30 @@ impl ActPlace<'_> {
             }
             if call_results.is_empty() {
                 // Nothing was planned: show the agent the page again.
-                let Some(observation) = before(deadline, observe(actuator)).await else {
-                    return Ending::TimedOut;
-                };
-                call_results.push(observation);
+                match before(deadline, self.observe(actuator, &mut seen)).await {
+                    None => return Ending::TimedOut,
+                    Some(Err(ending)) => return ending,
+                    Some(Ok(observation)) => call_results.push(observation),
+                }
             }
             call_results.truncate(100);
             previous = Some(step.step_id);
         }
     }
-}
 
-async fn observe(actuator: &mut dyn Actuator) -> CallResult {
-    let outcome = actuator.browser(BrowserAction::TakeObservation).await;
-    CallResult::text("takeObservation", result_text(&outcome))
+    /// Takes an observation for the agent, through the guardrail.
+    async fn observe(
+        &self,
+        actuator: &mut dyn Actuator,
+        seen: &mut Seen,
+    ) -> Result<CallResult, Ending> {
+        let outcome = actuator.browser(BrowserAction::TakeObservation).await;
+        if let Ok(observed) = &outcome {
+            let url = seen.observation(observed);
+            if let Some(blocked) = self.guard(url.as_deref()) {
+                return Err(blocked);
+            }
+        }
+        Ok(CallResult::text("takeObservation", result_text(&outcome)))
+    }
 }

@@ -44,6 +44,12 @@ pub trait Actuator: Send {
         ))
     }
 
+    /// The page's URL now, for guardrails between observations. By default it is not known,
+    /// and guardrails see the URL only in observations and navigations.
+    async fn current_url(&mut self) -> Option<String> {
+        None
+    }
+
     /// Releases what the actuator holds (a browser and its files) and waits until it is gone.
     /// Dropping an actuator must clean up too, but cannot wait; call this when a session is
     /// done, and after an interrupted act, so nothing outlives the program. By default there is
@@ -60,6 +66,10 @@ impl<A: Actuator + ?Sized> Actuator for Box<A> {
 
     async fn tool(&mut self, name: &str, input: Value) -> Result<Value, CallError> {
         (**self).tool(name, input).await
+    }
+
+    async fn current_url(&mut self) -> Option<String> {
+        (**self).current_url().await
     }
 
     async fn close(&mut self) {

@@ -3,14 +3,22 @@
 
 mod act;
 mod actuator;
+#[cfg(feature = "schema")]
+mod answer;
 mod calls;
+mod guardrail;
+mod human;
 mod shutdown;
 mod tools;
 mod workflow;
 
 pub use act::{ActError, ActRequest, ActResult, DEFAULT_MAX_STEPS, MAX_STEPS_LIMIT, TIMEOUT_RANGE};
 pub use actuator::{Actuator, Observation};
+#[cfg(feature = "schema")]
+pub use answer::{AnswerSchema, InvalidSchema, Mismatch};
 pub use calls::{BBox, BrowserAction, CallError, ClickType, ScrollDirection};
+pub use guardrail::{Decision, PageState, PatternError, StateGuardrail, UrlPattern, UrlPolicy};
+pub use human::{APPROVE_TOOL, Approval, HumanInput, HumanRequest, Takeover, UI_TAKEOVER_TOOL};
 pub use shutdown::{SHUTDOWN_GRACE, SHUTDOWN_NOTICE, Shutdown};
 pub use tools::WithTools;
 pub use workflow::{

@@ -95,6 +95,10 @@ impl<A: Actuator> Actuator for WithTools<A> {
         }
     }
 
+    async fn current_url(&mut self) -> Option<String> {
+        self.inner.current_url().await
+    }
+
     async fn close(&mut self) {
         self.inner.close().await;
     }

@@ -1,13 +1,17 @@
 //! Workflows, runs and sessions: the runtime around acts.
 
+use std::fmt;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 
 use futures_util::FutureExt;
 use nova_auth::AuthMode;
 
 use super::act::{ActError, ActPlace, ActRequest, ActResult};
 use super::actuator::Actuator;
+use super::guardrail::StateGuardrail;
+use super::human::HumanInput;
 use super::shutdown::{SHUTDOWN_GRACE, Shutdown};
 use crate::client::Client;
 use crate::error::Error;
@@ -353,6 +357,8 @@ impl Run {
             run: self.clone(),
             session_id: created.session_id,
             actuator,
+            human: None,
+            guardrail: None,
         })
     }
 
@@ -369,11 +375,24 @@ impl Run {
 }
 
 /// A session: one actuator (one browser), acts run one after another.
-#[derive(Debug)]
 pub struct Session<A> {
     run: Run,
     session_id: String,
     actuator: A,
+    human: Option<Arc<dyn HumanInput>>,
+    guardrail: Option<Arc<dyn StateGuardrail>>,
+}
+
+impl<A: fmt::Debug> fmt::Debug for Session<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("run", &self.run)
+            .field("session_id", &self.session_id)
+            .field("actuator", &self.actuator)
+            .field("human", &self.human)
+            .field("guardrail", &self.guardrail.is_some())
+            .finish()
+    }
 }
 
 impl<A: Actuator> Session<A> {
@@ -387,6 +406,20 @@ impl<A: Actuator> Session<A> {
         &mut self.actuator
     }
 
+    /// Puts a person in the loop for the acts that follow: the agent is offered
+    /// `human_Approve` and `human_UiTakeover`, answered by `human`.
+    pub fn human_input(&mut self, human: impl HumanInput + 'static) -> &mut Self {
+        self.human = Some(Arc::new(human));
+        self
+    }
+
+    /// Checks the page with `guardrail` after every browser action and before every
+    /// navigation of the acts that follow; a block stops the act ([`ActError::Blocked`]).
+    pub fn guardrail(&mut self, guardrail: impl StateGuardrail + 'static) -> &mut Self {
+        self.guardrail = Some(Arc::new(guardrail));
+        self
+    }
+
     /// Runs an act: a task in words, or an [`ActRequest`] with limits and tools.
     pub async fn act(&mut self, request: impl Into<ActRequest>) -> Result<ActResult, ActError> {
         ActPlace {
@@ -395,8 +428,47 @@ impl<A: Actuator> Session<A> {
             run_id: &self.run.run_id,
             session_id: &self.session_id,
             shutdown: self.run.shutdown.as_ref(),
+            human: self.human.as_deref(),
+            guardrail: self.guardrail.as_deref(),
         }
         .run(&mut self.actuator, request.into())
         .await
+    }
+
+    /// Runs an act whose answer must match the JSON Schema `schema` (Draft 7, checked before
+    /// anything is sent); [`ActResult::value`] is the answer parsed as JSON.
+    #[cfg(feature = "schema")]
+    pub async fn act_get(
+        &mut self,
+        request: impl Into<ActRequest>,
+        schema: serde_json::Value,
+    ) -> Result<ActResult, ActError> {
+        let schema = super::AnswerSchema::new(schema)?;
+        self.act(request.into().schema(schema)).await
+    }
+
+    /// Runs an act whose answer is a `T`: the schema is derived from `T` (with `schemars`) and
+    /// the checked answer deserialized into it.
+    #[cfg(feature = "schema")]
+    pub async fn act_as<T>(
+        &mut self,
+        request: impl Into<ActRequest>,
+    ) -> Result<(T, ActResult), ActError>
+    where
+        T: schemars::JsonSchema + serde::de::DeserializeOwned,
+    {
+        let schema = super::AnswerSchema::of::<T>()?;
+        let result = self.act(request.into().schema(schema)).await?;
+        let value = result.value.clone().unwrap_or_default();
+        match serde_json::from_value(value.clone()) {
+            Ok(typed) => Ok((typed, result)),
+            Err(err) => Err(ActError::AnswerMismatch {
+                act_id: result.act_id,
+                mismatch: super::Mismatch {
+                    raw: value.to_string(),
+                    errors: vec![err.to_string()],
+                },
+            }),
+        }
     }
 }

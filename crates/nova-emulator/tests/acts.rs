@@ -1,0 +1,410 @@
+//! The act features Python SDK users rely on, end to end through the emulator's planner:
+//! structured answers, a person in the loop and guardrails. Each act's ending (status and the
+//! error UpdateAct recorded) is read back from the emulator.
+
+mod support;
+
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use nova_act_core::Client;
+use nova_act_core::model::{ActStatus, Call, CallResult};
+use nova_act_core::runtime::*;
+use nova_emulator::{ActState, ActView, Emulator, Planner, RunningEmulator, ScriptedPlanner, call};
+use serde_json::{Value, json};
+use support::*;
+
+/// A page at a URL that a click may change, as a browser's would.
+#[derive(Debug)]
+struct Page {
+    url: String,
+    after_click: Option<String>,
+    visited: Vec<String>,
+}
+
+impl Page {
+    fn at(url: &str) -> Self {
+        Self {
+            url: url.to_owned(),
+            after_click: None,
+            visited: Vec::new(),
+        }
+    }
+}
+
+#[async_trait]
+impl Actuator for Page {
+    async fn browser(&mut self, action: BrowserAction) -> Result<Value, CallError> {
+        match action {
+            BrowserAction::TakeObservation => {
+                let mut observed = Observation::blank(&self.url);
+                observed.screenshot_base64 = "data:image/jpeg;base64,U0hPVA==".to_owned();
+                Ok(json!(observed))
+            }
+            BrowserAction::GoToUrl { url } => {
+                self.visited.push(url.clone());
+                self.url = url;
+                Ok(Value::Null)
+            }
+            BrowserAction::Click { .. } => {
+                if let Some(next) = self.after_click.take() {
+                    self.url = next;
+                }
+                Ok(Value::Null)
+            }
+            _ => Ok(Value::Null),
+        }
+    }
+
+    async fn current_url(&mut self) -> Option<String> {
+        Some(self.url.clone())
+    }
+}
+
+async fn start(planner: impl Planner) -> (RunningEmulator, Client) {
+    let emulator = Emulator::builder().planner(planner).start().await.unwrap();
+    let client = iam(&emulator, emulator.access_key());
+    define(&client, "acts").await;
+    (emulator, client)
+}
+
+/// Runs `body` in a session on `page` under a fresh run.
+async fn session<T, F>(client: &Client, page: Page, body: F) -> Result<T, ActError>
+where
+    F: AsyncFnOnce(&mut Session<Page>) -> Result<T, ActError>,
+{
+    let run = Workflow::new(client)
+        .definition("acts")
+        .run(|run| async move {
+            let mut session = run.session(page).await?;
+            body(&mut session).await
+        })
+        .await;
+    run.map_err(|err| match err {
+        WorkflowError::Body(err) => err,
+        other => panic!("the run failed: {other}"),
+    })
+}
+
+fn last_act(emulator: &RunningEmulator) -> ActState {
+    emulator.acts().pop().expect("an act")
+}
+
+fn ending(state: &ActState) -> (ActStatus, Option<String>, Option<String>) {
+    let error = state.error.clone();
+    (
+        state.status.clone(),
+        error.as_ref().and_then(|e| e.error_type.clone()),
+        error.map(|e| e.message),
+    )
+}
+
+#[tokio::test]
+async fn structured_answers_are_checked_parsed_and_carry_their_metadata() {
+    let planner = ScriptedPlanner::new()
+        .script(
+            "price",
+            vec![vec![(
+                "return",
+                json!([r#"{"amount": 3.5, "currency": "EUR"}"#]),
+            )]],
+        )
+        .script(
+            "vague",
+            vec![vec![("return", json!(["about three euros"]))]],
+        );
+    let (emulator, client) = start(planner).await;
+    let schema = json!({
+        "type": "object",
+        "properties": {"amount": {"type": "number"}, "currency": {"type": "string"}},
+        "required": ["amount", "currency"]
+    });
+
+    let result = session(&client, Page::at("http://127.0.0.1/shop"), async |s| {
+        s.act_get("Find the price", schema.clone()).await
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        result.value,
+        Some(json!({"amount": 3.5, "currency": "EUR"}))
+    );
+    let act = last_act(&emulator);
+    assert_eq!(result.act_id, act.act_id);
+    assert_eq!(
+        act.view.task,
+        format!("Find the price, format output with jsonschema: {schema}")
+    );
+    assert_eq!(result.steps, 1);
+    assert_eq!(result.step_latencies.len(), 1);
+    assert!(!result.session_id.is_empty());
+    assert!(result.ended_at >= result.started_at);
+    assert_eq!(result.human_wait, std::time::Duration::ZERO);
+    assert_eq!(
+        result.time_worked(),
+        result.ended_at.duration_since(result.started_at).unwrap()
+    );
+
+    // A typed answer: the schema comes from the type.
+    #[derive(Debug, PartialEq, serde::Deserialize, schemars::JsonSchema)]
+    struct Price {
+        amount: f64,
+        currency: String,
+    }
+    let (price, _) = session(&client, Page::at("http://127.0.0.1/shop"), async |s| {
+        s.act_as::<Price>("What is the price?").await
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        price,
+        Price {
+            amount: 3.5,
+            currency: "EUR".into()
+        }
+    );
+    assert!(last_act(&emulator).view.task.contains("\"$schema\""));
+
+    // An answer that does not match: a typed error with the raw answer, and a FAILED act.
+    let err = session(&client, Page::at("http://127.0.0.1/shop"), async |s| {
+        s.act_get("Be vague", schema.clone()).await
+    })
+    .await
+    .unwrap_err();
+    let ActError::AnswerMismatch { act_id, mismatch } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(mismatch.raw, "about three euros");
+    assert!(
+        mismatch.errors[0].starts_with("it is not JSON"),
+        "{mismatch}"
+    );
+    let act = last_act(&emulator);
+    assert_eq!(&act.act_id, act_id);
+    let (status, kind, message) = ending(&act);
+    assert_eq!(status, ActStatus::Failed);
+    assert_eq!(kind.as_deref(), Some("ActInvalidModelGenerationError"));
+    assert!(message.unwrap().contains("about three euros"));
+
+    // The string schema takes any text.
+    let result = session(&client, Page::at("http://127.0.0.1/shop"), async |s| {
+        s.act(ActRequest::new("Be vague").schema(AnswerSchema::string()))
+            .await
+    })
+    .await
+    .unwrap();
+    assert_eq!(result.value, Some(json!("about three euros")));
+
+    // An invalid schema is refused before any act is created.
+    let acts = emulator.created().acts;
+    let err = session(&client, Page::at("http://127.0.0.1/shop"), async |s| {
+        s.act_get("Find the price", json!({"type": "money"})).await
+    })
+    .await
+    .unwrap_err();
+    assert!(matches!(err, ActError::InvalidSchema(_)), "{err:?}");
+    assert!(err.to_string().contains("not a valid JSON Schema"), "{err}");
+    assert_eq!(emulator.created().acts, acts);
+}
+
+/// Asks for approval when the tool is offered, and reports what it got back.
+struct AsksFirst;
+
+impl Planner for AsksFirst {
+    fn plan(&self, act: &ActView, step: usize, results: &[CallResult]) -> Vec<Call> {
+        let offered = act.tools.iter().any(|t| t.name == APPROVE_TOOL);
+        let asks_anyway = act.task.contains("anyway");
+        match step {
+            0 if offered || asks_anyway => {
+                vec![call(
+                    0,
+                    0,
+                    APPROVE_TOOL,
+                    json!({"message": "Pay 3.50 EUR?"}),
+                )]
+            }
+            0 => vec![call(0, 0, "return", json!(["no one to ask"]))],
+            _ => {
+                let answer = results
+                    .iter()
+                    .find_map(|r| r.content.first()?.text.clone())
+                    .unwrap_or_default();
+                vec![call(step, 0, "return", json!([answer]))]
+            }
+        }
+    }
+}
+
+/// What a person was shown: the message, the act id and the screenshot.
+type Shown = Arc<Mutex<Vec<(String, String, Option<String>)>>>;
+
+/// A person who gives one answer to approvals, and records what they were shown.
+#[derive(Debug)]
+struct Person {
+    approve: Approval,
+    seen: Shown,
+}
+
+#[async_trait]
+impl HumanInput for Person {
+    async fn approve(&self, request: HumanRequest<'_>) -> Approval {
+        self.seen.lock().unwrap().push((
+            request.message.to_owned(),
+            request.act_id.to_owned(),
+            request.screenshot.map(str::to_owned),
+        ));
+        self.approve
+    }
+
+    async fn ui_takeover(&self, _request: HumanRequest<'_>) -> Takeover {
+        Takeover::Complete
+    }
+}
+
+#[tokio::test]
+async fn a_person_in_the_loop_approves_or_cancels_and_is_offered_only_when_present() {
+    let (emulator, client) = start(AsksFirst).await;
+    let seen = Arc::new(Mutex::new(Vec::new()));
+
+    // Approved: the agent gets `yes`, the time waited is recorded.
+    let person = Person {
+        approve: Approval::Yes,
+        seen: seen.clone(),
+    };
+    let result = session(&client, Page::at("http://127.0.0.1/pay"), async |s| {
+        s.human_input(person);
+        s.act("Pay for the order").await
+    })
+    .await
+    .unwrap();
+    assert_eq!(result.value, Some(json!("\"yes\"")));
+    assert!(result.human_wait > std::time::Duration::ZERO);
+    assert!(result.time_worked() < result.ended_at.duration_since(result.started_at).unwrap());
+    let act = last_act(&emulator);
+    let offered: Vec<&str> = act.view.tools.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(offered, [APPROVE_TOOL, UI_TAKEOVER_TOOL]);
+    {
+        let seen = seen.lock().unwrap();
+        let (message, act_id, screenshot) = &seen[0];
+        assert_eq!(message, "Pay 3.50 EUR?");
+        assert_eq!(act_id, &result.act_id);
+        assert_eq!(
+            screenshot.as_deref(),
+            Some("data:image/jpeg;base64,U0hPVA==")
+        );
+    }
+
+    // Cancelled: a typed error, and a FAILED act.
+    let person = Person {
+        approve: Approval::Cancel,
+        seen: seen.clone(),
+    };
+    let err = session(&client, Page::at("http://127.0.0.1/pay"), async |s| {
+        s.human_input(person);
+        s.act("Pay for the order").await
+    })
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(&err, ActError::HumanCanceled { tool, message, .. } if *tool == APPROVE_TOOL && message == "Pay 3.50 EUR?"),
+        "{err:?}"
+    );
+    let (status, kind, _) = ending(&last_act(&emulator));
+    assert_eq!(status, ActStatus::Failed);
+    assert_eq!(kind.as_deref(), Some("ApproveCanceledError"));
+
+    // No person: the tools are not offered, and a call to one anyway is a failed call the agent
+    // sees, as for any tool nobody offered.
+    let result = session(&client, Page::at("http://127.0.0.1/pay"), async |s| {
+        s.act("Pay for the order").await
+    })
+    .await
+    .unwrap();
+    assert_eq!(result.value, Some(json!("no one to ask")));
+    assert!(last_act(&emulator).view.tools.is_empty());
+    let result = session(&client, Page::at("http://127.0.0.1/pay"), async |s| {
+        s.act("Pay for the order anyway").await
+    })
+    .await
+    .unwrap();
+    let answer = result.value.unwrap();
+    assert!(
+        answer.as_str().unwrap().starts_with("UnknownTool: "),
+        "{answer}"
+    );
+}
+
+#[tokio::test]
+async fn guardrails_block_before_a_navigation_and_after_an_action() {
+    let planner = ScriptedPlanner::new()
+        .script(
+            "open the admin page",
+            vec![vec![("goToUrl", json!(["https://shop.example.com/admin"]))]],
+        )
+        .script(
+            "click through",
+            vec![
+                vec![("agentClick", json!(["<bbox>1,1,10,10</bbox>"]))],
+                vec![("return", json!(["clicked"]))],
+            ],
+        );
+    let (emulator, client) = start(planner).await;
+    let policy = || {
+        UrlPolicy::new()
+            .allow("*.example.com")
+            .unwrap()
+            .block("*.example.com/admin")
+            .unwrap()
+    };
+
+    // Before a navigation: the browser never goes there.
+    let (err, visited) = session(&client, Page::at("https://shop.example.com/"), async |s| {
+        s.guardrail(policy());
+        let err = s.act("Open the admin page").await.unwrap_err();
+        Ok((err, s.actuator().visited.clone()))
+    })
+    .await
+    .unwrap();
+    assert!(
+        matches!(&err, ActError::Blocked { url, .. } if url == "https://shop.example.com/admin"),
+        "{err:?}"
+    );
+    assert!(visited.is_empty(), "{visited:?}");
+    let (status, kind, _) = ending(&last_act(&emulator));
+    assert_eq!(
+        (status, kind.as_deref()),
+        (ActStatus::Failed, Some("ActStateGuardrailError"))
+    );
+
+    // After an action that lands on a blocked page.
+    let mut page = Page::at("https://shop.example.com/");
+    page.after_click = Some("https://tracker.elsewhere.net/".to_owned());
+    let err = session(&client, page, async |s| {
+        s.guardrail(policy());
+        s.act("Click through").await
+    })
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(&err, ActError::Blocked { url, .. } if url == "https://tracker.elsewhere.net/"),
+        "{err:?}"
+    );
+
+    // A guardrail that passes changes nothing; so does a closure guardrail.
+    let result = session(&client, Page::at("https://shop.example.com/"), async |s| {
+        s.guardrail(|_: &PageState<'_>| Decision::Pass);
+        s.act("Click through").await
+    })
+    .await
+    .unwrap();
+    assert_eq!(result.value, Some(json!("clicked")));
+
+    // The starting page is checked too: a file:// page is blocked unless its folder is allowed.
+    let err = session(&client, Page::at("file:///etc/passwd"), async |s| {
+        s.guardrail(UrlPolicy::new());
+        s.act("Click through").await
+    })
+    .await
+    .unwrap_err();
+    assert!(matches!(err, ActError::Blocked { .. }), "{err:?}");
+}
