@@ -427,6 +427,10 @@ impl Actuator for Browser {
         self.shut_down().await;
     }
 
+    async fn current_url(&mut self) -> Option<String> {
+        self.page.url().await.ok()
+    }
+
     async fn browser(&mut self, action: BrowserAction) -> Result<Value, CallError> {
         let name = action.name();
         tracing::debug!(action = name, "browser action");

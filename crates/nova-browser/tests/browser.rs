@@ -466,3 +466,76 @@ async fn the_browsers_folders_and_files_are_private() {
     browser.close().await;
     assert_eq!(found, Vec::<String>::new(), "open to other users");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn structured_answers_and_guardrails_on_a_real_page() {
+    use nova_act_core::runtime::{ActError, UrlPolicy};
+
+    let site = site().await;
+    let Some(browser) = launch(
+        Browser::builder()
+            .starting_page(site.url("/submitted?name=Ada"))
+            .simplified_dom(true),
+    )
+    .await
+    else {
+        return;
+    };
+    // The first act reads the heading as JSON; the second follows the link.
+    struct ByTask;
+    impl nova_emulator::Planner for ByTask {
+        fn plan(
+            &self,
+            act: &nova_emulator::ActView,
+            step: usize,
+            results: &[nova_act_core::model::CallResult],
+        ) -> Vec<nova_act_core::model::Call> {
+            let seen = support::observation(results).expect("an observation");
+            let calls = if act.task.starts_with("Read the heading") {
+                vec![(
+                    "return",
+                    json!([json!({"heading": text_of(&seen, "h1")}).to_string()]),
+                )]
+            } else {
+                vec![
+                    ("agentClick", json!([bbox(&seen, ">Next page<")])),
+                    ("return", json!(["followed"])),
+                ]
+            };
+            calls
+                .into_iter()
+                .enumerate()
+                .map(|(i, (name, input))| nova_emulator::call(step, i, name, input))
+                .collect()
+        }
+    }
+    let (_emulator, client) = service(ByTask).await;
+    let blocked = site.url("/next");
+    let (answer, err, url) = Workflow::new(&client)
+        .run(|run| async move {
+            let mut session = run.session(browser).await?;
+            let answer = session
+                .act_get(
+                    "Read the heading",
+                    json!({
+                        "type": "object",
+                        "properties": {"heading": {"type": "string"}},
+                        "required": ["heading"]
+                    }),
+                )
+                .await?;
+            session.guardrail(UrlPolicy::new().block(&blocked).unwrap());
+            let err = session.act("Follow the link").await.unwrap_err();
+            let url = session.actuator().page().url().await.unwrap();
+            Ok::<_, ActError>((answer.value, err, url))
+        })
+        .await
+        .unwrap();
+    assert_eq!(answer, Some(json!({"heading": "Thanks, Ada"})));
+    // The click landed on the blocked page: the act stopped there, before `return`.
+    assert!(
+        matches!(&err, ActError::Blocked { url, .. } if *url == site.url("/next")),
+        "{err:?}"
+    );
+    assert_eq!(url, site.url("/next"));
+}
