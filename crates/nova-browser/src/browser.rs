@@ -398,11 +398,19 @@ impl Browser {
             } => {
                 page.click(self.pixels(target), MouseButton::Left, 1)
                     .await?;
+                // A password field: traces must not record what was typed.
+                let secret = page
+                    .evaluate("document.activeElement?.type === 'password'")
+                    .await?
+                    == Value::Bool(true);
                 page.type_text(&value).await?;
                 if press_enter {
                     page.press_enter().await?;
                     page.settle(self.settle).await;
                     self.follow_new_tab().await?;
+                }
+                if secret {
+                    return Ok(json!({ nova_act_core::runtime::SENSITIVE: true }));
                 }
             }
             BrowserAction::GoToUrl { url } => page.goto(&url, self.settle).await?,

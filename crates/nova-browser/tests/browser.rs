@@ -539,3 +539,61 @@ async fn structured_answers_and_guardrails_on_a_real_page() {
     );
     assert_eq!(url, site.url("/next"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trace_of_a_real_sign_in_holds_the_steps_but_not_the_password() {
+    let site = site().await;
+    let Some(browser) = launch(
+        Browser::builder()
+            .starting_page(site.url("/login"))
+            .simplified_dom(true),
+    )
+    .await
+    else {
+        return;
+    };
+    let (_emulator, client) = service(Reader(Box::new(|step, seen| {
+        let seen = seen.expect("every step follows an observation");
+        match step {
+            0 => vec![
+                (
+                    "agentType",
+                    json!(["ada", bbox(seen, "placeholder=\"User\"")]),
+                ),
+                (
+                    "agentType",
+                    json!([
+                        "correct horse battery",
+                        bbox(seen, "placeholder=\"Password\"")
+                    ]),
+                ),
+                ("takeObservation", json!([])),
+            ],
+            _ => vec![("return", json!(["signed in"]))],
+        }
+    })))
+    .await;
+    let logs = std::env::temp_dir().join(format!("nova-browser-trace-{}", std::process::id()));
+    let folder = logs.clone();
+    let files = Workflow::new(&client)
+        .run(|run| async move {
+            let mut session = run.session(browser).await?;
+            session.logs_dir(&folder).unwrap();
+            let result = session.act("Sign in as ada").await?;
+            session.actuator().close().await;
+            Ok::<_, nova_act_core::runtime::ActError>(result.trace.unwrap())
+        })
+        .await
+        .unwrap();
+    let json_text = std::fs::read_to_string(&files.json).unwrap();
+    let html = std::fs::read_to_string(&files.html).unwrap();
+    for text in [&json_text, &html] {
+        assert!(!text.contains("correct horse battery"));
+        assert!(text.contains(&site.url("/login")));
+    }
+    // The user name is recorded; the password's input is not; the screenshot is a JPEG.
+    assert!(json_text.contains("\"ada\""));
+    assert!(json_text.contains(nova_auth::REDACTED));
+    assert!(html.contains("src=\"data:image/jpeg;base64,"));
+    std::fs::remove_dir_all(logs).unwrap();
+}

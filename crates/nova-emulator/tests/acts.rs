@@ -408,3 +408,112 @@ async fn guardrails_block_before_a_navigation_and_after_an_action() {
     .unwrap_err();
     assert!(matches!(err, ActError::Blocked { .. }), "{err:?}");
 }
+
+/// Flags typing into the field at `<bbox>0,0,1,1</bbox>` as a password, as a browser does for
+/// an `input[type=password]`.
+#[derive(Debug)]
+struct Login(Page);
+
+#[async_trait]
+impl Actuator for Login {
+    async fn browser(&mut self, action: BrowserAction) -> Result<Value, CallError> {
+        if let BrowserAction::Type { target, .. } = &action
+            && target.right <= 1.0
+        {
+            return Ok(json!({ SENSITIVE: true }));
+        }
+        self.0.browser(action).await
+    }
+}
+
+#[tokio::test]
+async fn traces_hold_each_step_and_never_a_password() {
+    let planner = ScriptedPlanner::new().script(
+        "sign in",
+        vec![
+            vec![
+                ("agentType", json!(["ada", "<bbox>5,5,9,9</bbox>"])),
+                (
+                    "agentType",
+                    json!(["correct horse battery", "<bbox>0,0,1,1</bbox>"]),
+                ),
+                ("takeObservation", json!([])),
+            ],
+            vec![("return", json!(["signed in"]))],
+        ],
+    );
+    let (emulator, client) = start(planner).await;
+    let logs = tempfile::tempdir().unwrap();
+    let path = logs.path().to_owned();
+
+    let run = Workflow::new(&client)
+        .definition("acts")
+        .run(|run| async move {
+            let mut session = run
+                .session(Login(Page::at("http://127.0.0.1/login")))
+                .await?;
+            session.logs_dir(&path).unwrap();
+            let result = session.act("Sign in as ada").await?;
+            Ok::<_, ActError>((result, session.id().to_owned()))
+        })
+        .await
+        .unwrap();
+    let (result, session_id) = run;
+    let files = result.trace.clone().expect("a trace");
+    assert_eq!(
+        files.json,
+        logs.path()
+            .join(&session_id)
+            .join(format!("act_{}_traces.json", result.act_id))
+    );
+    let json_text = std::fs::read_to_string(&files.json).unwrap();
+    let html = std::fs::read_to_string(&files.html).unwrap();
+    for text in [&json_text, &html] {
+        assert!(!text.contains("correct horse battery"), "{text}");
+        assert!(!text.contains(emulator.access_key().secret_access_key.as_str()));
+    }
+    let trace: Value = serde_json::from_str(&json_text).unwrap();
+    assert_eq!(trace["actId"], result.act_id.as_str());
+    assert_eq!(trace["ending"], "SUCCEEDED");
+    assert_eq!(trace["answer"], "signed in");
+    let steps = trace["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 2);
+    assert_eq!(steps[0]["observation"]["url"], "http://127.0.0.1/login");
+    assert_eq!(
+        steps[0]["observation"]["screenshot"],
+        "data:image/jpeg;base64,U0hPVA=="
+    );
+    let calls: Vec<(&str, &Value)> = steps[0]["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["name"].as_str().unwrap(), &c["input"]))
+        .collect();
+    assert_eq!(
+        calls[0],
+        ("agentType", &json!(["ada", "<bbox>5,5,9,9</bbox>"]))
+    );
+    assert_eq!(calls[1], ("agentType", &json!(nova_auth::REDACTED)));
+    assert_eq!(calls[2].0, "takeObservation");
+    assert!(html.contains("<img alt=\"screenshot\" src=\"data:image/jpeg;base64,U0hPVA==\">"));
+
+    // A folder that cannot be written is refused when it is set, before any act.
+    let err = Workflow::new(&client)
+        .definition("acts")
+        .run(|run| async move {
+            let mut session = run.session(Page::at("http://127.0.0.1/")).await?;
+            Ok::<_, ActError>(
+                session
+                    .logs_dir("/proc/no-traces-here")
+                    .map(drop)
+                    .unwrap_err(),
+            )
+        })
+        .await
+        .unwrap();
+    assert!(
+        err.to_string()
+            .contains("cannot write traces into /proc/no-traces-here"),
+        "{err}"
+    );
+}

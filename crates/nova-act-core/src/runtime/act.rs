@@ -12,6 +12,7 @@ use super::answer::{AnswerSchema, InvalidSchema, Mismatch};
 use super::calls::{BrowserAction, CallError, Planned, decode};
 use super::guardrail::{Decision, PageState, StateGuardrail};
 use super::human::{self, Approval, HumanInput, HumanRequest, Takeover};
+use super::trace::{Trace, TraceFiles, TraceSettings};
 use crate::client::Client;
 use crate::error::Error;
 use crate::model::{
@@ -143,6 +144,9 @@ pub struct ActResult {
     pub ended_at: SystemTime,
     /// Time spent waiting for a person ([`HumanInput`]).
     pub human_wait: Duration,
+    /// The act's trace, when the session writes traces
+    /// ([`Session::logs_dir`](super::Session::logs_dir)).
+    pub trace: Option<TraceFiles>,
 }
 
 impl ActResult {
@@ -286,17 +290,26 @@ pub(crate) struct ActPlace<'a> {
     pub(crate) shutdown: Option<&'a super::Shutdown>,
     pub(crate) human: Option<&'a dyn HumanInput>,
     pub(crate) guardrail: Option<&'a dyn StateGuardrail>,
+    pub(crate) trace: Option<&'a TraceSettings>,
 }
 
-/// What the loop has seen of the page: for guardrails and for a person's screenshot.
+/// What the loop has seen of the page (for guardrails and a person's screenshot), and the
+/// trace it records.
 #[derive(Default)]
 struct Seen {
     screenshot: Option<String>,
+    trace: Option<Trace>,
+    /// The act, once created, and how it ended in words: for the trace.
+    act_id: Option<String>,
+    ending: String,
 }
 
 impl Seen {
     /// Notes an observation's screenshot; returns its URL.
     fn observation(&mut self, observed: &Value) -> Option<String> {
+        if let Some(trace) = &mut self.trace {
+            trace.observed(observed);
+        }
         if let Some(shot) = observed.get("screenshotBase64").and_then(Value::as_str) {
             self.screenshot = Some(shot.to_owned());
         }
@@ -308,10 +321,46 @@ impl Seen {
 }
 
 impl ActPlace<'_> {
+    /// Runs the act; also the files of its trace, when one was written (whatever the ending).
     pub(crate) async fn run(
         &self,
         actuator: &mut dyn Actuator,
         request: ActRequest,
+    ) -> (Result<ActResult, ActError>, Option<TraceFiles>) {
+        let mut seen = Seen {
+            trace: self
+                .trace
+                .map(|t| Trace::start(&request.task, self.session_id, t.screenshots)),
+            ..Seen::default()
+        };
+        let result = self.run_traced(actuator, request, &mut seen).await;
+        let (Some(mut trace), Some(settings), Some(act_id)) = (seen.trace, self.trace, seen.act_id)
+        else {
+            return (result, None);
+        };
+        trace.act(&act_id);
+        let answer = result.as_ref().ok().and_then(|r| r.value.as_ref());
+        match trace.finish(&seen.ending, answer, &settings.folder) {
+            Ok(files) => {
+                tracing::info!(act_id, trace = %files.html.display(), "trace written");
+                let result = result.map(|mut result| {
+                    result.trace = Some(files.clone());
+                    result
+                });
+                (result, Some(files))
+            }
+            Err(err) => {
+                tracing::warn!(act_id, error = %err, "could not write the act's trace");
+                (result, None)
+            }
+        }
+    }
+
+    async fn run_traced(
+        &self,
+        actuator: &mut dyn Actuator,
+        request: ActRequest,
+        seen: &mut Seen,
     ) -> Result<ActResult, ActError> {
         request.check()?;
         if let Some(reason) = self.shutdown.and_then(super::Shutdown::reason) {
@@ -332,6 +381,7 @@ impl ActPlace<'_> {
             })
             .await?;
         let act_id = created.act_id;
+        seen.act_id = Some(act_id.clone());
         let deadline = request.timeout.map(|t| Instant::now() + t);
         let mut result = ActResult {
             act_id: act_id.clone(),
@@ -343,8 +393,9 @@ impl ActPlace<'_> {
             started_at: SystemTime::now(),
             ended_at: SystemTime::now(),
             human_wait: Duration::ZERO,
+            trace: None,
         };
-        let steps = self.steps(actuator, &request, &act_id, deadline, &mut result);
+        let steps = self.steps(actuator, &request, &act_id, deadline, &mut result, seen);
         // A shutdown stops the loop wherever it is (a step in flight, a browser action); the
         // act is then recorded FAILED like any other ending.
         let ending = match self.shutdown {
@@ -416,6 +467,10 @@ impl ActPlace<'_> {
                     format!("a guardrail blocked {url}"),
                 )),
             ),
+        };
+        seen.ending = match &error {
+            Some((kind, message)) => format!("{status}: {kind}: {message}"),
+            None => status.to_string(),
         };
         let update = self
             .client
@@ -574,9 +629,9 @@ impl ActPlace<'_> {
         act_id: &str,
         deadline: Option<Instant>,
         result: &mut ActResult,
+        seen: &mut Seen,
     ) -> Ending {
-        let mut seen = Seen::default();
-        let Some(observation) = before(deadline, self.observe(actuator, &mut seen)).await else {
+        let Some(observation) = before(deadline, self.observe(actuator, seen)).await else {
             return Ending::TimedOut;
         };
         let observation = match observation {
@@ -606,6 +661,9 @@ impl ActPlace<'_> {
             result.steps += 1;
             result.step_latencies.push(started.elapsed());
             result.step_ids.push(step.step_id.clone());
+            if let Some(trace) = &mut seen.trace {
+                trace.step(&step.step_id, started.elapsed());
+            }
             tracing::debug!(
                 act_id,
                 step = result.steps,
@@ -613,9 +671,10 @@ impl ActPlace<'_> {
                 "step"
             );
             for call in step.calls {
+                let called = Instant::now();
                 let outcome = match decode(&call.name, &call.input) {
                     Ok(planned) => {
-                        let run = self.call(actuator, planned, act_id, &mut seen, result);
+                        let run = self.call(actuator, planned, act_id, seen, result);
                         match before(deadline, run).await {
                             None => return Ending::TimedOut,
                             Some(Err(ending)) => return ending,
@@ -627,11 +686,21 @@ impl ActPlace<'_> {
                 if let Err(err) = &outcome {
                     tracing::debug!(act_id, call = %call.name, error = %err, "call failed");
                 }
+                if let Some(trace) = &mut seen.trace {
+                    let outcome = outcome.clone().map_err(|err| err.to_string());
+                    trace.call(
+                        &call.call_id,
+                        &call.name,
+                        &call.input,
+                        &outcome,
+                        called.elapsed(),
+                    );
+                }
                 call_results.push(CallResult::text(call.call_id, result_text(&outcome)));
             }
             if call_results.is_empty() {
                 // Nothing was planned: show the agent the page again.
-                match before(deadline, self.observe(actuator, &mut seen)).await {
+                match before(deadline, self.observe(actuator, seen)).await {
                     None => return Ending::TimedOut,
                     Some(Err(ending)) => return ending,
                     Some(Ok(observation)) => call_results.push(observation),

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::path::Path;
 use std::sync::Arc;
 
 use futures_util::FutureExt;
@@ -13,6 +14,7 @@ use super::actuator::Actuator;
 use super::guardrail::StateGuardrail;
 use super::human::HumanInput;
 use super::shutdown::{SHUTDOWN_GRACE, Shutdown};
+use super::trace::{TraceError, TraceFiles, TraceSettings};
 use crate::client::Client;
 use crate::error::Error;
 use crate::model::{
@@ -359,6 +361,8 @@ impl Run {
             actuator,
             human: None,
             guardrail: None,
+            trace: None,
+            last_trace: None,
         })
     }
 
@@ -381,6 +385,8 @@ pub struct Session<A> {
     actuator: A,
     human: Option<Arc<dyn HumanInput>>,
     guardrail: Option<Arc<dyn StateGuardrail>>,
+    trace: Option<TraceSettings>,
+    last_trace: Option<TraceFiles>,
 }
 
 impl<A: fmt::Debug> fmt::Debug for Session<A> {
@@ -391,6 +397,7 @@ impl<A: fmt::Debug> fmt::Debug for Session<A> {
             .field("actuator", &self.actuator)
             .field("human", &self.human)
             .field("guardrail", &self.guardrail.is_some())
+            .field("trace", &self.trace)
             .finish()
     }
 }
@@ -420,9 +427,34 @@ impl<A: Actuator> Session<A> {
         self
     }
 
+    /// Writes a trace of every act that follows into `folder/<session id>/`:
+    /// `act_<id>_traces.json` (each step's page, the calls the model made, their results and
+    /// timings) and `act_<id>.html`, one self-contained page with the screenshots. The folder is
+    /// created and tried now, so a folder that cannot be written fails here, not after an act.
+    /// Inputs the actuator flags [`SENSITIVE`](super::SENSITIVE) (a password typed) are not
+    /// recorded.
+    pub fn logs_dir(&mut self, folder: impl AsRef<Path>) -> Result<&mut Self, TraceError> {
+        let screenshots = self.trace.as_ref().is_none_or(|t| t.screenshots);
+        self.trace = Some(TraceSettings::new(folder.as_ref(), screenshots)?);
+        Ok(self)
+    }
+
+    /// Whether traces hold the screenshots (they do unless turned off).
+    pub fn trace_screenshots(&mut self, screenshots: bool) -> &mut Self {
+        if let Some(trace) = &mut self.trace {
+            trace.screenshots = screenshots;
+        }
+        self
+    }
+
+    /// The trace of the last act, whether it succeeded or not.
+    pub fn last_trace(&self) -> Option<&TraceFiles> {
+        self.last_trace.as_ref()
+    }
+
     /// Runs an act: a task in words, or an [`ActRequest`] with limits and tools.
     pub async fn act(&mut self, request: impl Into<ActRequest>) -> Result<ActResult, ActError> {
-        ActPlace {
+        let (result, trace) = ActPlace {
             client: &self.run.client,
             definition: &self.run.definition,
             run_id: &self.run.run_id,
@@ -430,9 +462,12 @@ impl<A: Actuator> Session<A> {
             shutdown: self.run.shutdown.as_ref(),
             human: self.human.as_deref(),
             guardrail: self.guardrail.as_deref(),
+            trace: self.trace.as_ref(),
         }
         .run(&mut self.actuator, request.into())
-        .await
+        .await;
+        self.last_trace = trace;
+        result
     }
 
     /// Runs an act whose answer must match the JSON Schema `schema` (Draft 7, checked before

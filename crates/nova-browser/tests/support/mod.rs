@@ -88,6 +88,15 @@ pub async fn site() -> Site {
     let app = axum::Router::new()
         .route("/form", get(|| async { Html(FORM) }))
         .route("/events", get(|| async { Html(EVENTS) }))
+        .route(
+            "/login",
+            get(|| async {
+                Html(
+                    r#"<!doctype html><title>Sign in</title><h1>Sign in</h1>
+<p><input name="user" placeholder="User"></p><p><input name="pass" type="password" placeholder="Password"></p>"#,
+                )
+            }),
+        )
         .route("/list", get(|| async { Html(list_page()) }))
         .route(
             "/next",

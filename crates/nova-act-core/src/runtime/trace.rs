@@ -1,0 +1,356 @@
+//! Traces: what each act saw and did, step by step, as JSON and as one self-contained HTML page.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use serde::Serialize;
+use serde_json::Value;
+
+/// What a browser action's result holds when the action handled a secret (typing into a
+/// password field): traces then record the call's input as [`nova_auth::REDACTED`].
+pub const SENSITIVE: &str = "sensitive";
+
+/// A logs folder that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write traces into {}; choose a folder you can write to", path.display())]
+#[non_exhaustive]
+pub struct TraceError {
+    /// The folder.
+    pub path: PathBuf,
+    /// Why.
+    #[source]
+    pub source: std::io::Error,
+}
+
+/// Where traces go and what they hold.
+#[derive(Clone, Debug)]
+pub(crate) struct TraceSettings {
+    pub(crate) folder: PathBuf,
+    pub(crate) screenshots: bool,
+}
+
+impl TraceSettings {
+    /// Settings for `folder`, once a file can be written there.
+    pub(crate) fn new(folder: &Path, screenshots: bool) -> Result<Self, TraceError> {
+        let fail = |source| TraceError {
+            path: folder.to_owned(),
+            source,
+        };
+        std::fs::create_dir_all(folder).map_err(fail)?;
+        let probe = folder.join(format!(".nova-act-probe-{}", std::process::id()));
+        std::fs::write(&probe, b"").map_err(fail)?;
+        std::fs::remove_file(&probe).map_err(fail)?;
+        Ok(Self {
+            folder: folder.to_owned(),
+            screenshots,
+        })
+    }
+}
+
+/// The two files of an act's trace.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TraceFiles {
+    /// The steps as JSON.
+    pub json: PathBuf,
+    /// One HTML page with the steps and their screenshots.
+    pub html: PathBuf,
+}
+
+/// An act's trace as it is recorded.
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Trace {
+    act_id: String,
+    session_id: String,
+    task: String,
+    #[serde(with = "humantime_serde_rfc3339")]
+    started_at: Option<SystemTime>,
+    #[serde(with = "humantime_serde_rfc3339")]
+    ended_at: Option<SystemTime>,
+    ending: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    answer: Option<Value>,
+    steps: Vec<StepTrace>,
+    #[serde(skip)]
+    screenshots: bool,
+    #[serde(skip)]
+    pending: Option<ObservationTrace>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StepTrace {
+    step_id: String,
+    server_time_ms: u64,
+    observation: Option<ObservationTrace>,
+    calls: Vec<CallTrace>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ObservationTrace {
+    url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    screenshot: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CallTrace {
+    call_id: String,
+    name: String,
+    input: Value,
+    result: String,
+    ok: bool,
+    ms: u64,
+}
+
+/// RFC 3339 times, the way the service writes them.
+mod humantime_serde_rfc3339 {
+    use std::time::SystemTime;
+
+    pub(super) fn serialize<S: serde::Serializer>(
+        time: &Option<SystemTime>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match time {
+            Some(time) => serializer.collect_str(&humantime::format_rfc3339_millis(*time)),
+            None => serializer.serialize_none(),
+        }
+    }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+impl Trace {
+    pub(crate) fn start(task: &str, session_id: &str, screenshots: bool) -> Self {
+        Self {
+            task: task.to_owned(),
+            session_id: session_id.to_owned(),
+            started_at: Some(SystemTime::now()),
+            screenshots,
+            ..Self::default()
+        }
+    }
+
+    pub(crate) fn act(&mut self, act_id: &str) {
+        act_id.clone_into(&mut self.act_id);
+    }
+
+    /// The page the next step is planned from.
+    pub(crate) fn observed(&mut self, observed: &Value) {
+        let text = |key: &str| observed.get(key).and_then(Value::as_str).map(str::to_owned);
+        self.pending = Some(ObservationTrace {
+            url: text("activeURL").unwrap_or_default(),
+            screenshot: if self.screenshots {
+                text("screenshotBase64")
+            } else {
+                None
+            },
+        });
+    }
+
+    pub(crate) fn step(&mut self, step_id: &str, server_time: Duration) {
+        self.steps.push(StepTrace {
+            step_id: step_id.to_owned(),
+            server_time_ms: millis(server_time),
+            observation: self.pending.take(),
+            calls: Vec::new(),
+        });
+    }
+
+    /// A call of the current step and its result. An input the actuator flagged
+    /// [`SENSITIVE`] is not recorded.
+    pub(crate) fn call(
+        &mut self,
+        call_id: &str,
+        name: &str,
+        input: &Value,
+        outcome: &Result<Value, String>,
+        took: Duration,
+    ) {
+        let sensitive = matches!(outcome, Ok(Value::Object(map)) if map.get(SENSITIVE) == Some(&Value::Bool(true)));
+        let input = if sensitive {
+            Value::String(nova_auth::REDACTED.to_owned())
+        } else {
+            input.clone()
+        };
+        let (result, ok) = match outcome {
+            Ok(value) => (value.to_string(), true),
+            Err(message) => (message.clone(), false),
+        };
+        if let Some(step) = self.steps.last_mut() {
+            step.calls.push(CallTrace {
+                call_id: call_id.to_owned(),
+                name: name.to_owned(),
+                input,
+                result,
+                ok,
+                ms: millis(took),
+            });
+        }
+    }
+
+    /// Writes the trace into `folder/<session id>/`; the files' paths.
+    pub(crate) fn finish(
+        mut self,
+        ending: &str,
+        answer: Option<&Value>,
+        folder: &Path,
+    ) -> std::io::Result<TraceFiles> {
+        self.ended_at = Some(SystemTime::now());
+        ending.clone_into(&mut self.ending);
+        self.answer = answer.cloned();
+        let folder = folder.join(&self.session_id);
+        std::fs::create_dir_all(&folder)?;
+        let stem = format!("act_{}", self.act_id);
+        let files = TraceFiles {
+            json: folder.join(format!("{stem}_traces.json")),
+            html: folder.join(format!("{stem}.html")),
+        };
+        let json = serde_json::to_vec_pretty(&self).map_err(std::io::Error::other)?;
+        std::fs::write(&files.json, json)?;
+        std::fs::write(&files.html, self.html())?;
+        Ok(files)
+    }
+
+    fn html(&self) -> String {
+        let mut out = String::from(
+            "<!doctype html><meta charset=\"utf-8\"><title>Nova Act trace</title>\n<style>\
+             body{font:14px system-ui,sans-serif;margin:2em;max-width:1100px}\
+             .step{border-top:1px solid #ccc;padding:1em 0}\
+             img{max-width:100%;border:1px solid #ddd}\
+             code,pre{background:#f4f4f4;padding:2px 4px;white-space:pre-wrap;word-break:break-all}\
+             .failed{color:#a00}</style>\n",
+        );
+        let _ = write!(
+            out,
+            "<h1>{}</h1>\n<p>act <code>{}</code> · session <code>{}</code> · {}</p>\n",
+            escape(&self.task),
+            escape(&self.act_id),
+            escape(&self.session_id),
+            escape(&self.ending),
+        );
+        if let Some(answer) = &self.answer {
+            let _ = writeln!(
+                out,
+                "<p>answer: <code>{}</code></p>",
+                escape(&answer.to_string())
+            );
+        }
+        for (n, step) in self.steps.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "<div class=\"step\"><h2>Step {} <small>({} ms on the service)</small></h2>",
+                n + 1,
+                step.server_time_ms
+            );
+            if let Some(observation) = &step.observation {
+                let _ = writeln!(
+                    out,
+                    "<p>page: <code>{}</code></p>",
+                    escape(&observation.url)
+                );
+                if let Some(shot) = observation
+                    .screenshot
+                    .as_deref()
+                    .filter(|shot| shot.starts_with("data:image/"))
+                {
+                    let _ = writeln!(out, "<img alt=\"screenshot\" src=\"{}\">", escape(shot));
+                }
+            }
+            out.push_str("<ol>\n");
+            for call in &step.calls {
+                let _ = writeln!(
+                    out,
+                    "<li><code>{}</code> <code>{}</code> → <span{}>{}</span> <small>{} ms</small></li>",
+                    escape(&call.name),
+                    escape(&call.input.to_string()),
+                    if call.ok { "" } else { " class=\"failed\"" },
+                    escape(&call.result),
+                    call.ms
+                );
+            }
+            out.push_str("</ol></div>\n");
+        }
+        out
+    }
+}
+
+/// `text` safe inside HTML text and double-quoted attributes.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_trace_records_steps_and_hides_sensitive_inputs() {
+        let dir = std::env::temp_dir().join(format!("nova-trace-{}", std::process::id()));
+        let settings = TraceSettings::new(&dir, true).unwrap();
+        let mut trace = Trace::start("Sign in <now>", "s-1", settings.screenshots);
+        trace.act("a-1");
+        trace.observed(&json!({"activeURL": "http://127.0.0.1/login", "screenshotBase64": "data:image/jpeg;base64,AAAA"}));
+        trace.step("step-1", Duration::from_millis(12));
+        trace.call(
+            "c1",
+            "agentType",
+            &json!(["hunter2", "<box>1,2,3,4</box>"]),
+            &Ok(json!({SENSITIVE: true})),
+            Duration::from_millis(3),
+        );
+        trace.call(
+            "c2",
+            "agentClick",
+            &json!(["<box>1,2,3,4</box>"]),
+            &Err("BrowserError: gone".to_owned()),
+            Duration::ZERO,
+        );
+        let files = trace
+            .finish("SUCCEEDED", Some(&json!("done")), &settings.folder)
+            .unwrap();
+        let json_text = std::fs::read_to_string(&files.json).unwrap();
+        let html = std::fs::read_to_string(&files.html).unwrap();
+        for text in [&json_text, &html] {
+            assert!(!text.contains("hunter2"), "{text}");
+            assert!(text.contains("http://127.0.0.1/login"));
+            assert!(text.contains("data:image/jpeg;base64,AAAA"));
+        }
+        assert!(html.contains("Sign in &lt;now&gt;"));
+        assert!(html.contains("class=\"failed\""));
+        let parsed: Value = serde_json::from_str(&json_text).unwrap();
+        assert_eq!(parsed["steps"][0]["serverTimeMs"], 12);
+        assert_eq!(parsed["steps"][0]["calls"][0]["input"], nova_auth::REDACTED);
+        assert_eq!(files.json, dir.join("s-1").join("act_a-1_traces.json"));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn an_unwritable_folder_is_refused_up_front() {
+        let err = TraceSettings::new(Path::new("/proc/nova-act-traces"), false).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("cannot write traces into /proc/nova-act-traces"),
+            "{err}"
+        );
+    }
+}
