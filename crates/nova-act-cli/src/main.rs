@@ -6,8 +6,10 @@
 
 mod auth;
 mod commands;
+mod human;
 mod output;
 mod quickstart;
+mod run;
 
 use std::process::ExitCode;
 
@@ -103,6 +105,9 @@ enum Command {
         #[arg(long)]
         browser: bool,
     },
+    /// Run one task in a real browser, printing each step; the answer is checked against
+    /// `--schema` when one is given.
+    Run(run::RunArgs),
     /// Print a completion script for a shell (`nova-act completions bash > …`).
     Completions {
         /// The shell.
@@ -289,6 +294,7 @@ async fn main() -> ExitCode {
         Command::Models => commands::models(&cli).await,
         Command::Workflow(command) => commands::workflow(&cli, command).await,
         Command::Quickstart { live, browser } => quickstart::run(&cli, *live, *browser).await,
+        Command::Run(args) => run::run(&cli, args).await,
         Command::Completions { shell } => commands::completions(&cli, *shell),
     };
     match result {

@@ -4,9 +4,12 @@
 //! `NO_COLOR` or `CLICOLOR=0`, always with `CLICOLOR_FORCE`, otherwise on a terminal.
 
 use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::time::Instant;
 
 use anstyle::{AnsiColor, Effects, Style};
-use serde_json::Value;
+use nova_act::runtime::{Actuator, BrowserAction, CallError};
+use serde_json::{Value, json};
 
 pub(crate) fn stdout_is_terminal() -> bool {
     std::io::stdout().is_terminal()
@@ -103,4 +106,70 @@ impl Drop for Progress {
             eprint!("\x1b[2K\r");
         }
     }
+}
+
+/// Reports each action as it runs, then hands it to the browser.
+pub(crate) struct Narrated<A> {
+    pub(crate) inner: A,
+    pub(crate) started: Instant,
+    pub(crate) events: Events,
+}
+
+#[async_trait::async_trait]
+impl<A: Actuator> Actuator for Narrated<A> {
+    async fn browser(&mut self, action: BrowserAction) -> Result<Value, CallError> {
+        let name = action.name();
+        let detail = match &action {
+            BrowserAction::GoToUrl { url } => url.clone(),
+            BrowserAction::Click { target, .. } => {
+                let (x, y) = target.center();
+                format!("at ({x:.0}, {y:.0}) of 1000")
+            }
+            BrowserAction::Think { thought } => thought.clone(),
+            _ => String::new(),
+        };
+        let outcome = self.inner.browser(action).await;
+        let detail = match &outcome {
+            Ok(observed) if name == "takeObservation" => observed
+                .get("activeURL")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+            Ok(_) => detail,
+            Err(err) => format!("{detail} failed: {err}"),
+        };
+        let elapsed = self.started.elapsed().as_secs_f64();
+        self.events.emit(
+            "action",
+            json!({
+                "elapsed_s": (elapsed * 1000.0).round() / 1000.0,
+                "name": name,
+                "detail": detail,
+                "ok": outcome.is_ok(),
+            }),
+            || {
+                let line = format!("{name:<17} {detail}");
+                format!("  {elapsed:>6.2}s  {}", line.trim_end())
+            },
+        );
+        outcome
+    }
+
+    async fn current_url(&mut self) -> Option<String> {
+        self.inner.current_url().await
+    }
+
+    async fn close(&mut self) {
+        self.inner.close().await;
+    }
+}
+
+/// Says how a command that runs a workflow stopped; exit status 130, as for a shell's Ctrl-C.
+pub(crate) fn interrupted(reason: &str, started: bool) -> ExitCode {
+    if started {
+        eprintln!("interrupted by {reason}: the act and the workflow run were marked FAILED");
+    } else {
+        eprintln!("interrupted by {reason} before the workflow run started");
+    }
+    ExitCode::from(130)
 }

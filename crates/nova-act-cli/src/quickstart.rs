@@ -13,7 +13,7 @@ use nova_emulator::{ActView, Emulator, Planner, call};
 use serde_json::{Value, json};
 
 use crate::Cli;
-use crate::output::Events;
+use crate::output::{Events, Narrated, interrupted};
 
 /// The task the quickstart runs.
 pub(crate) const TASK: &str = "Find the price of the first product on the shop's front page";
@@ -137,58 +137,6 @@ impl Actuator for PretendBrowser {
             _ => {}
         }
         Ok(Value::Null)
-    }
-}
-
-/// Reports each action as it runs, then hands it to the browser.
-struct Narrated<A> {
-    inner: A,
-    started: Instant,
-    events: Events,
-}
-
-#[async_trait::async_trait]
-impl<A: Actuator> Actuator for Narrated<A> {
-    async fn browser(&mut self, action: BrowserAction) -> Result<Value, CallError> {
-        let name = action.name();
-        let detail = match &action {
-            BrowserAction::GoToUrl { url } => url.clone(),
-            BrowserAction::Click { target, .. } => {
-                let (x, y) = target.center();
-                format!("at ({x:.0}, {y:.0}) of 1000")
-            }
-            BrowserAction::Think { thought } => thought.clone(),
-            _ => String::new(),
-        };
-        let outcome = self.inner.browser(action).await;
-        let detail = match &outcome {
-            Ok(observed) if name == "takeObservation" => observed
-                .get("activeURL")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned(),
-            Ok(_) => detail,
-            Err(err) => format!("{detail} failed: {err}"),
-        };
-        let elapsed = self.started.elapsed().as_secs_f64();
-        self.events.emit(
-            "action",
-            json!({
-                "elapsed_s": (elapsed * 1000.0).round() / 1000.0,
-                "name": name,
-                "detail": detail,
-                "ok": outcome.is_ok(),
-            }),
-            || {
-                let line = format!("{name:<17} {detail}");
-                format!("  {elapsed:>6.2}s  {}", line.trim_end())
-            },
-        );
-        outcome
-    }
-
-    async fn close(&mut self) {
-        self.inner.close().await;
     }
 }
 
@@ -392,14 +340,4 @@ pub(crate) async fn run(cli: &Cli, live: bool, real_browser: bool) -> Result<Exi
         emulator.shutdown().await;
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Says how the quickstart stopped; exit status 130, as for a shell's Ctrl-C.
-fn interrupted(reason: &str, started: bool) -> ExitCode {
-    if started {
-        eprintln!("interrupted by {reason}: the act and the workflow run were marked FAILED");
-    } else {
-        eprintln!("interrupted by {reason} before the workflow run started");
-    }
-    ExitCode::from(130)
 }

@@ -12,7 +12,7 @@ use super::answer::{AnswerSchema, InvalidSchema, Mismatch};
 use super::calls::{BrowserAction, CallError, Planned, decode};
 use super::guardrail::{Decision, PageState, StateGuardrail};
 use super::human::{self, Approval, HumanInput, HumanRequest, Takeover};
-use super::trace::{Trace, TraceFiles, TraceSettings};
+use super::trace::{Trace, TraceFiles, Traces};
 use crate::client::Client;
 use crate::error::Error;
 use crate::model::{
@@ -290,7 +290,7 @@ pub(crate) struct ActPlace<'a> {
     pub(crate) shutdown: Option<&'a super::Shutdown>,
     pub(crate) human: Option<&'a dyn HumanInput>,
     pub(crate) guardrail: Option<&'a dyn StateGuardrail>,
-    pub(crate) trace: Option<&'a TraceSettings>,
+    pub(crate) trace: Option<&'a Traces>,
 }
 
 /// What the loop has seen of the page (for guardrails and a person's screenshot), and the

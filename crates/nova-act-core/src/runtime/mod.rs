@@ -22,7 +22,7 @@ pub use guardrail::{Decision, PageState, PatternError, StateGuardrail, UrlPatter
 pub use human::{APPROVE_TOOL, Approval, HumanInput, HumanRequest, Takeover, UI_TAKEOVER_TOOL};
 pub use shutdown::{SHUTDOWN_GRACE, SHUTDOWN_NOTICE, Shutdown};
 pub use tools::WithTools;
-pub use trace::{SENSITIVE, TraceError, TraceFiles};
+pub use trace::{SENSITIVE, TraceError, TraceFiles, Traces};
 pub use workflow::{
     API_KEY_DEFINITION, DEFAULT_MODEL, DEFINITION_NOTICE, DEFINITION_VAR, Run, Session, Workflow,
     WorkflowError,

@@ -23,16 +23,32 @@ pub struct TraceError {
     pub source: std::io::Error,
 }
 
-/// Where traces go and what they hold.
-#[derive(Clone, Debug)]
-pub(crate) struct TraceSettings {
+/// Where traces go and what they hold: each act's trace is written into
+/// `<folder>/<session id>/` as `act_<id>_traces.json` (each step's page, the calls the model
+/// made, their results and timings) and `act_<id>.html`, one self-contained page with the
+/// screenshots. Inputs an actuator flags [`SENSITIVE`] (a password typed) are not recorded.
+///
+/// ```no_run
+/// # async fn demo(session: &mut nova_act_core::runtime::Session<Box<dyn nova_act_core::runtime::Actuator>>) -> Result<(), Box<dyn std::error::Error>> {
+/// use nova_act_core::runtime::Traces;
+///
+/// // Checked now: a folder that cannot be written fails here, before any act.
+/// session.traces(Traces::new("logs")?.screenshots(false));
+/// let result = session.act("Find the price").await?;
+/// println!("trace: {}", result.trace.unwrap().html.display());
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Traces {
     pub(crate) folder: PathBuf,
     pub(crate) screenshots: bool,
 }
 
-impl TraceSettings {
-    /// Settings for `folder`, once a file can be written there.
-    pub(crate) fn new(folder: &Path, screenshots: bool) -> Result<Self, TraceError> {
+impl Traces {
+    /// Traces into `folder` (created if missing), with screenshots, once a file can be written
+    /// there.
+    pub fn new(folder: impl AsRef<Path>) -> Result<Self, TraceError> {
+        let folder = folder.as_ref();
         let fail = |source| TraceError {
             path: folder.to_owned(),
             source,
@@ -43,8 +59,20 @@ impl TraceSettings {
         std::fs::remove_file(&probe).map_err(fail)?;
         Ok(Self {
             folder: folder.to_owned(),
-            screenshots,
+            screenshots: true,
         })
+    }
+
+    /// Whether traces hold the screenshots (they do unless turned off).
+    #[must_use]
+    pub fn screenshots(mut self, screenshots: bool) -> Self {
+        self.screenshots = screenshots;
+        self
+    }
+
+    /// The folder.
+    pub fn folder(&self) -> &Path {
+        &self.folder
     }
 }
 
@@ -306,7 +334,7 @@ mod tests {
     #[test]
     fn a_trace_records_steps_and_hides_sensitive_inputs() {
         let dir = std::env::temp_dir().join(format!("nova-trace-{}", std::process::id()));
-        let settings = TraceSettings::new(&dir, true).unwrap();
+        let settings = Traces::new(&dir).unwrap();
         let mut trace = Trace::start("Sign in <now>", "s-1", settings.screenshots);
         trace.act("a-1");
         trace.observed(&json!({"activeURL": "http://127.0.0.1/login", "screenshotBase64": "data:image/jpeg;base64,AAAA"}));
@@ -346,7 +374,7 @@ mod tests {
 
     #[test]
     fn an_unwritable_folder_is_refused_up_front() {
-        let err = TraceSettings::new(Path::new("/proc/nova-act-traces"), false).unwrap_err();
+        let err = Traces::new("/proc/nova-act-traces").unwrap_err();
         assert!(
             err.to_string()
                 .starts_with("cannot write traces into /proc/nova-act-traces"),

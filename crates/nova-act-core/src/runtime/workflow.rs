@@ -14,7 +14,7 @@ use super::actuator::Actuator;
 use super::guardrail::StateGuardrail;
 use super::human::HumanInput;
 use super::shutdown::{SHUTDOWN_GRACE, Shutdown};
-use super::trace::{TraceError, TraceFiles, TraceSettings};
+use super::trace::{TraceError, TraceFiles, Traces};
 use crate::client::Client;
 use crate::error::Error;
 use crate::model::{
@@ -385,7 +385,7 @@ pub struct Session<A> {
     actuator: A,
     human: Option<Arc<dyn HumanInput>>,
     guardrail: Option<Arc<dyn StateGuardrail>>,
-    trace: Option<TraceSettings>,
+    trace: Option<Traces>,
     last_trace: Option<TraceFiles>,
 }
 
@@ -427,24 +427,16 @@ impl<A: Actuator> Session<A> {
         self
     }
 
-    /// Writes a trace of every act that follows into `folder/<session id>/`:
-    /// `act_<id>_traces.json` (each step's page, the calls the model made, their results and
-    /// timings) and `act_<id>.html`, one self-contained page with the screenshots. The folder is
-    /// created and tried now, so a folder that cannot be written fails here, not after an act.
-    /// Inputs the actuator flags [`SENSITIVE`](super::SENSITIVE) (a password typed) are not
-    /// recorded.
-    pub fn logs_dir(&mut self, folder: impl AsRef<Path>) -> Result<&mut Self, TraceError> {
-        let screenshots = self.trace.as_ref().is_none_or(|t| t.screenshots);
-        self.trace = Some(TraceSettings::new(folder.as_ref(), screenshots)?);
-        Ok(self)
+    /// Writes a trace of every act that follows, as `traces` says.
+    pub fn traces(&mut self, traces: Traces) -> &mut Self {
+        self.trace = Some(traces);
+        self
     }
 
-    /// Whether traces hold the screenshots (they do unless turned off).
-    pub fn trace_screenshots(&mut self, screenshots: bool) -> &mut Self {
-        if let Some(trace) = &mut self.trace {
-            trace.screenshots = screenshots;
-        }
-        self
+    /// Writes a trace of every act that follows into `folder` ([`Traces`] with screenshots).
+    /// The folder is created and tried now, so one that cannot be written fails here.
+    pub fn logs_dir(&mut self, folder: impl AsRef<Path>) -> Result<&mut Self, TraceError> {
+        Ok(self.traces(Traces::new(folder)?))
     }
 
     /// The trace of the last act, whether it succeeded or not.

@@ -1,0 +1,287 @@
+//! `nova-act run`: one task in a real browser, printed step by step, against whichever service
+//! the options and the environment name (the real one, or a running `nova-emulator`).
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use nova_act::browser::Browser;
+use nova_act::runtime::{
+    ActError, ActRequest, Actuator, AnswerSchema, Shutdown, Traces, UrlPolicy,
+};
+use serde_json::{Value, json};
+
+use crate::Cli;
+use crate::output::{Events, Narrated, interrupted};
+
+/// What `nova-act run` was asked to do.
+#[derive(Debug, clap::Args)]
+pub(crate) struct RunArgs {
+    /// The task, in words.
+    task: String,
+    /// The page the browser opens first.
+    #[arg(long, value_name = "URL")]
+    starting_page: String,
+    /// Show the browser window (it is headless otherwise).
+    #[arg(long)]
+    headed: bool,
+    /// Steps allowed (1..199).
+    #[arg(long, value_name = "N", default_value_t = nova_act::runtime::DEFAULT_MAX_STEPS)]
+    max_steps: u32,
+    /// Seconds the whole act may take (2..1800).
+    #[arg(long, value_name = "S")]
+    timeout: Option<u64>,
+    /// A JSON Schema (Draft 7) file the answer must match.
+    #[arg(long, value_name = "FILE")]
+    schema: Option<PathBuf>,
+    /// The workflow definition to run under (IAM); NOVA_ACT_WORKFLOW_DEFINITION otherwise.
+    #[arg(long, value_name = "NAME")]
+    definition: Option<String>,
+    /// Write each act's trace (JSON and HTML) into this folder.
+    #[arg(long, value_name = "DIR")]
+    logs_dir: Option<PathBuf>,
+    /// Only URLs matching these patterns may be visited ([scheme://]host[:port][/path]).
+    #[arg(long = "allow-url", value_name = "PATTERN")]
+    allow_url: Vec<String>,
+    /// URLs matching these patterns are never visited.
+    #[arg(long = "block-url", value_name = "PATTERN")]
+    block_url: Vec<String>,
+}
+
+/// An act that failed, with its trace when one was written.
+#[derive(Debug)]
+struct Failed {
+    err: ActError,
+    trace: Option<PathBuf>,
+}
+
+impl std::fmt::Display for Failed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.err.fmt(f)
+    }
+}
+
+impl std::error::Error for Failed {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.err.source()
+    }
+}
+
+/// Everything `run` checks before it starts a browser or sends a request.
+struct Checked {
+    request: ActRequest,
+    policy: Option<UrlPolicy>,
+    traces: Option<Traces>,
+}
+
+fn read_schema(path: &Path) -> Result<AnswerSchema, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|err| format!("cannot read the schema file {}: {err}", path.display()))?;
+    let schema: Value = serde_json::from_str(&text)
+        .map_err(|err| format!("{} is not JSON: {err}", path.display()))?;
+    AnswerSchema::new(schema).map_err(|err| format!("{}: {err}", path.display()))
+}
+
+impl RunArgs {
+    fn check(&self) -> Result<Checked, String> {
+        url::Url::parse(&self.starting_page).map_err(|err| {
+            format!(
+                "--starting-page `{}` is not a URL ({err}); write it in full, such as https://example.com/",
+                self.starting_page
+            )
+        })?;
+        let mut request = ActRequest::new(&self.task).max_steps(self.max_steps);
+        if let Some(seconds) = self.timeout {
+            request = request.timeout(Duration::from_secs(seconds));
+        }
+        if let Some(path) = &self.schema {
+            request = request.schema(read_schema(path)?);
+        }
+        let policy = if self.allow_url.is_empty() && self.block_url.is_empty() {
+            None
+        } else {
+            let mut policy = UrlPolicy::new();
+            for pattern in &self.allow_url {
+                policy = policy
+                    .allow(pattern)
+                    .map_err(|err| format!("--allow-url: {err}"))?;
+            }
+            for pattern in &self.block_url {
+                policy = policy
+                    .block(pattern)
+                    .map_err(|err| format!("--block-url: {err}"))?;
+            }
+            Some(policy)
+        };
+        let traces = self
+            .logs_dir
+            .as_deref()
+            .map(Traces::new)
+            .transpose()
+            .map_err(|err| crate::report(&err))?;
+        Ok(Checked {
+            request,
+            policy,
+            traces,
+        })
+    }
+}
+
+/// Runs `nova-act run`.
+pub(crate) async fn run(cli: &Cli, args: &RunArgs) -> Result<ExitCode, String> {
+    let shutdown = Shutdown::on_signals();
+    // Bad input fails here, before a browser starts or a request is sent.
+    let checked = args.check()?;
+    let nova = cli.nova().await?;
+    let identity = nova.identity().await.map_err(|err| crate::report(&err))?;
+    cli.definition_notice(&nova, args.definition.as_deref());
+    let browser = Browser::builder()
+        .starting_page(&args.starting_page)
+        .headless(!args.headed)
+        .simplified_dom(true)
+        .launch()
+        .await
+        .map_err(|err| crate::report(&err))?;
+    let events = Events { json: cli.json };
+    events.emit(
+        "started",
+        json!({
+            "endpoint": nova.client().endpoint().to_string(),
+            "mode": identity.mode.as_str(),
+            "source": identity.source.to_string(),
+            "starting_page": args.starting_page,
+        }),
+        || {
+            format!(
+                "Nova Act at {} · credentials: {identity}\nbrowser: {} Chromium at {}",
+                nova.client().endpoint(),
+                if args.headed { "headed" } else { "headless" },
+                args.starting_page
+            )
+        },
+    );
+    events.emit("act", json!({"task": args.task}), || {
+        format!("act: {}", args.task)
+    });
+    if let Some(reason) = shutdown.reason() {
+        let mut browser = browser;
+        browser.close().await;
+        return Ok(interrupted(reason, false));
+    }
+    let mut workflow = nova.workflow().shutdown(shutdown.clone());
+    if let Some(name) = &args.definition {
+        workflow = workflow.definition(name.clone());
+    }
+    let started = Instant::now();
+    let Checked {
+        request,
+        policy,
+        traces,
+    } = checked;
+    let ask_a_person = std::io::stdin().is_terminal();
+    let outcome = workflow
+        .run(|run| async move {
+            events.emit("workflow_run", json!({"workflow_run_id": run.id()}), || {
+                format!("workflow run {}", run.id())
+            });
+            let browser = Narrated {
+                inner: browser,
+                started,
+                events,
+            };
+            let mut session = match run.session(browser).await {
+                Ok(session) => session,
+                Err(err) => return Err(Failed { err, trace: None }),
+            };
+            events.emit("session", json!({"session_id": session.id()}), || {
+                format!("session {}", session.id())
+            });
+            if let Some(policy) = policy {
+                session.guardrail(policy);
+            }
+            if let Some(traces) = traces {
+                session.traces(traces);
+            }
+            if ask_a_person {
+                session.human_input(crate::human::Terminal);
+            }
+            let outcome = session.act(request).await;
+            let trace = session.last_trace().map(|files| files.html.clone());
+            // Awaited, so the browser and its folders are gone before the program ends.
+            session.actuator().close().await;
+            match outcome {
+                Ok(result) => Ok(result),
+                Err(err) => Err(Failed { err, trace }),
+            }
+        })
+        .await;
+    if let Some(reason) = shutdown.reason() {
+        return Ok(interrupted(reason, true));
+    }
+    let result = match outcome {
+        Ok(result) => result,
+        Err(nova_act::runtime::WorkflowError::Body(Failed { err, trace })) => {
+            if let Some(trace) = trace {
+                events.emit("trace", json!({"html": trace}), || {
+                    format!("trace: {}", trace.display())
+                });
+            }
+            return Err(act_failure(&err));
+        }
+        Err(err) => return Err(crate::report(&err)),
+    };
+    let latencies: Vec<u128> = result
+        .step_latencies
+        .iter()
+        .map(|d| d.as_millis())
+        .collect();
+    let trace = result.trace.as_ref().map(|files| files.html.clone());
+    events.emit(
+        "result",
+        json!({
+            "value": result.value,
+            "act_id": result.act_id,
+            "steps": result.steps,
+            "step_latencies_ms": latencies,
+            "time_worked_s": result.time_worked().as_secs_f64(),
+            "trace": trace,
+        }),
+        || {
+            let mut text = format!(
+                "answer: {}\n{} steps, {:.1}s worked",
+                result
+                    .value
+                    .as_ref()
+                    .map_or_else(|| "(none)".to_owned(), Value::to_string),
+                result.steps,
+                result.time_worked().as_secs_f64()
+            );
+            if let Some(trace) = &trace {
+                text.push_str(&format!("\ntrace: {}", trace.display()));
+            }
+            text
+        },
+    );
+    events.emit("finished", json!({"status": "SUCCEEDED"}), || {
+        "workflow run SUCCEEDED".to_owned()
+    });
+    Ok(ExitCode::SUCCESS)
+}
+
+/// An act that did not succeed: what happened, and for an answer that does not match its
+/// schema, the answer itself.
+fn act_failure(err: &ActError) -> String {
+    match err {
+        ActError::AnswerMismatch { mismatch, .. } => format!(
+            "{}\n  answer: {}\n  problems: {}\nThe workflow run was marked FAILED.",
+            err,
+            mismatch.raw,
+            mismatch.errors.join("; ")
+        ),
+        other => format!(
+            "{}\nThe workflow run was marked FAILED.",
+            crate::report(other)
+        ),
+    }
+}

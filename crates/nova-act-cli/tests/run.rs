@@ -1,0 +1,267 @@
+//! `nova-act run` against an emulator started here and a page served on 127.0.0.1: a task
+//! answered with JSON that must match a schema, each step printed, a trace written; and bad
+//! input refused before a browser starts or a request is sent.
+
+mod support;
+
+use std::path::Path;
+
+use nova_emulator::{Emulator, RunningEmulator, ScriptedPlanner};
+use serde_json::json;
+use support::*;
+
+const PAGE: &str = "<!doctype html><title>Shop</title><h1>Red apple</h1>\
+    <p>Price: <span id=\"price\">$4.99</span></p>";
+
+/// Serves [`PAGE`] at `/` on 127.0.0.1 until the test ends; its URL.
+async fn page() -> String {
+    let app = axum::Router::new().route(
+        "/",
+        axum::routing::get(|| async { axum::response::Html(PAGE) }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
+
+async fn emulator() -> RunningEmulator {
+    let planner = ScriptedPlanner::new().script(
+        "price",
+        vec![
+            vec![("takeObservation", json!([]))],
+            vec![(
+                "return",
+                json!([r#"{"product": "Red apple", "price": 4.99}"#]),
+            )],
+        ],
+    );
+    Emulator::builder()
+        .planner(planner)
+        .api_key(KEY)
+        .start()
+        .await
+        .unwrap()
+}
+
+/// `nova-act run args…` with the API key, against `emulator`.
+async fn nova_act_run(emulator: &RunningEmulator, home: &Path, args: Vec<String>) -> String {
+    let (home, url) = (home.to_owned(), emulator.url().to_owned());
+    tokio::task::spawn_blocking(move || {
+        let mut all = vec!["--endpoint-url".to_owned(), url, "run".to_owned()];
+        all.extend(args);
+        let all: Vec<&str> = all.iter().map(String::as_str).collect();
+        run(&home, &all, &[("NOVA_ACT_API_KEY", KEY)])
+    })
+    .await
+    .unwrap()
+}
+
+fn schema_file(dir: &Path, name: &str, schema: &serde_json::Value) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, schema.to_string()).unwrap();
+    path.display().to_string()
+}
+
+fn browser_missing(out: &str) -> bool {
+    out.contains("no Chrome or Chromium found")
+        && std::env::var_os("NOVA_BROWSER_REQUIRED").is_none()
+}
+
+/// Ids, ports, timings and the key's last characters vary from run to run.
+fn scrub(out: &str, page: &str, emulator: &RunningEmulator) -> String {
+    let out = out
+        .replace(page, "[page]/")
+        .replace(emulator.url(), "[emulator]");
+    regex_lite(&out)
+        .lines()
+        .map(|line| {
+            line.split(' ')
+                .map(|word| {
+                    let seconds = word
+                        .strip_suffix('s')
+                        .is_some_and(|n| n.parse::<f64>().is_ok());
+                    if seconds {
+                        "[t]s".to_owned()
+                    } else if word.starts_with("****") {
+                        "****[key]".to_owned()
+                    } else {
+                        word.to_owned()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `text` with every UUID replaced by `[uuid]`.
+fn regex_lite(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let candidate = rest.get(..36).filter(|c| {
+            c.len() == 36
+                && c.char_indices().all(|(i, ch)| {
+                    if [8, 13, 18, 23].contains(&i) {
+                        ch == '-'
+                    } else {
+                        ch.is_ascii_hexdigit()
+                    }
+                })
+        });
+        match candidate {
+            Some(_) => {
+                out.push_str("[uuid]");
+                rest = &rest[36..];
+            }
+            None => {
+                let ch = rest.chars().next().unwrap();
+                out.push(ch);
+                rest = &rest[ch.len_utf8()..];
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_with_a_schema_prints_each_step_the_answer_and_its_trace() {
+    let (emulator, page) = (emulator().await, page().await);
+    let home = home();
+    let schema = json!({
+        "type": "object",
+        "properties": {"product": {"type": "string"}, "price": {"type": "number"}},
+        "required": ["product", "price"]
+    });
+    let schema = schema_file(home.path(), "price.json", &schema);
+    let logs = home.path().join("logs");
+    let args = vec![
+        "Find the price of the product".to_owned(),
+        "--starting-page".to_owned(),
+        page.clone(),
+        "--schema".to_owned(),
+        schema,
+        "--logs-dir".to_owned(),
+        logs.display().to_string(),
+        "--allow-url".to_owned(),
+        "127.0.0.1".to_owned(),
+    ];
+    let out = nova_act_run(&emulator, home.path(), args).await;
+    if browser_missing(&out) {
+        return;
+    }
+    insta::assert_snapshot!(scrub(&out, &page, &emulator), @r#"
+        exit 0
+        --- stdout
+        Nova Act at [emulator] · credentials: api-key credentials ****[key] from environment (chosen by NOVA_ACT_API_KEY being set), region us-east-1 (from default)
+        browser: headless Chromium at [page]/
+        act: Find the price of the product
+        workflow run [uuid]
+        session [uuid]
+            [t]s  takeObservation   [page]/
+            [t]s  takeObservation   [page]/
+        answer: {"price":4.99,"product":"Red apple"}
+        2 steps, [t]s worked
+        trace: [HOME]/logs/[uuid]/act_[uuid].html
+        workflow run SUCCEEDED
+        --- stderr
+    "#);
+    // The trace is there, and the act and the run are SUCCEEDED on the service.
+    let traces: Vec<_> = walk(&logs);
+    assert_eq!(traces.len(), 2, "{traces:?}");
+    let act = emulator.acts().pop().unwrap();
+    assert_eq!(act.status.to_string(), "SUCCEEDED");
+    assert!(
+        act.view
+            .task
+            .starts_with("Find the price of the product, format output with jsonschema: ")
+    );
+
+    // An answer that does not match: exit 1, the answer and the problems, FAILED.
+    let strict = schema_file(
+        home.path(),
+        "sku.json",
+        &json!({"type": "object", "required": ["sku"]}),
+    );
+    let args = vec![
+        "Find the price".to_owned(),
+        "--starting-page".to_owned(),
+        page.clone(),
+        "--schema".to_owned(),
+        strict,
+    ];
+    let out = nova_act_run(&emulator, home.path(), args).await;
+    let stderr = out.split("--- stderr\n").nth(1).unwrap();
+    insta::assert_snapshot!(regex_lite(stderr), @r#"
+    error: the answer of act [uuid] does not match its schema
+      answer: {"product": "Red apple", "price": 4.99}
+      problems: "sku" is a required property
+    The workflow run was marked FAILED.
+    "#);
+    assert_eq!(emulator.acts().pop().unwrap().status.to_string(), "FAILED");
+}
+
+/// Every file below `dir`.
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        if entry.path().is_dir() {
+            files.extend(walk(&entry.path()));
+        } else {
+            files.push(entry.path());
+        }
+    }
+    files
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_before_anything_starts() {
+    let emulator = emulator().await;
+    let home = home();
+    let bad_schema = schema_file(home.path(), "bad.json", &json!({"type": "money"}));
+    let not_json = home.path().join("not.json");
+    std::fs::write(&not_json, "{ nope").unwrap();
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["--schema", &bad_schema],
+        vec!["--schema", not_json.to_str().unwrap()],
+        vec!["--allow-url", "ftp://example.com"],
+        vec!["--block-url", "exa mple.com"],
+        vec!["--logs-dir", "/proc/no-logs-here"],
+    ];
+    let mut outputs = Vec::new();
+    for extra in cases {
+        let mut args = vec![
+            "A task".to_owned(),
+            "--starting-page".to_owned(),
+            "http://127.0.0.1:9/".to_owned(),
+        ];
+        args.extend(extra.iter().map(|s| (*s).to_owned()));
+        let out = nova_act_run(&emulator, home.path(), args).await;
+        outputs.push(out.split("--- stderr\n").nth(1).unwrap().trim().to_owned());
+        assert!(out.starts_with("exit 1\n--- stdout\n--- stderr"), "{out}");
+    }
+    let out = nova_act_run(
+        &emulator,
+        home.path(),
+        vec![
+            "A task".into(),
+            "--starting-page".into(),
+            "example.com".into(),
+        ],
+    )
+    .await;
+    outputs.push(out.split("--- stderr\n").nth(1).unwrap().trim().to_owned());
+    insta::assert_snapshot!(outputs.join("\n"), @r#"
+        error: [HOME]/bad.json: the answer schema is not a valid JSON Schema (Draft 7): at /type: "money" is not valid under any of the schemas listed in the 'anyOf' keyword; fix the schema
+        error: [HOME]/not.json is not JSON: key must be a string at line 1 column 3
+        error: --allow-url: `ftp://example.com` is not a URL pattern: the scheme must be http, https, file or *; write [scheme://]host[:port][/path], where the host may start with `*.` or be `*`
+        error: --block-url: `exa mple.com` is not a URL pattern: the host is not a host name (a `*` may only start it, as `*.`); write [scheme://]host[:port][/path], where the host may start with `*.` or be `*`
+        error: cannot write traces into /proc/no-logs-here; choose a folder you can write to
+          caused by: No such file or directory (os error 2)
+        error: --starting-page `example.com` is not a URL (relative URL without a base); write it in full, such as https://example.com/
+    "#);
+    // Nothing reached the service.
+    assert_eq!(emulator.created().runs, 0);
+}
