@@ -797,12 +797,7 @@ async fn interrupt(emulator: &nova_emulator::RunningEmulator, args: &[&str]) {
     assert!(files.is_empty(), "left in TMPDIR: {files:?}");
 
     // The emulator saw the run and the act end FAILED.
-    let runs = as_key(
-        emulator,
-        key,
-        &["workflow", "runs", "quickstart", "--json"],
-    )
-    .await;
+    let runs = as_key(emulator, key, &["workflow", "runs", "quickstart", "--json"]).await;
     let runs: serde_json::Value = serde_json::from_str(stdout_of(&runs)).unwrap();
     let statuses: Vec<&serde_json::Value> = runs["workflow_runs"]
         .as_array()

@@ -597,3 +597,74 @@ async fn a_trace_of_a_real_sign_in_holds_the_steps_but_not_the_password() {
     assert!(html.contains("src=\"data:image/jpeg;base64,"));
     std::fs::remove_dir_all(logs).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_browsers_act_at_once_in_one_run_and_all_are_cleaned_up() {
+    let site = site().await;
+    let pages = ["/form", "/next", "/submitted?name=Grace", "/login"];
+    let mut browsers = Vec::new();
+    for page in pages {
+        let Some(browser) = launch(
+            Browser::builder()
+                .starting_page(site.url(page))
+                .simplified_dom(true),
+        )
+        .await
+        else {
+            return;
+        };
+        browsers.push(browser);
+    }
+    let profiles: Vec<_> = browsers
+        .iter()
+        .map(|b| b.user_data_dir().to_owned())
+        .collect();
+    // Each act reads its own page's heading.
+    let (emulator, client) = service(Reader(Box::new(|_, seen| {
+        let seen = seen.expect("an observation");
+        vec![("return", json!([text_of(seen, "h1")]))]
+    })))
+    .await;
+    let answers = Workflow::new(&client)
+        .run(|run| async move {
+            let mut sessions = Vec::new();
+            for browser in browsers {
+                sessions.push(run.session(browser).await?);
+            }
+            let acts = sessions
+                .iter_mut()
+                .map(|session| session.act("Read the heading"));
+            let answers = futures_util::future::join_all(acts).await;
+            for session in &mut sessions {
+                session.actuator().close().await;
+            }
+            answers
+                .into_iter()
+                .map(|answer| answer.map(|result| result.value))
+                .collect::<Result<Vec<_>, nova_act_core::runtime::ActError>>()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        answers,
+        [
+            Some(json!("Sign up")),
+            Some(json!("Second page")),
+            Some(json!("Thanks, Grace")),
+            Some(json!("Sign in")),
+        ]
+    );
+    // One run, four sessions, four acts, all succeeded; no browser and no profile is left.
+    let created = emulator.created();
+    assert_eq!((created.runs, created.sessions, created.acts), (1, 4, 4));
+    assert!(
+        emulator
+            .acts()
+            .iter()
+            .all(|act| act.status.to_string() == "SUCCEEDED")
+    );
+    for profile in profiles {
+        assert_eq!(support::gone(&profile).await, Vec::<u32>::new());
+        assert!(!profile.exists());
+    }
+}

@@ -1,0 +1,47 @@
+//! Several browsers at once in one workflow run: one session per browser, acts running
+//! concurrently. `cargo run -p nova-act --example concurrent -- "<task>" <url> <url> …`.
+//! Credentials come from the environment (NOVA_ACT_API_KEY, or AWS IAM with
+//! NOVA_ACT_WORKFLOW_DEFINITION); Chromium or Chrome must be installed.
+#![allow(clippy::print_stdout)]
+use futures_util::future::join_all;
+use nova_act::runtime::ActError;
+use nova_act::{NovaAct, browser::Browser};
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let task = args
+        .next()
+        .unwrap_or_else(|| "Return the page's main heading".into());
+    let mut urls: Vec<String> = args.collect();
+    if urls.is_empty() {
+        urls = vec!["https://example.com".into(), "https://example.org".into()];
+    }
+
+    let nova = NovaAct::from_env().await?;
+    // Every browser is started before the run, so a missing browser stops nothing half-done.
+    let mut browsers = Vec::new();
+    for url in &urls {
+        browsers.push(Browser::builder().starting_page(url).launch().await?);
+    }
+    let answers = nova
+        .workflow()
+        .run(|run| async move {
+            let mut sessions = Vec::new();
+            for browser in browsers {
+                sessions.push(run.session(browser).await?);
+            }
+            // Each act borrows its own session; they run at the same time.
+            let answers = join_all(sessions.iter_mut().map(|s| s.act(task.as_str()))).await;
+            // Awaited, so every browser is gone before the program ends, whatever happened.
+            for session in &mut sessions {
+                session.actuator().close().await;
+            }
+            answers.into_iter().collect::<Result<Vec<_>, ActError>>()
+        })
+        .await?;
+    for (url, answer) in urls.iter().zip(answers) {
+        println!("{url}: {}", answer.value.unwrap_or_default());
+    }
+    Ok(())
+}
