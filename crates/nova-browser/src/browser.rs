@@ -13,6 +13,7 @@ use crate::cdp::{Connection, text_field};
 use crate::error::BrowserError;
 use crate::launch::{BASE_ARGS, PIPE, Process, Wire, find_executable, private_dir};
 use crate::page::{MouseButton, Page, Settle};
+use crate::proxy::Proxy;
 
 /// The window size used unless one is set.
 pub const DEFAULT_WINDOW: (u32, u32) = (1600, 900);
@@ -34,6 +35,10 @@ pub struct BrowserBuilder {
     launch_timeout: Duration,
     command_timeout: Duration,
     env: Option<Env>,
+    proxy: Option<Proxy>,
+    downloads: Option<PathBuf>,
+    ignore_https_errors: bool,
+    user_agent: Option<String>,
 }
 
 impl Default for BrowserBuilder {
@@ -52,6 +57,10 @@ impl Default for BrowserBuilder {
             launch_timeout: Duration::from_secs(30),
             command_timeout: Duration::from_secs(30),
             env: None,
+            proxy: None,
+            downloads: None,
+            ignore_https_errors: false,
+            user_agent: None,
         }
     }
 }
@@ -80,6 +89,33 @@ impl BrowserBuilder {
     /// The window and viewport size in CSS pixels (default 1600 × 900).
     pub fn window_size(mut self, width: u32, height: u32) -> Self {
         self.window = (width.max(1), height.max(1));
+        self
+    }
+
+    /// Sends every request through `proxy`.
+    pub fn proxy(mut self, proxy: Proxy) -> Self {
+        self.proxy = Some(proxy);
+        self
+    }
+
+    /// Saves downloads into `folder` (created if missing) and reports each finished one, to the
+    /// agent in the result of the action that caused it and to you in [`Browser::downloads`].
+    /// Without a folder, downloads are refused.
+    pub fn downloads_dir(mut self, folder: impl Into<PathBuf>) -> Self {
+        self.downloads = Some(folder.into());
+        self
+    }
+
+    /// Accepts pages whose TLS certificate does not verify (self-signed, expired, another
+    /// host's). For test sites only: it also hides a man in the middle.
+    pub fn ignore_https_errors(mut self, ignore: bool) -> Self {
+        self.ignore_https_errors = ignore;
+        self
+    }
+
+    /// The user agent the browser announces.
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = Some(user_agent.into());
         self
     }
 
@@ -165,6 +201,15 @@ impl BrowserBuilder {
             args.push("--no-sandbox".to_owned());
         }
         args.push(format!("--window-size={},{}", self.window.0, self.window.1));
+        if let Some(proxy) = &self.proxy {
+            args.push(format!("--proxy-server={}", proxy.server()));
+        }
+        if self.ignore_https_errors {
+            args.push("--ignore-certificate-errors".to_owned());
+        }
+        if let Some(agent) = &self.user_agent {
+            args.push(format!("--user-agent={agent}"));
+        }
         args.push(format!("--user-data-dir={}", profile.display()));
         if PIPE {
             // No TCP port: no other process on the machine can attach to the browser.
@@ -182,6 +227,11 @@ impl BrowserBuilder {
     pub async fn launch(self) -> Result<Browser, BrowserError> {
         let env = self.env.clone().unwrap_or_else(Env::process);
         let headless = self.headless_setting(&env)?;
+        // Checked before a process starts, so a bad folder leaves nothing behind.
+        let downloads = match &self.downloads {
+            Some(folder) => Some(downloads_folder(folder)?),
+            None => None,
+        };
         let path = find_executable(self.executable.as_deref(), &env)?;
         let (profile, profile_path) = match &self.user_data_dir {
             Some(dir) => (None, dir.clone()),
@@ -226,6 +276,20 @@ impl BrowserBuilder {
             }
             Wire::WebSocket(url) => Connection::connect(&url, self.command_timeout).await?,
         });
+        if let Some((username, password)) = self.proxy.as_ref().and_then(Proxy::auth) {
+            connection.set_proxy_auth(username, password.clone());
+        }
+        let behavior = match &downloads {
+            Some(folder) => json!({
+                "behavior": "allowAndName",
+                "downloadPath": folder,
+                "eventsEnabled": true,
+            }),
+            None => json!({ "behavior": "deny" }),
+        };
+        connection
+            .call(None, "Browser.setDownloadBehavior", behavior)
+            .await?;
         let created = connection
             .call(None, "Target.createTarget", json!({ "url": "about:blank" }))
             .await?;
@@ -252,7 +316,42 @@ impl BrowserBuilder {
             simplified_dom: self.simplified_dom,
             jpeg_quality: self.jpeg_quality,
             settle: self.settle,
+            downloads_dir: downloads,
+            downloads: Vec::new(),
+            command_timeout: self.command_timeout,
         })
+    }
+}
+
+/// `folder`, created if missing, as an absolute path once a file can be written there.
+fn downloads_folder(folder: &std::path::Path) -> Result<PathBuf, BrowserError> {
+    let fail = |source| BrowserError::Downloads {
+        path: folder.to_owned(),
+        source,
+    };
+    std::fs::create_dir_all(folder).map_err(fail)?;
+    let folder = std::fs::canonicalize(folder).map_err(fail)?;
+    let probe = folder.join(format!(".nova-browser-probe-{}", std::process::id()));
+    std::fs::write(&probe, b"").map_err(fail)?;
+    std::fs::remove_file(&probe).map_err(fail)?;
+    Ok(folder)
+}
+
+/// A file name the page suggested, made safe to use in the downloads folder: no folders, no
+/// hidden or empty names.
+fn safe_name(suggested: &str) -> String {
+    let name: String = suggested
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect();
+    let name = name.trim().trim_start_matches('.');
+    if name.is_empty() {
+        "download".to_owned()
+    } else {
+        name.to_owned()
     }
 }
 
@@ -303,12 +402,54 @@ pub struct Browser {
     simplified_dom: bool,
     jpeg_quality: u8,
     settle: Settle,
+    downloads_dir: Option<PathBuf>,
+    downloads: Vec<PathBuf>,
+    command_timeout: Duration,
 }
 
 impl Browser {
     /// Settings for a browser.
     pub fn builder() -> BrowserBuilder {
         BrowserBuilder::default()
+    }
+
+    /// The files downloaded so far, in the order they finished (see
+    /// [`BrowserBuilder::downloads_dir`]).
+    pub fn downloads(&self) -> &[PathBuf] {
+        &self.downloads
+    }
+
+    /// Gives the downloads finished since the last look their names, waiting for any still
+    /// running (up to the command timeout); the new files.
+    async fn collect_downloads(&mut self) -> Vec<PathBuf> {
+        let Some(folder) = self.downloads_dir.clone() else {
+            return Vec::new();
+        };
+        let deadline = tokio::time::Instant::now() + self.command_timeout;
+        let mut fresh = Vec::new();
+        loop {
+            let (done, running) = self.connection.take_downloads();
+            for (guid, suggested) in done {
+                let name = safe_name(&suggested);
+                let mut path = folder.join(&name);
+                for n in 1.. {
+                    if !path.exists() {
+                        break;
+                    }
+                    path = folder.join(format!("{n}-{name}"));
+                }
+                match std::fs::rename(folder.join(&guid), &path) {
+                    Ok(()) => fresh.push(path),
+                    Err(err) => tracing::warn!(error = %err, "a finished download is missing"),
+                }
+            }
+            if running == 0 || tokio::time::Instant::now() >= deadline {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.downloads.extend(fresh.iter().cloned());
+        fresh
     }
 
     /// Starts a browser with the default settings (headless unless `NOVA_ACT_HEADLESS=false`).
@@ -442,10 +583,41 @@ impl Actuator for Browser {
     async fn browser(&mut self, action: BrowserAction) -> Result<Value, CallError> {
         let name = action.name();
         tracing::debug!(action = name, "browser action");
-        let outcome = self.perform(action).await;
+        let mut outcome = self.perform(action).await;
+        let fresh = self.collect_downloads().await;
+        if !fresh.is_empty() {
+            // The agent learns the files' names; where they are stays on this machine.
+            let names: Vec<String> = fresh
+                .iter()
+                .filter_map(|path| Some(path.file_name()?.to_string_lossy().into_owned()))
+                .collect();
+            outcome = outcome.map(|value| match value {
+                Value::Object(mut map) => {
+                    map.insert("downloads".to_owned(), json!(names));
+                    Value::Object(map)
+                }
+                Value::Null => json!({ "downloads": names }),
+                other => other,
+            });
+        }
         if let Err(err) = &outcome {
             tracing::debug!(action = name, error = %err, "browser action failed");
         }
         outcome
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_name;
+
+    #[test]
+    fn suggested_names_stay_inside_the_downloads_folder() {
+        assert_eq!(safe_name("report.txt"), "report.txt");
+        assert_eq!(safe_name("../../etc/passwd"), "passwd");
+        assert_eq!(safe_name("..\\..\\boot.ini"), "boot.ini");
+        assert_eq!(safe_name(".bashrc"), "bashrc");
+        assert_eq!(safe_name("../"), "download");
+        assert_eq!(safe_name("a\u{0}b"), "ab");
     }
 }

@@ -39,6 +39,11 @@ pub(crate) struct Activity {
     changed: Instant,
     /// `(new tab, the tab that opened it)`, oldest first.
     opened: Vec<(String, String)>,
+    /// The proxy's user name and password, answered to its challenges.
+    proxy_auth: Option<(String, nova_auth::Secret)>,
+    /// Downloads begun (by guid: the name the page suggested) and finished (guid, name).
+    downloading: HashMap<String, String>,
+    downloaded: Vec<(String, String)>,
 }
 
 impl Activity {
@@ -159,6 +164,9 @@ impl Connection {
             inflight: HashSet::new(),
             changed: Instant::now(),
             opened: Vec::new(),
+            proxy_auth: None,
+            downloading: HashMap::new(),
+            downloaded: Vec::new(),
         }));
         let next_id = Arc::new(AtomicU64::new(1));
         let task = {
@@ -259,6 +267,26 @@ impl Connection {
         lock(&self.activity).quiet_for()
     }
 
+    /// Answers the proxy's challenges with `username` and `password` from now on.
+    pub(crate) fn set_proxy_auth(&self, username: &str, password: nova_auth::Secret) {
+        lock(&self.activity).proxy_auth = Some((username.to_owned(), password));
+    }
+
+    /// Whether the proxy's challenges are answered (pages then pause requests to see them).
+    pub(crate) fn answers_proxy(&self) -> bool {
+        lock(&self.activity).proxy_auth.is_some()
+    }
+
+    /// Downloads finished since last asked, as `(guid, suggested name)`, and how many are still
+    /// running.
+    pub(crate) fn take_downloads(&self) -> (Vec<(String, String)>, usize) {
+        let mut activity = lock(&self.activity);
+        (
+            std::mem::take(&mut activity.downloaded),
+            activity.downloading.len(),
+        )
+    }
+
     /// The newest tab that tab `opener` opened since last asked, if any.
     pub(crate) fn take_opened_by(&self, opener: &str) -> Option<String> {
         let mut activity = lock(&self.activity);
@@ -351,6 +379,56 @@ fn dispatch(
                 && let (Some(target), Some(opener)) = (field("targetId"), field("openerId"))
             {
                 lock(activity).opened.push((target, opener));
+            }
+        }
+        // With proxy credentials, requests pause so that a challenge can be answered: a request
+        // goes on unchanged, a proxy's challenge gets the credentials, a site's the default.
+        "Fetch.requestPaused" => {
+            if let Some(request) = params.and_then(|p| p.get("requestId")) {
+                let id = next_id.fetch_add(1, Ordering::Relaxed);
+                let params = json!({ "requestId": request });
+                let _ = outgoing.send(command(id, session, "Fetch.continueRequest", params));
+            }
+        }
+        "Fetch.authRequired" => {
+            let Some(request) = params.and_then(|p| p.get("requestId")) else {
+                return;
+            };
+            let from_proxy = params
+                .and_then(|p| p.pointer("/authChallenge/source"))
+                .and_then(Value::as_str)
+                == Some("Proxy");
+            let answer = match (&lock(activity).proxy_auth, from_proxy) {
+                (Some((username, password)), true) => json!({
+                    "response": "ProvideCredentials",
+                    "username": username,
+                    "password": password.expose(),
+                }),
+                _ => json!({ "response": "Default" }),
+            };
+            let id = next_id.fetch_add(1, Ordering::Relaxed);
+            let params = json!({ "requestId": request, "authChallengeResponse": answer });
+            let _ = outgoing.send(command(id, session, "Fetch.continueWithAuth", params));
+        }
+        "Browser.downloadWillBegin" => {
+            let field = |name: &str| params?.get(name)?.as_str().map(str::to_owned);
+            if let (Some(guid), Some(name)) = (field("guid"), field("suggestedFilename")) {
+                lock(activity).downloading.insert(guid, name);
+            }
+        }
+        "Browser.downloadProgress" => {
+            let field = |name: &str| params?.get(name)?.as_str();
+            let (Some(guid), Some(state)) = (field("guid"), field("state")) else {
+                return;
+            };
+            let mut activity = lock(activity);
+            if state == "inProgress" {
+                return;
+            }
+            if let Some(name) = activity.downloading.remove(guid)
+                && state == "completed"
+            {
+                activity.downloaded.push((guid.to_owned(), name));
             }
         }
         // A dialog blocks the page until answered: accept it, as a user clicking OK would.

@@ -34,6 +34,23 @@ pub enum BrowserError {
     /// A setting is not usable.
     #[error("{0}")]
     Config(String),
+    /// A proxy server that Chromium cannot use.
+    #[error("the proxy `{server}` is not usable: {reason}")]
+    InvalidProxy {
+        /// The server as given (any user name and password in it hidden).
+        server: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The downloads folder cannot be used.
+    #[error("cannot save downloads in {}; choose a folder you can write to", path.display())]
+    Downloads {
+        /// The folder.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// The process could not be started.
     #[error("could not start {}", path.display())]
     Spawn {

@@ -33,11 +33,13 @@ mod cdp;
 mod error;
 mod launch;
 mod page;
+mod proxy;
 mod scripts;
 
 pub use browser::{Browser, BrowserBuilder, DEFAULT_WINDOW};
 pub use error::BrowserError;
 pub use page::{MouseButton, Page, Settle};
+pub use proxy::Proxy;
 
 /// The code in this crate's README, compiled as doc tests.
 #[cfg(doctest)]

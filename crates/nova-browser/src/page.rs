@@ -95,6 +95,10 @@ impl Page {
         page.call("Page.enable", json!({})).await?;
         page.call("Network.enable", json!({})).await?;
         page.call("Runtime.enable", json!({})).await?;
+        if page.connection.answers_proxy() {
+            page.call("Fetch.enable", json!({ "handleAuthRequests": true }))
+                .await?;
+        }
         page.call(
             "Emulation.setDeviceMetricsOverride",
             json!({ "width": width, "height": height, "deviceScaleFactor": 1, "mobile": false }),

@@ -638,10 +638,11 @@ async fn four_browsers_act_at_once_in_one_run_and_all_are_cleaned_up() {
             for session in &mut sessions {
                 session.actuator().close().await;
             }
-            answers
-                .into_iter()
-                .map(|answer| answer.map(|result| result.value))
-                .collect::<Result<Vec<_>, nova_act_core::runtime::ActError>>()
+            let mut values = Vec::new();
+            for answer in answers {
+                values.push(answer?.value);
+            }
+            Ok::<_, nova_act_core::runtime::ActError>(values)
         })
         .await
         .unwrap();

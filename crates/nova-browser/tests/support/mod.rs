@@ -89,6 +89,27 @@ pub async fn site() -> Site {
         .route("/form", get(|| async { Html(FORM) }))
         .route("/events", get(|| async { Html(EVENTS) }))
         .route(
+            "/downloads",
+            get(|| async {
+                Html(
+                    r#"<!doctype html><title>Files</title><h1>Files</h1>
+<a id="report" href="/file" style="position: absolute; left: 100px; top: 100px; width: 300px; height: 60px; display: block">Report</a>"#,
+                )
+            }),
+        )
+        .route(
+            "/file",
+            get(|| async {
+                (
+                    [
+                        ("content-type", "text/plain"),
+                        ("content-disposition", "attachment; filename=\"../report.txt\""),
+                    ],
+                    "quarterly numbers",
+                )
+            }),
+        )
+        .route(
             "/login",
             get(|| async {
                 Html(
