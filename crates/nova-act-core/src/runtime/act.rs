@@ -291,6 +291,8 @@ pub(crate) struct ActPlace<'a> {
     pub(crate) human: Option<&'a dyn HumanInput>,
     pub(crate) guardrail: Option<&'a dyn StateGuardrail>,
     pub(crate) trace: Option<&'a Traces>,
+    #[cfg(feature = "mcp")]
+    pub(crate) mcp: &'a [std::sync::Arc<super::McpServer>],
 }
 
 /// What the loop has seen of the page (for guardrails and a person's screenshot), and the
@@ -537,6 +539,15 @@ impl ActPlace<'_> {
         if self.human.is_some() {
             specs.extend(human::tool_specs());
         }
+        #[cfg(feature = "mcp")]
+        for server in self.mcp {
+            for spec in server.tool_specs() {
+                // A tool of your own keeps its name; the server's namesake is not offered.
+                if specs.iter().all(|known| known.name != spec.name) {
+                    specs.push(spec);
+                }
+            }
+        }
         (!specs.is_empty()).then_some(specs)
     }
 
@@ -576,6 +587,7 @@ impl ActPlace<'_> {
     async fn call(
         &self,
         actuator: &mut dyn Actuator,
+        request: &ActRequest,
         planned: Planned,
         act_id: &str,
         seen: &mut Seen,
@@ -616,7 +628,16 @@ impl ActPlace<'_> {
                         result.human_wait += asked.elapsed();
                         answer.map(Ok)
                     }
-                    _ => Ok(actuator.tool(&name, input).await),
+                    _ => {
+                        #[cfg(feature = "mcp")]
+                        if request.tools.iter().all(|own| own.name != name)
+                            && let Some(server) = self.mcp.iter().find(|s| s.has_tool(&name))
+                        {
+                            return Ok(server.call(&name, input).await);
+                        }
+                        let _ = request;
+                        Ok(actuator.tool(&name, input).await)
+                    }
                 }
             }
         }
@@ -674,7 +695,7 @@ impl ActPlace<'_> {
                 let called = Instant::now();
                 let outcome = match decode(&call.name, &call.input) {
                     Ok(planned) => {
-                        let run = self.call(actuator, planned, act_id, seen, result);
+                        let run = self.call(actuator, request, planned, act_id, seen, result);
                         match before(deadline, run).await {
                             None => return Ending::TimedOut,
                             Some(Err(ending)) => return ending,

@@ -8,6 +8,8 @@ mod answer;
 mod calls;
 mod guardrail;
 mod human;
+#[cfg(feature = "mcp")]
+mod mcp;
 mod shutdown;
 mod tools;
 mod trace;
@@ -20,6 +22,8 @@ pub use answer::{AnswerSchema, InvalidSchema, Mismatch};
 pub use calls::{BBox, BrowserAction, CallError, ClickType, ScrollDirection};
 pub use guardrail::{Decision, PageState, PatternError, StateGuardrail, UrlPattern, UrlPolicy};
 pub use human::{APPROVE_TOOL, Approval, HumanInput, HumanRequest, Takeover, UI_TAKEOVER_TOOL};
+#[cfg(feature = "mcp")]
+pub use mcp::{MCP_START_TIMEOUT, McpError, McpServer};
 pub use shutdown::{SHUTDOWN_GRACE, SHUTDOWN_NOTICE, Shutdown};
 pub use tools::WithTools;
 pub use trace::{SENSITIVE, TraceError, TraceFiles, Traces};

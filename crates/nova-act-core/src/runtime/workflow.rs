@@ -363,6 +363,8 @@ impl Run {
             guardrail: None,
             trace: None,
             last_trace: None,
+            #[cfg(feature = "mcp")]
+            mcp: Vec::new(),
         })
     }
 
@@ -387,6 +389,8 @@ pub struct Session<A> {
     guardrail: Option<Arc<dyn StateGuardrail>>,
     trace: Option<Traces>,
     last_trace: Option<TraceFiles>,
+    #[cfg(feature = "mcp")]
+    mcp: Vec<Arc<super::McpServer>>,
 }
 
 impl<A: fmt::Debug> fmt::Debug for Session<A> {
@@ -398,7 +402,7 @@ impl<A: fmt::Debug> fmt::Debug for Session<A> {
             .field("human", &self.human)
             .field("guardrail", &self.guardrail.is_some())
             .field("trace", &self.trace)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
@@ -424,6 +428,15 @@ impl<A: Actuator> Session<A> {
     /// navigation of the acts that follow; a block stops the act ([`ActError::Blocked`]).
     pub fn guardrail(&mut self, guardrail: impl StateGuardrail + 'static) -> &mut Self {
         self.guardrail = Some(Arc::new(guardrail));
+        self
+    }
+
+    /// Offers the tools of MCP server `server` to the model with every act that follows, beside
+    /// the act's own tools (an own tool of the same name wins), and sends the agent's calls to
+    /// them to the server. The session does not close the server: close it when done.
+    #[cfg(feature = "mcp")]
+    pub fn mcp(&mut self, server: Arc<super::McpServer>) -> &mut Self {
+        self.mcp.push(server);
         self
     }
 
@@ -455,6 +468,8 @@ impl<A: Actuator> Session<A> {
             human: self.human.as_deref(),
             guardrail: self.guardrail.as_deref(),
             trace: self.trace.as_ref(),
+            #[cfg(feature = "mcp")]
+            mcp: &self.mcp,
         }
         .run(&mut self.actuator, request.into())
         .await;
