@@ -39,6 +39,7 @@ pub struct BrowserBuilder {
     downloads: Option<PathBuf>,
     ignore_https_errors: bool,
     user_agent: Option<String>,
+    upload_folders: Vec<PathBuf>,
 }
 
 impl Default for BrowserBuilder {
@@ -61,6 +62,7 @@ impl Default for BrowserBuilder {
             downloads: None,
             ignore_https_errors: false,
             user_agent: None,
+            upload_folders: Vec::new(),
         }
     }
 }
@@ -110,6 +112,14 @@ impl BrowserBuilder {
     /// host's). For test sites only: it also hides a man in the middle.
     pub fn ignore_https_errors(mut self, ignore: bool) -> Self {
         self.ignore_https_errors = ignore;
+        self
+    }
+
+    /// Lets pages receive files from `folder` (and below it): when the agent types a path into
+    /// a file input, the file is attached if it is under an allowed folder, and the call fails
+    /// otherwise. Without any, uploads are refused.
+    pub fn allow_uploads_from(mut self, folder: impl Into<PathBuf>) -> Self {
+        self.upload_folders.push(folder.into());
         self
     }
 
@@ -319,6 +329,11 @@ impl BrowserBuilder {
             downloads_dir: downloads,
             downloads: Vec::new(),
             command_timeout: self.command_timeout,
+            upload_folders: self
+                .upload_folders
+                .iter()
+                .filter_map(|folder| std::fs::canonicalize(folder).ok())
+                .collect(),
         })
     }
 }
@@ -405,12 +420,38 @@ pub struct Browser {
     downloads_dir: Option<PathBuf>,
     downloads: Vec<PathBuf>,
     command_timeout: Duration,
+    upload_folders: Vec<PathBuf>,
 }
 
 impl Browser {
     /// Settings for a browser.
     pub fn builder() -> BrowserBuilder {
         BrowserBuilder::default()
+    }
+
+    /// `typed` as a file pages may receive: an existing file under an allowed folder.
+    fn upload_path(&self, typed: &str) -> Result<PathBuf, CallError> {
+        let refused = |why: &str| {
+            CallError::new(
+                "UploadRefused",
+                format!("{typed} cannot be uploaded: {why}"),
+            )
+        };
+        let path =
+            std::fs::canonicalize(typed.trim()).map_err(|_| refused("there is no such file"))?;
+        if !self
+            .upload_folders
+            .iter()
+            .any(|folder| path.starts_with(folder))
+        {
+            return Err(refused(
+                "uploads are allowed only from the folders the browser was given",
+            ));
+        }
+        if !path.is_file() {
+            return Err(refused("it is not a file"));
+        }
+        Ok(path)
     }
 
     /// The files downloaded so far, in the order they finished (see
@@ -539,6 +580,19 @@ impl Browser {
             } => {
                 page.click(self.pixels(target), MouseButton::Left, 1)
                     .await?;
+                // A file input takes a path: the file is attached, if uploads are allowed from
+                // where it is.
+                if page
+                    .evaluate("document.activeElement?.type === 'file'")
+                    .await?
+                    == Value::Bool(true)
+                {
+                    let path = self.upload_path(&value)?;
+                    page.set_active_file(&path).await?;
+                    return Ok(
+                        json!({ "uploaded": path.file_name().map(|n| n.to_string_lossy()) }),
+                    );
+                }
                 // A password field: traces must not record what was typed.
                 let secret = page
                     .evaluate("document.activeElement?.type === 'password'")

@@ -95,6 +95,13 @@ impl Page {
         page.call("Page.enable", json!({})).await?;
         page.call("Network.enable", json!({})).await?;
         page.call("Runtime.enable", json!({})).await?;
+        // File choosers never open a dialog (which would block a headless page): a path typed
+        // into a file input is attached instead, if allowed.
+        page.call(
+            "Page.setInterceptFileChooserDialog",
+            json!({ "enabled": true }),
+        )
+        .await?;
         if page.connection.answers_proxy() {
             page.call("Fetch.enable", json!({ "handleAuthRequests": true }))
                 .await?;
@@ -105,6 +112,23 @@ impl Page {
         )
         .await?;
         Ok(page)
+    }
+
+    /// Attaches `path` to the focused file input.
+    pub(crate) async fn set_active_file(&self, path: &std::path::Path) -> Result<(), BrowserError> {
+        let focused = self
+            .call(
+                "Runtime.evaluate",
+                json!({ "expression": "document.activeElement" }),
+            )
+            .await?;
+        let object = text_field(&focused["result"], "objectId", "Runtime.evaluate")?;
+        self.call(
+            "DOM.setFileInputFiles",
+            json!({ "files": [path], "objectId": object }),
+        )
+        .await?;
+        Ok(())
     }
 
     /// The DevTools target id of this tab.

@@ -262,3 +262,95 @@ async fn a_self_signed_page_opens_only_when_https_errors_are_ignored() {
     assert_eq!(heading, "self-signed");
     lenient.close().await;
 }
+
+/// Types a path into the file input (first an allowed one, then one outside the allowed
+/// folder), clicks the download link, then returns every result it got.
+struct FilesAgent {
+    allowed: String,
+}
+
+impl nova_emulator::Planner for FilesAgent {
+    fn plan(
+        &self,
+        _act: &nova_emulator::ActView,
+        step: usize,
+        results: &[nova_act_core::model::CallResult],
+    ) -> Vec<nova_act_core::model::Call> {
+        // The input is at (100..400, 100..160), the link at (100..400, 300..360) of 1600 × 900.
+        let input = "<bbox>100,120,200,170</bbox>";
+        let calls = match step {
+            0 => vec![
+                ("agentType", json!([self.allowed, input])),
+                ("agentType", json!(["/etc/passwd", input])),
+                ("agentClick", json!(["<bbox>100,340,200,390</bbox>"])),
+            ],
+            _ => {
+                let texts: Vec<String> = results
+                    .iter()
+                    .filter_map(|r| r.content.first()?.text.clone())
+                    .collect();
+                vec![("return", json!([texts.join("\n")]))]
+            }
+        };
+        calls
+            .into_iter()
+            .enumerate()
+            .map(|(i, (name, input))| nova_emulator::call(step, i, name, input))
+            .collect()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_act_uploads_only_from_allowed_folders_and_learns_of_its_downloads() {
+    let site = site().await;
+    let files = tempfile::tempdir().unwrap();
+    let allowed = files.path().join("outbox");
+    std::fs::create_dir(&allowed).unwrap();
+    std::fs::write(allowed.join("invoice.pdf"), b"%PDF").unwrap();
+    let Some(browser) = launch(
+        Browser::builder()
+            .starting_page(site.url("/upload"))
+            .allow_uploads_from(&allowed)
+            .downloads_dir(files.path().join("inbox")),
+    )
+    .await
+    else {
+        return;
+    };
+    let (_emulator, client) = support::service(FilesAgent {
+        allowed: allowed.join("invoice.pdf").display().to_string(),
+    })
+    .await;
+    let (answer, chosen, downloads) = nova_act_core::runtime::Workflow::new(&client)
+        .run(|run| async move {
+            let mut session = run.session(browser).await?;
+            let answer = session
+                .act("Attach the invoice and fetch the report")
+                .await?;
+            let page = session.actuator().page();
+            let chosen = page
+                .evaluate("document.getElementById('chosen').textContent")
+                .await
+                .unwrap();
+            let downloads = session.actuator().downloads().to_vec();
+            session.actuator().close().await;
+            Ok::<_, nova_act_core::runtime::ActError>((answer.value, chosen, downloads))
+        })
+        .await
+        .unwrap();
+    let answer = answer.unwrap();
+    let lines: Vec<&str> = answer.as_str().unwrap().lines().collect();
+    assert_eq!(lines[0], r#"{"uploaded":"invoice.pdf"}"#);
+    assert_eq!(
+        lines[1],
+        "UploadRefused: /etc/passwd cannot be uploaded: uploads are allowed only from the folders the browser was given"
+    );
+    assert!(
+        lines[2].contains(r#""downloads":["_report.txt"]"#),
+        "{answer}"
+    );
+    // The page got the allowed file only, and the download is in its folder.
+    assert_eq!(chosen, "invoice.pdf");
+    assert_eq!(downloads.len(), 1);
+    assert!(downloads[0].starts_with(files.path().join("inbox").canonicalize().unwrap()));
+}

@@ -98,6 +98,18 @@ pub async fn site() -> Site {
             }),
         )
         .route(
+            "/upload",
+            get(|| async {
+                Html(
+                    r#"<!doctype html><title>Upload</title><h1>Upload</h1>
+<input id="f" type="file" style="position: absolute; left: 100px; top: 100px; width: 300px; height: 60px"
+  onchange="document.getElementById('chosen').textContent = this.files[0].name">
+<a href="/file" style="position: absolute; left: 100px; top: 300px; width: 300px; height: 60px; display: block">Report</a>
+<p id="chosen" style="position: absolute; top: 500px">nothing</p>"#,
+                )
+            }),
+        )
+        .route(
             "/file",
             get(|| async {
                 (
