@@ -173,3 +173,25 @@ pub(crate) fn interrupted(reason: &str, started: bool) -> ExitCode {
     }
     ExitCode::from(130)
 }
+
+/// Opens a session of `run` on `browser`, whose every action is narrated, saying so.
+pub(crate) async fn narrated_session<A: Actuator>(
+    run: &nova_act::runtime::Run,
+    browser: A,
+    started: Instant,
+    events: Events,
+) -> Result<nova_act::runtime::Session<Narrated<A>>, nova_act::runtime::ActError> {
+    events.emit("workflow_run", json!({"workflow_run_id": run.id()}), || {
+        format!("workflow run {}", run.id())
+    });
+    let browser = Narrated {
+        inner: browser,
+        started,
+        events,
+    };
+    let session = run.session(browser).await?;
+    events.emit("session", json!({"session_id": session.id()}), || {
+        format!("session {}", session.id())
+    });
+    Ok(session)
+}

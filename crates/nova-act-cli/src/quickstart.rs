@@ -13,7 +13,7 @@ use nova_emulator::{ActView, Emulator, Planner, call};
 use serde_json::{Value, json};
 
 use crate::Cli;
-use crate::output::{Events, Narrated, interrupted};
+use crate::output::{Events, interrupted, narrated_session};
 
 /// The task the quickstart runs.
 pub(crate) const TASK: &str = "Find the price of the first product on the shop's front page";
@@ -280,18 +280,7 @@ pub(crate) async fn run(cli: &Cli, live: bool, real_browser: bool) -> Result<Exi
     let outcome = workflow
         .shutdown(shutdown.clone())
         .run(|run| async move {
-            events.emit("workflow_run", json!({"workflow_run_id": run.id()}), || {
-                format!("workflow run {}", run.id())
-            });
-            let browser = Narrated {
-                inner: browser,
-                started,
-                events,
-            };
-            let mut session = run.session(browser).await?;
-            events.emit("session", json!({"session_id": session.id()}), || {
-                format!("session {}", session.id())
-            });
+            let mut session = narrated_session(&run, browser, started, events).await?;
             let outcome = session.act(ActRequest::new(TASK).max_steps(10)).await;
             // Awaited, so the browser and its folders are gone before the program ends.
             session.actuator().close().await;

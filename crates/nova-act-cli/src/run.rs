@@ -13,7 +13,7 @@ use nova_act::runtime::{
 use serde_json::{Value, json};
 
 use crate::Cli;
-use crate::output::{Events, Narrated, interrupted};
+use crate::output::{Events, interrupted, narrated_session};
 
 /// What `nova-act run` was asked to do.
 #[derive(Debug, clap::Args)]
@@ -182,21 +182,10 @@ pub(crate) async fn run(cli: &Cli, args: &RunArgs) -> Result<ExitCode, String> {
     let ask_a_person = std::io::stdin().is_terminal();
     let outcome = workflow
         .run(|run| async move {
-            events.emit("workflow_run", json!({"workflow_run_id": run.id()}), || {
-                format!("workflow run {}", run.id())
-            });
-            let browser = Narrated {
-                inner: browser,
-                started,
-                events,
-            };
-            let mut session = match run.session(browser).await {
+            let mut session = match narrated_session(&run, browser, started, events).await {
                 Ok(session) => session,
                 Err(err) => return Err(Failed { err, trace: None }),
             };
-            events.emit("session", json!({"session_id": session.id()}), || {
-                format!("session {}", session.id())
-            });
             if let Some(policy) = policy {
                 session.guardrail(policy);
             }

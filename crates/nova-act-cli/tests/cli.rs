@@ -674,16 +674,10 @@ impl nova_emulator::Planner for SlowAgent {
 
 /// Processes whose command line mentions `needle`.
 fn processes_mentioning(needle: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        if let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) {
-            let text = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-            if text.contains(needle) {
-                found.push(text);
-            }
-        }
-    }
-    found
+    nova_test_support::processes_mentioning(needle)
+        .into_iter()
+        .map(|(_, command)| command)
+        .collect()
 }
 
 fn browser_missing(out: &str) -> bool {

@@ -17,13 +17,7 @@ fn action(name: &str, input: Value) -> BrowserAction {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_act_fills_a_form_follows_a_link_and_returns_what_the_page_shows() {
     let site = site().await;
-    let Some(browser) = launch(
-        Browser::builder()
-            .starting_page(site.url("/form"))
-            .simplified_dom(true),
-    )
-    .await
-    else {
+    let Some(browser) = site.browser("/form").await else {
         return;
     };
     let (_emulator, client) = service(Reader(Box::new(|step, seen| {
@@ -86,13 +80,7 @@ async fn an_act_fills_a_form_follows_a_link_and_returns_what_the_page_shows() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_act_scrolls_the_page_and_a_box_within_it() {
     let site = site().await;
-    let Some(browser) = launch(
-        Browser::builder()
-            .starting_page(site.url("/list"))
-            .simplified_dom(true),
-    )
-    .await
-    else {
+    let Some(browser) = site.browser("/list").await else {
         return;
     };
     let (_emulator, client) = service(Reader(Box::new(|step, seen| {
@@ -472,13 +460,7 @@ async fn structured_answers_and_guardrails_on_a_real_page() {
     use nova_act_core::runtime::{ActError, UrlPolicy};
 
     let site = site().await;
-    let Some(browser) = launch(
-        Browser::builder()
-            .starting_page(site.url("/submitted?name=Ada"))
-            .simplified_dom(true),
-    )
-    .await
-    else {
+    let Some(browser) = site.browser("/submitted?name=Ada").await else {
         return;
     };
     // The first act reads the heading as JSON; the second follows the link.
@@ -543,13 +525,7 @@ async fn structured_answers_and_guardrails_on_a_real_page() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_trace_of_a_real_sign_in_holds_the_steps_but_not_the_password() {
     let site = site().await;
-    let Some(browser) = launch(
-        Browser::builder()
-            .starting_page(site.url("/login"))
-            .simplified_dom(true),
-    )
-    .await
-    else {
+    let Some(browser) = site.browser("/login").await else {
         return;
     };
     let (_emulator, client) = service(Reader(Box::new(|step, seen| {

@@ -18,6 +18,23 @@ pub mod keys {
     pub const API_KEY: &str = "3f2a9c1e-7b4d-4e8a-9f6c-2d1b0a9e8c7f";
 }
 
+/// The processes on this machine whose command line contains `needle` (Linux: read from
+/// `/proc`), as `(pid, command line)`: for tests that prove a process they started is gone.
+pub fn processes_mentioning(needle: &str) -> Vec<(u32, String)> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
+            let text = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+            text.contains(needle).then_some((pid, text))
+        })
+        .collect()
+}
+
 /// Everything logged, at every level and from every crate, while the guard that
 /// [`Logs::capture`] returns lives (on this thread).
 ///

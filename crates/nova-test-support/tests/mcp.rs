@@ -67,17 +67,8 @@ fn fixture(marker: &str) -> tokio::process::Command {
 }
 
 /// Processes whose command line holds `marker`.
-fn processes_with(marker: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        if let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) {
-            let text = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-            if text.contains(marker) {
-                found.push(text);
-            }
-        }
-    }
-    found
+fn processes_with(marker: &str) -> Vec<(u32, String)> {
+    nova_test_support::processes_mentioning(marker)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -30,6 +30,16 @@ impl Site {
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
+
+    /// A browser started on page `path` of the site, sending simplified DOMs (see [`launch`]).
+    pub async fn browser(&self, path: &str) -> Option<Browser> {
+        launch(
+            Browser::builder()
+                .starting_page(self.url(path))
+                .simplified_dom(true),
+        )
+        .await
+    }
 }
 
 const FORM: &str = r#"<!doctype html><title>Sign up</title>
