@@ -14,6 +14,7 @@ use crate::error::BrowserError;
 use crate::launch::{BASE_ARGS, PIPE, Process, Wire, find_executable, private_dir};
 use crate::page::{MouseButton, Page, Settle};
 use crate::proxy::Proxy;
+use crate::remote::Remote;
 
 /// The window size used unless one is set.
 pub const DEFAULT_WINDOW: (u32, u32) = (1600, 900);
@@ -284,7 +285,7 @@ impl BrowserBuilder {
                 }
                 connection
             }
-            Wire::WebSocket(url) => Connection::connect(&url, self.command_timeout).await?,
+            Wire::WebSocket(url) => Connection::connect(&url, &[], self.command_timeout).await?,
         });
         if let Some((username, password)) = self.proxy.as_ref().and_then(Proxy::auth) {
             connection.set_proxy_auth(username, password.clone());
@@ -321,8 +322,9 @@ impl BrowserBuilder {
         Ok(Browser {
             page,
             connection,
-            process,
-            profile_path,
+            process: Some(process),
+            profile_path: Some(profile_path),
+            opened: Vec::new(),
             simplified_dom: self.simplified_dom,
             jpeg_quality: self.jpeg_quality,
             settle: self.settle,
@@ -334,6 +336,87 @@ impl BrowserBuilder {
                 .iter()
                 .filter_map(|folder| std::fs::canonicalize(folder).ok())
                 .collect(),
+        })
+    }
+}
+
+impl BrowserBuilder {
+    /// Attaches to a browser that is already running (a Chromium started elsewhere, or a remote
+    /// one such as an Amazon Bedrock AgentCore Browser session) instead of launching one.
+    ///
+    /// The settings that shape the actuator apply (window size, simplified DOM, JPEG quality,
+    /// settling, timeouts, starting page); those that shape a launch do not (executable,
+    /// headless, sandbox, profile, arguments, proxy, downloads, certificate errors, user agent).
+    /// The browser is not owned: closing it detaches, closing only the tab it opened, and
+    /// never stops the browser.
+    ///
+    /// ```no_run
+    /// # async fn example() -> Result<(), nova_browser::BrowserError> {
+    /// use nova_browser::{Browser, Remote};
+    ///
+    /// let remote = Remote::new("ws://127.0.0.1:9222/devtools/browser/5f1c…")?;
+    /// let mut browser = Browser::builder().simplified_dom(true).connect(remote).await?;
+    /// println!("{}", browser.page().url().await?);
+    /// browser.close().await; // detaches; the browser keeps running
+    /// # Ok(()) }
+    /// ```
+    pub async fn connect(self, remote: Remote) -> Result<Browser, BrowserError> {
+        let connection = Arc::new(
+            Connection::connect(remote.url(), remote.headers(), self.launch_timeout).await?,
+        );
+        let mut opened = Vec::new();
+        let target = if remote.uses_existing_page() {
+            let targets = connection
+                .call(None, "Target.getTargets", json!({}))
+                .await?;
+            targets
+                .get("targetInfos")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter(|info| info.get("type").and_then(Value::as_str) == Some("page"))
+                .find_map(|info| info.get("targetId").and_then(Value::as_str))
+                .map(str::to_owned)
+                .ok_or_else(|| {
+                    BrowserError::Config(
+                        "the browser has no open tab to use; connect without existing_page(true) \
+                         to open one"
+                            .to_owned(),
+                    )
+                })?
+        } else {
+            let created = connection
+                .call(None, "Target.createTarget", json!({ "url": "about:blank" }))
+                .await?;
+            let target = text_field(&created, "targetId", "Target.createTarget")?;
+            opened.push(target.clone());
+            target
+        };
+        connection
+            .call(
+                None,
+                "Target.setDiscoverTargets",
+                json!({ "discover": true }),
+            )
+            .await?;
+        let page = Page::attach(Arc::clone(&connection), &target, self.window).await?;
+        if let Some(url) = &self.starting_page {
+            page.goto(url, self.settle).await?;
+        }
+        tracing::debug!(target_id = %target, "attached to a running browser");
+        Ok(Browser {
+            page,
+            connection,
+            process: None,
+            profile_path: None,
+            opened,
+            simplified_dom: self.simplified_dom,
+            jpeg_quality: self.jpeg_quality,
+            settle: self.settle,
+            downloads_dir: None,
+            downloads: Vec::new(),
+            command_timeout: self.command_timeout,
+            upload_folders: Vec::new(),
         })
     }
 }
@@ -412,8 +495,11 @@ async fn close_other_tabs(connection: &Connection, ours: &str) {
 pub struct Browser {
     page: Page,
     connection: Arc<Connection>,
-    process: Process,
-    profile_path: PathBuf,
+    /// The process this browser launched; none when attached to a running one.
+    process: Option<Process>,
+    profile_path: Option<PathBuf>,
+    /// Tabs this browser opened in a browser it attached to: closed on detach.
+    opened: Vec<String>,
     simplified_dom: bool,
     jpeg_quality: u8,
     settle: Settle,
@@ -505,29 +591,46 @@ impl Browser {
 
     /// The browser's process id.
     pub fn pid(&self) -> Option<u32> {
-        self.process.id()
+        self.process.as_ref().and_then(Process::id)
     }
 
-    /// The profile folder in use (temporary unless one was given).
-    pub fn user_data_dir(&self) -> &std::path::Path {
-        &self.profile_path
+    /// The profile folder in use (temporary unless one was given); none for a browser this one
+    /// attached to.
+    pub fn user_data_dir(&self) -> Option<&std::path::Path> {
+        self.profile_path.as_deref()
     }
 
-    /// Asks the browser to quit, waits briefly, kills whatever is left, and removes its
-    /// temporary profile and scratch folders. Afterwards the browser can no longer be used.
+    /// Whether this browser was attached to a running one ([`BrowserBuilder::connect`]) rather
+    /// than launched.
+    pub fn is_attached(&self) -> bool {
+        self.process.is_none()
+    }
+
+    /// A launched browser: asks it to quit, waits briefly, kills whatever is left, and removes
+    /// its temporary profile and scratch folders. An attached browser: closes the tab it opened
+    /// (if any) and detaches, leaving the browser and its other tabs running. Afterwards this
+    /// value can no longer be used.
     pub async fn close(&mut self) {
         self.shut_down().await;
     }
 
-    /// Asks the browser to close, then stops its process group, waits for it, and removes its
-    /// temporary profile and scratch folders.
     async fn shut_down(&mut self) {
+        let Some(process) = self.process.as_mut() else {
+            for target in std::mem::take(&mut self.opened) {
+                let close =
+                    self.connection
+                        .call(None, "Target.closeTarget", json!({ "targetId": target }));
+                let _ = tokio::time::timeout(Duration::from_secs(2), close).await;
+            }
+            self.connection.detach();
+            return;
+        };
         let _ = tokio::time::timeout(
             Duration::from_secs(2),
             self.connection.call(None, "Browser.close", json!({})),
         )
         .await;
-        self.process.stop(Duration::from_secs(3)).await;
+        process.stop(Duration::from_secs(3)).await;
     }
 
     fn pixels(&self, target: nova_act_core::runtime::BBox) -> (f64, f64) {

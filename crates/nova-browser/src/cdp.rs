@@ -80,19 +80,46 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Connection {
-    /// Connects to the browser endpoint `url` (`ws://127.0.0.1:…/devtools/browser/…`).
-    pub(crate) async fn connect(url: &str, timeout: Duration) -> Result<Self, BrowserError> {
-        let connect = tokio_tungstenite::connect_async(url);
+    /// Connects to the browser endpoint `url` (`ws://127.0.0.1:…/devtools/browser/…`, or a
+    /// `wss://` one, verified by the platform's certificate store), sending `headers` with the
+    /// handshake.
+    pub(crate) async fn connect(
+        url: &str,
+        headers: &[(String, nova_auth::Secret)],
+        timeout: Duration,
+    ) -> Result<Self, BrowserError> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
+        // The URL as shown in errors: its query may carry a signature.
+        let shown = url.split('?').next().unwrap_or(url).to_owned();
+        let failed = |reason: String| BrowserError::Connect {
+            url: shown.clone(),
+            reason,
+        };
+        let mut request = url
+            .into_client_request()
+            .map_err(|err| failed(err.to_string()))?;
+        for (name, value) in headers {
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| failed(format!("`{name}` is not a header name")))?;
+            let mut value = HeaderValue::from_str(value.expose())
+                .map_err(|_| failed(format!("the value of header `{name}` cannot be sent")))?;
+            value.set_sensitive(true);
+            request.headers_mut().insert(name, value);
+        }
+        let connector = if url.starts_with("wss:") {
+            Some(tokio_tungstenite::Connector::Rustls(std::sync::Arc::new(
+                tls_config().map_err(failed)?,
+            )))
+        } else {
+            None
+        };
+        let connect =
+            tokio_tungstenite::connect_async_tls_with_config(request, None, false, connector);
         let (socket, _) = tokio::time::timeout(timeout, connect)
             .await
-            .map_err(|_| BrowserError::Connect {
-                url: url.to_owned(),
-                reason: "timed out".to_owned(),
-            })?
-            .map_err(|err| BrowserError::Connect {
-                url: url.to_owned(),
-                reason: err.to_string(),
-            })?;
+            .map_err(|_| failed("timed out".to_owned()))?
+            .map_err(|err| failed(handshake_refusal(err)))?;
         let (sink, stream) = socket.split();
         let to_browser: ToBrowser = Box::pin(
             sink.with(|text: String| std::future::ready(Ok(Message::text(text))))
@@ -267,6 +294,11 @@ impl Connection {
         lock(&self.activity).quiet_for()
     }
 
+    /// Stops talking to the browser: pending commands fail, and the socket or pipe is dropped.
+    pub(crate) fn detach(&self) {
+        self.task.abort();
+    }
+
     /// Answers the proxy's challenges with `username` and `password` from now on.
     pub(crate) fn set_proxy_auth(&self, username: &str, password: nova_auth::Secret) {
         lock(&self.activity).proxy_auth = Some((username.to_owned(), password));
@@ -300,6 +332,41 @@ impl Connection {
 impl Drop for Connection {
     fn drop(&mut self) {
         self.task.abort();
+    }
+}
+
+/// TLS for `wss://`: rustls with the aws-lc-rs provider, certificates checked by the platform.
+fn tls_config() -> Result<rustls::ClientConfig, String> {
+    use rustls_platform_verifier::BuilderVerifierExt;
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|err| err.to_string())?
+        .with_platform_verifier()
+        .map_err(|err| err.to_string())?
+        .with_no_client_auth())
+}
+
+/// Why a handshake failed, with the server's own words when it answered with an HTTP error
+/// (an AWS service puts the error's name and message in the body).
+fn handshake_refusal(err: tokio_tungstenite::tungstenite::Error) -> String {
+    use tokio_tungstenite::tungstenite::Error;
+    match err {
+        Error::Http(response) => {
+            let status = response.status();
+            let body = response
+                .body()
+                .as_deref()
+                .map(String::from_utf8_lossy)
+                .unwrap_or_default();
+            let body: String = body.trim().chars().take(500).collect();
+            if body.is_empty() {
+                format!("the server refused the handshake with HTTP {status}")
+            } else {
+                format!("the server refused the handshake with HTTP {status}: {body}")
+            }
+        }
+        other => other.to_string(),
     }
 }
 

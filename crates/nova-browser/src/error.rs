@@ -42,6 +42,14 @@ pub enum BrowserError {
         /// What is wrong.
         reason: String,
     },
+    /// A DevTools endpoint that cannot be used.
+    #[error("`{url}` is not a DevTools endpoint to attach to: {reason}")]
+    InvalidRemote {
+        /// The URL (without its query).
+        url: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// The downloads folder cannot be used.
     #[error("cannot save downloads in {}; choose a folder you can write to", path.display())]
     Downloads {

@@ -34,12 +34,14 @@ mod error;
 mod launch;
 mod page;
 mod proxy;
+mod remote;
 mod scripts;
 
 pub use browser::{Browser, BrowserBuilder, DEFAULT_WINDOW};
 pub use error::BrowserError;
 pub use page::{MouseButton, Page, Settle};
 pub use proxy::Proxy;
+pub use remote::Remote;
 
 /// The code in this crate's README, compiled as doc tests.
 #[cfg(doctest)]

@@ -308,7 +308,7 @@ async fn no_process_outlives_the_browser_whether_closed_dropped_or_panicked() {
     let Some(mut browser) = launch(Browser::builder()).await else {
         return;
     };
-    let profile = browser.user_data_dir().to_owned();
+    let profile = browser.user_data_dir().unwrap().to_owned();
     assert!(!support::processes_mentioning(&profile).is_empty());
     browser.close().await;
     assert_eq!(support::gone(&profile).await, Vec::<u32>::new());
@@ -316,7 +316,7 @@ async fn no_process_outlives_the_browser_whether_closed_dropped_or_panicked() {
 
     // Dropped.
     let browser = launch(Browser::builder()).await.unwrap();
-    let profile = browser.user_data_dir().to_owned();
+    let profile = browser.user_data_dir().unwrap().to_owned();
     drop(browser);
     assert_eq!(support::gone(&profile).await, Vec::<u32>::new());
     assert!(!profile.exists());
@@ -324,7 +324,7 @@ async fn no_process_outlives_the_browser_whether_closed_dropped_or_panicked() {
     // A workflow body that panics while holding the browser.
     let (_emulator, client) = service(nova_emulator::ScriptedPlanner::new()).await;
     let browser = launch(Browser::builder()).await.unwrap();
-    let profile = browser.user_data_dir().to_owned();
+    let profile = browser.user_data_dir().unwrap().to_owned();
     let outcome = Workflow::new(&client)
         .run(|run| async move {
             let _session = run.session(browser).await?;
@@ -441,7 +441,7 @@ async fn the_browsers_folders_and_files_are_private() {
         .goto(&site.url("/next"), nova_browser::Settle::default())
         .await
         .unwrap();
-    let profile = browser.user_data_dir().to_owned();
+    let profile = browser.user_data_dir().unwrap().to_owned();
     let environ = std::fs::read(format!("/proc/{}/environ", browser.pid().unwrap())).unwrap();
     let scratch = environ
         .split(|b| *b == 0)
@@ -593,7 +593,7 @@ async fn four_browsers_act_at_once_in_one_run_and_all_are_cleaned_up() {
     }
     let profiles: Vec<_> = browsers
         .iter()
-        .map(|b| b.user_data_dir().to_owned())
+        .map(|b| b.user_data_dir().unwrap().to_owned())
         .collect();
     // Each act reads its own page's heading.
     let (emulator, client) = service(Reader(Box::new(|_, seen| {

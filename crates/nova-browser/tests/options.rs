@@ -84,7 +84,7 @@ async fn downloads_land_in_their_folder_and_are_reported_or_are_refused() {
     else {
         return;
     };
-    let profile = browser.user_data_dir().to_owned();
+    let profile = browser.user_data_dir().unwrap().to_owned();
     let click = action("agentClick", json!(["<bbox>100,120,200,170</bbox>"]));
     assert_eq!(browser.browser(click).await.unwrap(), Value::Null);
     assert!(browser.downloads().is_empty());
