@@ -1,0 +1,104 @@
+//! Why a remote browser session could not be had, said so that a person knows what to do.
+
+/// The failure of an AgentCore Browser call.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AgentCoreError {
+    /// Settings the service would refuse; nothing was sent.
+    #[error("invalid remote browser settings: {message}")]
+    InvalidOptions {
+        /// What is wrong and what is allowed.
+        message: String,
+    },
+    /// IAM refused the call.
+    #[error(
+        "AgentCore refused {action}: {message}. Allow `bedrock-agentcore:{action}` on \
+         arn:aws:bedrock-agentcore:REGION:ACCOUNT:browser/* in the caller's IAM policy"
+    )]
+    AccessDenied {
+        /// The action refused, such as `StartBrowserSession`.
+        action: &'static str,
+        /// The service's message.
+        message: String,
+    },
+    /// Too many sessions at once.
+    #[error(
+        "AgentCore refused {action}: {message}. The account's quota of browser sessions is used \
+         up: stop sessions you no longer need, lower the concurrency, or request a quota increase"
+    )]
+    QuotaExceeded {
+        /// The action refused.
+        action: &'static str,
+        /// The service's message.
+        message: String,
+    },
+    /// Any other refusal by the service.
+    #[error("AgentCore {action} failed: {message} ({code})")]
+    Service {
+        /// The action.
+        action: &'static str,
+        /// The error's name, such as `ValidationException`.
+        code: String,
+        /// The service's message.
+        message: String,
+    },
+    /// The service could not be reached, or its answer not read.
+    #[error("AgentCore {action} did not complete; check the network and the region")]
+    Unreachable {
+        /// The action.
+        action: &'static str,
+        /// Why.
+        #[source]
+        source: nova_auth::BoxError,
+    },
+    /// The automation stream could not be signed.
+    #[error("the automation stream's handshake could not be signed: {message}")]
+    Signing {
+        /// What failed.
+        message: String,
+    },
+    /// The credentials for the call could not be had.
+    #[error(transparent)]
+    Credentials(#[from] nova_auth::CredentialsError),
+    /// The remote browser could not be attached.
+    #[error(transparent)]
+    Browser(#[from] nova_browser::BrowserError),
+}
+
+impl AgentCoreError {
+    /// Maps an AWS SDK error of `action` onto one of ours: the service's code and message when it
+    /// answered, the cause when it did not.
+    pub(crate) fn from_sdk<E, R>(
+        action: &'static str,
+        err: aws_sdk_bedrockagentcore::error::SdkError<E, R>,
+    ) -> Self
+    where
+        E: aws_sdk_bedrockagentcore::error::ProvideErrorMetadata
+            + std::error::Error
+            + Send
+            + Sync
+            + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static,
+    {
+        let Some(service) = err.as_service_error() else {
+            return Self::Unreachable {
+                action,
+                source: Box::new(err),
+            };
+        };
+        let code = service.code().unwrap_or("UnknownError").to_owned();
+        let message = service
+            .message()
+            .unwrap_or("the service gave no message")
+            .to_owned();
+        match code.as_str() {
+            "AccessDeniedException" => Self::AccessDenied { action, message },
+            "ServiceQuotaExceededException" => Self::QuotaExceeded { action, message },
+            _ => Self::Service {
+                action,
+                code,
+                message,
+            },
+        }
+    }
+}

@@ -1,0 +1,27 @@
+//! Amazon Bedrock AgentCore for Amazon Nova Act: remote Chromium sessions on AgentCore Browser,
+//! started and stopped through `aws-sdk-bedrockagentcore` with the credentials nova-auth
+//! settled, their automation stream signed with SigV4 and driven by nova-browser exactly as a
+//! local browser.
+//!
+//! - [`BrowserSessions`] starts sessions ([`SessionOptions`]: browser, timeout, viewport, name,
+//!   checked against the service's limits before any call).
+//! - [`RemoteSession::connect`] signs the handshake ([`sign_handshake`]) and attaches a
+//!   [`nova_browser::Browser`]; [`RemoteSession::stop`] ends the session.
+//!
+//! Errors name the missing permission (`bedrock-agentcore:StartBrowserSession`, …) and the
+//! quota when the service refuses.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![forbid(unsafe_code)]
+
+mod error;
+mod options;
+mod sessions;
+mod stream;
+
+pub use error::AgentCoreError;
+pub use options::{
+    DEFAULT_BROWSER, DEFAULT_SESSION_TIMEOUT, DEFAULT_VIEWPORT, MAX_SESSION_TIMEOUT,
+    SessionOptions, VIEWPORT_HEIGHTS, VIEWPORT_WIDTHS,
+};
+pub use sessions::{BrowserSessions, BrowserSessionsBuilder, ENDPOINT_VAR, RemoteSession};
+pub use stream::{SIGNING_NAME, automation_url, data_plane, sign_handshake};

@@ -1,0 +1,170 @@
+//! The session API through aws-sdk-bedrockagentcore against a wiremock data plane: what a start
+//! and a stop send, settings refused before any call, and refusals that name the permission or
+//! the quota.
+
+use std::time::Duration;
+
+use nova_agentcore::{AgentCoreError, BrowserSessions, SessionOptions};
+use nova_auth::{Auth, AuthMode, AwsCredentials, Credentials, Env, Source};
+use serde_json::{Value, json};
+use wiremock::matchers::{method, path, query_param};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+async fn auth() -> Auth {
+    let aws = AwsCredentials::new("AKIDEXAMPLE", "secret", Some("token".into()), Source::Code);
+    Auth::builder()
+        .mode(AuthMode::Iam)
+        .aws_provider(Credentials::from(aws))
+        .region("us-west-2")
+        .env(Env::empty())
+        .build()
+        .await
+        .unwrap()
+}
+
+async fn sessions(server: &MockServer) -> BrowserSessions {
+    BrowserSessions::builder(&auth().await)
+        .env(Env::empty())
+        .endpoint_url(server.uri())
+        .build()
+        .unwrap()
+}
+
+fn started() -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({
+        "browserIdentifier": "aws.browser.v1",
+        "sessionId": "01JSESSION",
+        "createdAt": "2026-12-02T00:00:00Z",
+        "streams": {
+            "automationStream": {"streamEndpoint": "wss://example/automation", "streamStatus": "ENABLED"},
+            "liveViewStream": {"streamEndpoint": "https://example/live-view"}
+        }
+    }))
+}
+
+#[tokio::test]
+async fn a_session_starts_with_its_settings_and_stops_by_id() {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .and(path("/browsers/aws.browser.v1/sessions/start"))
+        .respond_with(started())
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/browsers/aws.browser.v1/sessions/stop"))
+        .and(query_param("sessionId", "01JSESSION"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "browserIdentifier": "aws.browser.v1",
+            "sessionId": "01JSESSION",
+            "lastUpdatedAt": "2026-12-02T00:01:00Z"
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let sessions = sessions(&server).await;
+    let session = sessions
+        .start(
+            SessionOptions::new()
+                .timeout(Duration::from_secs(900))
+                .viewport(1280, 800)
+                .name("price-watch"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(session.id(), "01JSESSION");
+    let host = server.uri().trim_start_matches("http://").to_owned();
+    assert_eq!(
+        session.automation_url().unwrap(),
+        format!("ws://{host}/browser-streams/aws.browser.v1/sessions/01JSESSION/automation")
+    );
+    session.stop().await.unwrap();
+
+    let requests = server.received_requests().await.unwrap();
+    let start: Value = serde_json::from_slice(&requests[0].body).unwrap();
+    assert_eq!(start["name"], "price-watch");
+    assert_eq!(start["sessionTimeoutSeconds"], 900);
+    assert_eq!(start["viewPort"], json!({"width": 1280, "height": 800}));
+    assert!(start["clientToken"].as_str().is_some_and(|t| t.len() >= 33));
+    // Signed for bedrock-agentcore in the auth's region.
+    let authorization = requests[0].headers["authorization"].to_str().unwrap();
+    assert!(
+        authorization.contains("/us-west-2/bedrock-agentcore/aws4_request"),
+        "{authorization}"
+    );
+}
+
+#[tokio::test]
+async fn settings_out_of_range_are_refused_before_any_call() {
+    let server = MockServer::start().await;
+    let sessions = sessions(&server).await;
+    for options in [
+        SessionOptions::new().viewport(640, 480),
+        SessionOptions::new().timeout(Duration::from_secs(28_801)),
+        SessionOptions::new().browser("not a browser"),
+    ] {
+        let err = sessions.start(options).await.unwrap_err();
+        assert!(
+            matches!(err, AgentCoreError::InvalidOptions { .. }),
+            "{err}"
+        );
+    }
+    assert!(server.received_requests().await.unwrap().is_empty());
+    // An endpoint in cleartext beyond this machine is refused too.
+    let err = BrowserSessions::builder(&auth().await)
+        .env(Env::empty())
+        .endpoint_url("http://10.0.0.5:8080")
+        .build()
+        .unwrap_err();
+    assert!(err.to_string().contains("cleartext"), "{err}");
+}
+
+#[tokio::test]
+async fn refusals_name_the_permission_or_the_quota() {
+    let server = MockServer::start().await;
+    let refuse = |status: u16, kind: &str, message: &str| {
+        ResponseTemplate::new(status)
+            .insert_header("x-amzn-errortype", kind)
+            .set_body_json(json!({"message": message}))
+    };
+    Mock::given(method("PUT"))
+        .and(path("/browsers/aws.browser.v1/sessions/start"))
+        .respond_with(refuse(
+            403,
+            "AccessDeniedException",
+            "User is not authorized to perform: bedrock-agentcore:StartBrowserSession",
+        ))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/browsers/aws.browser.v1/sessions/start"))
+        .respond_with(refuse(
+            402,
+            "ServiceQuotaExceededException",
+            "Too many browser sessions",
+        ))
+        .mount(&server)
+        .await;
+    let sessions = sessions(&server).await;
+    let denied = sessions.start(SessionOptions::new()).await.unwrap_err();
+    assert!(
+        matches!(
+            denied,
+            AgentCoreError::AccessDenied {
+                action: "StartBrowserSession",
+                ..
+            }
+        ),
+        "{denied:?}"
+    );
+    let quota = sessions.start(SessionOptions::new()).await.unwrap_err();
+    assert!(
+        matches!(quota, AgentCoreError::QuotaExceeded { .. }),
+        "{quota:?}"
+    );
+    insta::assert_snapshot!(format!("{denied}\n{quota}"), @r"
+        AgentCore refused StartBrowserSession: User is not authorized to perform: bedrock-agentcore:StartBrowserSession. Allow `bedrock-agentcore:StartBrowserSession` on arn:aws:bedrock-agentcore:REGION:ACCOUNT:browser/* in the caller's IAM policy
+        AgentCore refused StartBrowserSession: Too many browser sessions. The account's quota of browser sessions is used up: stop sessions you no longer need, lower the concurrency, or request a quota increase
+    ");
+}
