@@ -46,17 +46,75 @@ pub fn processes_mentioning(needle: &str) -> Vec<(u32, String)> {
 #[derive(Clone, Default)]
 pub struct Logs(Arc<Mutex<Vec<u8>>>);
 
-impl Logs {
-    /// Starts capturing TRACE and above, without colours.
-    pub fn capture() -> (Self, tracing::subscriber::DefaultGuard) {
-        let logs = Self::default();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
+thread_local! {
+    /// The captures open on this thread, innermost last.
+    static CAPTURING: std::cell::RefCell<Vec<Logs>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Ends the capture [`Logs::capture`] began, when dropped.
+#[must_use = "the capture ends when this is dropped"]
+pub struct Capture {
+    _not_send: std::marker::PhantomData<*const ()>,
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        CAPTURING.with(|stack| stack.borrow_mut().pop());
+    }
+}
+
+/// Writes to this thread's innermost capture, if any.
+struct ToCapture;
+
+impl io::Write for ToCapture {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        CAPTURING.with(|stack| {
+            if let Some(logs) = stack.borrow_mut().last_mut() {
+                let _ = logs.write(buf);
+            }
+        });
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// One process-wide subscriber that formats an event only on a thread that is capturing. A
+/// per-test `set_default` instead races with the other tests of the binary over tracing's
+/// global callsite interest and maximum level, and then a test sometimes sees nothing.
+fn install() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        use tracing_subscriber::layer::SubscriberExt;
+        use tracing_subscriber::{Layer, filter, fmt};
+        let capturing = || CAPTURING.with(|stack| !stack.borrow().is_empty());
+        let layer = fmt::layer()
             .with_ansi(false)
-            .with_writer(logs.clone())
-            .finish();
-        let guard = tracing::subscriber::set_default(subscriber);
-        (logs, guard)
+            .with_writer(|| ToCapture)
+            .with_filter(filter::filter_fn(move |_| capturing()));
+        let subscriber =
+            tracing_subscriber::registry().with(layer.with_filter(filter::LevelFilter::TRACE));
+        // A binary that installed its own global subscriber keeps it; its tests then capture
+        // nothing through this helper, and say so by failing.
+        let _ = tracing::subscriber::set_global_default(subscriber);
+    });
+}
+
+impl Logs {
+    /// Starts capturing TRACE and above on this thread, without colours, until the returned
+    /// guard is dropped.
+    pub fn capture() -> (Self, Capture) {
+        install();
+        let logs = Self::default();
+        CAPTURING.with(|stack| stack.borrow_mut().push(logs.clone()));
+        (
+            logs,
+            Capture {
+                _not_send: std::marker::PhantomData,
+            },
+        )
     }
 
     /// What was logged so far.
