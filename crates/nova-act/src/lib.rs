@@ -50,6 +50,12 @@ pub use nova_auth::{
 #[doc(inline)]
 pub use nova_browser as browser;
 
+/// Remote browsers on Amazon Bedrock AgentCore Browser, started, signed and stopped with the same
+/// credentials (feature `agentcore`).
+#[cfg(feature = "agentcore")]
+#[doc(inline)]
+pub use nova_agentcore as agentcore;
+
 /// Settled credentials and a client for them: the one object most programs need.
 #[derive(Clone, Debug)]
 pub struct NovaAct {

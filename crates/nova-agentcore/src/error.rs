@@ -51,6 +51,14 @@ pub enum AgentCoreError {
         #[source]
         source: nova_auth::BoxError,
     },
+    /// The program was asked to stop; the session was stopped.
+    #[error("interrupted by {reason}; remote browser session {session_id} was stopped")]
+    Interrupted {
+        /// The session.
+        session_id: String,
+        /// What asked to stop, such as `SIGINT`.
+        reason: String,
+    },
     /// The automation stream could not be signed.
     #[error("the automation stream's handshake could not be signed: {message}")]
     Signing {

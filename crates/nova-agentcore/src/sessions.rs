@@ -1,9 +1,13 @@
 //! Starting, attaching to and stopping remote browser sessions with `aws-sdk-bedrockagentcore`,
 //! on the credentials and region nova-auth settled.
 
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::SystemTime;
 
 use aws_sdk_bedrockagentcore::types::ViewPort;
+use nova_act_core::runtime::Shutdown;
 use nova_auth::{Auth, CredentialProvider, Env};
 use nova_browser::{Browser, BrowserBuilder, Remote};
 
@@ -84,14 +88,55 @@ impl BrowserSessions {
             .send()
             .await
             .map_err(|err| AgentCoreError::from_sdk("StartBrowserSession", err))?;
-        let session = RemoteSession {
+        let session = RemoteSession(Arc::new(Inner {
             sessions: self.clone(),
             browser: started.browser_identifier().to_owned(),
             id: started.session_id().to_owned(),
             viewport: options.viewport,
-        };
-        tracing::info!(session_id = %session.id, browser = %session.browser, "remote browser session started");
+            stopped: AtomicBool::new(false),
+        }));
+        tracing::info!(session_id = %session.0.id, browser = %session.0.browser, "remote browser session started");
         Ok(session)
+    }
+
+    /// Starts a session, runs `body` with it, and stops the session whatever happens: when
+    /// `body` returns, when it panics (the panic then goes on), and when `shutdown` is
+    /// triggered (Ctrl-C or SIGTERM with [`Shutdown::on_signals`]), which ends `body` and
+    /// returns [`AgentCoreError::Interrupted`]. The stop is awaited in every case, so no
+    /// session is left running on the service.
+    pub async fn with_session<F, Fut, T>(
+        &self,
+        options: SessionOptions,
+        shutdown: Option<&Shutdown>,
+        body: F,
+    ) -> Result<T, AgentCoreError>
+    where
+        F: FnOnce(RemoteSession) -> Fut,
+        Fut: Future<Output = T>,
+    {
+        use futures_util::FutureExt;
+        let session = self.start(options).await?;
+        let run = std::panic::AssertUnwindSafe(body(session.clone())).catch_unwind();
+        let outcome = match shutdown {
+            Some(shutdown) => tokio::select! {
+                biased;
+                () = shutdown.triggered() => Err(shutdown.reason().unwrap_or("a shutdown").to_owned()),
+                outcome = run => Ok(outcome),
+            },
+            None => Ok(run.await),
+        };
+        let stopped = session.stop().await;
+        match outcome {
+            Err(reason) => Err(AgentCoreError::Interrupted {
+                session_id: session.id().to_owned(),
+                reason,
+            }),
+            Ok(Err(panic)) => std::panic::resume_unwind(panic),
+            Ok(Ok(value)) => {
+                stopped?;
+                Ok(value)
+            }
+        }
     }
 }
 
@@ -143,30 +188,69 @@ impl BrowserSessionsBuilder {
     }
 }
 
-/// A started remote browser session. Stop it with [`RemoteSession::stop`] when done; the
-/// service also ends it at its timeout.
+/// A started remote browser session (clones share it). Stop it with [`RemoteSession::stop`],
+/// or use [`BrowserSessions::with_session`], which always does. When the last clone is dropped
+/// unstopped, a stop is spawned on the current Tokio runtime as a last resort (it cannot be
+/// awaited, and a signal skips it); the service also ends the session at its timeout.
 #[derive(Clone, Debug)]
-pub struct RemoteSession {
+pub struct RemoteSession(Arc<Inner>);
+
+#[derive(Debug)]
+struct Inner {
     sessions: BrowserSessions,
     browser: String,
     id: String,
     viewport: (u32, u32),
+    stopped: AtomicBool,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if self.stopped.load(Ordering::SeqCst) {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            tracing::warn!(session_id = %self.id, "a remote browser session was dropped unstopped outside a runtime; the service ends it at its timeout");
+            return;
+        };
+        tracing::warn!(session_id = %self.id, "a remote browser session was dropped unstopped; stopping it");
+        let (sessions, browser, id) =
+            (self.sessions.clone(), self.browser.clone(), self.id.clone());
+        runtime.spawn(async move {
+            let _ = stop(&sessions, &browser, &id).await;
+        });
+    }
+}
+
+/// StopBrowserSession for `id`.
+async fn stop(sessions: &BrowserSessions, browser: &str, id: &str) -> Result<(), AgentCoreError> {
+    sessions
+        .client
+        .stop_browser_session()
+        .browser_identifier(browser)
+        .session_id(id)
+        .client_token(uuid::Uuid::new_v4().to_string())
+        .send()
+        .await
+        .map_err(|err| AgentCoreError::from_sdk("StopBrowserSession", err))?;
+    tracing::info!(session_id = %id, "remote browser session stopped");
+    Ok(())
 }
 
 impl RemoteSession {
     /// The session's id.
     pub fn id(&self) -> &str {
-        &self.id
+        &self.0.id
     }
 
     /// The browser it runs on.
     pub fn browser_identifier(&self) -> &str {
-        &self.browser
+        &self.0.browser
     }
 
     /// The automation stream's URL.
     pub fn automation_url(&self) -> Result<String, AgentCoreError> {
-        automation_url(&self.sessions.endpoint, &self.browser, &self.id)
+        automation_url(&self.0.sessions.endpoint, &self.0.browser, &self.0.id)
     }
 
     /// Attaches `builder`'s actuator settings to the session's browser, over the automation
@@ -174,37 +258,30 @@ impl RemoteSession {
     /// session's viewport becomes the window size.
     pub async fn connect(&self, builder: BrowserBuilder) -> Result<Browser, AgentCoreError> {
         let url = self.automation_url()?;
-        let credentials = self.sessions.auth.credentials().await?;
+        let credentials = self.0.sessions.auth.credentials().await?;
         let Some(aws) = credentials.as_aws() else {
             return Err(AgentCoreError::Signing {
                 message: "remote browsers need AWS credentials (IAM mode), not an API key"
                     .to_owned(),
             });
         };
-        let region = self.sessions.auth.region().name().to_owned();
+        let region = self.0.sessions.auth.region().name().to_owned();
         let mut remote = Remote::new(&url)?.existing_page(true);
         for (name, value) in sign_handshake(&url, aws, &region, SystemTime::now())? {
             remote = remote.header(name, value);
         }
-        tracing::debug!(session_id = %self.id, service = SIGNING_NAME, "connecting to the automation stream");
+        tracing::debug!(session_id = %self.0.id, service = SIGNING_NAME, "connecting to the automation stream");
         Ok(builder
-            .window_size(self.viewport.0, self.viewport.1)
+            .window_size(self.0.viewport.0, self.0.viewport.1)
             .connect(remote)
             .await?)
     }
 
-    /// Stops the session (and with it the remote browser).
+    /// Stops the session (and with it the remote browser); once, whichever clone asks.
     pub async fn stop(&self) -> Result<(), AgentCoreError> {
-        self.sessions
-            .client
-            .stop_browser_session()
-            .browser_identifier(&self.browser)
-            .session_id(&self.id)
-            .client_token(uuid::Uuid::new_v4().to_string())
-            .send()
-            .await
-            .map_err(|err| AgentCoreError::from_sdk("StopBrowserSession", err))?;
-        tracing::info!(session_id = %self.id, "remote browser session stopped");
-        Ok(())
+        if self.0.stopped.swap(true, Ordering::SeqCst) {
+            return Ok(());
+        }
+        stop(&self.0.sessions, &self.0.browser, &self.0.id).await
     }
 }

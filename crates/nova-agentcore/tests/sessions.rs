@@ -168,3 +168,108 @@ async fn refusals_name_the_permission_or_the_quota() {
         AgentCore refused StartBrowserSession: Too many browser sessions. The account's quota of browser sessions is used up: stop sessions you no longer need, lower the concurrency, or request a quota increase
     ");
 }
+
+/// A data plane that starts sessions and counts stops.
+async fn data_plane_counting_stops() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .and(path("/browsers/aws.browser.v1/sessions/start"))
+        .respond_with(started())
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/browsers/aws.browser.v1/sessions/stop"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "browserIdentifier": "aws.browser.v1",
+            "sessionId": "01JSESSION",
+            "lastUpdatedAt": "2026-12-02T00:01:00Z"
+        })))
+        .mount(&server)
+        .await;
+    server
+}
+
+async fn stops(server: &MockServer) -> usize {
+    server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path().ends_with("/sessions/stop"))
+        .count()
+}
+
+#[tokio::test]
+async fn a_session_is_stopped_when_its_body_returns_panics_or_is_interrupted() {
+    let server = data_plane_counting_stops().await;
+    let sessions = sessions(&server).await;
+
+    // Returns: stopped once, even though the body stopped it too.
+    let id = sessions
+        .with_session(SessionOptions::new(), None, |session| async move {
+            session.stop().await.unwrap();
+            session.id().to_owned()
+        })
+        .await
+        .unwrap();
+    assert_eq!(id, "01JSESSION");
+    assert_eq!(stops(&server).await, 1);
+
+    // Panics: stopped, and the panic goes on.
+    let panicked = tokio::spawn({
+        let sessions = sessions.clone();
+        async move {
+            sessions
+                .with_session(SessionOptions::new(), None, |_session| async move {
+                    panic!("the workflow broke");
+                })
+                .await
+        }
+    })
+    .await;
+    assert!(panicked.unwrap_err().is_panic());
+    assert_eq!(stops(&server).await, 2);
+
+    // Interrupted (Ctrl-C through a Shutdown): the body ends, the session is stopped.
+    let shutdown = nova_act_core::runtime::Shutdown::new();
+    let trigger = shutdown.clone();
+    let err = sessions
+        .with_session(
+            SessionOptions::new(),
+            Some(&shutdown),
+            |_session| async move {
+                trigger.trigger("SIGINT");
+                std::future::pending::<()>().await;
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "interrupted by SIGINT; remote browser session 01JSESSION was stopped"
+    );
+    assert_eq!(stops(&server).await, 3);
+}
+
+#[tokio::test]
+async fn a_session_dropped_unstopped_is_stopped_as_a_last_resort() {
+    let server = data_plane_counting_stops().await;
+    let session = sessions(&server)
+        .await
+        .start(SessionOptions::new())
+        .await
+        .unwrap();
+    let clone = session.clone();
+    drop(session);
+    assert_eq!(stops(&server).await, 0, "a clone still holds it");
+    drop(clone);
+    // The stop runs on the runtime; wait for it a bounded while.
+    for _ in 0..200 {
+        if stops(&server).await == 1 {
+            return;
+        }
+        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("the dropped session was never stopped");
+}
