@@ -17,7 +17,7 @@ use crate::{Cli, Shell, Workflow};
 /// known.
 pub(crate) async fn permissions(
     cli: &Cli,
-    tier: Tier,
+    tier: crate::TierArg,
     workflow: Option<String>,
     account: Option<String>,
 ) -> Result<ExitCode, String> {
@@ -35,11 +35,23 @@ pub(crate) async fn permissions(
         Ok(auth) => (Some(auth.region().name().to_owned()), None),
         Err(_) => (cli.region.clone(), None),
     };
+    let account = account.or(found);
+    let tier = match tier {
+        crate::TierArg::Read => Tier::Read,
+        crate::TierArg::Run => Tier::Run,
+        crate::TierArg::Manage => Tier::Manage,
+        crate::TierArg::RemoteBrowser => {
+            let document =
+                nova_act::agentcore::browser_policy(region.as_deref(), account.as_deref());
+            println!("{document:#}");
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
     let document = policy(&PolicyScope {
         tier,
         workflow,
         region,
-        account: account.or(found),
+        account,
         partition: None,
     });
     println!("{document:#}");

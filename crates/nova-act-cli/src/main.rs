@@ -81,7 +81,8 @@ enum Command {
     /// Print a least-privilege IAM policy for what the SDK calls, in tiers.
     Permissions {
         /// How much to allow: `read` (Get and List), `run` (also run workflows), `manage` (also
-        /// create and delete definitions, delete runs).
+        /// create and delete definitions, delete runs), or `remote-browser` (AgentCore Browser
+        /// sessions, for `run --remote`).
         #[arg(long = "for", value_name = "TIER", default_value = "run")]
         tier: TierArg,
         /// Scope the policy to this workflow definition.
@@ -135,16 +136,8 @@ pub(crate) enum TierArg {
     Run,
     /// Also create and delete definitions, and delete runs.
     Manage,
-}
-
-impl From<TierArg> for nova_act::iam::Tier {
-    fn from(tier: TierArg) -> Self {
-        match tier {
-            TierArg::Read => Self::Read,
-            TierArg::Run => Self::Run,
-            TierArg::Manage => Self::Manage,
-        }
-    }
+    /// Remote browsers on Amazon Bedrock AgentCore Browser (the session and stream actions).
+    RemoteBrowser,
 }
 
 /// `--retry-mode`, as the AWS SDKs spell it.
@@ -290,7 +283,7 @@ async fn main() -> ExitCode {
             tier,
             workflow,
             account,
-        } => commands::permissions(&cli, (*tier).into(), workflow.clone(), account.clone()).await,
+        } => commands::permissions(&cli, *tier, workflow.clone(), account.clone()).await,
         Command::Models => commands::models(&cli).await,
         Command::Workflow(command) => commands::workflow(&cli, command).await,
         Command::Quickstart { live, browser } => quickstart::run(&cli, *live, *browser).await,

@@ -186,8 +186,31 @@ fn permissions_are_least_privilege_and_scoped() {
     let unknown = run(home.path(), &["permissions", "--for", "admin"], &[]);
     assert!(unknown.starts_with("exit 2\n"), "{unknown}");
     assert!(
-        unknown.contains("[possible values: read, run, manage]"),
+        unknown.contains("[possible values: read, run, manage, remote-browser]"),
         "{unknown}"
+    );
+    // Remote browsers: the AgentCore Browser session and stream actions on the browser ARNs.
+    let remote = run(
+        home.path(),
+        &[
+            "permissions",
+            "--for",
+            "remote-browser",
+            "--account",
+            "111122223333",
+            "--region",
+            "eu-west-1",
+        ],
+        &[],
+    );
+    let document: serde_json::Value = serde_json::from_str(stdout_of(&remote)).unwrap();
+    assert_eq!(
+        document["Statement"][0]["Resource"],
+        json!(["arn:aws:bedrock-agentcore:eu-west-1:111122223333:browser/*"])
+    );
+    assert_eq!(
+        document["Statement"][0]["Action"][0],
+        "bedrock-agentcore:StartBrowserSession"
     );
 }
 

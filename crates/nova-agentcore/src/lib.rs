@@ -14,11 +14,13 @@
 #![forbid(unsafe_code)]
 
 mod error;
+mod iam;
 mod options;
 mod sessions;
 mod stream;
 
 pub use error::AgentCoreError;
+pub use iam::{BROWSER_ACTIONS, browser_policy};
 pub use options::{
     DEFAULT_BROWSER, DEFAULT_SESSION_TIMEOUT, DEFAULT_VIEWPORT, MAX_SESSION_TIMEOUT,
     SessionOptions, VIEWPORT_HEIGHTS, VIEWPORT_WIDTHS,
