@@ -39,7 +39,7 @@ pub use client::{Client, ClientBuilder, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_CONNECT
 pub use error::{Error, ErrorMeta};
 pub use operation::{OPERATIONS, Operation, OperationInfo, Resource, Retry, info};
 pub use retry::{RetryConfig, RetryMode};
-pub use transport::{SIGNING_NAME, USER_AGENT_VALUE, sign_request};
+pub use transport::{SIGNING_NAME, USER_AGENT_VALUE, sign_request, sign_request_for};
 pub use validate::ValidationError;
 
 /// The protocol version this client speaks (`clientInfo.compatibilityVersion`).

@@ -121,7 +121,9 @@ pub(crate) fn request(
                 HeaderValue::from_str(client_source).unwrap_or(HeaderValue::from_static("sdk")),
             );
         }
-        Credentials::Aws(aws) => sign_with(&mut req, &cache.identity(aws), region, now)?,
+        Credentials::Aws(aws) => {
+            sign_with(&mut req, &cache.identity(aws), region, SIGNING_NAME, now)?;
+        }
         _ => {
             return Err(Error::Credentials(nova_auth::CredentialsError::provider(
                 "credentials",
@@ -154,13 +156,27 @@ pub fn sign_request<B: AsRef<[u8]>>(
     region: &str,
     now: SystemTime,
 ) -> Result<(), Error> {
-    sign_with(req, &identity_of(aws), region, now)
+    sign_with(req, &identity_of(aws), region, SIGNING_NAME, now)
+}
+
+/// [`sign_request`] for another AWS service, signed as `service` (such as
+/// `bedrock-agentcore`): the one SigV4 signer of the SDK, for the other AWS calls its crates
+/// make by hand, such as a WebSocket handshake.
+pub fn sign_request_for<B: AsRef<[u8]>>(
+    req: &mut http::Request<B>,
+    aws: &AwsCredentials,
+    region: &str,
+    service: &str,
+    now: SystemTime,
+) -> Result<(), Error> {
+    sign_with(req, &identity_of(aws), region, service, now)
 }
 
 fn sign_with<B: AsRef<[u8]>>(
     req: &mut http::Request<B>,
     identity: &Identity,
     region: &str,
+    service: &str,
     now: SystemTime,
 ) -> Result<(), Error> {
     use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
@@ -170,7 +186,7 @@ fn sign_with<B: AsRef<[u8]>>(
     let params = v4::SigningParams::builder()
         .identity(identity)
         .region(region)
-        .name(SIGNING_NAME)
+        .name(service)
         .time(now)
         .settings(SigningSettings::default())
         .build()

@@ -94,9 +94,6 @@ pub fn sign_handshake(
     region: &str,
     now: SystemTime,
 ) -> Result<Vec<(String, String)>, AgentCoreError> {
-    use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
-    use aws_sigv4::sign::v4;
-
     let failed = |message: String| AgentCoreError::Signing { message };
     let parsed = url::Url::parse(url).map_err(|err| failed(err.to_string()))?;
     let host = match (parsed.host_str(), parsed.port()) {
@@ -104,40 +101,23 @@ pub fn sign_handshake(
         (Some(host), None) => host.to_owned(),
         (None, _) => return Err(failed(format!("`{url}` has no host"))),
     };
-    let https = format!("https://{host}{}", parsed.path());
-    let identity: aws_smithy_runtime_api::client::identity::Identity =
-        aws_credential_types::Credentials::new(
-            aws.access_key_id(),
-            aws.secret_access_key().expose(),
-            aws.session_token().map(|t| t.expose().to_owned()),
-            aws.expiry(),
-            "nova-auth",
-        )
-        .into();
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region(region)
-        .name(SIGNING_NAME)
-        .time(now)
-        .settings(SigningSettings::default())
-        .build()
-        .map_err(|err| failed(err.to_string()))?
-        .into();
-    let signable = SignableRequest::new(
-        "GET",
-        &https,
-        std::iter::once(("host", host.as_str())),
-        SignableBody::Bytes(&[]),
-    )
-    .map_err(|err| failed(err.to_string()))?;
-    let (instructions, _signature) = sign(signable, &params)
-        .map_err(|err| failed(err.to_string()))?
-        .into_parts();
-    let mut headers = vec![("host".to_owned(), host)];
-    let (signed, _query) = instructions.into_parts();
-    for header in signed {
-        headers.push((header.name().to_owned(), header.value().to_owned()));
-    }
+    let mut request = http::Request::get(format!("https://{host}{}", parsed.path()))
+        .header(http::header::HOST, &host)
+        .body(Vec::new())
+        .map_err(|err| failed(err.to_string()))?;
+    nova_act_core::sign_request_for(&mut request, aws, region, SIGNING_NAME, now).map_err(
+        |err| match err {
+            nova_act_core::Error::Signing { message } => failed(message),
+            other => failed(other.to_string()),
+        },
+    )?;
+    let headers = request
+        .headers()
+        .iter()
+        .filter_map(|(name, value)| {
+            Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+        })
+        .collect();
     Ok(headers)
 }
 
