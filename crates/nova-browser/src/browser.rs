@@ -683,24 +683,20 @@ impl Browser {
             } => {
                 page.click(self.pixels(target), MouseButton::Left, 1)
                     .await?;
-                // A file input takes a path: the file is attached, if uploads are allowed from
-                // where it is.
-                if page
-                    .evaluate("document.activeElement?.type === 'file'")
-                    .await?
-                    == Value::Bool(true)
-                {
+                // What was clicked decides how typing goes, in one round trip: a file input
+                // takes a path (attached, if uploads are allowed from where it is), and a
+                // password field's value must not reach a trace.
+                let focused = page
+                    .evaluate("document.activeElement?.type ?? null")
+                    .await?;
+                if focused == "file" {
                     let path = self.upload_path(&value)?;
                     page.set_active_file(&path).await?;
                     return Ok(
                         json!({ "uploaded": path.file_name().map(|n| n.to_string_lossy()) }),
                     );
                 }
-                // A password field: traces must not record what was typed.
-                let secret = page
-                    .evaluate("document.activeElement?.type === 'password'")
-                    .await?
-                    == Value::Bool(true);
+                let secret = focused == "password";
                 page.type_text(&value).await?;
                 if press_enter {
                     page.press_enter().await?;
