@@ -98,6 +98,7 @@ impl RunArgs {
         if let Some(path) = &self.schema {
             request = request.schema(read_schema(path)?);
         }
+        request.check().map_err(|err| crate::report(&err))?;
         let policy = if self.allow_url.is_empty() && self.block_url.is_empty() {
             None
         } else {

@@ -229,6 +229,8 @@ async fn bad_input_is_refused_before_anything_starts() {
         vec!["--allow-url", "ftp://example.com"],
         vec!["--block-url", "exa mple.com"],
         vec!["--logs-dir", "/proc/no-logs-here"],
+        vec!["--timeout", "1"],
+        vec!["--max-steps", "500"],
     ];
     let mut outputs = Vec::new();
     for extra in cases {
@@ -260,6 +262,8 @@ async fn bad_input_is_refused_before_anything_starts() {
         error: --block-url: `exa mple.com` is not a URL pattern: the host is not a host name (a `*` may only start it, as `*.`); write [scheme://]host[:port][/path], where the host may start with `*.` or be `*`
         error: cannot write traces into /proc/no-logs-here; choose a folder you can write to
           caused by: No such file or directory (os error 2)
+        error: invalid act: timeout must be 2..1800 seconds (it is 1s)
+        error: invalid act: max_steps must be 1..199 (it is 500)
         error: --starting-page `example.com` is not a URL (relative URL without a base); write it in full, such as https://example.com/
     "#);
     // Nothing reached the service.

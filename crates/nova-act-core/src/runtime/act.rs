@@ -90,7 +90,9 @@ impl ActRequest {
         self.task.clone()
     }
 
-    fn check(&self) -> Result<(), ActError> {
+    /// Whether the limits are ones the service takes; every act checks this before anything
+    /// is sent, and a program can check earlier (before starting a browser, say).
+    pub fn check(&self) -> Result<(), ActError> {
         if !(1..MAX_STEPS_LIMIT).contains(&self.max_steps) {
             return Err(ActError::InvalidRequest(format!(
                 "max_steps must be 1..{} (it is {})",
