@@ -16,6 +16,7 @@
 mod error;
 mod iam;
 mod options;
+mod pool;
 mod sessions;
 mod stream;
 
@@ -25,5 +26,6 @@ pub use options::{
     DEFAULT_BROWSER, DEFAULT_SESSION_TIMEOUT, DEFAULT_VIEWPORT, MAX_SESSION_TIMEOUT,
     SessionOptions, VIEWPORT_HEIGHTS, VIEWPORT_WIDTHS,
 };
+pub use pool::{BrowserPool, DEFAULT_CONCURRENCY, PoolError};
 pub use sessions::{BrowserSessions, BrowserSessionsBuilder, ENDPOINT_VAR, RemoteSession};
 pub use stream::{SIGNING_NAME, automation_url, data_plane, sign_handshake};

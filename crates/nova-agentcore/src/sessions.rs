@@ -114,28 +114,42 @@ impl BrowserSessions {
         F: FnOnce(RemoteSession) -> Fut,
         Fut: Future<Output = T>,
     {
-        use futures_util::FutureExt;
         let session = self.start(options).await?;
-        let run = std::panic::AssertUnwindSafe(body(session.clone())).catch_unwind();
-        let outcome = match shutdown {
-            Some(shutdown) => tokio::select! {
-                biased;
-                () = shutdown.triggered() => Err(shutdown.reason().unwrap_or("a shutdown").to_owned()),
-                outcome = run => Ok(outcome),
-            },
-            None => Ok(run.await),
-        };
-        let stopped = session.stop().await;
-        match outcome {
-            Err(reason) => Err(AgentCoreError::Interrupted {
-                session_id: session.id().to_owned(),
-                reason,
-            }),
-            Ok(Err(panic)) => std::panic::resume_unwind(panic),
-            Ok(Ok(value)) => {
-                stopped?;
-                Ok(value)
-            }
+        guard(session, shutdown, body).await
+    }
+}
+
+/// Runs `body` with `session` and then stops it, whatever happens (see
+/// [`BrowserSessions::with_session`]).
+pub(crate) async fn guard<F, Fut, T>(
+    session: RemoteSession,
+    shutdown: Option<&Shutdown>,
+    body: F,
+) -> Result<T, AgentCoreError>
+where
+    F: FnOnce(RemoteSession) -> Fut,
+    Fut: Future<Output = T>,
+{
+    use futures_util::FutureExt;
+    let run = std::panic::AssertUnwindSafe(body(session.clone())).catch_unwind();
+    let outcome = match shutdown {
+        Some(shutdown) => tokio::select! {
+            biased;
+            () = shutdown.triggered() => Err(shutdown.reason().unwrap_or("a shutdown").to_owned()),
+            outcome = run => Ok(outcome),
+        },
+        None => Ok(run.await),
+    };
+    let stopped = session.stop().await;
+    match outcome {
+        Err(reason) => Err(AgentCoreError::Interrupted {
+            session_id: session.id().to_owned(),
+            reason,
+        }),
+        Ok(Err(panic)) => std::panic::resume_unwind(panic),
+        Ok(Ok(value)) => {
+            stopped?;
+            Ok(value)
         }
     }
 }

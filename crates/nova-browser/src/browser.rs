@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use crate::cdp::{Connection, text_field};
 use crate::error::BrowserError;
+use crate::host::HostedBrowser;
 use crate::launch::{BASE_ARGS, PIPE, Process, Wire, find_executable, private_dir};
 use crate::page::{MouseButton, Page, Settle};
 use crate::proxy::Proxy;
@@ -234,16 +235,13 @@ impl BrowserBuilder {
         args
     }
 
-    /// Starts the browser, opens a tab and, if set, the starting page.
-    pub async fn launch(self) -> Result<Browser, BrowserError> {
-        let env = self.env.clone().unwrap_or_else(Env::process);
-        let headless = self.headless_setting(&env)?;
-        // Checked before a process starts, so a bad folder leaves nothing behind.
-        let downloads = match &self.downloads {
-            Some(folder) => Some(downloads_folder(folder)?),
-            None => None,
-        };
-        let path = find_executable(self.executable.as_deref(), &env)?;
+    /// Starts the browser process (in its own temporary profile unless one is set).
+    async fn spawn(
+        &self,
+        headless: bool,
+        env: &Env,
+    ) -> Result<(Process, Wire, PathBuf), BrowserError> {
+        let path = find_executable(self.executable.as_deref(), env)?;
         let (profile, profile_path) = match &self.user_data_dir {
             Some(dir) => (None, dir.clone()),
             None => {
@@ -253,7 +251,57 @@ impl BrowserBuilder {
             }
         };
         let args = self.command_line(headless, &profile_path);
-        let (mut process, wire) = Process::start(path, args, profile, self.launch_timeout).await?;
+        let (process, wire) = Process::start(path, args, profile, self.launch_timeout).await?;
+        Ok((process, wire, profile_path))
+    }
+
+    /// Starts a browser for another program to drive, handing over its DevTools messages as
+    /// they are (how `nova-emulator` plays a remote browser service). The settings that shape
+    /// a launch apply; `headless` defaults to true here, whatever `NOVA_ACT_HEADLESS` says.
+    /// Stop it with [`HostedBrowser::stop`].
+    ///
+    /// ```no_run
+    /// # async fn example() -> Result<(), nova_browser::BrowserError> {
+    /// let mut hosted = nova_browser::Browser::builder().host().await?;
+    /// let mut devtools = hosted.take_devtools().expect("taken once");
+    /// devtools.send(r#"{"id":1,"method":"Browser.getVersion"}"#.to_owned()).await?;
+    /// println!("{:?}", devtools.next().await);
+    /// hosted.stop().await;
+    /// # Ok(()) }
+    /// ```
+    pub async fn host(self) -> Result<HostedBrowser, BrowserError> {
+        let env = self.env.clone().unwrap_or_else(Env::process);
+        let headless = self.headless.unwrap_or(true);
+        let (mut process, wire, _) = self.spawn(headless, &env).await?;
+        let channels = match wire {
+            #[cfg(unix)]
+            Wire::Pipe {
+                to_browser,
+                from_browser,
+            } => crate::cdp::pipe(to_browser, from_browser),
+            Wire::WebSocket(url) => crate::cdp::websocket(&url, &[], self.launch_timeout).await,
+        };
+        match channels {
+            Ok((to_browser, from_browser)) => {
+                HostedBrowser::confirm(process, to_browser, from_browser, self.launch_timeout).await
+            }
+            Err(err) => {
+                process.failed(Some(&err.to_string())).await;
+                Err(err)
+            }
+        }
+    }
+
+    /// Starts the browser, opens a tab and, if set, the starting page.
+    pub async fn launch(self) -> Result<Browser, BrowserError> {
+        let env = self.env.clone().unwrap_or_else(Env::process);
+        let headless = self.headless_setting(&env)?;
+        // Checked before a process starts, so a bad folder leaves nothing behind.
+        let downloads = match &self.downloads {
+            Some(folder) => Some(downloads_folder(folder)?),
+            None => None,
+        };
+        let (mut process, wire, profile_path) = self.spawn(headless, &env).await?;
         let connection = Arc::new(match wire {
             #[cfg(unix)]
             Wire::Pipe {

@@ -131,6 +131,9 @@ pub enum BrowserError {
 
 impl From<BrowserError> for CallError {
     fn from(err: BrowserError) -> Self {
+        if matches!(err, BrowserError::Closed(_)) {
+            return CallError::gone(nova_auth::Report(&err));
+        }
         let kind = match err {
             BrowserError::Navigation { .. } => "NavigationError",
             BrowserError::Script(_) => "ScriptError",

@@ -31,6 +31,7 @@
 mod browser;
 mod cdp;
 mod error;
+mod host;
 mod launch;
 mod page;
 mod proxy;
@@ -39,6 +40,7 @@ mod scripts;
 
 pub use browser::{Browser, BrowserBuilder, DEFAULT_WINDOW};
 pub use error::BrowserError;
+pub use host::{DevTools, HostedBrowser};
 pub use page::{MouseButton, Page, Settle};
 pub use proxy::Proxy;
 pub use remote::Remote;

@@ -27,6 +27,7 @@
 //! ```
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+mod browsers;
 mod error;
 mod identity;
 mod planner;
@@ -41,6 +42,7 @@ use std::sync::{Arc, Mutex};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 
+pub use browsers::DEFAULT_SESSION_QUOTA;
 pub use error::ServiceError;
 pub use planner::{ActView, Planner, ScriptedPlanner, call};
 pub use policy::Policy;
@@ -62,6 +64,8 @@ pub struct EmulatorBuilder {
     region: String,
     open: bool,
     drop_first_create_response: bool,
+    browser_quota: usize,
+    launcher: browsers::Launcher,
 }
 
 impl std::fmt::Debug for EmulatorBuilder {
@@ -107,6 +111,8 @@ impl Default for EmulatorBuilder {
             region: "us-east-1".to_owned(),
             open: false,
             drop_first_create_response: false,
+            browser_quota: DEFAULT_SESSION_QUOTA,
+            launcher: Arc::new(|| nova_browser::Browser::builder().headless(true)),
         }
     }
 }
@@ -198,6 +204,26 @@ impl EmulatorBuilder {
         self
     }
 
+    /// How many AgentCore Browser sessions may run at once (default
+    /// [`DEFAULT_SESSION_QUOTA`]); StartBrowserSession past it is refused with
+    /// `ServiceQuotaExceededException`. Each session is a local Chromium.
+    #[must_use]
+    pub fn browser_session_quota(mut self, sessions: usize) -> Self {
+        self.browser_quota = sessions;
+        self
+    }
+
+    /// How each AgentCore Browser session's Chromium is launched (headless by default; the
+    /// session's viewport becomes its window size). Called once per session.
+    #[must_use]
+    pub fn session_browser(
+        mut self,
+        launcher: impl Fn() -> nova_browser::BrowserBuilder + Send + Sync + 'static,
+    ) -> Self {
+        self.launcher = Arc::new(launcher);
+        self
+    }
+
     /// Serves on an ephemeral port of 127.0.0.1.
     pub async fn start(self) -> std::io::Result<RunningEmulator> {
         self.start_on(SocketAddr::from(([127, 0, 0, 1], 0))).await
@@ -211,6 +237,8 @@ impl EmulatorBuilder {
         if self.api_keys.is_empty() {
             self.api_keys.push(generate_api_key());
         }
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let local = listener.local_addr()?;
         let shared = Arc::new(server::Shared {
             identities: identity::Identities::new(self.keys, self.policies, self.trust),
             sigv4: sigv4::Cache::default(),
@@ -222,13 +250,17 @@ impl EmulatorBuilder {
             open: self.open,
             drop_first_create_response: self.drop_first_create_response,
             dropped: Mutex::new(Vec::new()),
+            browsers: browsers::Browsers::new(self.browser_quota, self.launcher),
+            host: local.to_string(),
         });
         let app = Router::new()
+            .route(
+                "/browser-streams/{browser}/sessions/{session}/automation",
+                axum::routing::get(browsers::automation),
+            )
             .fallback(server::handle)
             .layer(DefaultBodyLimit::max(BODY_LIMIT))
             .with_state(shared.clone());
-        let listener = tokio::net::TcpListener::bind(addr).await?;
-        let local = listener.local_addr()?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let served = axum::serve(listener, app)
@@ -341,11 +373,29 @@ impl RunningEmulator {
         self.shared.sigv4.general()
     }
 
-    /// Stops serving and waits for the server to finish.
+    /// The AgentCore Browser sessions still running, by id.
+    pub fn browser_sessions(&self) -> Vec<String> {
+        self.shared.browsers.running()
+    }
+
+    /// The process ids of the running sessions' Chromiums.
+    pub fn browser_session_pids(&self) -> Vec<u32> {
+        self.shared.browsers.pids()
+    }
+
+    /// Resolves once AgentCore Browser session `id` has ended: stopped, timed out, or shut
+    /// down (at once for a session that is unknown or over).
+    pub fn browser_session_ended(&self, id: &str) -> impl Future<Output = ()> + use<> {
+        self.shared.browsers.ended(id)
+    }
+
+    /// Stops serving, ends every browser session (their Chromiums are killed) and waits for
+    /// the server to finish.
     pub async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+        self.shared.browsers.stop_all().await;
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }

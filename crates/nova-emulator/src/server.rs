@@ -36,6 +36,10 @@ pub(crate) struct Shared {
     pub(crate) drop_first_create_response: bool,
     /// The create operations whose first response was already lost, and how many were.
     pub(crate) dropped: Mutex<Vec<&'static str>>,
+    /// AgentCore Browser sessions and their Chromiums.
+    pub(crate) browsers: crate::browsers::Browsers,
+    /// `HOST:PORT` served, for the stream endpoints sessions announce.
+    pub(crate) host: String,
 }
 
 impl Shared {
@@ -64,7 +68,7 @@ impl Shared {
 }
 
 /// Who is calling.
-enum Caller<'a> {
+pub(crate) enum Caller<'a> {
     Iam(Signer<'a>),
     ApiKey,
 }
@@ -117,6 +121,8 @@ pub(crate) async fn handle(
         return identity::sts(&shared, &request, &request_id);
     } else if path == "/federation/credentials" {
         return identity::sso(&shared, &method, &uri, &headers, &request_id);
+    } else if path.starts_with("/browsers/") {
+        return crate::browsers::api(&shared, &method, &uri, &headers, &bytes, &request_id).await;
     } else {
         serve(&shared, &method, &uri, &headers, &bytes)
     };
@@ -161,7 +167,7 @@ fn lost_response() -> Response {
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }
 
-fn authenticate<'a>(
+pub(crate) fn authenticate<'a>(
     shared: &'a Shared,
     method: &Method,
     uri: &Uri,
@@ -203,10 +209,11 @@ fn authenticate<'a>(
     .map(Caller::Iam)
 }
 
-fn authorize(
+/// Whether the caller's policy allows `action` (such as `nova-act:CreateAct`) on `resource`.
+pub(crate) fn authorize(
     shared: &Shared,
     caller: &Caller<'_>,
-    operation: &str,
+    action: &str,
     resource: &str,
 ) -> Result<(), ServiceError> {
     let Caller::Iam(key) = caller else {
@@ -215,11 +222,10 @@ fn authorize(
     let Some(policy) = shared.identities.policy(key) else {
         return Ok(());
     };
-    let action = format!("nova-act:{operation}");
-    if policy.allows(&action, &[resource.to_owned()]) {
+    if policy.allows(action, &[resource.to_owned()]) {
         Ok(())
     } else {
-        Err(ServiceError::access_denied(&action, resource))
+        Err(ServiceError::access_denied(action, resource))
     }
 }
 
@@ -249,7 +255,7 @@ where
         ),
         Resource::Run => shared.run_arn(label("workflowDefinitionName"), label("workflowRunId")),
     };
-    authorize(shared, caller, O::NAME, &resource)
+    authorize(shared, caller, &format!("nova-act:{}", O::NAME), &resource)
 }
 
 /// Checks the model's constraints with the SDK's own validator.

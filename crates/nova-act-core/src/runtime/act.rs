@@ -237,6 +237,18 @@ pub enum ActError {
         /// The page's URL, or the URL the agent was about to open.
         url: String,
     },
+    /// The browser went away (it exited, or its remote session ended); the act was marked
+    /// FAILED.
+    #[error(
+        "the browser went away during act {act_id} ({message}); the act was stopped. Start a new \
+         browser (or remote session) to go on"
+    )]
+    ActuatorGone {
+        /// The act.
+        act_id: String,
+        /// What the actuator said.
+        message: String,
+    },
     /// A call to the service failed.
     #[error(transparent)]
     Service(#[from] Error),
@@ -257,6 +269,8 @@ enum Ending {
         message: String,
     },
     Blocked(String),
+    /// The actuator cannot act any more (its browser is gone).
+    Gone(String),
 }
 
 /// Runs `future` unless the deadline passes first.
@@ -264,6 +278,14 @@ async fn before<T>(deadline: Option<Instant>, future: impl Future<Output = T>) -
     match deadline {
         Some(at) => tokio::time::timeout_at(at, future).await.ok(),
         None => Some(future.await),
+    }
+}
+
+/// The act's ending when a call found the actuator gone.
+fn gone(outcome: &Result<Value, CallError>) -> Result<(), Ending> {
+    match outcome {
+        Err(err) if err.is_gone() => Err(Ending::Gone(err.message.clone())),
+        _ => Ok(()),
     }
 }
 
@@ -471,6 +493,13 @@ impl ActPlace<'_> {
                     format!("a guardrail blocked {url}"),
                 )),
             ),
+            Ending::Gone(message) => (
+                ActStatus::Failed,
+                Some((
+                    "ActActuatorError",
+                    format!("the browser went away: {message}"),
+                )),
+            ),
         };
         seen.ending = match &error {
             Some((kind, message)) => format!("{status}: {kind}: {message}"),
@@ -526,6 +555,7 @@ impl ActPlace<'_> {
                         message,
                     }),
                     Ending::Blocked(url) => Err(ActError::Blocked { act_id, url }),
+                    Ending::Gone(message) => Err(ActError::ActuatorGone { act_id, message }),
                     _ => Err(ActError::TimedOut {
                         act_id,
                         after: request.timeout.unwrap_or_default(),
@@ -606,6 +636,7 @@ impl ActPlace<'_> {
                 }
                 let observing = matches!(action, BrowserAction::TakeObservation);
                 let outcome = actuator.browser(action).await;
+                gone(&outcome)?;
                 if self.guardrail.is_some() {
                     let url = match &outcome {
                         Ok(observed) if observing => seen.observation(observed),
@@ -638,7 +669,9 @@ impl ActPlace<'_> {
                             return Ok(server.call(&name, input).await);
                         }
                         let _ = request;
-                        Ok(actuator.tool(&name, input).await)
+                        let outcome = actuator.tool(&name, input).await;
+                        gone(&outcome)?;
+                        Ok(outcome)
                     }
                 }
             }
@@ -741,6 +774,7 @@ impl ActPlace<'_> {
         seen: &mut Seen,
     ) -> Result<CallResult, Ending> {
         let outcome = actuator.browser(BrowserAction::TakeObservation).await;
+        gone(&outcome)?;
         if let Ok(observed) = &outcome {
             let url = seen.observation(observed);
             if let Some(blocked) = self.guard(url.as_deref()) {

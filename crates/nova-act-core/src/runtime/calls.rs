@@ -228,6 +228,20 @@ impl CallError {
         Self::new("InvalidInput", message)
     }
 
+    /// The actuator cannot act any more: its browser exited, or a remote browser went away.
+    /// The act ends at once (FAILED) instead of letting the agent try again.
+    pub fn gone(message: impl fmt::Display) -> Self {
+        Self::new(Self::GONE, message)
+    }
+
+    /// The kind of [`CallError::gone`].
+    pub const GONE: &'static str = "ActuatorGone";
+
+    /// Whether the actuator is gone ([`CallError::gone`]).
+    pub fn is_gone(&self) -> bool {
+        self.kind == Self::GONE
+    }
+
     /// A call the actuator does not offer.
     pub fn unsupported(name: &str) -> Self {
         Self::new(

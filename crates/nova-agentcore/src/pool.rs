@@ -1,0 +1,210 @@
+//! Many acts at once, each on a remote browser session of its own.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use futures_util::StreamExt;
+use nova_act_core::runtime::Shutdown;
+use nova_browser::{Browser, BrowserBuilder};
+
+use crate::error::AgentCoreError;
+use crate::options::SessionOptions;
+use crate::sessions::{BrowserSessions, guard};
+
+/// The sessions running at once unless [`BrowserPool::concurrency`] says otherwise.
+pub const DEFAULT_CONCURRENCY: usize = 4;
+
+/// Runs jobs concurrently, each on a fresh AgentCore Browser session: at most
+/// [`concurrency`](Self::concurrency) sessions run at once, a session that cannot be started or
+/// attached is replaced by another (up to [`start_attempts`](Self::start_attempts) in all), a
+/// job whose browser fails fails alone, and every session is stopped when its job ends —
+/// returned, failed, panicked or interrupted by the [`Shutdown`].
+///
+/// A fresh session per job keeps jobs apart: no cookies, tabs or logins carry from one to the
+/// next.
+///
+/// ```no_run
+/// # async fn example(client: nova_act_core::Client, sessions: nova_agentcore::BrowserSessions)
+/// # -> Result<(), Box<dyn std::error::Error>> {
+/// use nova_act_core::runtime::Workflow;
+/// use nova_agentcore::BrowserPool;
+///
+/// let pool = BrowserPool::new(&sessions).concurrency(10);
+/// let cities = ["Paris", "Lima", "Osaka"];
+/// let answers = pool
+///     .run(cities, |city, browser| {
+///         let client = client.clone();
+///         async move {
+///             Workflow::new(&client)
+///                 .definition("weather")
+///                 .run(|run| async move {
+///                     let mut session = run.session(browser).await?;
+///                     session.act(format!("Find today's weather in {city}")).await
+///                 })
+///                 .await
+///         }
+///     })
+///     .await;
+/// for answer in answers {
+///     println!("{:?}", answer.map(|result| result.value));
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+#[must_use]
+pub struct BrowserPool {
+    sessions: BrowserSessions,
+    options: SessionOptions,
+    concurrency: usize,
+    attempts: u32,
+    builder: Arc<dyn Fn() -> BrowserBuilder + Send + Sync>,
+    shutdown: Option<Shutdown>,
+}
+
+impl std::fmt::Debug for BrowserPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BrowserPool")
+            .field("options", &self.options)
+            .field("concurrency", &self.concurrency)
+            .field("attempts", &self.attempts)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why one job of a [`BrowserPool`] has no result.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PoolError<E> {
+    /// No session could be had for it (every attempt failed), or it was interrupted; the error
+    /// is the last one.
+    #[error(transparent)]
+    Session(AgentCoreError),
+    /// The job itself failed; its session was stopped.
+    #[error(transparent)]
+    Job(E),
+}
+
+impl BrowserPool {
+    /// A pool of sessions from `sessions`, with default [`SessionOptions`].
+    pub fn new(sessions: &BrowserSessions) -> Self {
+        Self {
+            sessions: sessions.clone(),
+            options: SessionOptions::new(),
+            concurrency: DEFAULT_CONCURRENCY,
+            attempts: 2,
+            builder: Arc::new(Browser::builder),
+            shutdown: None,
+        }
+    }
+
+    /// How many sessions run at once (at least 1). Mind the account's session quota.
+    pub fn concurrency(mut self, sessions: usize) -> Self {
+        self.concurrency = sessions.max(1);
+        self
+    }
+
+    /// The settings every session starts with.
+    pub fn session_options(mut self, options: SessionOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// The actuator settings each job's browser is attached with (default
+    /// [`Browser::builder`]).
+    pub fn browser(mut self, builder: impl Fn() -> BrowserBuilder + Send + Sync + 'static) -> Self {
+        self.builder = Arc::new(builder);
+        self
+    }
+
+    /// How many sessions a job may go through before it fails for want of one (at least 1,
+    /// default 2): a session that cannot be started or attached is stopped and replaced.
+    pub fn start_attempts(mut self, attempts: u32) -> Self {
+        self.attempts = attempts.max(1);
+        self
+    }
+
+    /// Ends every running job when `shutdown` is triggered (Ctrl-C or SIGTERM with
+    /// [`Shutdown::on_signals`]), stopping its session; jobs not yet begun do not start.
+    pub fn shutdown(mut self, shutdown: &Shutdown) -> Self {
+        self.shutdown = Some(shutdown.clone());
+        self
+    }
+
+    /// Runs `work` on every job, each with a browser attached to its own session, at most
+    /// [`concurrency`](Self::concurrency) at once. The results come in the jobs' order.
+    pub async fn run<J, F, Fut, T, E>(
+        &self,
+        jobs: impl IntoIterator<Item = J>,
+        work: F,
+    ) -> Vec<Result<T, PoolError<E>>>
+    where
+        F: Fn(J, Browser) -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        futures_util::stream::iter(jobs)
+            .map(|job| self.one(job, &work))
+            .buffered(self.concurrency)
+            .collect()
+            .await
+    }
+
+    /// One job: sessions are started until one attaches, then the job runs on it.
+    async fn one<J, F, Fut, T, E>(&self, mut job: J, work: &F) -> Result<T, PoolError<E>>
+    where
+        F: Fn(J, Browser) -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            if let Some(shutdown) = &self.shutdown
+                && shutdown.is_triggered()
+            {
+                return Err(PoolError::Session(AgentCoreError::Interrupted {
+                    session_id: "(none started)".to_owned(),
+                    reason: shutdown.reason().unwrap_or("a shutdown").to_owned(),
+                }));
+            }
+            let err = match self.sessions.start(self.options.clone()).await {
+                Err(err) => err,
+                Ok(session) => {
+                    let builder = (self.builder)();
+                    let outcome = guard(session, self.shutdown.as_ref(), |session| async move {
+                        match session.connect(builder).await {
+                            Ok(browser) => Ok(work(job, browser).await),
+                            Err(err) => Err((err, job)),
+                        }
+                    })
+                    .await;
+                    match outcome {
+                        Ok(Ok(Ok(value))) => return Ok(value),
+                        Ok(Ok(Err(err))) => return Err(PoolError::Job(err)),
+                        Ok(Err((err, returned))) => {
+                            job = returned;
+                            err
+                        }
+                        // Interrupted, or the stop after the job failed.
+                        Err(err) => return Err(PoolError::Session(err)),
+                    }
+                }
+            };
+            // The session could not be had: it is replaced while attempts remain, unless a
+            // new one would fail the same way.
+            let hopeless = matches!(
+                err,
+                AgentCoreError::Interrupted { .. }
+                    | AgentCoreError::InvalidOptions { .. }
+                    | AgentCoreError::AccessDenied { .. }
+                    | AgentCoreError::QuotaExceeded { .. }
+            );
+            if hopeless || attempt >= self.attempts {
+                return Err(PoolError::Session(err));
+            }
+            tracing::warn!(
+                attempt,
+                error = %nova_auth::Report(&err),
+                "a remote browser session could not be had; replacing it"
+            );
+        }
+    }
+}
