@@ -99,6 +99,46 @@ impl BrowserSessions {
         Ok(session)
     }
 
+    /// The session's status as the service reports it: `READY`, or `TERMINATED` once it was
+    /// stopped or timed out.
+    pub async fn status(&self, session: &RemoteSession) -> Result<String, AgentCoreError> {
+        let got = self
+            .client
+            .get_browser_session()
+            .browser_identifier(session.browser_identifier())
+            .session_id(session.id())
+            .send()
+            .await
+            .map_err(|err| AgentCoreError::from_sdk("GetBrowserSession", err))?;
+        Ok(got
+            .status()
+            .map_or_else(|| "UNKNOWN".to_owned(), |s| s.as_str().to_owned()))
+    }
+
+    /// The ids of the sessions of browser `browser` that are running (every page of
+    /// ListBrowserSessions): what is left to stop, and what counts against the quota.
+    pub async fn running(&self, browser: &str) -> Result<Vec<String>, AgentCoreError> {
+        let mut ids = Vec::new();
+        let mut token = None;
+        loop {
+            let page = self
+                .client
+                .list_browser_sessions()
+                .browser_identifier(browser)
+                .status(aws_sdk_bedrockagentcore::types::BrowserSessionStatus::Ready)
+                .max_results(100)
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|err| AgentCoreError::from_sdk("ListBrowserSessions", err))?;
+            ids.extend(page.items().iter().map(|s| s.session_id().to_owned()));
+            token = page.next_token().map(str::to_owned);
+            if token.is_none() {
+                return Ok(ids);
+            }
+        }
+    }
+
     /// Starts a session, runs `body` with it, and stops the session whatever happens: when
     /// `body` returns, when it panics (the panic then goes on), and when `shutdown` is
     /// triggered (Ctrl-C or SIGTERM with [`Shutdown::on_signals`]), which ends `body` and
@@ -251,6 +291,24 @@ async fn stop(sessions: &BrowserSessions, browser: &str, id: &str) -> Result<(),
     Ok(())
 }
 
+/// A handshake IAM refused names the permission, like any other refused call.
+fn refused_stream(err: nova_browser::BrowserError) -> AgentCoreError {
+    if let nova_browser::BrowserError::Connect { reason, .. } = &err
+        && reason.contains("AccessDeniedException")
+    {
+        let message = reason
+            .find('{')
+            .and_then(|at| serde_json::from_str::<serde_json::Value>(&reason[at..]).ok())
+            .and_then(|body| body.get("message")?.as_str().map(str::to_owned))
+            .unwrap_or_else(|| reason.clone());
+        return AgentCoreError::AccessDenied {
+            action: "ConnectBrowserAutomationStream",
+            message,
+        };
+    }
+    AgentCoreError::Browser(err)
+}
+
 impl RemoteSession {
     /// The session's id.
     pub fn id(&self) -> &str {
@@ -285,10 +343,11 @@ impl RemoteSession {
             remote = remote.header(name, value);
         }
         tracing::debug!(session_id = %self.0.id, service = SIGNING_NAME, "connecting to the automation stream");
-        Ok(builder
+        builder
             .window_size(self.0.viewport.0, self.0.viewport.1)
             .connect(remote)
-            .await?)
+            .await
+            .map_err(refused_stream)
     }
 
     /// Stops the session (and with it the remote browser); once, whichever clone asks.

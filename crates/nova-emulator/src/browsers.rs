@@ -50,6 +50,8 @@ struct State_ {
     sessions: HashMap<String, Session>,
     /// Sessions being started: they count against the quota already.
     starting: usize,
+    /// Sessions ever started.
+    started: usize,
 }
 
 struct Session {
@@ -154,6 +156,11 @@ impl Browsers {
             .collect();
         ids.sort();
         ids
+    }
+
+    /// How many sessions were ever started.
+    pub(crate) fn started(&self) -> usize {
+        lock(&self.inner.state).started
     }
 
     /// The process ids of the sessions' browsers.
@@ -448,6 +455,7 @@ async fn start(
     {
         let mut state = lock(&inner.state);
         state.starting -= 1;
+        state.started += 1;
         state.sessions.insert(id.clone(), session);
     }
     // The service ends a session at its timeout; so does the emulator.

@@ -378,6 +378,11 @@ impl RunningEmulator {
         self.shared.browsers.running()
     }
 
+    /// How many AgentCore Browser sessions were ever started.
+    pub fn browser_sessions_started(&self) -> usize {
+        self.shared.browsers.started()
+    }
+
     /// The process ids of the running sessions' Chromiums.
     pub fn browser_session_pids(&self) -> Vec<u32> {
         self.shared.browsers.pids()
