@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use nova_act::agentcore::{BrowserSessions, RemoteSession, SessionOptions};
 use nova_act::browser::Browser;
 use nova_act::runtime::{
     ActError, ActRequest, Actuator, AnswerSchema, Shutdown, Traces, UrlPolicy,
@@ -24,8 +25,15 @@ pub(crate) struct RunArgs {
     #[arg(long, value_name = "URL")]
     starting_page: String,
     /// Show the browser window (it is headless otherwise).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "remote")]
     headed: bool,
+    /// Run the act on an Amazon Bedrock AgentCore Browser session instead of a local browser
+    /// (IAM credentials; the session is stopped at the end, also on Ctrl-C).
+    #[arg(long)]
+    remote: bool,
+    /// The AgentCore browser to start the session on (with --remote).
+    #[arg(long, value_name = "ID", requires = "remote", default_value = nova_act::agentcore::DEFAULT_BROWSER)]
+    browser_identifier: String,
     /// Steps allowed (1..199).
     #[arg(long, value_name = "N", default_value_t = nova_act::runtime::DEFAULT_MAX_STEPS)]
     max_steps: u32,
@@ -137,13 +145,69 @@ pub(crate) async fn run(cli: &Cli, args: &RunArgs) -> Result<ExitCode, String> {
     let nova = cli.nova().await?;
     let identity = nova.identity().await.map_err(|err| crate::report(&err))?;
     cli.definition_notice(&nova, args.definition.as_deref());
-    let browser = Browser::builder()
+    let builder = Browser::builder()
         .starting_page(&args.starting_page)
         .headless(!args.headed)
-        .simplified_dom(true)
-        .launch()
+        .simplified_dom(true);
+    if !args.remote {
+        let browser = builder.launch().await.map_err(|err| crate::report(&err))?;
+        return drive(
+            cli, args, &nova, &identity, browser, None, checked, &shutdown,
+        )
+        .await;
+    }
+    if nova.client().mode() != nova_act::AuthMode::Iam {
+        return Err(
+            "--remote runs the act on Amazon Bedrock AgentCore Browser, which takes AWS IAM \
+             credentials; this run resolved an API key (unset NOVA_ACT_API_KEY, or set \
+             NOVA_ACT_AUTH=iam)"
+                .to_owned(),
+        );
+    }
+    let sessions = BrowserSessions::builder(nova.auth())
+        .build()
+        .map_err(|err| crate::report(&err))?;
+    let session = sessions
+        .start(SessionOptions::new().browser(args.browser_identifier.clone()))
         .await
         .map_err(|err| crate::report(&err))?;
+    // From here on the session is stopped whatever happens: done, failed or interrupted.
+    let outcome = match session.connect(builder).await {
+        Ok(browser) => {
+            drive(
+                cli,
+                args,
+                &nova,
+                &identity,
+                browser,
+                Some(&session),
+                checked,
+                &shutdown,
+            )
+            .await
+        }
+        Err(err) => Err(crate::report(&err)),
+    };
+    let stopped = session.stop().await;
+    match (outcome, stopped) {
+        (Ok(code), Err(err)) if code == ExitCode::SUCCESS => Err(crate::report(&err)),
+        (Err(message), Err(err)) => Err(format!("{message}\n{}", crate::report(&err))),
+        (outcome, _) => outcome,
+    }
+}
+
+/// Runs the act on `browser` (attached to `remote` when there is one) and prints it.
+#[allow(clippy::too_many_arguments)] // One call site: the parts `run` prepared.
+async fn drive(
+    cli: &Cli,
+    args: &RunArgs,
+    nova: &nova_act::NovaAct,
+    identity: &nova_act::Identity,
+    browser: Browser,
+    remote: Option<&RemoteSession>,
+    checked: Checked,
+    shutdown: &Shutdown,
+) -> Result<ExitCode, String> {
     let events = Events { json: cli.json };
     events.emit(
         "started",
@@ -152,12 +216,23 @@ pub(crate) async fn run(cli: &Cli, args: &RunArgs) -> Result<ExitCode, String> {
             "mode": identity.mode.as_str(),
             "source": identity.source.to_string(),
             "starting_page": args.starting_page,
+            "remote_session": remote.map(RemoteSession::id),
         }),
         || {
+            let browser = match remote {
+                Some(session) => format!(
+                    "AgentCore Browser session {} ({})",
+                    session.id(),
+                    session.browser_identifier()
+                ),
+                None => format!(
+                    "{} Chromium",
+                    if args.headed { "headed" } else { "headless" }
+                ),
+            };
             format!(
-                "Nova Act at {} · credentials: {identity}\nbrowser: {} Chromium at {}",
+                "Nova Act at {} · credentials: {identity}\nbrowser: {browser} at {}",
                 nova.client().endpoint(),
-                if args.headed { "headed" } else { "headless" },
                 args.starting_page
             )
         },

@@ -729,6 +729,15 @@ async fn sigint_during_a_browser_act_leaves_nothing_behind() {
         "quickstart",
     ];
     interrupt(&emulator, &run).await;
+    // On a remote browser: the AgentCore Browser session is stopped too (its Chromium runs in
+    // the emulator, not under the command's TMPDIR).
+    let remote = [&run[..], &["--remote"]].concat();
+    interrupt(&emulator, &remote).await;
+    assert_eq!(emulator.browser_sessions_started(), 1);
+    assert!(
+        emulator.browser_sessions().is_empty(),
+        "the session was stopped"
+    );
     emulator.shutdown().await;
 }
 
@@ -753,6 +762,7 @@ async fn interrupt(emulator: &nova_emulator::RunningEmulator, args: &[&str]) {
         .env("AWS_ACCESS_KEY_ID", &key.access_key_id)
         .env("AWS_SECRET_ACCESS_KEY", &key.secret_access_key)
         .env("AWS_ENDPOINT_URL_NOVA_ACT", emulator.url())
+        .env("AWS_ENDPOINT_URL_BEDROCK_AGENTCORE", emulator.url())
         .envs(std::env::var_os("CHROME_PATH").map(|path| ("CHROME_PATH", path)))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -784,10 +794,19 @@ async fn interrupt(emulator: &nova_emulator::RunningEmulator, args: &[&str]) {
         }
         panic!("the act never started:\n{seen}\n{err}");
     }
-    assert!(
-        !processes_mentioning(&tmp.path().display().to_string()).is_empty(),
-        "the browser runs under TMPDIR"
-    );
+    let remote = args.contains(&"--remote");
+    if remote {
+        assert_eq!(
+            emulator.browser_sessions().len(),
+            1,
+            "a remote session runs"
+        );
+    } else {
+        assert!(
+            !processes_mentioning(&tmp.path().display().to_string()).is_empty(),
+            "the browser runs under TMPDIR"
+        );
+    }
     let sent = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()

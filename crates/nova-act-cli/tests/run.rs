@@ -203,6 +203,94 @@ async fn a_task_with_a_schema_prints_each_step_the_answer_and_its_trace() {
     assert_eq!(emulator.acts().pop().unwrap().status.to_string(), "FAILED");
 }
 
+/// `--remote`: the act runs on an AgentCore Browser session the emulator plays (a Chromium it
+/// launched), with the IAM credentials the run uses, and the session is stopped afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_runs_on_a_remote_browser_session_that_is_stopped_after() {
+    let (emulator, page) = (emulator().await, page().await);
+    let home = home();
+    let key = emulator.access_key().clone();
+    let (url, home_path) = (emulator.url().to_owned(), home.path().to_owned());
+    let page_arg = page.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        let vars = [
+            ("AWS_ACCESS_KEY_ID", key.access_key_id.as_str()),
+            ("AWS_SECRET_ACCESS_KEY", key.secret_access_key.as_str()),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ENDPOINT_URL_NOVA_ACT", url.as_str()),
+            ("AWS_ENDPOINT_URL_BEDROCK_AGENTCORE", url.as_str()),
+            ("AWS_ENDPOINT_URL_STS", url.as_str()),
+            ("NOVA_ACT_WORKFLOW_DEFINITION", "remote"),
+        ];
+        let created = run(&home_path, &["workflow", "create", "remote"], &vars);
+        assert!(created.starts_with("exit 0"), "{created}");
+        let args = [
+            "run",
+            "Find the price of the product",
+            "--starting-page",
+            &page_arg,
+            "--remote",
+        ];
+        run_keeping(&home_path, &args, &vars, &[key.secret_access_key.as_str()])
+    })
+    .await
+    .unwrap();
+    if browser_missing(&out) {
+        return;
+    }
+    let out = scrub(&out, &page, &emulator);
+    let session_line = out
+        .lines()
+        .find(|l| l.starts_with("browser: "))
+        .unwrap_or_default()
+        .to_owned();
+    insta::assert_snapshot!(out.replace(&session_line, "browser: [session line]"), @r#"
+        exit 0
+        --- stdout
+        Nova Act at [emulator] · credentials: iam credentials ****[key] from environment (chosen by the default (no NOVA_ACT_API_KEY)), region us-east-1 (from AWS_REGION)
+        browser: [session line]
+        act: Find the price of the product
+        workflow run [uuid]
+        session [uuid]
+            [t]s  takeObservation   [page]/
+            [t]s  takeObservation   [page]/
+        answer: "{\"product\": \"Red apple\", \"price\": 4.99}"
+        2 steps, [t]s worked
+        workflow run SUCCEEDED
+        --- stderr
+    "#);
+    assert!(
+        session_line.starts_with("browser: AgentCore Browser session ")
+            && session_line.ends_with("(aws.browser.v1) at [page]/"),
+        "{session_line}"
+    );
+    assert_eq!(emulator.browser_sessions_started(), 1);
+    assert!(
+        emulator.browser_sessions().is_empty(),
+        "the session was stopped"
+    );
+    assert_eq!(
+        emulator.acts().pop().unwrap().status.to_string(),
+        "SUCCEEDED"
+    );
+
+    // Under an API key there is no remote browser: said before anything starts.
+    let out = nova_act_run(
+        &emulator,
+        home.path(),
+        vec![
+            "Find the price".into(),
+            "--starting-page".into(),
+            page.clone(),
+            "--remote".into(),
+        ],
+    )
+    .await;
+    let stderr = out.split("--- stderr\n").nth(1).unwrap();
+    insta::assert_snapshot!(stderr, @"error: --remote runs the act on Amazon Bedrock AgentCore Browser, which takes AWS IAM credentials; this run resolved an API key (unset NOVA_ACT_API_KEY, or set NOVA_ACT_AUTH=iam)");
+    assert_eq!(emulator.browser_sessions_started(), 1);
+}
+
 /// Every file below `dir`.
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut files = Vec::new();
