@@ -291,6 +291,9 @@ pub mod guide {
     pub mod browser {}
     #[doc = include_str!("../guide/emulator.md")]
     pub mod emulator {}
+    #[cfg(feature = "agentcore")]
+    #[doc = include_str!("../guide/deployment.md")]
+    pub mod deployment {}
     #[doc = include_str!("../guide/cli.md")]
     pub mod cli {}
     #[doc = include_str!("../guide/security.md")]
