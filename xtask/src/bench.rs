@@ -228,6 +228,13 @@ pub(crate) fn bench(quick: bool) -> Result<(), String> {
         "measure: round trips interleaved with the signed floor",
     )?)
     .map_err(|e| e.to_string())?;
+    let mut first = Command::new(&load);
+    first.args(["first-observation", if quick { "1" } else { "9" }]);
+    let first: Value = serde_json::from_str(&run(
+        first,
+        "measure: start a browser to its first observation, local and remote",
+    )?)
+    .map_err(|e| e.to_string())?;
 
     // 4. Footprint.
     let footprint = [
@@ -261,6 +268,7 @@ pub(crate) fn bench(quick: bool) -> Result<(), String> {
         &emulator,
         &cache,
         &interleaved,
+        &first,
         &footprint,
         &notes,
     );
@@ -338,12 +346,46 @@ fn interleaved_rows(interleaved: &Value) -> String {
     out
 }
 
+/// The median of a list of numbers.
+fn median_of(values: &Value) -> f64 {
+    let mut list: Vec<f64> = values
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_f64).collect())
+        .unwrap_or_default();
+    list.sort_by(f64::total_cmp);
+    match list.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => list[n / 2],
+        n => (list[n / 2 - 1] + list[n / 2]) / 2.0,
+    }
+}
+
+fn first_observation_rows(first: &Value) -> String {
+    let mut out = String::from(
+        "\n## Start a browser to its first observation\n\nFrom asking for a browser to holding the first observation of its page (a JPEG screenshot and the page's facts): a local headless Chromium launched over its DevTools pipe, against an AgentCore Browser session the emulator plays on this machine (StartBrowserSession, which launches the emulator's Chromium, then the SigV4-signed automation stream, relayed to it). Rounds take turns, local then remote. The remote row measures the SDK's own cost on top of a browser start; against AWS, the service's session start and the network are added.\n\n",
+    );
+    if let Some(reason) = first["skipped"].as_str() {
+        out.push_str(&format!("Skipped: {reason}\n"));
+        return out;
+    }
+    let local = median_of(&first["local_ms"]);
+    let remote = median_of(&first["remote_ms"]);
+    out.push_str(&format!(
+        "| browser | median | rounds |\n|---|---|---|\n| local launch | {local:.0} ms | {} |\n| remote session (emulated) | {remote:.0} ms | {} |\n\nRemote / local: {:.2}×.\n",
+        first["local_ms"].as_array().map_or(0, Vec::len),
+        first["remote_ms"].as_array().map_or(0, Vec::len),
+        remote / local,
+    ));
+    out
+}
+
 fn render(
     quick: bool,
     nothing: &Value,
     emulator: &Value,
     cache: &Value,
     interleaved: &Value,
+    first: &Value,
     footprint: &[(&str, usize)],
     notes: &BTreeMap<&str, String>,
 ) -> String {
@@ -454,6 +496,7 @@ fn render(
         out.push('\n');
     }
     out.push_str(&interleaved_rows(interleaved));
+    out.push_str(&first_observation_rows(first));
     let (ours, theirs) = (
         mean(&nothing["nova-auth_ms"]),
         mean(&nothing["aws-config_ms"]),

@@ -6,7 +6,10 @@
 //! - `cache`: 1,000 concurrent callers at expiry, counting loads;
 //! - `interleaved ROUNDS`: the three round trips, ours and the signed floor taking turns
 //!   (ours, floor, ours, floor, …) so that drift in the machine hits both alike; per round the
-//!   ratio of their mean times, then the median ratio and its spread.
+//!   ratio of their mean times, then the median ratio and its spread;
+//! - `first-observation ROUNDS`: from "start a browser" to the first observation of its page,
+//!   a local launch against an AgentCore Browser session the emulator plays (start the session,
+//!   sign and connect the stream, observe), taking turns; `{"skipped": reason}` without a browser.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -237,6 +240,62 @@ async fn interleaved(rounds: usize) -> serde_json::Value {
     })
 }
 
+/// Takes the browser's first observation.
+async fn observe(browser: &mut nova_browser::Browser) {
+    use nova_act_core::runtime::{Actuator, BrowserAction};
+    browser
+        .browser(BrowserAction::TakeObservation)
+        .await
+        .expect("the first observation");
+}
+
+async fn first_observation(rounds: usize) -> serde_json::Value {
+    use nova_agentcore::{BrowserSessions, SessionOptions};
+    use nova_browser::Browser;
+    let emulator = nova_emulator::Emulator::builder().start().await.unwrap();
+    let key = emulator.access_key();
+    let aws = AwsCredentials::new(
+        &key.access_key_id,
+        key.secret_access_key.as_str(),
+        None,
+        Source::Code,
+    );
+    let auth = nova_auth::Auth::builder()
+        .mode(nova_auth::AuthMode::Iam)
+        .aws_provider(Credentials::from(aws))
+        .region("us-east-1")
+        .env(nova_auth::Env::empty())
+        .build()
+        .await
+        .unwrap();
+    let sessions = BrowserSessions::builder(&auth)
+        .env(nova_auth::Env::empty())
+        .endpoint_url(emulator.url())
+        .build()
+        .unwrap();
+    let (mut local, mut remote) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        let started = Instant::now();
+        let mut browser = match Browser::builder().headless(true).launch().await {
+            Ok(browser) => browser,
+            Err(err) => return json!({ "skipped": err.to_string() }),
+        };
+        observe(&mut browser).await;
+        local.push(millis(started.elapsed()));
+        browser.close().await;
+
+        let started = Instant::now();
+        let session = sessions.start(SessionOptions::new()).await.unwrap();
+        let mut browser = session.connect(Browser::builder()).await.unwrap();
+        observe(&mut browser).await;
+        remote.push(millis(started.elapsed()));
+        browser.close().await;
+        session.stop().await.unwrap();
+    }
+    emulator.shutdown().await;
+    json!({ "local_ms": local, "remote_ms": remote })
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let what = args.next().unwrap_or_default();
@@ -248,9 +307,12 @@ fn main() {
             "emulator" => emulator(arg.and_then(|a| a.parse().ok()).unwrap_or(2.0)).await,
             "cache" => cache().await,
             "interleaved" => interleaved(arg.and_then(|a| a.parse().ok()).unwrap_or(7)).await,
-            other => {
-                panic!("unknown measurement {other:?}: nothing | emulator | cache | interleaved")
+            "first-observation" => {
+                first_observation(arg.and_then(|a| a.parse().ok()).unwrap_or(5)).await
             }
+            other => panic!(
+                "unknown measurement {other:?}: nothing | emulator | cache | interleaved | first-observation"
+            ),
         }
     });
     println!("{out}");
