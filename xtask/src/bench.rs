@@ -262,16 +262,14 @@ pub(crate) fn bench(quick: bool) -> Result<(), String> {
         let _ = fs::remove_dir_all(clean);
     }
 
-    let report = render(
-        quick,
-        &nothing,
-        &emulator,
-        &cache,
-        &interleaved,
-        &first,
-        &footprint,
-        &notes,
-    );
+    let measured = Measured {
+        nothing,
+        emulator,
+        cache,
+        interleaved,
+        first,
+    };
+    let report = render(quick, &measured, &footprint, &notes);
     let out = if quick {
         target_dir().join("performance-quick.md")
     } else {
@@ -379,16 +377,28 @@ fn first_observation_rows(first: &Value) -> String {
     out
 }
 
+/// What the load driver measured, one JSON object per measurement.
+struct Measured {
+    nothing: Value,
+    emulator: Value,
+    cache: Value,
+    interleaved: Value,
+    first: Value,
+}
+
 fn render(
     quick: bool,
-    nothing: &Value,
-    emulator: &Value,
-    cache: &Value,
-    interleaved: &Value,
-    first: &Value,
+    measured: &Measured,
     footprint: &[(&str, usize)],
     notes: &BTreeMap<&str, String>,
 ) -> String {
+    let Measured {
+        nothing,
+        emulator,
+        cache,
+        interleaved,
+        first,
+    } = measured;
     let mut out = String::new();
     out.push_str("# Performance\n\n");
     out.push_str(&format!(

@@ -158,14 +158,14 @@ async fn ten_acts_run_at_once_on_ten_sessions_and_leave_nothing_behind() {
     let auth = auth(emulator.access_key()).await;
     let sessions = sessions_for(&emulator, &auth);
     let site = site().await;
-    let seen: Arc<Mutex<Vec<(String, Vec<u32>)>>> = Arc::default();
+    let seen: Arc<Mutex<Vec<u32>>> = Arc::default();
     let pool = BrowserPool::new(&sessions).concurrency(10);
     let results = pool
         .run(0..10, |job, browser| {
             let client = client.clone();
             let seen = Arc::clone(&seen);
             let page = format!("{}/item/{job}", site.uri());
-            let running = (emulator.browser_sessions(), emulator.browser_session_pids());
+            let running = emulator.browser_session_pids();
             async move {
                 let answer = Workflow::new(&client)
                     .definition(DEFINITION)
@@ -176,7 +176,7 @@ async fn ten_acts_run_at_once_on_ten_sessions_and_leave_nothing_behind() {
                             .await
                     })
                     .await;
-                seen.lock().unwrap().push((running.0.join(","), running.1));
+                seen.lock().unwrap().extend(running);
                 answer.map(|result| (job, result.value))
             }
         })
@@ -194,8 +194,7 @@ async fn ten_acts_run_at_once_on_ten_sessions_and_leave_nothing_behind() {
         assert_eq!(value, Some(json!("about:blank")));
     }
     let seen = seen.lock().unwrap().clone();
-    let all_pids: std::collections::BTreeSet<u32> =
-        seen.iter().flat_map(|(_, pids)| pids.clone()).collect();
+    let all_pids: std::collections::BTreeSet<u32> = seen.into_iter().collect();
     assert_eq!(emulator.acts().len(), 10);
     assert_eq!(
         emulator.browser_sessions_started(),
