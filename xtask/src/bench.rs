@@ -505,8 +505,6 @@ fn render(
         out.push_str(&row);
         out.push('\n');
     }
-    out.push_str(&interleaved_rows(interleaved));
-    out.push_str(&first_observation_rows(first));
     let (ours, theirs) = (
         mean(&nothing["nova-auth_ms"]),
         mean(&nothing["aws-config_ms"]),
@@ -537,6 +535,9 @@ fn render(
             "✗"
         }
     ));
+    // The sections come after the table, which the rows above end.
+    out.push_str(&interleaved_rows(interleaved));
+    out.push_str(&first_observation_rows(first));
     out.push_str(
         "\n## The emulator under load (signed InvokeActStep, client and server in one process)\n\n",
     );
