@@ -17,6 +17,7 @@ mod error;
 mod iam;
 mod options;
 mod pool;
+mod serve;
 mod sessions;
 mod stream;
 
@@ -27,5 +28,9 @@ pub use options::{
     SessionOptions, VIEWPORT_HEIGHTS, VIEWPORT_WIDTHS,
 };
 pub use pool::{BrowserPool, DEFAULT_CONCURRENCY, PoolError};
+pub use serve::{
+    BoundRuntime, DEFAULT_GRACE, DEFAULT_PORT, ENV_MEMBER, Invocation, PORT_VAR, REQUEST_HEADER,
+    Runtime, SESSION_HEADER, ServeError, serve,
+};
 pub use sessions::{BrowserSessions, BrowserSessionsBuilder, ENDPOINT_VAR, RemoteSession};
 pub use stream::{SIGNING_NAME, automation_url, data_plane, sign_handshake};

@@ -75,6 +75,35 @@ impl Env {
         }
     }
 
+    /// This environment with `vars` set over it: they win, and everything else reads as it did
+    /// (the process environment is read once, now). For values handed over at run time, such
+    /// as those an AgentCore Runtime invocation carries, without changing the process's own
+    /// environment, which other threads may be reading.
+    ///
+    /// ```
+    /// use nova_auth::Env;
+    ///
+    /// let base = Env::from_vars([("AWS_REGION", "us-east-1"), ("AWS_PROFILE", "dev")]);
+    /// let env = base.with_vars([("AWS_REGION", "eu-west-1")]);
+    /// assert_eq!(env.get("AWS_REGION").as_deref(), Some("eu-west-1"));
+    /// assert_eq!(env.get("AWS_PROFILE").as_deref(), Some("dev"));
+    /// assert_eq!(base.get("AWS_REGION").as_deref(), Some("us-east-1"));
+    /// ```
+    pub fn with_vars<K, V>(&self, vars: impl IntoIterator<Item = (K, V)>) -> Self
+    where
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let mut map: HashMap<String, String> = match &self.fixed {
+            Some(map) => (**map).clone(),
+            None => std::env::vars().collect(),
+        };
+        map.extend(vars.into_iter().map(|(k, v)| (k.into(), v.into())));
+        Self {
+            fixed: Some(Arc::new(map)),
+        }
+    }
+
     /// Whether this reads the real process environment.
     pub fn is_process(&self) -> bool {
         self.fixed.is_none()
