@@ -46,6 +46,12 @@ pub(crate) async fn permissions(
             println!("{document:#}");
             return Ok(ExitCode::SUCCESS);
         }
+        crate::TierArg::Deploy => {
+            let document =
+                nova_act::agentcore::deploy_policy(region.as_deref(), account.as_deref());
+            println!("{document:#}");
+            return Ok(ExitCode::SUCCESS);
+        }
     };
     let document = policy(&PolicyScope {
         tier,

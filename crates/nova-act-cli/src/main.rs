@@ -81,8 +81,8 @@ enum Command {
     /// Print a least-privilege IAM policy for what the SDK calls, in tiers.
     Permissions {
         /// How much to allow: `read` (Get and List), `run` (also run workflows), `manage` (also
-        /// create and delete definitions, delete runs), or `remote-browser` (AgentCore Browser
-        /// sessions, for `run --remote`).
+        /// create and delete definitions, delete runs), `remote-browser` (AgentCore Browser
+        /// sessions, for `run --remote`), or `deploy` (what `workflow deploy` needs).
         #[arg(long = "for", value_name = "TIER", default_value = "run")]
         tier: TierArg,
         /// Scope the policy to this workflow definition.
@@ -138,6 +138,9 @@ pub(crate) enum TierArg {
     Manage,
     /// Remote browsers on Amazon Bedrock AgentCore Browser (the session and stream actions).
     RemoteBrowser,
+    /// What `workflow deploy` needs: `manage`, the image repositories, the execution roles and
+    /// the AgentCore runtimes.
+    Deploy,
 }
 
 /// `--retry-mode`, as the AWS SDKs spell it.

@@ -186,7 +186,7 @@ fn permissions_are_least_privilege_and_scoped() {
     let unknown = run(home.path(), &["permissions", "--for", "admin"], &[]);
     assert!(unknown.starts_with("exit 2\n"), "{unknown}");
     assert!(
-        unknown.contains("[possible values: read, run, manage, remote-browser]"),
+        unknown.contains("[possible values: read, run, manage, remote-browser, deploy]"),
         "{unknown}"
     );
     // Remote browsers: the AgentCore Browser session and stream actions on the browser ARNs.
@@ -212,6 +212,135 @@ fn permissions_are_least_privilege_and_scoped() {
         document["Statement"][0]["Action"][0],
         "bedrock-agentcore:StartBrowserSession"
     );
+    // Deploying: manage, the image repositories, the execution roles (passed to AgentCore
+    // only) and the runtimes.
+    let deploy = run(
+        home.path(),
+        &[
+            "permissions",
+            "--for",
+            "deploy",
+            "--account",
+            "111122223333",
+            "--region",
+            "eu-west-1",
+        ],
+        &[],
+    );
+    insta::assert_snapshot!(stdout_of(&deploy), @r#"
+        {
+          "Statement": [
+            {
+              "Action": [
+                "nova-act:CreateWorkflowDefinition",
+                "nova-act:DeleteWorkflowDefinition",
+                "nova-act:DeleteWorkflowRun",
+                "nova-act:CreateWorkflowRun",
+                "nova-act:UpdateWorkflowRun",
+                "nova-act:CreateSession",
+                "nova-act:CreateAct",
+                "nova-act:InvokeActStep",
+                "nova-act:UpdateAct",
+                "nova-act:GetWorkflowDefinition",
+                "nova-act:ListWorkflowDefinitions",
+                "nova-act:GetWorkflowRun",
+                "nova-act:ListWorkflowRuns",
+                "nova-act:ListSessions",
+                "nova-act:ListActs"
+              ],
+              "Effect": "Allow",
+              "Resource": [
+                "arn:aws:nova-act:eu-west-1:111122223333:workflow-definition/*",
+                "arn:aws:nova-act:eu-west-1:111122223333:workflow-definition/*/workflow-run/*"
+              ],
+              "Sid": "NovaActManageWorkflows"
+            },
+            {
+              "Action": [
+                "nova-act:ListModels"
+              ],
+              "Effect": "Allow",
+              "Resource": "*",
+              "Sid": "NovaActListModels"
+            },
+            {
+              "Action": [
+                "ecr:CreateRepository",
+                "ecr:DescribeRepositories",
+                "ecr:DeleteRepository",
+                "ecr:BatchCheckLayerAvailability",
+                "ecr:InitiateLayerUpload",
+                "ecr:UploadLayerPart",
+                "ecr:CompleteLayerUpload",
+                "ecr:PutImage",
+                "ecr:BatchGetImage"
+              ],
+              "Effect": "Allow",
+              "Resource": [
+                "arn:aws:ecr:eu-west-1:111122223333:repository/nova-act/*"
+              ],
+              "Sid": "NovaActDeployRepositories"
+            },
+            {
+              "Action": [
+                "ecr:GetAuthorizationToken"
+              ],
+              "Effect": "Allow",
+              "Resource": [
+                "*"
+              ],
+              "Sid": "NovaActDeployRegistryLogin"
+            },
+            {
+              "Action": [
+                "iam:CreateRole",
+                "iam:GetRole",
+                "iam:PutRolePolicy",
+                "iam:UpdateAssumeRolePolicy",
+                "iam:DeleteRolePolicy",
+                "iam:DeleteRole"
+              ],
+              "Effect": "Allow",
+              "Resource": [
+                "arn:aws:iam::111122223333:role/nova-act-*"
+              ],
+              "Sid": "NovaActDeployExecutionRoles"
+            },
+            {
+              "Action": [
+                "iam:PassRole"
+              ],
+              "Condition": {
+                "StringEquals": {
+                  "iam:PassedToService": "bedrock-agentcore.amazonaws.com"
+                }
+              },
+              "Effect": "Allow",
+              "Resource": [
+                "arn:aws:iam::111122223333:role/nova-act-*"
+              ],
+              "Sid": "NovaActDeployPassRole"
+            },
+            {
+              "Action": [
+                "bedrock-agentcore:CreateAgentRuntime",
+                "bedrock-agentcore:UpdateAgentRuntime",
+                "bedrock-agentcore:GetAgentRuntime",
+                "bedrock-agentcore:ListAgentRuntimes",
+                "bedrock-agentcore:DeleteAgentRuntime",
+                "bedrock-agentcore:InvokeAgentRuntime"
+              ],
+              "Effect": "Allow",
+              "Resource": [
+                "arn:aws:bedrock-agentcore:eu-west-1:111122223333:runtime/*",
+                "arn:aws:bedrock-agentcore:eu-west-1:111122223333:*"
+              ],
+              "Sid": "NovaActDeployRuntimes"
+            }
+          ],
+          "Version": "2012-10-17"
+        }
+    "#);
 }
 
 #[tokio::test]

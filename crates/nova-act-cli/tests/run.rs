@@ -287,7 +287,7 @@ async fn a_task_runs_on_a_remote_browser_session_that_is_stopped_after() {
     )
     .await;
     let stderr = out.split("--- stderr\n").nth(1).unwrap();
-    insta::assert_snapshot!(stderr, @"error: --remote runs the act on Amazon Bedrock AgentCore Browser, which takes AWS IAM credentials; this run resolved an API key (unset NOVA_ACT_API_KEY, or set NOVA_ACT_AUTH=iam)");
+    insta::assert_snapshot!(stderr, @r"error: --remote runs the act on Amazon Bedrock AgentCore Browser, which takes AWS IAM credentials; this run resolved an API key (unset NOVA_ACT_API_KEY, or set NOVA_ACT_AUTH=iam)");
     assert_eq!(emulator.browser_sessions_started(), 1);
 }
 

@@ -10,6 +10,12 @@ pub enum AgentCoreError {
         /// What is wrong and what is allowed.
         message: String,
     },
+    /// A deployment the runtime's or IAM's rules cannot hold; nothing was sent.
+    #[error("{message}")]
+    InvalidDeployment {
+        /// What is wrong and what is allowed.
+        message: String,
+    },
     /// IAM refused the call.
     #[error(
         "AgentCore refused {action}: {message}. Allow `bedrock-agentcore:{action}` on \

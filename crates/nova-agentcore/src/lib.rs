@@ -13,6 +13,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 
+mod deploy;
 mod error;
 mod iam;
 mod options;
@@ -21,6 +22,10 @@ mod serve;
 mod sessions;
 mod stream;
 
+pub use deploy::{
+    DeployNames, NAME_PREFIX, REPOSITORY_ACTIONS, ROLE_ACTIONS, RUNTIME_ACTIONS, WORKFLOW_TAG,
+    deploy_policy, execution_role_policy, execution_trust_policy,
+};
 pub use error::AgentCoreError;
 pub use iam::{BROWSER_ACTIONS, browser_policy};
 pub use options::{
