@@ -198,6 +198,10 @@ pub(crate) async fn workflow(cli: &Cli, command: &Workflow) -> Result<ExitCode, 
                 ],
             );
         }
+        // Dispatched to `deploy` before this is called.
+        Workflow::Deploy(_) | Workflow::Invoke(_) | Workflow::Undeploy(_) => {
+            return Err("not a definition command".to_owned());
+        }
         Workflow::Runs { name } => {
             let all: Vec<_> = client
                 .workflow_runs(ListWorkflowRunsInput {

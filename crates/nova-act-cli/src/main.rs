@@ -6,6 +6,7 @@
 
 mod auth;
 mod commands;
+mod deploy;
 mod human;
 mod output;
 mod quickstart;
@@ -215,6 +216,13 @@ enum WorkflowCommand {
         /// Its name.
         name: String,
     },
+    /// Deploy a workflow to Amazon Bedrock AgentCore Runtime (IAM): its definition, image,
+    /// execution role and runtime, each step printed as it happens.
+    Deploy(deploy::DeployArgs),
+    /// Invoke a deployed workflow and print its answer as it arrives.
+    Invoke(deploy::InvokeArgs),
+    /// Remove a deployed workflow's runtime (and with --yes its role and image repository).
+    Undeploy(deploy::UndeployArgs),
 }
 
 fn init_logs(verbose: u8) {
@@ -288,6 +296,9 @@ async fn main() -> ExitCode {
             account,
         } => commands::permissions(&cli, *tier, workflow.clone(), account.clone()).await,
         Command::Models => commands::models(&cli).await,
+        Command::Workflow(WorkflowCommand::Deploy(args)) => deploy::deploy(&cli, args).await,
+        Command::Workflow(WorkflowCommand::Invoke(args)) => deploy::invoke(&cli, args).await,
+        Command::Workflow(WorkflowCommand::Undeploy(args)) => deploy::undeploy(&cli, args).await,
         Command::Workflow(command) => commands::workflow(&cli, command).await,
         Command::Quickstart { live, browser } => quickstart::run(&cli, *live, *browser).await,
         Command::Run(args) => run::run(&cli, args).await,

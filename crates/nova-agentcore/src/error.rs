@@ -16,6 +16,36 @@ pub enum AgentCoreError {
         /// What is wrong and what is allowed.
         message: String,
     },
+    /// IAM refused a call of a deploy.
+    #[error(
+        "AWS refused {action}: {message}. `nova-act permissions --for deploy` prints a policy \
+         that allows it"
+    )]
+    DeployDenied {
+        /// The action refused, with its service: `iam:CreateRole`, `ecr:CreateRepository`, …
+        action: &'static str,
+        /// The service's message.
+        message: String,
+    },
+    /// The runtime did not become READY.
+    #[error("the runtime is {status}: {reason}")]
+    RuntimeFailed {
+        /// `CREATE_FAILED` or `UPDATE_FAILED`.
+        status: String,
+        /// The service's reason.
+        reason: String,
+    },
+    /// The container tool (`docker`, `podman`) failed.
+    #[error("`{command}` failed: {output}")]
+    Tool {
+        /// The tool and its subcommand.
+        command: String,
+        /// Its last lines of output.
+        output: String,
+    },
+    /// A Nova Act call failed.
+    #[error(transparent)]
+    NovaAct(Box<nova_act_core::Error>),
     /// IAM refused the call.
     #[error(
         "AgentCore refused {action}: {message}. Allow `bedrock-agentcore:{action}` on \

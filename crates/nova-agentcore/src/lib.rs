@@ -14,6 +14,8 @@
 #![forbid(unsafe_code)]
 
 mod deploy;
+#[cfg(feature = "deploy")]
+mod deployer;
 mod error;
 mod iam;
 mod options;
@@ -25,6 +27,11 @@ mod stream;
 pub use deploy::{
     DeployNames, NAME_PREFIX, REPOSITORY_ACTIONS, ROLE_ACTIONS, RUNTIME_ACTIONS, WORKFLOW_TAG,
     deploy_policy, execution_role_policy, execution_trust_policy,
+};
+#[cfg(feature = "deploy")]
+pub use deployer::{
+    DeployError, DeployRequest, Deployed, Deployer, FoundRuntime, Image, Invoked, MIN_SESSION_ID,
+    Progress, ROLE_POLICY_NAME, Step, container_tool, new_session_id,
 };
 pub use error::AgentCoreError;
 pub use iam::{BROWSER_ACTIONS, browser_policy};

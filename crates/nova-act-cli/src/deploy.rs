@@ -1,0 +1,364 @@
+//! `workflow deploy`, `workflow invoke` and `workflow undeploy`: a workflow on Amazon Bedrock
+//! AgentCore Runtime. The steps are the library's (`nova_act::agentcore::Deployer`); this
+//! module checks the input before any AWS call and prints each step as it happens.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use nova_act::agentcore::{
+    DeployNames, DeployRequest, Deployer, Image, Progress, container_tool, execution_role_policy,
+};
+use nova_act::{AuthMode, Env};
+use serde_json::{Value, json};
+
+use crate::Cli;
+use crate::output::Events;
+
+/// What `workflow deploy` was asked to do.
+#[derive(Debug, clap::Args)]
+pub(crate) struct DeployArgs {
+    /// The workflow: its Nova Act definition, and the name of what is created for it.
+    name: String,
+    /// A prebuilt image (in ECR, or any registry AgentCore can pull from).
+    #[arg(
+        long,
+        value_name = "URI",
+        conflicts_with = "build",
+        required_unless_present = "build"
+    )]
+    image: Option<String>,
+    /// Build the image from this folder (its Dockerfile) with docker or podman, for
+    /// linux/arm64, and push it to the ECR repository nova-act/NAME.
+    #[arg(long, value_name = "DIR")]
+    build: Option<PathBuf>,
+    /// Use this execution role instead of creating nova-act-NAME-role.
+    #[arg(long, value_name = "ARN")]
+    execution_role_arn: Option<String>,
+    /// An environment variable of the runtime (repeatable).
+    #[arg(long = "env", value_name = "KEY=VALUE")]
+    env: Vec<String>,
+    /// Let the runtime's role use AgentCore Browser (acts on remote browsers).
+    #[arg(long)]
+    remote_browser: bool,
+    /// Print what would be created, and call nothing.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+/// What `workflow invoke` was asked to do.
+#[derive(Debug, clap::Args)]
+pub(crate) struct InvokeArgs {
+    /// The deployed workflow.
+    name: String,
+    /// The payload, JSON.
+    #[arg(
+        long,
+        value_name = "JSON",
+        conflicts_with = "payload_file",
+        required_unless_present = "payload_file"
+    )]
+    payload: Option<String>,
+    /// A file holding the payload.
+    #[arg(long, value_name = "FILE")]
+    payload_file: Option<PathBuf>,
+    /// The runtime session (33 to 256 characters; a new one by default).
+    #[arg(long, value_name = "ID")]
+    session: Option<String>,
+    /// Seconds to wait for the whole answer.
+    #[arg(long, value_name = "S", default_value_t = 7200)]
+    timeout: u64,
+}
+
+/// What `workflow undeploy` was asked to do.
+#[derive(Debug, clap::Args)]
+pub(crate) struct UndeployArgs {
+    /// The deployed workflow.
+    name: String,
+    /// Also delete its execution role and its image repository (with its images).
+    #[arg(long)]
+    yes: bool,
+}
+
+/// The payload member naming the workflow, as the Python SDK's CLI sends it.
+const WORKFLOW_NAME: &str = "NOVA_ACT_WORKFLOW_NAME";
+
+fn names(name: &str) -> Result<DeployNames, String> {
+    DeployNames::new(name).map_err(|err| crate::report(&err))
+}
+
+fn parse_env(pairs: &[String]) -> Result<Vec<(String, String)>, String> {
+    pairs
+        .iter()
+        .map(|pair| match pair.split_once('=') {
+            Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
+            _ => Err(format!(
+                "--env {pair:?} is not KEY=VALUE; write it as --env NAME=value"
+            )),
+        })
+        .collect()
+}
+
+fn build_dir(dir: &Path) -> Result<(), String> {
+    if dir.join("Dockerfile").is_file() {
+        Ok(())
+    } else {
+        Err(format!(
+            "--build {}: no Dockerfile there; point --build at the folder holding it",
+            dir.display()
+        ))
+    }
+}
+
+/// The Nova Act client and a deployer, under IAM only.
+async fn deployer(cli: &Cli) -> Result<(nova_act::NovaAct, Deployer), String> {
+    let nova = cli.nova().await?;
+    if nova.client().mode() != AuthMode::Iam {
+        return Err(
+            "deploying to AgentCore Runtime takes AWS IAM credentials; this run resolved an API \
+             key (unset NOVA_ACT_API_KEY, or set NOVA_ACT_AUTH=iam)"
+                .to_owned(),
+        );
+    }
+    let deployer = Deployer::new(nova.auth(), nova.client(), &Env::process())
+        .await
+        .map_err(|err| crate::report(&err))?;
+    Ok((nova, deployer))
+}
+
+/// `workflow deploy`.
+pub(crate) async fn deploy(cli: &Cli, args: &DeployArgs) -> Result<ExitCode, String> {
+    // Bad input fails here, before any AWS call.
+    let names = names(&args.name)?;
+    let env = parse_env(&args.env)?;
+    let image = match (&args.image, &args.build) {
+        (Some(uri), _) => Image::Prebuilt(uri.clone()),
+        (None, Some(dir)) => {
+            build_dir(dir)?;
+            let tool = container_tool(&Env::process()).ok_or_else(|| {
+                format!(
+                    "--build needs docker or podman on PATH, and neither is there; build and push \
+                     the image elsewhere (for linux/arm64) and pass --image URI instead of --build {}",
+                    dir.display()
+                )
+            })?;
+            Image::Build {
+                dir: dir.clone(),
+                tool,
+            }
+        }
+        (None, None) => return Err("pass --image URI or --build DIR".to_owned()),
+    };
+    let events = Events { json: cli.json };
+    if args.dry_run {
+        let region = cli.region.clone().unwrap_or_else(|| "REGION".to_owned());
+        let role = args
+            .execution_role_arn
+            .clone()
+            .unwrap_or_else(|| format!("{} (created)", names.role));
+        let image_text = match &image {
+            Image::Prebuilt(uri) => uri.clone(),
+            Image::Build { dir, tool } => format!(
+                "built from {} with {} for linux/arm64, pushed to ECR repository {}",
+                dir.display(),
+                tool.display(),
+                names.repository
+            ),
+        };
+        let policy = execution_role_policy(&names, &region, "ACCOUNT", args.remote_browser);
+        events.emit(
+            "plan",
+            json!({
+                "workflow": names.workflow,
+                "runtime": names.runtime,
+                "role": role,
+                "repository": names.repository,
+                "image": image_text,
+                "env": env.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+                "role_policy": policy,
+            }),
+            || {
+                format!(
+                    "dry run: nothing is called\n  workflow definition  {}\n  image                {image_text}\n  execution role       {role}\n  runtime              {} (network PUBLIC{})\nthe execution role's policy:\n{policy:#}",
+                    names.workflow,
+                    names.runtime,
+                    if env.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            ", env {}",
+                            env.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(", ")
+                        )
+                    }
+                )
+            },
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let (_nova, deployer) = deployer(cli).await?;
+    events.emit(
+        "deploy",
+        json!({"workflow": names.workflow, "account": deployer.account(), "region": deployer.region()}),
+        || {
+            format!(
+                "deploying {} to AgentCore Runtime in account {}, {}",
+                names.workflow,
+                deployer.account(),
+                deployer.region()
+            )
+        },
+    );
+    let request = DeployRequest {
+        names: names.clone(),
+        image,
+        execution_role_arn: args.execution_role_arn.clone(),
+        env,
+        remote_browser: args.remote_browser,
+    };
+    let progress = |event: Progress| match event {
+        Progress::Started(step, detail) => {
+            if !cli.json && crate::output::stderr_is_terminal() {
+                eprint!("  … {}: {detail}\r", step.label());
+                let _ = std::io::stderr().flush();
+            }
+        }
+        Progress::Done(step, detail) => {
+            if !cli.json && crate::output::stderr_is_terminal() {
+                eprint!("\x1b[2K\r");
+            }
+            events.emit(
+                "step",
+                json!({"step": step.label(), "result": detail}),
+                || format!("  ✓ {}: {detail}", step.label()),
+            );
+        }
+        _ => {}
+    };
+    let deployed = deployer
+        .deploy(&request, &progress)
+        .await
+        .map_err(|err| crate::report(&err))?;
+    events.emit(
+        "deployed",
+        json!({
+            "runtime_arn": deployed.runtime_arn,
+            "image": deployed.image,
+            "role_arn": deployed.role_arn,
+            "created": deployed.created,
+        }),
+        || {
+            format!(
+                "{} {}: {}\ninvoke it: nova-act workflow invoke {} --payload '{{\"task\": \"…\"}}'",
+                if deployed.created {
+                    "created"
+                } else {
+                    "updated"
+                },
+                names.runtime,
+                deployed.runtime_arn,
+                names.workflow
+            )
+        },
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The payload as sent: JSON, with the workflow's name added to an object that lacks it.
+fn payload(args: &InvokeArgs, workflow: &str) -> Result<Vec<u8>, String> {
+    let text = match (&args.payload, &args.payload_file) {
+        (Some(text), _) => text.clone(),
+        (None, Some(file)) => std::fs::read_to_string(file)
+            .map_err(|err| format!("cannot read --payload-file {}: {err}", file.display()))?,
+        (None, None) => return Err("pass --payload JSON or --payload-file FILE".to_owned()),
+    };
+    let mut value: Value = serde_json::from_str(&text)
+        .map_err(|err| format!("the payload is not JSON ({err}); pass a JSON value"))?;
+    if let Some(object) = value.as_object_mut() {
+        object
+            .entry(WORKFLOW_NAME)
+            .or_insert_with(|| Value::from(workflow));
+    }
+    serde_json::to_vec(&value).map_err(|err| err.to_string())
+}
+
+/// `workflow invoke`.
+pub(crate) async fn invoke(cli: &Cli, args: &InvokeArgs) -> Result<ExitCode, String> {
+    let names = names(&args.name)?;
+    let body = payload(args, &names.workflow)?;
+    let session = match &args.session {
+        Some(id) if id.chars().count() < nova_act::agentcore::MIN_SESSION_ID => {
+            return Err(format!(
+                "--session {id:?} is too short: AgentCore takes 33 to 256 characters (a UUID has 36)"
+            ));
+        }
+        Some(id) => id.clone(),
+        None => uuid_like(),
+    };
+    let (_nova, deployer) = deployer(cli).await?;
+    let found = deployer
+        .find(&names)
+        .await
+        .map_err(|err| crate::report(&err))?
+        .ok_or_else(|| {
+            format!(
+                "workflow {} is not deployed in account {}, {} (no runtime {}); deploy it with \
+                 nova-act workflow deploy {}",
+                names.workflow,
+                deployer.account(),
+                deployer.region(),
+                names.runtime,
+                names.workflow
+            )
+        })?;
+    let read = async {
+        let mut answer = deployer
+            .invoke(&found.arn, &session, body)
+            .await
+            .map_err(|err| crate::report(&err))?;
+        eprintln!("session {session} · {}", answer.content_type);
+        let mut out = std::io::stdout().lock();
+        while let Some(chunk) = answer.next_chunk().await {
+            let chunk = chunk.map_err(|err| crate::report(&err))?;
+            out.write_all(&chunk).map_err(|err| err.to_string())?;
+            out.flush().map_err(|err| err.to_string())?;
+        }
+        writeln!(out).map_err(|err| err.to_string())?;
+        Ok::<(), String>(())
+    };
+    tokio::time::timeout(Duration::from_secs(args.timeout), read)
+        .await
+        .map_err(|_| format!("no whole answer within {} s (--timeout)", args.timeout))??;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A fresh runtime session id: a UUID (36 characters).
+fn uuid_like() -> String {
+    nova_act::agentcore::new_session_id()
+}
+
+/// `workflow undeploy`.
+pub(crate) async fn undeploy(cli: &Cli, args: &UndeployArgs) -> Result<ExitCode, String> {
+    let names = names(&args.name)?;
+    let (_nova, deployer) = deployer(cli).await?;
+    let removed = deployer
+        .undeploy(&names, args.yes)
+        .await
+        .map_err(|err| crate::report(&err))?;
+    let events = Events { json: cli.json };
+    events.emit("undeployed", json!({"removed": removed, "kept": if args.yes { Vec::new() } else { vec![names.role.clone(), names.repository.clone()] }}), || {
+        let mut text = if removed.is_empty() {
+            format!("nothing of {} was deployed", names.workflow)
+        } else {
+            format!("removed: {}", removed.join(", "))
+        };
+        if !args.yes {
+            text.push_str(&format!(
+                "\nkept: execution role {} and image repository {} (pass --yes to delete them too)",
+                names.role, names.repository
+            ));
+        }
+        text
+    });
+    Ok(ExitCode::SUCCESS)
+}
