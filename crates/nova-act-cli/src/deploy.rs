@@ -216,15 +216,14 @@ pub(crate) async fn deploy(cli: &Cli, args: &DeployArgs) -> Result<ExitCode, Str
         env,
         remote_browser: args.remote_browser,
     };
+    let spinner = !cli.json && crate::output::stderr_is_terminal();
     let progress = |event: Progress| match event {
-        Progress::Started(step, detail) => {
-            if !cli.json && crate::output::stderr_is_terminal() {
-                eprint!("  … {}: {detail}\r", step.label());
-                let _ = std::io::stderr().flush();
-            }
+        Progress::Started(step, detail) if spinner => {
+            eprint!("  … {}: {detail}\r", step.label());
+            let _ = std::io::stderr().flush();
         }
         Progress::Done(step, detail) => {
-            if !cli.json && crate::output::stderr_is_terminal() {
+            if spinner {
                 eprint!("\x1b[2K\r");
             }
             events.emit(

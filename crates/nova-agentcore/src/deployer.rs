@@ -126,7 +126,7 @@ pub enum Progress {
 
 /// A failed deploy: the step, what was created before it, and why.
 #[derive(Debug, thiserror::Error)]
-#[error("{} failed{}", step.label(), created_list(created))]
+#[error("the deploy stopped at step `{}`{}", step.label(), created_list(created))]
 pub struct DeployError {
     /// The step that failed.
     pub step: Step,
