@@ -663,3 +663,70 @@ fn bad_input_is_refused_before_any_call() {
         error: --session "short" is too short: AgentCore takes 33 to 256 characters (a UUID has 36)
     "#);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn undeploy_removes_the_runtime_and_with_yes_the_role_and_repository() {
+    let emulator = nova_emulator::Emulator::builder().start().await.unwrap();
+    let aws = Aws::start().await;
+    control(&aws, true, "READY").await;
+    Mock::given(method("DELETE"))
+        .and(path(format!("/runtimes/{RUNTIME_ID}")))
+        .respond_with(ResponseTemplate::new(202).set_body_json(json!({"status": "DELETING"})))
+        .mount(&aws.control)
+        .await;
+    Mock::given(iam_action("DeleteRolePolicy"))
+        .respond_with(xml(200, &ok_xml("DeleteRolePolicy")))
+        .mount(&aws.iam)
+        .await;
+    Mock::given(iam_action("DeleteRole"))
+        .respond_with(xml(200, &ok_xml("DeleteRole")))
+        .mount(&aws.iam)
+        .await;
+    Mock::given(ecr_target("DeleteRepository"))
+        .respond_with(json_1_1(
+            200,
+            json!({"repository": {"repositoryName": "nova-act/price-watch"}}),
+        ))
+        .mount(&aws.ecr)
+        .await;
+    let home = home();
+    let only_runtime = nova_act(
+        &emulator,
+        &aws,
+        home.path(),
+        "/usr/bin:/bin",
+        &["workflow", "undeploy", "price-watch"],
+    )
+    .await;
+    insta::assert_snapshot!(only_runtime, @r"
+        exit 0
+        --- stdout
+        removed: runtime price_watch
+        kept: execution role nova-act-price-watch-role and image repository nova-act/price-watch (pass --yes to delete them too)
+        --- stderr
+    ");
+    let everything = nova_act(
+        &emulator,
+        &aws,
+        home.path(),
+        "/usr/bin:/bin",
+        &["workflow", "undeploy", "price-watch", "--yes"],
+    )
+    .await;
+    insta::assert_snapshot!(everything, @r"
+        exit 0
+        --- stdout
+        removed: runtime price_watch, execution role nova-act-price-watch-role, image repository nova-act/price-watch
+        --- stderr
+    ");
+    insta::assert_snapshot!(aws.calls().await, @r#"
+        ecr: DeleteRepository {"repositoryName":"nova-act/price-watch","force":true}
+        iam: DeleteRolePolicy nova-act-price-watch-role policy nova-act-workflow
+        iam: DeleteRole nova-act-price-watch-role
+        control: POST /runtimes
+        control: DELETE /runtimes/price_watch-a1B2c3D4e5
+        control: POST /runtimes
+        control: DELETE /runtimes/price_watch-a1B2c3D4e5
+    "#);
+    emulator.shutdown().await;
+}
