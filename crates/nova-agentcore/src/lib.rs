@@ -8,6 +8,13 @@
 //! - [`RemoteSession::connect`] signs the handshake ([`sign_handshake`]) and attaches a
 //!   [`nova_browser::Browser`]; [`RemoteSession::stop`] ends the session.
 //!
+//! - [`BrowserPool`] runs many acts at once, each on a fresh session, and stops them all.
+//! - [`serve`] is the AgentCore Runtime container contract (`POST /invocations`, `GET /ping`,
+//!   SIGTERM), so a workflow program can be deployed as a runtime.
+//! - [`DeployNames`], [`deploy_policy`] and [`execution_role_policy`] name and scope what a
+//!   deploy creates; with feature `deploy`, `Deployer` creates it (ECR, IAM, the AgentCore
+//!   control plane) and invokes the runtime.
+//!
 //! Errors name the missing permission (`bedrock-agentcore:StartBrowserSession`, …) and the
 //! quota when the service refuses.
 #![cfg_attr(docsrs, feature(doc_cfg))]

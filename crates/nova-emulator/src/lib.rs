@@ -15,6 +15,12 @@
 //!   (EKS IRSA) and IAM Identity Center work offline (`AWS_ENDPOINT_URL_STS`,
 //!   `AWS_ENDPOINT_URL_SSO`).
 //!
+//! - Amazon Bedrock AgentCore Browser: Start/Get/Stop/ListBrowserSessions at the service's
+//!   paths, SigV4-checked for `bedrock-agentcore` (the automation stream's handshake too) and
+//!   authorized on `bedrock-agentcore:*` actions; each session is a local headless Chromium whose
+//!   DevTools pipe the automation stream is relayed to. Stopping a session, its timeout and the
+//!   emulator's shutdown kill it; a quota refuses sessions past a limit.
+//!
 //! It is a development tool for loopback use, not a production service.
 //!
 //! ```
