@@ -199,7 +199,10 @@ pub(crate) async fn workflow(cli: &Cli, command: &Workflow) -> Result<ExitCode, 
             );
         }
         // Dispatched to `deploy` before this is called.
-        Workflow::Deploy(_) | Workflow::Invoke(_) | Workflow::Undeploy(_) => {
+        Workflow::Deploy(_)
+        | Workflow::Invoke(_)
+        | Workflow::Undeploy(_)
+        | Workflow::LocalRuntime { .. } => {
             return Err("not a definition command".to_owned());
         }
         Workflow::Runs { name } => {

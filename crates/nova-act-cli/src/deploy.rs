@@ -22,12 +22,7 @@ pub(crate) struct DeployArgs {
     /// The workflow: its Nova Act definition, and the name of what is created for it.
     name: String,
     /// A prebuilt image (in ECR, or any registry AgentCore can pull from).
-    #[arg(
-        long,
-        value_name = "URI",
-        conflicts_with = "build",
-        required_unless_present = "build"
-    )]
+    #[arg(long, value_name = "URI", conflicts_with_all = ["build", "local"])]
     image: Option<String>,
     /// Build the image from this folder (its Dockerfile) with docker or podman, for
     /// linux/arm64, and push it to the ECR repository nova-act/NAME.
@@ -45,6 +40,14 @@ pub(crate) struct DeployArgs {
     /// Print what would be created, and call nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Deploy on this machine instead: build the workflow (a cargo project in --build) and
+    /// serve it on the AgentCore Runtime contract in the background, with the emulator as Nova
+    /// Act; `invoke --local` calls it.
+    #[arg(long, conflicts_with_all = ["execution_role_arn", "remote_browser", "dry_run"])]
+    local: bool,
+    /// With --local: serve this already built runtime instead of building --build.
+    #[arg(long, value_name = "PATH", requires = "local", hide = true)]
+    binary: Option<PathBuf>,
 }
 
 /// What `workflow invoke` was asked to do.
@@ -69,6 +72,9 @@ pub(crate) struct InvokeArgs {
     /// Seconds to wait for the whole answer.
     #[arg(long, value_name = "S", default_value_t = 7200)]
     timeout: u64,
+    /// Invoke the runtime `deploy --local` started on this machine.
+    #[arg(long)]
+    local: bool,
 }
 
 /// What `workflow undeploy` was asked to do.
@@ -79,7 +85,14 @@ pub(crate) struct UndeployArgs {
     /// Also delete its execution role and its image repository (with its images).
     #[arg(long)]
     yes: bool,
+    /// Stop the runtime `deploy --local` started on this machine.
+    #[arg(long)]
+    local: bool,
 }
+
+/// Local deploys supervise processes with Unix signals.
+#[cfg(not(unix))]
+const LOCAL_UNIX: &str = "--local runs on Linux and macOS only";
 
 /// The payload member naming the workflow, as the Python SDK's CLI sends it.
 const WORKFLOW_NAME: &str = "NOVA_ACT_WORKFLOW_NAME";
@@ -132,6 +145,12 @@ pub(crate) async fn deploy(cli: &Cli, args: &DeployArgs) -> Result<ExitCode, Str
     // Bad input fails here, before any AWS call.
     let names = names(&args.name)?;
     let env = parse_env(&args.env)?;
+    if args.local {
+        #[cfg(unix)]
+        return crate::local::deploy(&names, args.build.as_deref(), args.binary.as_deref()).await;
+        #[cfg(not(unix))]
+        return Err(LOCAL_UNIX.to_owned());
+    }
     let image = match (&args.image, &args.build) {
         (Some(uri), _) => Image::Prebuilt(uri.clone()),
         (None, Some(dir)) => {
@@ -294,6 +313,13 @@ pub(crate) async fn invoke(cli: &Cli, args: &InvokeArgs) -> Result<ExitCode, Str
         Some(id) => id.clone(),
         None => uuid_like(),
     };
+    if args.local {
+        #[cfg(unix)]
+        return crate::local::invoke(&names, &session, body, Duration::from_secs(args.timeout))
+            .await;
+        #[cfg(not(unix))]
+        return Err(LOCAL_UNIX.to_owned());
+    }
     let (_nova, deployer) = deployer(cli).await?;
     let found = deployer
         .find(&names)
@@ -339,6 +365,12 @@ fn uuid_like() -> String {
 /// `workflow undeploy`.
 pub(crate) async fn undeploy(cli: &Cli, args: &UndeployArgs) -> Result<ExitCode, String> {
     let names = names(&args.name)?;
+    if args.local {
+        #[cfg(unix)]
+        return crate::local::undeploy(&names).await;
+        #[cfg(not(unix))]
+        return Err(LOCAL_UNIX.to_owned());
+    }
     let (_nova, deployer) = deployer(cli).await?;
     let removed = deployer
         .undeploy(&names, args.yes)

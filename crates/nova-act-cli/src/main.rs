@@ -8,6 +8,8 @@ mod auth;
 mod commands;
 mod deploy;
 mod human;
+#[cfg(unix)]
+mod local;
 mod output;
 mod quickstart;
 mod run;
@@ -223,6 +225,15 @@ enum WorkflowCommand {
     Invoke(deploy::InvokeArgs),
     /// Remove a deployed workflow's runtime (and with --yes its role and image repository).
     Undeploy(deploy::UndeployArgs),
+    /// The supervisor of a `deploy --local` runtime (started by it; not for direct use).
+    #[command(hide = true)]
+    LocalRuntime {
+        /// The workflow.
+        name: String,
+        /// The runtime to serve.
+        #[arg(long, value_name = "PATH")]
+        binary: std::path::PathBuf,
+    },
 }
 
 fn init_logs(verbose: u8) {
@@ -299,6 +310,14 @@ async fn main() -> ExitCode {
         Command::Workflow(WorkflowCommand::Deploy(args)) => deploy::deploy(&cli, args).await,
         Command::Workflow(WorkflowCommand::Invoke(args)) => deploy::invoke(&cli, args).await,
         Command::Workflow(WorkflowCommand::Undeploy(args)) => deploy::undeploy(&cli, args).await,
+        #[cfg(unix)]
+        Command::Workflow(WorkflowCommand::LocalRuntime { name, binary }) => {
+            local::supervise(name, binary).await
+        }
+        #[cfg(not(unix))]
+        Command::Workflow(WorkflowCommand::LocalRuntime { .. }) => {
+            Err("--local runs on Linux and macOS only".to_owned())
+        }
         Command::Workflow(command) => commands::workflow(&cli, command).await,
         Command::Quickstart { live, browser } => quickstart::run(&cli, *live, *browser).await,
         Command::Run(args) => run::run(&cli, args).await,

@@ -1,0 +1,101 @@
+//! `workflow deploy --local`, `invoke --local` and `undeploy --local`: the example workflow
+//! (`examples/agentcore-workflow`, built by `cargo test --workspace`) served in the background
+//! on the AgentCore Runtime contract, invoked, its act run in Chromium against the emulator the
+//! supervisor runs, and then stopped with nothing left behind.
+#![cfg(unix)]
+
+mod support;
+
+use std::path::PathBuf;
+
+use support::*;
+
+/// The example's runtime, where `cargo test --workspace` built it.
+fn example_runtime() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let candidate = exe.parent()?.parent()?.join("agentcore-workflow");
+    candidate.is_file().then_some(candidate)
+}
+
+#[allow(clippy::print_stderr)] // The skip must be visible in the test's output.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_local_deploy_serves_invokes_and_stops_the_workflow() {
+    let Some(runtime) = example_runtime() else {
+        eprintln!(
+            "skipped: examples/agentcore-workflow is not built (cargo test --workspace builds it)"
+        );
+        return;
+    };
+    let home = home();
+    let path = std::env::var("PATH").unwrap_or_default();
+    let chrome = std::env::var("CHROME_PATH").unwrap_or_default();
+    let runtime_arg = runtime.display().to_string();
+    let home_path = home.path().to_owned();
+    let outputs = tokio::task::spawn_blocking(move || {
+        let vars = [("PATH", path.as_str()), ("CHROME_PATH", chrome.as_str())];
+        let deployed = run(
+            &home_path,
+            &[
+                "workflow",
+                "deploy",
+                "price-watch",
+                "--local",
+                "--binary",
+                &runtime_arg,
+            ],
+            &vars,
+        );
+        let invoked = run(
+            &home_path,
+            &[
+                "workflow",
+                "invoke",
+                "price-watch",
+                "--local",
+                "--payload",
+                r#"{"task": "Which page is open?", "starting_page": "about:blank"}"#,
+            ],
+            &vars,
+        );
+        let removed = run(
+            &home_path,
+            &["workflow", "undeploy", "price-watch", "--local"],
+            &vars,
+        );
+        (deployed, invoked, removed)
+    })
+    .await
+    .unwrap();
+    let (deployed, invoked, removed) = outputs;
+    assert!(deployed.starts_with("exit 0"), "{deployed}");
+    let answered = invoked.starts_with("exit 0");
+    let browser_missing = invoked.contains("no Chrome or Chromium found")
+        && std::env::var_os("NOVA_BROWSER_REQUIRED").is_none();
+    assert!(answered || browser_missing, "{invoked}");
+    if answered {
+        let stdout = invoked
+            .split("--- stdout\n")
+            .nth(1)
+            .unwrap()
+            .split("--- stderr")
+            .next()
+            .unwrap();
+        let answer: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+        assert_eq!(answer["answer"], "about:blank", "{invoked}");
+        assert_eq!(answer["steps"], 2);
+    }
+    assert!(removed.starts_with("exit 0"), "{removed}");
+    assert!(
+        removed.contains("removed: local runtime price_watch"),
+        "{removed}"
+    );
+    // Nothing is left: no supervisor, no runtime, no record.
+    let left = nova_test_support::processes_mentioning(&runtime.display().to_string());
+    assert!(left.is_empty(), "processes left: {left:?}");
+    assert!(
+        !home
+            .path()
+            .join(".nova-act/local/price-watch.json")
+            .exists()
+    );
+}
