@@ -29,6 +29,9 @@ async fn main() -> std::process::ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        // Colours only on a terminal: on AgentCore (and under `deploy --local`) the output is
+        // a log.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let runtime = match Runtime::new(handle).bind().await {
         Ok(runtime) => runtime,
