@@ -196,11 +196,18 @@ pub(crate) fn bench(quick: bool) -> Result<(), String> {
     run(cargo(&args), "bench hot paths")?;
 
     // 3. Nothing configured with a silent IMDS; the emulator under load; the cache at expiry.
-    run(
-        cargo(&["build", "--release", "-p", "nova-bench", "--bin", "load"]),
-        "build the load driver",
-    )?;
-    let load = target_dir().join("release/load");
+    // A quick run reuses the test build (dev profile) here too: an optimised build of every
+    // dependency would be most of a cold CI run, for numbers a quick run does not report.
+    let (build_profile, folder): (&[&str], &str) = if quick {
+        (&[], "debug")
+    } else {
+        (&["--release"], "release")
+    };
+    let mut build = vec!["build"];
+    build.extend_from_slice(build_profile);
+    build.extend(["-p", "nova-bench", "--bin", "load"]);
+    run(cargo(&build), "build the load driver")?;
+    let load = target_dir().join(folder).join("load");
     let mut nothing = Command::new(&load);
     nothing.args(["nothing", if quick { "1" } else { "5" }]);
     for (name, _) in std::env::vars() {
