@@ -5,6 +5,8 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use nova_act::agentcore::{
@@ -88,6 +90,58 @@ pub(crate) struct UndeployArgs {
     /// Stop the runtime `deploy --local` started on this machine.
     #[arg(long)]
     local: bool,
+}
+
+/// The running step, animated on a terminal until it ends.
+struct Spinner {
+    on: bool,
+    running: std::sync::Mutex<Option<(Arc<AtomicBool>, std::thread::JoinHandle<()>)>>,
+}
+
+impl Spinner {
+    fn new(on: bool) -> Self {
+        Self {
+            on,
+            running: std::sync::Mutex::new(None),
+        }
+    }
+
+    fn start(&self, text: String) {
+        self.stop();
+        if !self.on {
+            return;
+        }
+        let going = Arc::new(AtomicBool::new(true));
+        let flag = Arc::clone(&going);
+        let thread = std::thread::spawn(move || {
+            let frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+            let mut at = 0;
+            while flag.load(Ordering::Relaxed) {
+                eprint!("\r  {} {text}", frames[at % frames.len()]);
+                let _ = std::io::stderr().flush();
+                at += 1;
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            eprint!("\x1b[2K\r");
+            let _ = std::io::stderr().flush();
+        });
+        *self
+            .running
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some((going, thread));
+    }
+
+    fn stop(&self) {
+        let running = self
+            .running
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some((going, thread)) = running {
+            going.store(false, Ordering::Relaxed);
+            let _ = thread.join();
+        }
+    }
 }
 
 /// Local deploys supervise processes with Unix signals.
@@ -235,16 +289,11 @@ pub(crate) async fn deploy(cli: &Cli, args: &DeployArgs) -> Result<ExitCode, Str
         env,
         remote_browser: args.remote_browser,
     };
-    let spinner = !cli.json && crate::output::stderr_is_terminal();
+    let spinner = Spinner::new(!cli.json && crate::output::stderr_is_terminal());
     let progress = |event: Progress| match event {
-        Progress::Started(step, detail) if spinner => {
-            eprint!("  … {}: {detail}\r", step.label());
-            let _ = std::io::stderr().flush();
-        }
+        Progress::Started(step, detail) => spinner.start(format!("{}: {detail}", step.label())),
         Progress::Done(step, detail) => {
-            if spinner {
-                eprint!("\x1b[2K\r");
-            }
+            spinner.stop();
             events.emit(
                 "step",
                 json!({"step": step.label(), "result": detail}),
@@ -253,10 +302,9 @@ pub(crate) async fn deploy(cli: &Cli, args: &DeployArgs) -> Result<ExitCode, Str
         }
         _ => {}
     };
-    let deployed = deployer
-        .deploy(&request, &progress)
-        .await
-        .map_err(|err| crate::report(&err))?;
+    let deployed = deployer.deploy(&request, &progress).await;
+    spinner.stop();
+    let deployed = deployed.map_err(|err| crate::report(&err))?;
     events.emit(
         "deployed",
         json!({
