@@ -148,9 +148,6 @@ impl Spinner {
 #[cfg(not(unix))]
 const LOCAL_UNIX: &str = "--local runs on Linux and macOS only";
 
-/// The payload member naming the workflow, as the Python SDK's CLI sends it.
-const WORKFLOW_NAME: &str = "NOVA_ACT_WORKFLOW_NAME";
-
 fn names(name: &str) -> Result<DeployNames, String> {
     DeployNames::new(name).map_err(|err| crate::report(&err))
 }
@@ -342,7 +339,7 @@ fn payload(args: &InvokeArgs, workflow: &str) -> Result<Vec<u8>, String> {
         .map_err(|err| format!("the payload is not JSON ({err}); pass a JSON value"))?;
     if let Some(object) = value.as_object_mut() {
         object
-            .entry(WORKFLOW_NAME)
+            .entry(nova_act::agentcore::WORKFLOW_MEMBER)
             .or_insert_with(|| Value::from(workflow));
     }
     serde_json::to_vec(&value).map_err(|err| err.to_string())
@@ -359,7 +356,7 @@ pub(crate) async fn invoke(cli: &Cli, args: &InvokeArgs) -> Result<ExitCode, Str
             ));
         }
         Some(id) => id.clone(),
-        None => uuid_like(),
+        None => nova_act::agentcore::new_session_id(),
     };
     if args.local {
         #[cfg(unix)]
@@ -403,11 +400,6 @@ pub(crate) async fn invoke(cli: &Cli, args: &InvokeArgs) -> Result<ExitCode, Str
         .await
         .map_err(|_| format!("no whole answer within {} s (--timeout)", args.timeout))??;
     Ok(ExitCode::SUCCESS)
-}
-
-/// A fresh runtime session id: a UUID (36 characters).
-fn uuid_like() -> String {
-    nova_act::agentcore::new_session_id()
 }
 
 /// `workflow undeploy`.

@@ -28,6 +28,14 @@ fn state_file(env: &Env, names: &DeployNames) -> Result<PathBuf, String> {
     Ok(state_dir(env)?.join(format!("{}.json", names.workflow)))
 }
 
+/// The supervisor's process id, as its record holds it.
+fn supervisor(state: &Value) -> Option<rustix::process::Pid> {
+    state["pid"]
+        .as_u64()
+        .and_then(|pid| i32::try_from(pid).ok())
+        .and_then(rustix::process::Pid::from_raw)
+}
+
 /// The local deploy of `names`, when its supervisor is alive.
 fn recorded(env: &Env, names: &DeployNames) -> Result<Option<Value>, String> {
     let file = state_file(env, names)?;
@@ -36,11 +44,8 @@ fn recorded(env: &Env, names: &DeployNames) -> Result<Option<Value>, String> {
     };
     let state: Value =
         serde_json::from_str(&text).map_err(|err| format!("{}: {err}", file.display()))?;
-    let alive = state["pid"]
-        .as_u64()
-        .and_then(|pid| i32::try_from(pid).ok())
-        .and_then(rustix::process::Pid::from_raw)
-        .is_some_and(|pid| rustix::process::test_kill_process(pid).is_ok());
+    let alive =
+        supervisor(&state).is_some_and(|pid| rustix::process::test_kill_process(pid).is_ok());
     if alive {
         Ok(Some(state))
     } else {
@@ -282,11 +287,7 @@ pub(crate) async fn supervise(name: &str, binary: &Path) -> Result<ExitCode, Str
 
 /// Stops a supervisor and waits until it is gone.
 async fn stop(state: &Value) {
-    let Some(pid) = state["pid"]
-        .as_u64()
-        .and_then(|pid| i32::try_from(pid).ok())
-        .and_then(rustix::process::Pid::from_raw)
-    else {
+    let Some(pid) = supervisor(state) else {
         return;
     };
     let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);

@@ -189,15 +189,6 @@ pub struct Deployer {
     patience: Duration,
 }
 
-/// The variables the AWS SDKs read for these services' endpoints.
-const ENDPOINT_VARS: [(&str, &str); 5] = [
-    ("sts", "AWS_ENDPOINT_URL_STS"),
-    ("ecr", "AWS_ENDPOINT_URL_ECR"),
-    ("iam", "AWS_ENDPOINT_URL_IAM"),
-    ("control", "AWS_ENDPOINT_URL_BEDROCK_AGENTCORE_CONTROL"),
-    ("runtime", crate::sessions::ENDPOINT_VAR),
-];
-
 /// A refused call of a deploy names its action (`iam:CreateRole`); anything else is said as
 /// the service said it.
 fn sdk_failure<E, R>(
@@ -237,14 +228,11 @@ impl Deployer {
         let region = auth.region().name().to_owned();
         let provider = IntoAwsProvider::new(auth.clone()).into_shared();
         let allow_http = env.allows_http();
-        let endpoint = |which: &str| -> Result<Option<String>, AgentCoreError> {
-            let url = ENDPOINT_VARS
-                .iter()
-                .find(|(name, _)| *name == which)
-                .and_then(|(_, var)| env.get(var))
-                .or_else(|| env.get("AWS_ENDPOINT_URL"));
+        // The endpoint a service's variable (else `AWS_ENDPOINT_URL`) names, under the rule of
+        // every call that carries credentials: no cleartext beyond loopback.
+        let endpoint = |var: &str| -> Result<Option<String>, AgentCoreError> {
+            let url = env.get(var).or_else(|| env.get("AWS_ENDPOINT_URL"));
             if let Some(url) = &url {
-                // The rule of every call that carries credentials: no cleartext beyond loopback.
                 nova_act_core::endpoint::transport(url, allow_http).map_err(|err| {
                     AgentCoreError::InvalidDeployment {
                         message: err.to_string(),
@@ -254,6 +242,19 @@ impl Deployer {
             Ok(url)
         };
         let region_value = aws_types::region::Region::new(region.clone());
+        // One AWS SDK client: the region, nova-auth's credentials, the endpoint of `$var`.
+        macro_rules! client {
+            ($sdk:ident, $var:expr) => {{
+                let mut config = $sdk::Config::builder()
+                    .behavior_version($sdk::config::BehaviorVersion::latest())
+                    .region(region_value.clone())
+                    .credentials_provider(provider.clone());
+                if let Some(url) = endpoint($var)? {
+                    config = config.endpoint_url(url);
+                }
+                $sdk::Client::from_conf(config.build())
+            }};
+        }
         let known = auth
             .identity()
             .await
@@ -262,14 +263,7 @@ impl Deployer {
         let account = match known {
             Some(account) => account,
             None => {
-                let mut sts = aws_sdk_sts::Config::builder()
-                    .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
-                    .region(region_value.clone())
-                    .credentials_provider(provider.clone());
-                if let Some(url) = endpoint("sts")? {
-                    sts = sts.endpoint_url(url);
-                }
-                let answer = aws_sdk_sts::Client::from_conf(sts.build())
+                let answer = client!(aws_sdk_sts, "AWS_ENDPOINT_URL_STS")
                     .get_caller_identity()
                     .send()
                     .await
@@ -281,41 +275,15 @@ impl Deployer {
                 })?
             }
         };
-        let region_value = aws_types::region::Region::new(region.clone());
-        let mut ecr = aws_sdk_ecr::Config::builder()
-            .behavior_version(aws_sdk_ecr::config::BehaviorVersion::latest())
-            .region(region_value.clone())
-            .credentials_provider(provider.clone());
-        if let Some(url) = endpoint("ecr")? {
-            ecr = ecr.endpoint_url(url);
-        }
-        let mut iam = aws_sdk_iam::Config::builder()
-            .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
-            .region(region_value.clone())
-            .credentials_provider(provider.clone());
-        if let Some(url) = endpoint("iam")? {
-            iam = iam.endpoint_url(url);
-        }
-        let mut control = aws_sdk_bedrockagentcorecontrol::Config::builder()
-            .behavior_version(aws_sdk_bedrockagentcorecontrol::config::BehaviorVersion::latest())
-            .region(region_value.clone())
-            .credentials_provider(provider.clone());
-        if let Some(url) = endpoint("control")? {
-            control = control.endpoint_url(url);
-        }
-        let mut runtime = aws_sdk_bedrockagentcore::Config::builder()
-            .behavior_version(aws_sdk_bedrockagentcore::config::BehaviorVersion::latest())
-            .region(region_value)
-            .credentials_provider(provider);
-        if let Some(url) = endpoint("runtime")? {
-            runtime = runtime.endpoint_url(url);
-        }
         Ok(Self {
             nova: nova.clone(),
-            ecr: aws_sdk_ecr::Client::from_conf(ecr.build()),
-            iam: aws_sdk_iam::Client::from_conf(iam.build()),
-            control: aws_sdk_bedrockagentcorecontrol::Client::from_conf(control.build()),
-            runtime: aws_sdk_bedrockagentcore::Client::from_conf(runtime.build()),
+            ecr: client!(aws_sdk_ecr, "AWS_ENDPOINT_URL_ECR"),
+            iam: client!(aws_sdk_iam, "AWS_ENDPOINT_URL_IAM"),
+            control: client!(
+                aws_sdk_bedrockagentcorecontrol,
+                "AWS_ENDPOINT_URL_BEDROCK_AGENTCORE_CONTROL"
+            ),
+            runtime: client!(aws_sdk_bedrockagentcore, crate::sessions::ENDPOINT_VAR),
             region,
             account,
             poll: Duration::from_secs(5),

@@ -49,7 +49,7 @@ pub use options::{
 pub use pool::{BrowserPool, DEFAULT_CONCURRENCY, PoolError};
 pub use serve::{
     BoundRuntime, DEFAULT_GRACE, DEFAULT_PORT, ENV_MEMBER, Invocation, PORT_VAR, REQUEST_HEADER,
-    Runtime, SESSION_HEADER, ServeError, serve,
+    Runtime, SESSION_HEADER, ServeError, WORKFLOW_MEMBER, serve,
 };
 pub use sessions::{BrowserSessions, BrowserSessionsBuilder, ENDPOINT_VAR, RemoteSession};
 pub use stream::{SIGNING_NAME, automation_url, data_plane, sign_handshake};

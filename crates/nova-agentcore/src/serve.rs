@@ -30,6 +30,9 @@ pub const REQUEST_HEADER: &str = "x-amzn-bedrock-agentcore-runtime-request-id";
 /// The payload member whose string values are set over the environment of that invocation
 /// (the name the Python SDK's handler reads).
 pub const ENV_MEMBER: &str = "AC_HANDLER_ENV";
+/// The payload member naming the workflow (its definition under IAM): what `nova-act workflow
+/// invoke` adds to an object payload, as the Python SDK's CLI does.
+pub const WORKFLOW_MEMBER: &str = "NOVA_ACT_WORKFLOW_NAME";
 /// How long running invocations get to finish after SIGTERM, unless
 /// [`Runtime::grace`] says otherwise.
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(30);

@@ -18,9 +18,6 @@ use nova_act::agentcore::{BrowserSessions, Invocation, Runtime, SessionOptions};
 use nova_act::browser::Browser;
 use serde_json::{Value, json};
 
-/// The payload member naming the workflow definition, as the Python SDK's CLI sends it.
-const WORKFLOW_NAME: &str = "NOVA_ACT_WORKFLOW_NAME";
-
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
@@ -68,7 +65,7 @@ async fn handle(invocation: Invocation) -> Result<Value, String> {
         .await
         .map_err(|err| nova_act::Report(&err).to_string())?;
     let mut workflow = nova.workflow().shutdown(invocation.shutdown().clone());
-    if let Some(name) = payload[WORKFLOW_NAME].as_str() {
+    if let Some(name) = payload[nova_act::agentcore::WORKFLOW_MEMBER].as_str() {
         workflow = workflow.definition(name);
     }
     let builder = Browser::builder()
