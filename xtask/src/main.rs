@@ -63,11 +63,19 @@ fn ci() -> Result<(), String> {
         ],
         &[],
     )?;
-    if env::var_os("NOVA_BROWSER_REQUIRED").is_none() && !browser_installed() {
-        eprintln!(
+    match browser() {
+        // Chromium changes what the browser tests meet (156 began dropping a tab's emulated
+        // viewport when another DevTools client detaches): every run says which one it used.
+        Some(path) => eprintln!(
+            "xtask: the browser tests run against {} ({})",
+            browser_version(&path),
+            path.display()
+        ),
+        None if env::var_os("NOVA_BROWSER_REQUIRED").is_none() => eprintln!(
             "xtask: no Chromium or Chrome found: the real-browser tests will be skipped \
              (install Debian's `chromium`, or set CHROME_PATH; .ci/run installs it)"
-        );
+        ),
+        None => {}
     }
     cargo(&["test", "--workspace"], &[])?;
     cargo(
@@ -220,10 +228,10 @@ fn toolchain_version(toolchain: &str) -> Result<String, String> {
     }
 }
 
-/// Whether nova-browser will find a browser (the common places; it looks at a few more).
-fn browser_installed() -> bool {
-    if env::var_os("CHROME_PATH").is_some() {
-        return true;
+/// The browser nova-browser will find (the common places; it looks at a few more).
+fn browser() -> Option<PathBuf> {
+    if let Some(path) = env::var_os("CHROME_PATH") {
+        return Some(PathBuf::from(path));
     }
     let names = [
         "chromium",
@@ -232,9 +240,23 @@ fn browser_installed() -> bool {
         "google-chrome-stable",
         "chrome",
     ];
-    env::var_os("PATH").is_some_and(|path| {
-        env::split_paths(&path).any(|dir| names.iter().any(|name| dir.join(name).is_file()))
+    env::split_paths(&env::var_os("PATH")?).find_map(|dir| {
+        names
+            .iter()
+            .map(|name| dir.join(name))
+            .find(|path| path.is_file())
     })
+}
+
+/// What `browser --version` says, such as `Chromium 156.0.8078.114 built on Debian…`.
+fn browser_version(path: &Path) -> String {
+    match Command::new(path).arg("--version").output() {
+        Ok(output) if output.status.success() => {
+            String::from_utf8_lossy(&output.stdout).trim().to_owned()
+        }
+        Ok(output) => format!("a browser whose --version failed ({})", output.status),
+        Err(err) => format!("a browser that does not run ({err})"),
+    }
 }
 
 fn cargo(args: &[&str], envs: &[(&str, &str)]) -> Result<(), String> {

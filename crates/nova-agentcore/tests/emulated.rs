@@ -16,6 +16,7 @@ use nova_agentcore::{
 use nova_auth::{Auth, AuthMode, AwsCredentials, Credentials, Env, Source};
 use nova_browser::{Browser, BrowserError, Remote};
 use nova_emulator::{AccessKey, ActView, Emulator, Planner, Policy, RunningEmulator, call};
+use nova_test_support::act;
 use serde_json::json;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -148,6 +149,37 @@ async fn an_act_runs_end_to_end_on_an_emulated_session() {
         "the session was stopped"
     );
     assert!(!pids.iter().any(|pid| alive(*pid)), "its Chromium is gone");
+    emulator.shutdown().await;
+}
+
+/// The act every browser passes alike (nova-browser's tests run it launched and attached).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shared_act_passes_on_a_remote_browser() {
+    let emulator = Emulator::builder()
+        .planner(act::FormPlanner)
+        .start()
+        .await
+        .unwrap();
+    let client = nova_act(&emulator).await;
+    let auth = auth(emulator.access_key()).await;
+    let sessions = sessions_for(&emulator, &auth);
+    let site = act::Site::start().await;
+    let outcome = sessions
+        .with_session(SessionOptions::new().name("shared-act"), None, |session| {
+            let (client, site) = (&client, &site);
+            async move {
+                let browser = session
+                    .connect(Browser::builder().starting_page(site.url("/form")))
+                    .await?;
+                act::check_form_act(client, Some(DEFINITION), browser, site).await;
+                Ok::<_, AgentCoreError>(())
+            }
+        })
+        .await;
+    match outcome {
+        Err(err) if skipped(&err) => {}
+        other => other.unwrap().unwrap(),
+    }
     emulator.shutdown().await;
 }
 

@@ -13,7 +13,7 @@ use crate::cdp::{Connection, text_field};
 use crate::error::BrowserError;
 use crate::host::HostedBrowser;
 use crate::launch::{BASE_ARGS, PIPE, Process, Wire, find_executable, private_dir};
-use crate::page::{MouseButton, Page, Settle};
+use crate::page::{MouseButton, Page, Settle, viewport_of};
 use crate::proxy::Proxy;
 use crate::remote::Remote;
 
@@ -384,6 +384,7 @@ impl BrowserBuilder {
                 .iter()
                 .filter_map(|folder| std::fs::canonicalize(folder).ok())
                 .collect(),
+            seen_viewport: None,
         })
     }
 }
@@ -465,6 +466,7 @@ impl BrowserBuilder {
             downloads: Vec::new(),
             command_timeout: self.command_timeout,
             upload_folders: Vec::new(),
+            seen_viewport: None,
         })
     }
 }
@@ -555,6 +557,8 @@ pub struct Browser {
     downloads: Vec<PathBuf>,
     command_timeout: Duration,
     upload_folders: Vec<PathBuf>,
+    /// The viewport of the last observation: the agent's boxes are fractions of it.
+    seen_viewport: Option<(u32, u32)>,
 }
 
 impl Browser {
@@ -681,8 +685,11 @@ impl Browser {
         process.stop(Duration::from_secs(3)).await;
     }
 
+    /// The centre of `target` in CSS pixels of the viewport the agent last saw (the page's
+    /// real one, which is the one set unless something changed it), not merely the one asked
+    /// for.
     fn pixels(&self, target: nova_act_core::runtime::BBox) -> (f64, f64) {
-        let (width, height) = self.page.viewport();
+        let (width, height) = self.seen_viewport.unwrap_or_else(|| self.page.viewport());
         target
             .to_pixels(f64::from(width), f64::from(height))
             .center()
@@ -695,6 +702,7 @@ impl Browser {
             tab.call("Page.bringToFront", json!({})).await?;
             tab.settle(self.settle).await;
             self.page = tab;
+            self.seen_viewport = None;
         }
         Ok(())
     }
@@ -762,6 +770,7 @@ impl Browser {
             BrowserAction::WaitForPageToSettle => page.settle(self.settle).await,
             BrowserAction::TakeObservation => {
                 let observation = page.observe(self.jpeg_quality, self.simplified_dom).await?;
+                self.seen_viewport = viewport_of(&observation.browser_dimensions);
                 return Ok(json!(observation));
             }
             BrowserAction::Think { .. } => {}

@@ -106,12 +106,21 @@ impl Page {
             page.call("Fetch.enable", json!({ "handleAuthRequests": true }))
                 .await?;
         }
-        page.call(
-            "Emulation.setDeviceMetricsOverride",
-            json!({ "width": width, "height": height, "deviceScaleFactor": 1, "mobile": false }),
-        )
-        .await?;
+        page.emulate_viewport().await?;
         Ok(page)
+    }
+
+    /// Sets the viewport to this tab's size at one CSS pixel per device pixel.
+    async fn emulate_viewport(&self) -> Result<(), BrowserError> {
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            json!({
+                "width": self.width, "height": self.height,
+                "deviceScaleFactor": 1, "mobile": false,
+            }),
+        )
+        .await
+        .map(drop)
     }
 
     /// Attaches `path` to the focused file input.
@@ -228,8 +237,21 @@ impl Page {
         quality: u8,
         simplified_dom: bool,
     ) -> Result<Observation, BrowserError> {
+        let mut facts = self.evaluate(scripts::FACTS).await?;
+        if viewport_of(&facts["dimensions"]) != Some((self.width, self.height)) {
+            // Emulation belongs to a DevTools session, and Chromium drops it for the tab when
+            // another client that touched it detaches (a second connection to an attached
+            // browser, a DevTools window): the page then has the window's size. The agent's
+            // boxes are fractions of what it sees, so set the size again before it looks.
+            tracing::debug!(
+                found = ?viewport_of(&facts["dimensions"]),
+                wanted = ?(self.width, self.height),
+                "the viewport lost its size; setting it again"
+            );
+            self.emulate_viewport().await?;
+            facts = self.evaluate(scripts::FACTS).await?;
+        }
         let screenshot = self.screenshot_jpeg(quality).await?;
-        let facts = self.evaluate(scripts::FACTS).await?;
         let simplified_dom = if simplified_dom {
             self.evaluate(scripts::SIMPLIFIED_DOM)
                 .await?
@@ -380,4 +402,15 @@ impl Page {
             tokio::time::sleep(step).await;
         }
     }
+}
+
+/// The viewport's size in CSS pixels, from an observation's dimensions.
+pub(crate) fn viewport_of(dimensions: &Value) -> Option<(u32, u32)> {
+    let size = |key: &str| {
+        dimensions
+            .get(key)
+            .and_then(Value::as_u64)
+            .and_then(|n| u32::try_from(n).ok())
+    };
+    Some((size("windowWidth")?, size("windowHeight")?))
 }

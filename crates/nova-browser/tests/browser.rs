@@ -14,6 +14,18 @@ fn action(name: &str, input: Value) -> BrowserAction {
     BrowserAction::decode(name, &input).unwrap().unwrap()
 }
 
+/// The act every browser passes alike (attach.rs and nova-agentcore's emulated.rs run it on
+/// an attached and a remote browser).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shared_act_passes_on_a_launched_browser() {
+    let site = nova_test_support::act::Site::start().await;
+    let Some(browser) = launch(Browser::builder().starting_page(site.url("/form"))).await else {
+        return;
+    };
+    let (_emulator, client) = service(nova_test_support::act::FormPlanner).await;
+    nova_test_support::act::check_form_act(&client, None, browser, &site).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_act_fills_a_form_follows_a_link_and_returns_what_the_page_shows() {
     let site = site().await;

@@ -2,6 +2,9 @@
 //! fixture credentials the secrets tests search the logs for. Dev-only: never published, never a
 //! dependency of shipped code.
 
+#[cfg(feature = "browser")]
+pub mod act;
+
 use std::io;
 use std::sync::{Arc, Mutex, PoisonError};
 
