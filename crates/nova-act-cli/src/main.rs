@@ -1,6 +1,7 @@
 //! `nova-act`: check authentication, print IAM policies, manage workflows.
 //!
-//! Exit codes: 0 success, 1 failure (the error and its fix on stderr), 2 bad usage.
+//! Exit codes: 0 success, 1 failure (the error and its fix on stderr), 2 bad usage (input
+//! refused before anything started), 130 interrupted (Ctrl-C or SIGTERM).
 //! `--json` on any command prints a stable JSON shape on stdout (docs/cli.md).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -320,15 +321,39 @@ async fn main() -> ExitCode {
         }
         Command::Workflow(command) => commands::workflow(&cli, command).await,
         Command::Quickstart { live, browser } => quickstart::run(&cli, *live, *browser).await,
-        Command::Run(args) => run::run(&cli, args).await,
+        Command::Run(args) => return finish(run::run(&cli, args).await),
         Command::Completions { shell } => commands::completions(&cli, *shell),
     };
-    match result {
+    finish(result.map_err(Failure::from))
+}
+
+/// The exit code of a command's outcome, its error (if any) printed on stderr.
+fn finish(outcome: Result<ExitCode, Failure>) -> ExitCode {
+    match outcome {
         Ok(code) => code,
-        Err(message) => {
+        Err(Failure::Usage(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Failed(message)) => {
             eprintln!("error: {message}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Why a command did not succeed.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// Its input was refused before anything started (exit 2).
+    Usage(String),
+    /// It started and failed (exit 1).
+    Failed(String),
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Self::Failed(message)
     }
 }
 

@@ -9,12 +9,12 @@ use std::time::{Duration, Instant};
 use nova_act::agentcore::{BrowserSessions, RemoteSession, SessionOptions};
 use nova_act::browser::Browser;
 use nova_act::runtime::{
-    ActError, ActRequest, Actuator, AnswerSchema, Shutdown, Traces, UrlPolicy,
+    ActError, ActRequest, Actuator, AnswerSchema, Decision, Shutdown, Traces, UrlPolicy,
 };
 use serde_json::{Value, json};
 
-use crate::Cli;
 use crate::output::{Events, interrupted, narrated_session};
+use crate::{Cli, Failure};
 
 /// What `nova-act run` was asked to do.
 #[derive(Debug, clap::Args)]
@@ -123,6 +123,9 @@ impl RunArgs {
             }
             Some(policy)
         };
+        if let Some(policy) = &policy {
+            self.check_starting_page(policy)?;
+        }
         let traces = self
             .logs_dir
             .as_deref()
@@ -137,32 +140,73 @@ impl RunArgs {
     }
 }
 
+impl RunArgs {
+    /// Refuses a starting page the URL options block, naming the option that does.
+    fn check_starting_page(&self, policy: &UrlPolicy) -> Result<(), String> {
+        let page = &self.starting_page;
+        if policy.decide(page) == Decision::Pass {
+            return Ok(());
+        }
+        let blocking = self.block_url.iter().find(|pattern| {
+            UrlPolicy::new()
+                .block(pattern)
+                .is_ok_and(|alone| alone.decide(page) == Decision::Block)
+        });
+        Err(match blocking {
+            Some(pattern) => format!("--starting-page {page} is blocked by --block-url {pattern}"),
+            None if page.starts_with("file:") => format!(
+                "--starting-page {page} is a file, which needs an --allow-url file:///FOLDER/ \
+                 pattern"
+            ),
+            None => format!(
+                "--starting-page {page} is not allowed by --allow-url {}",
+                self.allow_url.join(", --allow-url ")
+            ),
+        })
+    }
+}
+
 /// Runs `nova-act run`.
-pub(crate) async fn run(cli: &Cli, args: &RunArgs) -> Result<ExitCode, String> {
+pub(crate) async fn run(cli: &Cli, args: &RunArgs) -> Result<ExitCode, Failure> {
     let shutdown = Shutdown::on_signals();
     // Bad input fails here, before a browser starts or a request is sent.
-    let checked = args.check()?;
+    let checked = args.check().map_err(Failure::Usage)?;
     let nova = cli.nova().await?;
-    let identity = nova.identity().await.map_err(|err| crate::report(&err))?;
-    cli.definition_notice(&nova, args.definition.as_deref());
-    let builder = Browser::builder()
-        .starting_page(&args.starting_page)
-        .headless(!args.headed)
-        .simplified_dom(true);
-    if !args.remote {
-        let browser = builder.launch().await.map_err(|err| crate::report(&err))?;
-        return drive(
-            cli, args, &nova, &identity, browser, None, checked, &shutdown,
-        )
-        .await;
-    }
-    if nova.client().mode() != nova_act::AuthMode::Iam {
-        return Err(
+    if args.remote && nova.client().mode() != nova_act::AuthMode::Iam {
+        return Err(Failure::Usage(
             "--remote runs the act on Amazon Bedrock AgentCore Browser, which takes AWS IAM \
              credentials; this run resolved an API key (unset NOVA_ACT_API_KEY, or set \
              NOVA_ACT_AUTH=iam)"
                 .to_owned(),
-        );
+        ));
+    }
+    Ok(start(cli, args, nova, checked, &shutdown).await?)
+}
+
+/// Starts the browser `run` asked for and drives the act on it.
+async fn start(
+    cli: &Cli,
+    args: &RunArgs,
+    nova: nova_act::NovaAct,
+    checked: Checked,
+    shutdown: &Shutdown,
+) -> Result<ExitCode, String> {
+    let identity = nova.identity().await.map_err(|err| crate::report(&err))?;
+    cli.definition_notice(&nova, args.definition.as_deref());
+    let mut builder = Browser::builder()
+        .starting_page(&args.starting_page)
+        .headless(!args.headed)
+        .simplified_dom(true);
+    if let Some(policy) = &checked.policy {
+        // Refused at the browser too, before any request leaves it.
+        builder = builder.url_policy(policy.clone());
+    }
+    if !args.remote {
+        let browser = builder.launch().await.map_err(|err| crate::report(&err))?;
+        return drive(
+            cli, args, &nova, &identity, browser, None, checked, shutdown,
+        )
+        .await;
     }
     let sessions = BrowserSessions::builder(nova.auth())
         .build()
@@ -182,7 +226,7 @@ pub(crate) async fn run(cli: &Cli, args: &RunArgs) -> Result<ExitCode, String> {
                 browser,
                 Some(&session),
                 checked,
-                &shutdown,
+                shutdown,
             )
             .await
         }

@@ -330,8 +330,28 @@ async fn bad_input_is_refused_before_anything_starts() {
         args.extend(extra.iter().map(|s| (*s).to_owned()));
         let out = nova_act_run(&emulator, home.path(), args).await;
         outputs.push(out.split("--- stderr\n").nth(1).unwrap().trim().to_owned());
-        assert!(out.starts_with("exit 1\n--- stdout\n--- stderr"), "{out}");
+        assert!(out.starts_with("exit 2\n--- stdout\n--- stderr"), "{out}");
     }
+    // A starting page the URL options refuse is never requested: the site counts.
+    let site = nova_test_support::act::Site::start().await;
+    for (option, pattern) in [("--block-url", "127.0.0.1"), ("--allow-url", "example.com")] {
+        let out = nova_act_run(
+            &emulator,
+            home.path(),
+            vec![
+                "A task".into(),
+                "--starting-page".into(),
+                site.url("/form"),
+                option.into(),
+                pattern.into(),
+            ],
+        )
+        .await;
+        assert!(out.starts_with("exit 2\n--- stdout\n--- stderr"), "{out}");
+        let stderr = out.split("--- stderr\n").nth(1).unwrap().trim();
+        outputs.push(stderr.replace(&site.url("/form"), "[page]"));
+    }
+    assert_eq!(site.requests(), Vec::<String>::new());
     let out = nova_act_run(
         &emulator,
         home.path(),
@@ -352,6 +372,8 @@ async fn bad_input_is_refused_before_anything_starts() {
           caused by: No such file or directory (os error 2)
         error: invalid act: timeout must be 2..1800 seconds (it is 1s)
         error: invalid act: max_steps must be 1..199 (it is 500)
+        error: --starting-page [page] is blocked by --block-url 127.0.0.1
+        error: --starting-page [page] is not allowed by --allow-url example.com
         error: --starting-page `example.com` is not a URL (relative URL without a base); write it in full, such as https://example.com/
     "#);
     // Nothing reached the service.

@@ -183,6 +183,52 @@ async fn the_shared_act_passes_on_a_remote_browser() {
     emulator.shutdown().await;
 }
 
+/// A URL policy holds on a remote browser as on a local one: nothing blocked reaches the site.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_remote_browser_never_requests_a_blocked_url() {
+    let emulator = Emulator::builder().start().await.unwrap();
+    let auth = auth(emulator.access_key()).await;
+    let sessions = sessions_for(&emulator, &auth);
+    let site = act::Site::start().await;
+    let outcome = sessions
+        .with_session(SessionOptions::new().name("blocking"), None, |session| {
+            let site = &site;
+            async move {
+                let refused = session
+                    .connect(
+                        Browser::builder()
+                            .url_policy(act::blocking_policy(site))
+                            .starting_page(site.url("/secret/start")),
+                    )
+                    .await
+                    .expect_err("a blocked starting page is refused");
+                assert!(
+                    matches!(
+                        refused,
+                        AgentCoreError::Browser(BrowserError::StartingPageBlocked { .. })
+                    ),
+                    "{refused}"
+                );
+                assert_eq!(site.requests(), Vec::<String>::new());
+                let browser = session
+                    .connect(
+                        Browser::builder()
+                            .url_policy(act::blocking_policy(site))
+                            .starting_page(site.url("/probe")),
+                    )
+                    .await?;
+                act::check_blocking(browser, site).await;
+                Ok::<_, AgentCoreError>(())
+            }
+        })
+        .await;
+    match outcome {
+        Err(err) if skipped(&err) => {}
+        other => other.unwrap().unwrap(),
+    }
+    emulator.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_acts_run_at_once_on_ten_sessions_and_leave_nothing_behind() {
     let emulator = Emulator::builder().start().await.unwrap();

@@ -5,11 +5,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use nova_act_core::runtime::{Actuator, BrowserAction, CallError, ClickType, ScrollDirection};
+use nova_act_core::runtime::{
+    Actuator, BrowserAction, CallError, ClickType, Decision, ScrollDirection, UrlPolicy,
+};
 use nova_auth::Env;
 use serde_json::{Value, json};
 
-use crate::cdp::{Connection, text_field};
+use crate::cdp::{Connection, auto_attach, text_field};
 use crate::error::BrowserError;
 use crate::host::HostedBrowser;
 use crate::launch::{BASE_ARGS, PIPE, Process, Wire, find_executable, private_dir};
@@ -42,6 +44,7 @@ pub struct BrowserBuilder {
     ignore_https_errors: bool,
     user_agent: Option<String>,
     upload_folders: Vec<PathBuf>,
+    url_policy: Option<UrlPolicy>,
 }
 
 impl Default for BrowserBuilder {
@@ -65,6 +68,7 @@ impl Default for BrowserBuilder {
             ignore_https_errors: false,
             user_agent: None,
             upload_folders: Vec::new(),
+            url_policy: None,
         }
     }
 }
@@ -123,6 +127,60 @@ impl BrowserBuilder {
     pub fn allow_uploads_from(mut self, folder: impl Into<PathBuf>) -> Self {
         self.upload_folders.push(folder.into());
         self
+    }
+
+    /// Refuses, at the browser, every request to a URL `policy` blocks: navigations, and every
+    /// request a page makes (frames, scripts, images, `fetch`, workers' requests, beacons),
+    /// also in the tabs and frames it opens. Each request pauses before it is sent and a
+    /// blocked one fails with `net::ERR_BLOCKED_BY_CLIENT`, so it never leaves the browser. A
+    /// blocked starting page fails the start ([`BrowserError::StartingPageBlocked`]) before
+    /// anything runs; otherwise the tab opens on `about:blank` and navigates once requests
+    /// pause. WebSocket handshakes do not pause and are not refused here (see the guide).
+    ///
+    /// Give the same policy to the act as its guardrail, so that the act also stops on a page
+    /// the policy blocks.
+    ///
+    /// ```no_run
+    /// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+    /// use nova_act_core::runtime::UrlPolicy;
+    /// use nova_browser::Browser;
+    ///
+    /// let policy = UrlPolicy::new().block("*.ads.example")?;
+    /// let browser = Browser::builder()
+    ///     .url_policy(policy)
+    ///     .starting_page("https://shop.example")
+    ///     .launch()
+    ///     .await?;
+    /// # drop(browser); Ok(()) }
+    /// ```
+    pub fn url_policy(mut self, policy: UrlPolicy) -> Self {
+        self.url_policy = Some(policy);
+        self
+    }
+
+    /// With a URL policy, makes every request of our targets pause before it is sent, from
+    /// each target's start: tabs pages open are attached by the browser and wait for us.
+    async fn pause_requests(&self, connection: &Connection) -> Result<(), BrowserError> {
+        let Some(policy) = &self.url_policy else {
+            return Ok(());
+        };
+        connection.set_policy(policy.clone());
+        connection
+            .call(None, "Target.setAutoAttach", auto_attach())
+            .await
+            .map(drop)
+    }
+
+    /// Refuses a starting page the URL policy blocks, before anything starts.
+    fn check_starting_page(&self) -> Result<(), BrowserError> {
+        match (&self.url_policy, &self.starting_page) {
+            (Some(policy), Some(url)) if policy.decide(url) == Decision::Block => {
+                Err(BrowserError::StartingPageBlocked {
+                    url: url.split(['?', '#']).next().unwrap_or(url).to_owned(),
+                })
+            }
+            _ => Ok(()),
+        }
     }
 
     /// The user agent the browser announces.
@@ -296,6 +354,7 @@ impl BrowserBuilder {
     pub async fn launch(self) -> Result<Browser, BrowserError> {
         let env = self.env.clone().unwrap_or_else(Env::process);
         let headless = self.headless_setting(&env)?;
+        self.check_starting_page()?;
         // Checked before a process starts, so a bad folder leaves nothing behind.
         let downloads = match &self.downloads {
             Some(folder) => Some(downloads_folder(folder)?),
@@ -338,6 +397,7 @@ impl BrowserBuilder {
         if let Some((username, password)) = self.proxy.as_ref().and_then(Proxy::auth) {
             connection.set_proxy_auth(username, password.clone());
         }
+        self.pause_requests(&connection).await?;
         let behavior = match &downloads {
             Some(folder) => json!({
                 "behavior": "allowAndName",
@@ -394,7 +454,7 @@ impl BrowserBuilder {
     /// one such as an Amazon Bedrock AgentCore Browser session) instead of launching one.
     ///
     /// The settings that shape the actuator apply (window size, simplified DOM, JPEG quality,
-    /// settling, timeouts, starting page); those that shape a launch do not (executable,
+    /// settling, timeouts, starting page, URL policy); those that shape a launch do not (executable,
     /// headless, sandbox, profile, arguments, proxy, downloads, certificate errors, user agent).
     /// The browser is not owned: closing it detaches, closing only the tab it opened, and
     /// never stops the browser.
@@ -410,9 +470,12 @@ impl BrowserBuilder {
     /// # Ok(()) }
     /// ```
     pub async fn connect(self, remote: Remote) -> Result<Browser, BrowserError> {
+        self.check_starting_page()?;
         let connection = Arc::new(
             Connection::connect(remote.url(), remote.headers(), self.launch_timeout).await?,
         );
+        connection.share_browser();
+        self.pause_requests(&connection).await?;
         let mut opened = Vec::new();
         let target = if remote.uses_existing_page() {
             let targets = connection
@@ -787,13 +850,42 @@ impl Actuator for Browser {
     }
 
     async fn current_url(&mut self) -> Option<String> {
-        self.page.url().await.ok()
+        let url = self.page.url().await.ok()?;
+        if !url.starts_with("chrome-error:") {
+            return Some(url);
+        }
+        // A page that failed to load (refused by the URL policy, say) shows Chromium's error
+        // page; what it tried to open is the entry in the tab's history, and is what a
+        // guardrail must judge.
+        let history = self
+            .page
+            .call("Page.getNavigationHistory", json!({}))
+            .await
+            .ok()?;
+        let current = history.get("currentIndex").and_then(Value::as_u64)?;
+        history
+            .pointer(&format!("/entries/{current}/url"))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .or(Some(url))
     }
 
     async fn browser(&mut self, action: BrowserAction) -> Result<Value, CallError> {
         let name = action.name();
         tracing::debug!(action = name, "browser action");
         let mut outcome = self.perform(action).await;
+        let refused = self.connection.take_refused();
+        if !refused.is_empty() {
+            // The agent learns what the policy refused, so that it does not try again (the
+            // URLs without their queries, which may carry secrets).
+            let mut shown: Vec<&str> = refused
+                .iter()
+                .map(|url| url.split(['?', '#']).next().unwrap_or(url))
+                .collect();
+            shown.dedup();
+            shown.truncate(10);
+            outcome = outcome.map(|value| with_member(value, "refusedByUrlPolicy", json!(shown)));
+        }
         let fresh = self.collect_downloads().await;
         if !fresh.is_empty() {
             // The agent learns the files' names; where they are stays on this machine.
@@ -801,19 +893,25 @@ impl Actuator for Browser {
                 .iter()
                 .filter_map(|path| Some(path.file_name()?.to_string_lossy().into_owned()))
                 .collect();
-            outcome = outcome.map(|value| match value {
-                Value::Object(mut map) => {
-                    map.insert("downloads".to_owned(), json!(names));
-                    Value::Object(map)
-                }
-                Value::Null => json!({ "downloads": names }),
-                other => other,
-            });
+            outcome = outcome.map(|value| with_member(value, "downloads", json!(names)));
         }
         if let Err(err) = &outcome {
             tracing::debug!(action = name, error = %err, "browser action failed");
         }
         outcome
+    }
+}
+
+/// An action's result with `name` added: to its object, or as the object when it had none;
+/// another value is returned as it is.
+fn with_member(value: Value, name: &str, member: Value) -> Value {
+    match value {
+        Value::Object(mut map) => {
+            map.insert(name.to_owned(), member);
+            Value::Object(map)
+        }
+        Value::Null => json!({ name: member }),
+        other => other,
     }
 }
 

@@ -15,6 +15,8 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Message;
 
+use nova_act_core::runtime::{Decision, UrlPolicy};
+
 use crate::error::BrowserError;
 
 type Reply = oneshot::Sender<Result<Value, BrowserError>>;
@@ -36,12 +38,20 @@ struct Pending {
 /// and when that last changed, and tabs that pages opened.
 #[derive(Debug)]
 pub(crate) struct Activity {
-    inflight: HashSet<String>,
+    /// Requests in flight, each with the session that announced it.
+    inflight: HashMap<String, String>,
     changed: Instant,
     /// `(new tab, the tab that opened it)`, oldest first.
     opened: Vec<(String, String)>,
     /// The proxy's user name and password, answered to its challenges.
     proxy_auth: Option<(String, nova_auth::Secret)>,
+    /// The URLs no request may reach, refused as each request pauses.
+    policy: Option<Arc<UrlPolicy>>,
+    /// URLs of requests refused by the policy, oldest first (the newest 100).
+    refused: Vec<String>,
+    /// The targets whose requests pause: our tabs, what they opened and started. `None` when
+    /// every target of the browser is ours (one we launched).
+    ours: Option<HashSet<String>>,
     /// Downloads begun (by guid: the name the page suggested) and finished (guid, name).
     downloading: HashMap<String, String>,
     downloaded: Vec<(String, String)>,
@@ -108,10 +118,13 @@ impl Connection {
         let (outgoing, mut queue) = mpsc::unbounded_channel::<String>();
         let pending = Arc::new(Mutex::new(Pending::default()));
         let activity = Arc::new(Mutex::new(Activity {
-            inflight: HashSet::new(),
+            inflight: HashMap::new(),
             changed: Instant::now(),
             opened: Vec::new(),
             proxy_auth: None,
+            policy: None,
+            refused: Vec::new(),
+            ours: None,
             downloading: HashMap::new(),
             downloaded: Vec::new(),
         }));
@@ -224,9 +237,35 @@ impl Connection {
         lock(&self.activity).proxy_auth = Some((username.to_owned(), password));
     }
 
-    /// Whether the proxy's challenges are answered (pages then pause requests to see them).
-    pub(crate) fn answers_proxy(&self) -> bool {
-        lock(&self.activity).proxy_auth.is_some()
+    /// Refuses every request to a URL `policy` blocks, from now on, in every target whose
+    /// requests pause ([`Connection::pauses_requests`]).
+    pub(crate) fn set_policy(&self, policy: UrlPolicy) {
+        lock(&self.activity).policy = Some(Arc::new(policy));
+    }
+
+    /// Whether targets must pause their requests: to answer the proxy's challenges, or to
+    /// refuse what the URL policy blocks.
+    pub(crate) fn pauses_requests(&self) -> bool {
+        let activity = lock(&self.activity);
+        activity.proxy_auth.is_some() || activity.policy.is_some()
+    }
+
+    /// Makes requests pause only in the targets named by [`Connection::claim`] and in those
+    /// they open or start: for a browser attached to, whose other tabs are not ours.
+    pub(crate) fn share_browser(&self) {
+        lock(&self.activity).ours = Some(HashSet::new());
+    }
+
+    /// Counts `target` among ours (see [`Connection::share_browser`]).
+    pub(crate) fn claim(&self, target: &str) {
+        if let Some(ours) = &mut lock(&self.activity).ours {
+            ours.insert(target.to_owned());
+        }
+    }
+
+    /// The URLs the policy refused since last asked, oldest first.
+    pub(crate) fn take_refused(&self) -> Vec<String> {
+        std::mem::take(&mut lock(&self.activity).refused)
     }
 
     /// Downloads finished since last asked, as `(guid, suggested name)`, and how many are still
@@ -441,15 +480,16 @@ fn dispatch(
     let method = message.get("method").and_then(Value::as_str).unwrap_or("");
     let session = message.get("sessionId").and_then(Value::as_str);
     let params = message.get("params");
-    let request = || {
-        let id = params?.get("requestId")?.as_str()?;
-        Some(format!("{}/{id}", session.unwrap_or("")))
-    };
+    // Request ids are unique in the browser; a worker's script is announced to its page's
+    // session and finished in the worker's.
+    let request = || Some(params?.get("requestId")?.as_str()?.to_owned());
     match method {
         "Network.requestWillBeSent" => {
             if let Some(key) = request() {
                 let mut activity = lock(activity);
-                activity.inflight.insert(key);
+                activity
+                    .inflight
+                    .insert(key, session.unwrap_or_default().to_owned());
                 activity.changed = Instant::now();
             }
         }
@@ -462,9 +502,9 @@ fn dispatch(
         }
         // Navigation abandons the previous document's requests without finishing them.
         "Page.frameNavigated" if is_main_frame(params) => {
-            let prefix = format!("{}/", session.unwrap_or(""));
+            let navigated = session.unwrap_or_default();
             let mut activity = lock(activity);
-            activity.inflight.retain(|key| !key.starts_with(&prefix));
+            activity.inflight.retain(|_, of| of != navigated);
             activity.changed = Instant::now();
         }
         // A link with target=_blank or window.open: the actuator follows it.
@@ -477,13 +517,100 @@ fn dispatch(
                 lock(activity).opened.push((target, opener));
             }
         }
-        // With proxy credentials, requests pause so that a challenge can be answered: a request
-        // goes on unchanged, a proxy's challenge gets the credentials, a site's the default.
+        // Requests pause before they leave the browser, for the URL policy and so that a
+        // proxy's challenge can be answered: a blocked URL is refused as an extension would
+        // refuse it, anything else goes on unchanged.
         "Fetch.requestPaused" => {
-            if let Some(request) = params.and_then(|p| p.get("requestId")) {
+            let Some(request) = params.and_then(|p| p.get("requestId")) else {
+                return;
+            };
+            let url = params
+                .and_then(|p| p.pointer("/request/url"))
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let policy = lock(activity).policy.clone();
+            let blocked = policy.is_some_and(|policy| policy.decide(url) == Decision::Block);
+            let id = next_id.fetch_add(1, Ordering::Relaxed);
+            let message = if blocked {
+                tracing::debug!(url = %shown(url), "refused a request the URL policy blocks");
+                let mut activity = lock(activity);
+                if activity.refused.len() >= 100 {
+                    activity.refused.remove(0);
+                }
+                activity.refused.push(url.to_owned());
+                let params = json!({ "requestId": request, "errorReason": "BlockedByClient" });
+                command(id, session, "Fetch.failRequest", params)
+            } else {
+                command(
+                    id,
+                    session,
+                    "Fetch.continueRequest",
+                    json!({ "requestId": request }),
+                )
+            };
+            let _ = outgoing.send(message);
+        }
+        // With requests pausing, targets a page starts (workers, frames in another process,
+        // tabs it opens) wait on their first request until their requests pause too.
+        "Target.attachedToTarget" => {
+            let Some(child) = params
+                .and_then(|p| p.get("sessionId"))
+                .and_then(Value::as_str)
+            else {
+                return;
+            };
+            // Only targets auto-attached at their start wait; one attached on purpose (or
+            // already running when auto-attaching began) is left as it is.
+            let waiting = params
+                .and_then(|p| p.get("waitingForDebugger"))
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            if !waiting {
+                return;
+            }
+            let info = |name: &str| {
+                params
+                    .and_then(|p| p.pointer(&format!("/targetInfo/{name}")))
+                    .and_then(Value::as_str)
+            };
+            let pause = {
+                let mut activity = lock(activity);
+                let pausing = activity.proxy_auth.is_some() || activity.policy.is_some();
+                // Started by a target of ours (auto-attached through its session), or opened
+                // by one (auto-attached by the browser, with its opener named).
+                let ours = match &mut activity.ours {
+                    None => true,
+                    Some(ours) => {
+                        let related = session.is_some()
+                            || info("openerId").is_some_and(|opener| ours.contains(opener))
+                            || info("targetId").is_some_and(|target| ours.contains(target));
+                        if related && let Some(target) = info("targetId") {
+                            ours.insert(target.to_owned());
+                        }
+                        related
+                    }
+                };
+                pausing && ours
+            };
+            let send = |to: Option<&str>, method: &str, params: Value| {
                 let id = next_id.fetch_add(1, Ordering::Relaxed);
-                let params = json!({ "requestId": request });
-                let _ = outgoing.send(command(id, session, "Fetch.continueRequest", params));
+                let _ = outgoing.send(command(id, to, method, params));
+            };
+            if pause {
+                // A worker's script is announced to its page and finished in the worker:
+                // settling must see both ends.
+                send(Some(child), "Network.enable", json!({}));
+                send(Some(child), "Fetch.enable", fetch_patterns());
+                send(Some(child), "Target.setAutoAttach", auto_attach());
+            }
+            send(Some(child), "Runtime.runIfWaitingForDebugger", json!({}));
+            if !pause {
+                // Not ours to watch (another tab of a browser attached to): let go of it.
+                send(
+                    session,
+                    "Target.detachFromTarget",
+                    json!({ "sessionId": child }),
+                );
             }
         }
         "Fetch.authRequired" => {
@@ -536,6 +663,25 @@ fn dispatch(
         }
         _ => {}
     }
+}
+
+/// `Fetch.enable`'s parameters: every request pauses before it is sent, and challenges are
+/// handed over.
+pub(crate) fn fetch_patterns() -> Value {
+    json!({
+        "patterns": [{ "urlPattern": "*", "requestStage": "Request" }],
+        "handleAuthRequests": true,
+    })
+}
+
+/// `Target.setAutoAttach`'s parameters: targets a page starts wait for us before they run.
+pub(crate) fn auto_attach() -> Value {
+    json!({ "autoAttach": true, "waitForDebuggerOnStart": true, "flatten": true })
+}
+
+/// `url` as logged: without its query and fragment, which may carry secrets.
+fn shown(url: &str) -> &str {
+    url.split(['?', '#']).next().unwrap_or(url)
 }
 
 /// The string `key` of the answer to `method`, which the protocol promises.

@@ -119,6 +119,15 @@ pub enum BrowserError {
     /// A page script threw.
     #[error("a script on the page failed: {0}")]
     Script(String),
+    /// The starting page is one the browser's URL policy blocks; nothing was started.
+    #[error(
+        "the starting page {url} is blocked by the browser's URL policy; start on a page it \
+         allows, or change the policy"
+    )]
+    StartingPageBlocked {
+        /// The starting page, without its query.
+        url: String,
+    },
     /// A navigation failed.
     #[error("could not open {url}: {reason}")]
     Navigation {

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use nova_act_core::runtime::Observation;
 use serde_json::{Value, json};
 
-use crate::cdp::{Connection, text_field};
+use crate::cdp::{Connection, auto_attach, fetch_patterns, text_field};
 use crate::error::BrowserError;
 use crate::scripts;
 
@@ -102,9 +102,11 @@ impl Page {
             json!({ "enabled": true }),
         )
         .await?;
-        if page.connection.answers_proxy() {
-            page.call("Fetch.enable", json!({ "handleAuthRequests": true }))
-                .await?;
+        page.connection.claim(target_id);
+        if page.connection.pauses_requests() {
+            // Every request of the tab, and of what it starts, pauses before it leaves.
+            page.call("Fetch.enable", fetch_patterns()).await?;
+            page.call("Target.setAutoAttach", auto_attach()).await?;
         }
         page.emulate_viewport().await?;
         Ok(page)

@@ -147,6 +147,48 @@ async fn an_act_runs_on_a_chromium_started_elsewhere_and_closing_detaches() {
     assert_eq!(tabs(&outside.endpoint).await, before);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attached_browser_never_requests_a_blocked_url_and_leaves_other_tabs_alone() {
+    let Some(outside) = outside().await else {
+        return;
+    };
+    let site = act::Site::start().await;
+    let refused = Browser::builder()
+        .url_policy(act::blocking_policy(&site))
+        .starting_page(site.url("/secret/start"))
+        .connect(Remote::new(&outside.endpoint).unwrap())
+        .await
+        .expect_err("a blocked starting page is refused");
+    assert!(
+        matches!(refused, BrowserError::StartingPageBlocked { .. }),
+        "{refused}"
+    );
+    assert_eq!(site.requests(), Vec::<String>::new());
+
+    let browser = Browser::builder()
+        .url_policy(act::blocking_policy(&site))
+        .starting_page(site.url("/probe"))
+        .connect(Remote::new(&outside.endpoint).unwrap())
+        .await
+        .unwrap();
+    // A tab someone else opens in the same browser is not ours to police.
+    let mut other = Browser::builder()
+        .connect(Remote::new(&outside.endpoint).unwrap())
+        .await
+        .unwrap();
+    other
+        .page()
+        .call(
+            "Target.createTarget",
+            json!({ "url": site.url("/secret/elsewhere") }),
+        )
+        .await
+        .unwrap();
+    site.wait_for("/secret/elsewhere").await;
+    other.close().await;
+    act::check_blocking(browser, &site).await;
+}
+
 #[tokio::test]
 async fn malformed_or_refused_endpoints_are_typed_errors() {
     for bad in [
