@@ -217,6 +217,36 @@ fn the_readme_example_is_the_example_a_test_runs() {
     );
 }
 
+#[test]
+fn the_readme_names_every_published_crate_and_every_guide() {
+    let readme = read("README.md");
+    let workspace = super::workspace::Workspace::load().expect("cargo metadata");
+    let table: Vec<&str> = readme
+        .lines()
+        .skip_while(|line| *line != "## Crates")
+        .take_while(|line| !line.starts_with("## Documentation"))
+        .filter_map(|line| line.strip_prefix("| `")?.split('`').next())
+        .collect();
+    for name in workspace.published() {
+        assert!(
+            table.contains(&name.as_str()),
+            "README.md's crate table does not name `{name}`"
+        );
+    }
+    let guides = readme
+        .split("## Documentation")
+        .nth(1)
+        .expect("README.md has a Documentation section");
+    for entry in fs::read_dir(root().join("docs")).expect("docs/ exists") {
+        let name = entry.expect("a docs entry").file_name();
+        let link = format!("(docs/{})", name.to_string_lossy());
+        assert!(
+            guides.contains(&link),
+            "README.md's Documentation list does not link {link}"
+        );
+    }
+}
+
 /// The licences shipped crates may depend on, from deny.toml: (licence, whether a reason
 /// comment stands on the line above it).
 fn allowed_licences() -> Vec<(String, bool)> {
