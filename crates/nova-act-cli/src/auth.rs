@@ -214,10 +214,7 @@ async fn run_checks(cli: &Cli) -> Vec<Check> {
         }
         AuthMode::ApiKey => {
             checks.push(Check::skip("identity (sts)", "not used with an API key"));
-            checks.push(Check::skip(
-                "nova act reachable",
-                "the API-key service has no read-only call; the first act checks the key",
-            ));
+            checks.push(api_key_check(cli).await);
         }
     }
     checks
@@ -322,6 +319,54 @@ async fn sts_check(auth: &Auth) -> Check {
                 ),
             }
         }
+    }
+}
+
+/// The run id the API-key check asks about: a UUID no run is given (version 4 has random
+/// bits where this one has zeros).
+const NO_SUCH_RUN: &str = "00000000-0000-4000-8000-000000000000";
+
+/// With an API key: is the service reachable, and does it accept the key? The API-key service
+/// has no read-only operation, so this asks to finish a run that cannot exist, which changes
+/// nothing: "not found" means the key was accepted, 401/403 that it was refused, and no answer
+/// that the service cannot be reached.
+async fn api_key_check(cli: &Cli) -> Check {
+    const NAME: &str = "key accepted";
+    let nova = match cli.nova().await {
+        Ok(nova) => nova,
+        Err(err) => return Check::fail(NAME, "no client", err),
+    };
+    let asked = nova
+        .client()
+        .update_workflow_run(nova_act::model::UpdateWorkflowRunInput {
+            workflow_definition_name: nova_act::runtime::API_KEY_DEFINITION.to_owned(),
+            workflow_run_id: NO_SUCH_RUN.to_owned(),
+            status: nova_act::model::WorkflowRunStatus::Failed,
+        })
+        .await;
+    let endpoint = nova.client().endpoint();
+    match asked {
+        Err(nova_act::Error::ResourceNotFound { .. }) | Ok(_) => Check::pass(
+            NAME,
+            format!("{endpoint} accepted the key (asked about a run that does not exist)"),
+        ),
+        Err(err @ nova_act::Error::ApiKeyRejected { .. }) => Check::fail(
+            NAME,
+            nova_act::Report(&err).to_string(),
+            "create a new key at https://nova.amazon.com/act and set NOVA_ACT_API_KEY to it",
+        ),
+        Err(err @ (nova_act::Error::Transport { .. } | nova_act::Error::Timeout { .. })) => {
+            Check::fail(
+                NAME,
+                format!("{endpoint} did not answer: {}", nova_act::Report(&err)),
+                "check the network, a proxy, or --endpoint-url (NOVA_ACT_API_ENDPOINT)",
+            )
+        }
+        Err(err) => Check::fail(
+            NAME,
+            format!("unexpected answer: {}", nova_act::Report(&err)),
+            "see the message above",
+        ),
     }
 }
 

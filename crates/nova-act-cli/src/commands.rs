@@ -11,7 +11,7 @@ use nova_act::model::{
 use serde_json::json;
 
 use crate::output::{Progress, rfc3339, table};
-use crate::{Cli, Shell, Workflow};
+use crate::{Cli, Failure, Shell, Workflow};
 
 /// `permissions`: a policy at `tier`, scoped to the caller's region and account when they are
 /// known.
@@ -116,11 +116,16 @@ pub(crate) async fn models(cli: &Cli) -> Result<ExitCode, String> {
 }
 
 /// `workflow create|list|show|delete|runs`.
-pub(crate) async fn workflow(cli: &Cli, command: &Workflow) -> Result<ExitCode, String> {
+pub(crate) async fn workflow(cli: &Cli, command: &Workflow) -> Result<ExitCode, Failure> {
     let nova = cli.nova().await?;
     let client = nova.client();
     let _progress = Progress::start("working");
-    let fail = |e: nova_act::Error| crate::report(&e);
+    // Input the client refuses before sending (a name the service model does not allow) is
+    // bad usage; anything else is a failure.
+    let fail = |e: nova_act::Error| match e {
+        nova_act::Error::InvalidInput(_) => Failure::Usage(crate::report(&e)),
+        other => Failure::Failed(crate::report(&other)),
+    };
     match command {
         Workflow::Create {
             name,
@@ -203,7 +208,7 @@ pub(crate) async fn workflow(cli: &Cli, command: &Workflow) -> Result<ExitCode, 
         | Workflow::Invoke(_)
         | Workflow::Undeploy(_)
         | Workflow::LocalRuntime { .. } => {
-            return Err("not a definition command".to_owned());
+            return Err(Failure::Failed("not a definition command".to_owned()));
         }
         Workflow::Runs { name } => {
             let all: Vec<_> = client

@@ -15,8 +15,8 @@ use nova_act::agentcore::{
 use nova_act::{AuthMode, Env};
 use serde_json::{Value, json};
 
-use crate::Cli;
 use crate::output::Events;
+use crate::{Cli, Failure};
 
 /// What `workflow deploy` was asked to do.
 #[derive(Debug, clap::Args)]
@@ -176,14 +176,14 @@ fn build_dir(dir: &Path) -> Result<(), String> {
 }
 
 /// The Nova Act client and a deployer, under IAM only.
-async fn deployer(cli: &Cli) -> Result<(nova_act::NovaAct, Deployer), String> {
+async fn deployer(cli: &Cli) -> Result<(nova_act::NovaAct, Deployer), Failure> {
     let nova = cli.nova().await?;
     if nova.client().mode() != AuthMode::Iam {
-        return Err(
+        return Err(Failure::Usage(
             "deploying to AgentCore Runtime takes AWS IAM credentials; this run resolved an API \
              key (unset NOVA_ACT_API_KEY, or set NOVA_ACT_AUTH=iam)"
                 .to_owned(),
-        );
+        ));
     }
     let deployer = Deployer::new(nova.auth(), nova.client(), &Env::process())
         .await
@@ -192,33 +192,37 @@ async fn deployer(cli: &Cli) -> Result<(nova_act::NovaAct, Deployer), String> {
 }
 
 /// `workflow deploy`.
-pub(crate) async fn deploy(cli: &Cli, args: &DeployArgs) -> Result<ExitCode, String> {
+pub(crate) async fn deploy(cli: &Cli, args: &DeployArgs) -> Result<ExitCode, Failure> {
     // Bad input fails here, before any AWS call.
-    let names = names(&args.name)?;
-    let env = parse_env(&args.env)?;
+    let names = names(&args.name).map_err(Failure::Usage)?;
+    let env = parse_env(&args.env).map_err(Failure::Usage)?;
     if args.local {
         #[cfg(unix)]
-        return crate::local::deploy(&names, args.build.as_deref(), args.binary.as_deref()).await;
+        return Ok(
+            crate::local::deploy(&names, args.build.as_deref(), args.binary.as_deref()).await?,
+        );
         #[cfg(not(unix))]
-        return Err(LOCAL_UNIX.to_owned());
+        return Err(Failure::Usage(LOCAL_UNIX.to_owned()));
     }
     let image = match (&args.image, &args.build) {
         (Some(uri), _) => Image::Prebuilt(uri.clone()),
         (None, Some(dir)) => {
-            build_dir(dir)?;
+            build_dir(dir).map_err(Failure::Usage)?;
             let tool = container_tool(&Env::process()).ok_or_else(|| {
-                format!(
+                Failure::Usage(format!(
                     "--build needs docker or podman on PATH, and neither is there; build and push \
                      the image elsewhere (for linux/arm64) and pass --image URI instead of --build {}",
                     dir.display()
-                )
+                ))
             })?;
             Image::Build {
                 dir: dir.clone(),
                 tool,
             }
         }
-        (None, None) => return Err("pass --image URI or --build DIR".to_owned()),
+        (None, None) => {
+            return Err(Failure::Usage("pass --image URI or --build DIR".to_owned()));
+        }
     };
     let events = Events { json: cli.json };
     if args.dry_run {
@@ -346,24 +350,26 @@ fn payload(args: &InvokeArgs, workflow: &str) -> Result<Vec<u8>, String> {
 }
 
 /// `workflow invoke`.
-pub(crate) async fn invoke(cli: &Cli, args: &InvokeArgs) -> Result<ExitCode, String> {
-    let names = names(&args.name)?;
-    let body = payload(args, &names.workflow)?;
+pub(crate) async fn invoke(cli: &Cli, args: &InvokeArgs) -> Result<ExitCode, Failure> {
+    let names = names(&args.name).map_err(Failure::Usage)?;
+    let body = payload(args, &names.workflow).map_err(Failure::Usage)?;
     let session = match &args.session {
         Some(id) if id.chars().count() < nova_act::agentcore::MIN_SESSION_ID => {
-            return Err(format!(
+            return Err(Failure::Usage(format!(
                 "--session {id:?} is too short: AgentCore takes 33 to 256 characters (a UUID has 36)"
-            ));
+            )));
         }
         Some(id) => id.clone(),
         None => nova_act::agentcore::new_session_id(),
     };
     if args.local {
         #[cfg(unix)]
-        return crate::local::invoke(&names, &session, body, Duration::from_secs(args.timeout))
-            .await;
+        {
+            let timeout = Duration::from_secs(args.timeout);
+            return Ok(crate::local::invoke(&names, &session, body, timeout, cli.json).await?);
+        }
         #[cfg(not(unix))]
-        return Err(LOCAL_UNIX.to_owned());
+        return Err(Failure::Usage(LOCAL_UNIX.to_owned()));
     }
     let (_nova, deployer) = deployer(cli).await?;
     let found = deployer
@@ -387,14 +393,12 @@ pub(crate) async fn invoke(cli: &Cli, args: &InvokeArgs) -> Result<ExitCode, Str
             .await
             .map_err(|err| crate::report(&err))?;
         eprintln!("session {session} · {}", answer.content_type);
-        let mut out = std::io::stdout().lock();
+        let mut printer = AnswerPrinter::new(cli.json, &answer.content_type, &session);
         while let Some(chunk) = answer.next_chunk().await {
             let chunk = chunk.map_err(|err| crate::report(&err))?;
-            out.write_all(&chunk).map_err(|err| err.to_string())?;
-            out.flush().map_err(|err| err.to_string())?;
+            printer.chunk(&chunk)?;
         }
-        writeln!(out).map_err(|err| err.to_string())?;
-        Ok::<(), String>(())
+        printer.finish()
     };
     tokio::time::timeout(Duration::from_secs(args.timeout), read)
         .await
@@ -403,13 +407,13 @@ pub(crate) async fn invoke(cli: &Cli, args: &InvokeArgs) -> Result<ExitCode, Str
 }
 
 /// `workflow undeploy`.
-pub(crate) async fn undeploy(cli: &Cli, args: &UndeployArgs) -> Result<ExitCode, String> {
-    let names = names(&args.name)?;
+pub(crate) async fn undeploy(cli: &Cli, args: &UndeployArgs) -> Result<ExitCode, Failure> {
+    let names = names(&args.name).map_err(Failure::Usage)?;
     if args.local {
         #[cfg(unix)]
-        return crate::local::undeploy(&names).await;
+        return Ok(crate::local::undeploy(&names, cli.json).await?);
         #[cfg(not(unix))]
-        return Err(LOCAL_UNIX.to_owned());
+        return Err(Failure::Usage(LOCAL_UNIX.to_owned()));
     }
     let (_nova, deployer) = deployer(cli).await?;
     let removed = deployer
@@ -432,4 +436,106 @@ pub(crate) async fn undeploy(cli: &Cli, args: &UndeployArgs) -> Result<ExitCode,
         text
     });
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints an invocation's answer as it arrives. Without `--json`, as it is. With `--json`, a
+/// JSON answer becomes one `{"answer", "content_type", "session_id"}` document, and an event
+/// stream one `{"event": "data", "data"}` line per event, then `{"event": "end"}`.
+pub(crate) struct AnswerPrinter {
+    json: bool,
+    stream: bool,
+    content_type: String,
+    session: String,
+    buffer: Vec<u8>,
+}
+
+impl AnswerPrinter {
+    pub(crate) fn new(json: bool, content_type: &str, session: &str) -> Self {
+        Self {
+            json,
+            stream: content_type.starts_with("text/event-stream"),
+            content_type: content_type.to_owned(),
+            session: session.to_owned(),
+            buffer: Vec::new(),
+        }
+    }
+
+    /// Takes the next piece of the answer.
+    pub(crate) fn chunk(&mut self, chunk: &[u8]) -> Result<(), String> {
+        let mut out = std::io::stdout().lock();
+        if !self.json {
+            out.write_all(chunk).map_err(|err| err.to_string())?;
+            return out.flush().map_err(|err| err.to_string());
+        }
+        self.buffer.extend_from_slice(chunk);
+        if self.stream {
+            // Events end with a blank line; a partial one waits for the rest.
+            while let Some(end) = find_blank_line(&self.buffer) {
+                let event: Vec<u8> = self.buffer.drain(..end.1).collect();
+                print_event(&mut out, &event[..end.0])?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends the answer.
+    pub(crate) fn finish(mut self) -> Result<(), String> {
+        let mut out = std::io::stdout().lock();
+        let write = |out: &mut dyn Write, value: Value| {
+            writeln!(out, "{value}").map_err(|err| err.to_string())
+        };
+        match (self.json, self.stream) {
+            (false, _) => writeln!(out).map_err(|err| err.to_string()),
+            (true, true) => {
+                let rest = std::mem::take(&mut self.buffer);
+                print_event(&mut out, &rest)?;
+                write(&mut out, json!({ "event": "end" }))
+            }
+            (true, false) => {
+                let text = String::from_utf8_lossy(&self.buffer);
+                let answer = serde_json::from_str::<Value>(&text)
+                    .unwrap_or_else(|_| Value::String(text.trim_end().to_owned()));
+                write(
+                    &mut out,
+                    json!({
+                        "answer": answer,
+                        "content_type": self.content_type,
+                        "session_id": self.session,
+                    }),
+                )
+            }
+        }
+    }
+}
+
+/// Where the first blank line of `buffer` is: the end of the event before it, and where the
+/// next event begins.
+fn find_blank_line(buffer: &[u8]) -> Option<(usize, usize)> {
+    let text = buffer;
+    (0..text.len()).find_map(|at| {
+        if text[at..].starts_with(b"\n\n") {
+            Some((at, at + 2))
+        } else if text[at..].starts_with(b"\r\n\r\n") {
+            Some((at, at + 4))
+        } else {
+            None
+        }
+    })
+}
+
+/// Prints one server-sent event as `{"event": "data", "data"}`: its `data:` lines joined, as
+/// JSON when they are JSON. An event with no data prints nothing.
+fn print_event(out: &mut dyn Write, event: &[u8]) -> Result<(), String> {
+    let text = String::from_utf8_lossy(event);
+    let lines: Vec<&str> = text
+        .lines()
+        .filter_map(|line| line.strip_prefix("data:"))
+        .map(|data| data.strip_prefix(' ').unwrap_or(data))
+        .collect();
+    if lines.is_empty() {
+        return Ok(());
+    }
+    let data = lines.join("\n");
+    let data = serde_json::from_str::<Value>(&data).unwrap_or(Value::String(data));
+    writeln!(out, "{}", json!({ "event": "data", "data": data })).map_err(|err| err.to_string())
 }

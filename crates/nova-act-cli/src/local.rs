@@ -306,6 +306,7 @@ pub(crate) async fn invoke(
     session: &str,
     body: Vec<u8>,
     timeout: Duration,
+    json: bool,
 ) -> Result<ExitCode, String> {
     let env = Env::process();
     let state = recorded(&env, names)?.ok_or_else(|| {
@@ -330,9 +331,17 @@ pub(crate) async fn invoke(
             )
         })?;
     let status = answer.status();
-    let text = answer.text().await.map_err(|err| err.to_string())?;
+    let content_type = answer
+        .headers()
+        .get("content-type")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("application/json")
+        .to_owned();
+    let text = answer.bytes().await.map_err(|err| err.to_string())?;
     eprintln!("session {session} · local runtime {url}");
-    println!("{text}");
+    let mut printer = crate::deploy::AnswerPrinter::new(json, &content_type, session);
+    printer.chunk(&text)?;
+    printer.finish()?;
     if status.is_success() {
         Ok(ExitCode::SUCCESS)
     } else {
@@ -341,14 +350,24 @@ pub(crate) async fn invoke(
 }
 
 /// `workflow undeploy NAME --local`.
-pub(crate) async fn undeploy(names: &DeployNames) -> Result<ExitCode, String> {
+pub(crate) async fn undeploy(names: &DeployNames, json: bool) -> Result<ExitCode, String> {
     let env = Env::process();
-    match recorded(&env, names)? {
+    let removed = match recorded(&env, names)? {
         Some(state) => {
             stop(&state).await;
-            println!("removed: local runtime {}", names.runtime);
+            vec![names.runtime.clone()]
         }
-        None => println!("nothing of {} is deployed locally", names.workflow),
+        None => Vec::new(),
+    };
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({ "event": "undeployed", "removed": removed, "kept": [] })
+        );
+    } else if removed.is_empty() {
+        println!("nothing of {} is deployed locally", names.workflow);
+    } else {
+        println!("removed: local runtime {}", names.runtime);
     }
     Ok(ExitCode::SUCCESS)
 }

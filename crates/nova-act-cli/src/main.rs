@@ -1,4 +1,5 @@
-//! `nova-act`: check authentication, print IAM policies, manage workflows.
+//! `nova-act`: check authentication, print IAM policies, run tasks, manage and deploy
+//! workflows.
 //!
 //! Exit codes: 0 success, 1 failure (the error and its fix on stderr), 2 bad usage (input
 //! refused before anything started), 130 interrupted (Ctrl-C or SIGTERM).
@@ -98,7 +99,8 @@ enum Command {
     },
     /// List the models this SDK may use.
     Models,
-    /// Manage workflow definitions (IAM).
+    /// Manage workflow definitions (IAM), and deploy, invoke and undeploy workflows on
+    /// AgentCore Runtime.
     #[command(subcommand)]
     Workflow(WorkflowCommand),
     /// Run a whole workflow, step by step, on the embedded emulator (no account needed).
@@ -308,9 +310,15 @@ async fn main() -> ExitCode {
             account,
         } => commands::permissions(&cli, *tier, workflow.clone(), account.clone()).await,
         Command::Models => commands::models(&cli).await,
-        Command::Workflow(WorkflowCommand::Deploy(args)) => deploy::deploy(&cli, args).await,
-        Command::Workflow(WorkflowCommand::Invoke(args)) => deploy::invoke(&cli, args).await,
-        Command::Workflow(WorkflowCommand::Undeploy(args)) => deploy::undeploy(&cli, args).await,
+        Command::Workflow(WorkflowCommand::Deploy(args)) => {
+            return finish(deploy::deploy(&cli, args).await);
+        }
+        Command::Workflow(WorkflowCommand::Invoke(args)) => {
+            return finish(deploy::invoke(&cli, args).await);
+        }
+        Command::Workflow(WorkflowCommand::Undeploy(args)) => {
+            return finish(deploy::undeploy(&cli, args).await);
+        }
         #[cfg(unix)]
         Command::Workflow(WorkflowCommand::LocalRuntime { name, binary }) => {
             local::supervise(name, binary).await
@@ -319,7 +327,7 @@ async fn main() -> ExitCode {
         Command::Workflow(WorkflowCommand::LocalRuntime { .. }) => {
             Err("--local runs on Linux and macOS only".to_owned())
         }
-        Command::Workflow(command) => commands::workflow(&cli, command).await,
+        Command::Workflow(command) => return finish(commands::workflow(&cli, command).await),
         Command::Quickstart { live, browser } => quickstart::run(&cli, *live, *browser).await,
         Command::Run(args) => return finish(run::run(&cli, args).await),
         Command::Completions { shell } => commands::completions(&cli, *shell),

@@ -6,7 +6,7 @@ mod support;
 use std::process::Command;
 
 use serde_json::json;
-use support::{AKID, KEY, SECRET, home, run, run_async, stdout_of};
+use support::{AKID, KEY, SECRET, home, run, run_async, run_keeping, stdout_of};
 use wiremock::matchers::{body_string_contains, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -143,14 +143,49 @@ async fn doctor_names_the_missing_permission() {
     insta::assert_snapshot!(out.replace(&server.uri(), "[endpoint]"));
 }
 
-#[test]
-fn doctor_with_an_api_key_skips_what_does_not_apply() {
-    let home = home();
-    insta::assert_snapshot!(run(
-        home.path(),
-        &["auth", "doctor"],
-        &[("NOVA_ACT_API_KEY", KEY)]
-    ));
+/// With an API key, doctor asks the service whether it accepts the key (a call that changes
+/// nothing) and tells an accepted key from a refused one and from no answer at all.
+#[tokio::test]
+async fn doctor_with_an_api_key_asks_the_service_and_skips_what_does_not_apply() {
+    let emulator = nova_emulator::Emulator::builder()
+        .api_key(KEY)
+        .start()
+        .await
+        .unwrap();
+    let url = emulator.url().to_owned();
+    let outputs = tokio::task::spawn_blocking(move || {
+        let home = home();
+        let other = "0123456789abcdef0123456789abcdef0123";
+        let closed = "http://127.0.0.1:9";
+        [(KEY, url.as_str()), (other, url.as_str()), (KEY, closed)]
+            .iter()
+            .map(|(key, endpoint)| {
+                let out = run_keeping(
+                    home.path(),
+                    &["auth", "doctor"],
+                    &[
+                        ("NOVA_ACT_API_KEY", key),
+                        ("NOVA_ACT_API_ENDPOINT", endpoint),
+                    ],
+                    &[KEY, other],
+                );
+                support::regex_lite(&out.replace(&url, "[emulator]"))
+            })
+            .chain(std::iter::once({
+                let vars = [("NOVA_ACT_API_KEY", KEY), ("NOVA_ACT_API_ENDPOINT", &url)];
+                let out = run(home.path(), &["auth", "doctor", "--json"], &vars);
+                let value: serde_json::Value = serde_json::from_str(stdout_of(&out)).unwrap();
+                assert_eq!(value["ok"], true, "{value:#}");
+                format!("--json: {}", value["checks"][4]).replace(&url, "[emulator]")
+            }))
+            .collect::<Vec<_>>()
+    })
+    .await
+    .unwrap();
+    assert!(outputs[0].starts_with("exit 0\n"), "{}", outputs[0]);
+    assert!(outputs[1].starts_with("exit 1\n"), "{}", outputs[1]);
+    assert!(outputs[2].starts_with("exit 1\n"), "{}", outputs[2]);
+    insta::assert_snapshot!(outputs.join("\n"));
 }
 
 #[test]
@@ -495,7 +530,6 @@ fn every_other_command_prints_json() {
     let mut outputs = Vec::new();
     for (args, vars) in [
         (&["auth", "status", "--json"][..], &api_key[..]),
-        (&["auth", "doctor", "--json"], &api_key),
         (&["permissions", "--json"], &[]),
         (&["completions", "fish", "--json"], &[]),
     ] {

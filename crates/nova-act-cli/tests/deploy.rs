@@ -603,6 +603,44 @@ async fn invoke_finds_the_runtime_adds_the_workflow_and_prints_the_answer() {
         body,
         json!({"task": "Find the price", "NOVA_ACT_WORKFLOW_NAME": "price-watch"})
     );
+
+    // --json: a JSON answer is one document with the answer, its type and the session.
+    let invoke = [
+        "workflow",
+        "invoke",
+        "price-watch",
+        "--payload",
+        "{}",
+        "--session",
+        session,
+        "--json",
+    ];
+    let out = nova_act(&emulator, &aws, home.path(), "/usr/bin:/bin", &invoke).await;
+    insta::assert_snapshot!(out.split("--- stderr").next().unwrap(), @r#"
+        exit 0
+        --- stdout
+        {"answer":{"answer":"4.99"},"content_type":"application/json","session_id":"a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d-01"}
+    "#);
+    // An event stream: one line per event, then the end.
+    aws.data.reset().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(
+                "data: {\"step\": 1}\n\ndata: thinking\ndata: more\n\n: a comment\n\ndata: \"done\"\n\n",
+                "text/event-stream",
+            ),
+        )
+        .mount(&aws.data)
+        .await;
+    let out = nova_act(&emulator, &aws, home.path(), "/usr/bin:/bin", &invoke).await;
+    insta::assert_snapshot!(out.split("--- stderr").next().unwrap(), @r#"
+        exit 0
+        --- stdout
+        {"data":{"step":1},"event":"data"}
+        {"data":"thinking\nmore","event":"data"}
+        {"data":"done","event":"data"}
+        {"event":"end"}
+    "#);
     emulator.shutdown().await;
 }
 
@@ -651,6 +689,10 @@ fn bad_input_is_refused_before_any_call() {
                 ("AWS_SECRET_ACCESS_KEY", "secret"),
                 ("AWS_ENDPOINT_URL", "http://127.0.0.1:9"),
             ],
+        );
+        assert!(
+            out.starts_with("exit 2\n"),
+            "refused input is bad usage: {out}"
         );
         let stderr = out.split("--- stderr\n").nth(1).unwrap().trim().to_owned();
         report.push(stderr.replace(&dir, "[project]"));

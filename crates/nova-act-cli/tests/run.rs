@@ -96,36 +96,6 @@ fn scrub(out: &str, page: &str, emulator: &RunningEmulator) -> String {
         .join("\n")
 }
 
-/// `text` with every UUID replaced by `[uuid]`.
-fn regex_lite(text: &str) -> String {
-    let mut out = String::new();
-    let mut rest = text;
-    while !rest.is_empty() {
-        let candidate = rest.get(..36).filter(|c| {
-            c.len() == 36
-                && c.char_indices().all(|(i, ch)| {
-                    if [8, 13, 18, 23].contains(&i) {
-                        ch == '-'
-                    } else {
-                        ch.is_ascii_hexdigit()
-                    }
-                })
-        });
-        match candidate {
-            Some(_) => {
-                out.push_str("[uuid]");
-                rest = &rest[36..];
-            }
-            None => {
-                let ch = rest.chars().next().unwrap();
-                out.push(ch);
-                rest = &rest[ch.len_utf8()..];
-            }
-        }
-    }
-    out
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_task_with_a_schema_prints_each_step_the_answer_and_its_trace() {
     let (emulator, page) = (emulator().await, page().await);
