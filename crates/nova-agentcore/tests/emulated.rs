@@ -152,6 +152,25 @@ async fn an_act_runs_end_to_end_on_an_emulated_session() {
     emulator.shutdown().await;
 }
 
+/// Runs `body` on a new session of `emulator` named `name`, under IAM, then shuts the emulator
+/// down. Without a browser (and without `NOVA_BROWSER_REQUIRED`) the test is skipped.
+async fn on_a_session<F, Fut>(emulator: RunningEmulator, name: &str, body: F)
+where
+    F: FnOnce(nova_agentcore::RemoteSession) -> Fut,
+    Fut: std::future::Future<Output = Result<(), AgentCoreError>>,
+{
+    let auth = auth(emulator.access_key()).await;
+    let sessions = sessions_for(&emulator, &auth);
+    let outcome = sessions
+        .with_session(SessionOptions::new().name(name), None, body)
+        .await;
+    match outcome {
+        Err(err) if skipped(&err) => {}
+        other => other.unwrap().unwrap(),
+    }
+    emulator.shutdown().await;
+}
+
 /// The act every browser passes alike (nova-browser's tests run it launched and attached).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_shared_act_passes_on_a_remote_browser() {
@@ -161,72 +180,53 @@ async fn the_shared_act_passes_on_a_remote_browser() {
         .await
         .unwrap();
     let client = nova_act(&emulator).await;
-    let auth = auth(emulator.access_key()).await;
-    let sessions = sessions_for(&emulator, &auth);
     let site = act::Site::start().await;
-    let outcome = sessions
-        .with_session(SessionOptions::new().name("shared-act"), None, |session| {
-            let (client, site) = (&client, &site);
-            async move {
-                let browser = session
-                    .connect(Browser::builder().starting_page(site.url("/form")))
-                    .await?;
-                act::check_form_act(client, Some(DEFINITION), browser, site).await;
-                Ok::<_, AgentCoreError>(())
-            }
-        })
-        .await;
-    match outcome {
-        Err(err) if skipped(&err) => {}
-        other => other.unwrap().unwrap(),
-    }
-    emulator.shutdown().await;
+    let (client, site) = (&client, &site);
+    on_a_session(emulator, "shared-act", |session| async move {
+        let browser = session
+            .connect(Browser::builder().starting_page(site.url("/form")))
+            .await?;
+        act::check_form_act(client, Some(DEFINITION), browser, site).await;
+        Ok(())
+    })
+    .await;
 }
 
 /// A URL policy holds on a remote browser as on a local one: nothing blocked reaches the site.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_remote_browser_never_requests_a_blocked_url() {
     let emulator = Emulator::builder().start().await.unwrap();
-    let auth = auth(emulator.access_key()).await;
-    let sessions = sessions_for(&emulator, &auth);
     let site = act::Site::start().await;
-    let outcome = sessions
-        .with_session(SessionOptions::new().name("blocking"), None, |session| {
-            let site = &site;
-            async move {
-                let refused = session
-                    .connect(
-                        Browser::builder()
-                            .url_policy(act::blocking_policy(site))
-                            .starting_page(site.url("/secret/start")),
-                    )
-                    .await
-                    .expect_err("a blocked starting page is refused");
-                assert!(
-                    matches!(
-                        refused,
-                        AgentCoreError::Browser(BrowserError::StartingPageBlocked { .. })
-                    ),
-                    "{refused}"
-                );
-                assert_eq!(site.requests(), Vec::<String>::new());
-                let browser = session
-                    .connect(
-                        Browser::builder()
-                            .url_policy(act::blocking_policy(site))
-                            .starting_page(site.url("/probe")),
-                    )
-                    .await?;
-                act::check_blocking(browser, site).await;
-                Ok::<_, AgentCoreError>(())
-            }
-        })
-        .await;
-    match outcome {
-        Err(err) if skipped(&err) => {}
-        other => other.unwrap().unwrap(),
-    }
-    emulator.shutdown().await;
+    let site = &site;
+    on_a_session(emulator, "blocking", |session| async move {
+        let policy = || act::blocking_policy(site);
+        let refused = session
+            .connect(
+                Browser::builder()
+                    .url_policy(policy())
+                    .starting_page(site.url("/secret/start")),
+            )
+            .await
+            .expect_err("a blocked starting page is refused");
+        assert!(
+            matches!(
+                refused,
+                AgentCoreError::Browser(BrowserError::StartingPageBlocked { .. })
+            ),
+            "{refused}"
+        );
+        assert_eq!(site.requests(), Vec::<String>::new());
+        let browser = session
+            .connect(
+                Browser::builder()
+                    .url_policy(policy())
+                    .starting_page(site.url("/probe")),
+            )
+            .await?;
+        act::check_blocking(browser, site).await;
+        Ok(())
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
