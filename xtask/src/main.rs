@@ -107,7 +107,83 @@ fn ci() -> Result<(), String> {
             ),
         ],
     )?;
+    prune_package_verify(&verify, &published)?;
+    report_target_size(&workspace.target_dir()?);
     Ok(())
+}
+
+/// Removes what the package verification leaves that no later run can reuse: the packaged
+/// crates themselves (forgotten and rebuilt every run, see [`forget_packaged`]) and the
+/// `.crate` files with their unpacked sources. Their dependencies stay, built once.
+fn prune_package_verify(verify: &Path, published: &[String]) -> Result<(), String> {
+    let ours = |file: &str| {
+        published.iter().any(|name| {
+            let stem = name.replace('-', "_");
+            [format!("lib{stem}-"), format!("{stem}-"), format!("{name}-")]
+                .iter()
+                .any(|prefix| file.starts_with(prefix.as_str()))
+        })
+    };
+    for folder in ["deps", ".fingerprint", "build"] {
+        let Ok(entries) = std::fs::read_dir(verify.join("debug").join(folder)) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            if ours(&entry.file_name().to_string_lossy()) {
+                remove(&entry.path())?;
+            }
+        }
+    }
+    for leftover in [verify.join("debug").join("incremental"), verify.join("package")] {
+        if leftover.exists() {
+            remove(&leftover)?;
+        }
+    }
+    Ok(())
+}
+
+fn remove(path: &Path) -> Result<(), String> {
+    let removed = if path.is_dir() {
+        std::fs::remove_dir_all(path)
+    } else {
+        std::fs::remove_file(path)
+    };
+    removed.map_err(|err| format!("cannot remove {}: {err}", path.display()))
+}
+
+/// Says how much `target` holds, folder by folder, so that growth shows in every CI log.
+fn report_target_size(target: &Path) {
+    fn size(path: &Path) -> u64 {
+        match std::fs::symlink_metadata(path) {
+            Ok(meta) if meta.is_dir() => std::fs::read_dir(path)
+                .map(|entries| entries.flatten().map(|e| size(&e.path())).sum())
+                .unwrap_or(0),
+            Ok(meta) => meta.len(),
+            Err(_) => 0,
+        }
+    }
+    let gib = |bytes: u64| format!("{:.1} GiB", bytes as f64 / f64::from(1u32 << 30));
+    let mut parts: Vec<(String, u64)> = std::fs::read_dir(target)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| (e.file_name().to_string_lossy().into_owned(), size(&e.path())))
+                .filter(|(_, bytes)| *bytes > 1 << 20)
+                .collect()
+        })
+        .unwrap_or_default();
+    parts.sort_by_key(|part| std::cmp::Reverse(part.1));
+    let total: u64 = parts.iter().map(|(_, bytes)| bytes).sum();
+    let each: Vec<String> = parts
+        .iter()
+        .map(|(name, bytes)| format!("{name} {}", gib(*bytes)))
+        .collect();
+    eprintln!(
+        "xtask: {} holds {} ({})",
+        target.display(),
+        gib(total),
+        each.join(", ")
+    );
 }
 
 /// Forgets what an earlier `cargo package` left of our own packages. Cargo treats a registry
