@@ -2,6 +2,7 @@
 //!
 //! - `ci`: everything CI checks, in the order that fails fastest.
 //! - `bench [--quick]`: the benchmarks side by side with their references.
+//! - `cold-start [--runs N] [--rev REV]`: a new user's first command, from nothing.
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -12,9 +13,20 @@ fn main() -> ExitCode {
     let result = match task.as_deref() {
         Some("ci") => ci(),
         Some("bench") => bench::bench(env::args().any(|a| a == "--quick")),
+        Some("cold-start") => {
+            let args: Vec<String> = env::args().skip(2).collect();
+            let value = |name: &str| {
+                args.iter()
+                    .position(|a| a == name)
+                    .and_then(|at| args.get(at + 1))
+            };
+            let runs = value("--runs").and_then(|n| n.parse().ok()).unwrap_or(3);
+            let rev = value("--rev").map_or("HEAD", String::as_str);
+            coldstart::cold_start(runs, rev)
+        }
         _ => {
             eprintln!(
-                "usage: cargo xtask <task>\n\ntasks:\n  ci             format, lint, test and document the workspace\n  bench [--quick] benchmarks side by side; writes docs/performance.md"
+                "usage: cargo xtask <task>\n\ntasks:\n  ci             format, lint, test and document the workspace\n  bench [--quick] benchmarks side by side; writes docs/performance.md\n  cold-start [--runs N] [--rev REV]\n                 the README's first command from a fresh clone and an empty registry; writes its section of docs/performance.md"
             );
             return ExitCode::from(2);
         }
@@ -119,9 +131,13 @@ fn prune_package_verify(verify: &Path, published: &[String]) -> Result<(), Strin
     let ours = |file: &str| {
         published.iter().any(|name| {
             let stem = name.replace('-', "_");
-            [format!("lib{stem}-"), format!("{stem}-"), format!("{name}-")]
-                .iter()
-                .any(|prefix| file.starts_with(prefix.as_str()))
+            [
+                format!("lib{stem}-"),
+                format!("{stem}-"),
+                format!("{name}-"),
+            ]
+            .iter()
+            .any(|prefix| file.starts_with(prefix.as_str()))
         })
     };
     for folder in ["deps", ".fingerprint", "build"] {
@@ -134,7 +150,10 @@ fn prune_package_verify(verify: &Path, published: &[String]) -> Result<(), Strin
             }
         }
     }
-    for leftover in [verify.join("debug").join("incremental"), verify.join("package")] {
+    for leftover in [
+        verify.join("debug").join("incremental"),
+        verify.join("package"),
+    ] {
         if leftover.exists() {
             remove(&leftover)?;
         }
@@ -142,7 +161,7 @@ fn prune_package_verify(verify: &Path, published: &[String]) -> Result<(), Strin
     Ok(())
 }
 
-fn remove(path: &Path) -> Result<(), String> {
+pub(crate) fn remove(path: &Path) -> Result<(), String> {
     let removed = if path.is_dir() {
         std::fs::remove_dir_all(path)
     } else {
@@ -167,7 +186,12 @@ fn report_target_size(target: &Path) {
         .map(|entries| {
             entries
                 .flatten()
-                .map(|e| (e.file_name().to_string_lossy().into_owned(), size(&e.path())))
+                .map(|e| {
+                    (
+                        e.file_name().to_string_lossy().into_owned(),
+                        size(&e.path()),
+                    )
+                })
                 .filter(|(_, bytes)| *bytes > 1 << 20)
                 .collect()
         })
@@ -356,6 +380,7 @@ fn run_plain(program: &str, args: &[&str], envs: &[(&str, &str)]) -> Result<(), 
 }
 
 mod bench;
+mod coldstart;
 #[cfg(test)]
 mod hygiene;
 mod workspace;
