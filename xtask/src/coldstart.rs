@@ -42,7 +42,15 @@ pub(crate) fn cold_start(runs: usize, rev: &str) -> Result<(), String> {
         done.push(run);
     }
     remove(&scratch)?;
-    let section = render(&done, rev)?;
+    let commit = Command::new("git")
+        .args(["rev-parse", "--short", rev])
+        .current_dir(root())
+        .output()
+        .ok()
+        .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+        .filter(|hash| !hash.is_empty())
+        .unwrap_or_else(|| rev.to_owned());
+    let section = render(&done, &commit)?;
     let path = root().join("docs/performance.md");
     let current = fs::read_to_string(&path).unwrap_or_default();
     fs::write(&path, with_section(&current, &section))
