@@ -11,7 +11,7 @@ use nova_act_core::runtime::{
 use nova_auth::Env;
 use serde_json::{Value, json};
 
-use crate::cdp::{Connection, auto_attach, text_field};
+use crate::cdp::{Connection, auto_attach, text_field, without_query};
 use crate::error::BrowserError;
 use crate::host::HostedBrowser;
 use crate::launch::{BASE_ARGS, PIPE, Process, Wire, find_executable, private_dir};
@@ -176,7 +176,7 @@ impl BrowserBuilder {
         match (&self.url_policy, &self.starting_page) {
             (Some(policy), Some(url)) if policy.decide(url) == Decision::Block => {
                 Err(BrowserError::StartingPageBlocked {
-                    url: url.split(['?', '#']).next().unwrap_or(url).to_owned(),
+                    url: without_query(url).to_owned(),
                 })
             }
             _ => Ok(()),
@@ -878,10 +878,7 @@ impl Actuator for Browser {
         if !refused.is_empty() {
             // The agent learns what the policy refused, so that it does not try again (the
             // URLs without their queries, which may carry secrets).
-            let mut shown: Vec<&str> = refused
-                .iter()
-                .map(|url| url.split(['?', '#']).next().unwrap_or(url))
-                .collect();
+            let mut shown: Vec<&str> = refused.iter().map(|url| without_query(url)).collect();
             shown.dedup();
             shown.truncate(10);
             outcome = outcome.map(|value| with_member(value, "refusedByUrlPolicy", json!(shown)));

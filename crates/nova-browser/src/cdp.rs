@@ -58,6 +58,12 @@ pub(crate) struct Activity {
 }
 
 impl Activity {
+    /// Whether targets must pause their requests: to answer the proxy's challenges, or to
+    /// refuse what the URL policy blocks.
+    fn pauses(&self) -> bool {
+        self.proxy_auth.is_some() || self.policy.is_some()
+    }
+
     /// How long the network has been quiet (zero while requests are in flight).
     pub(crate) fn quiet_for(&self) -> Duration {
         if self.inflight.is_empty() {
@@ -246,8 +252,7 @@ impl Connection {
     /// Whether targets must pause their requests: to answer the proxy's challenges, or to
     /// refuse what the URL policy blocks.
     pub(crate) fn pauses_requests(&self) -> bool {
-        let activity = lock(&self.activity);
-        activity.proxy_auth.is_some() || activity.policy.is_some()
+        lock(&self.activity).pauses()
     }
 
     /// Makes requests pause only in the targets named by [`Connection::claim`] and in those
@@ -532,7 +537,7 @@ fn dispatch(
             let blocked = policy.is_some_and(|policy| policy.decide(url) == Decision::Block);
             let id = next_id.fetch_add(1, Ordering::Relaxed);
             let message = if blocked {
-                tracing::debug!(url = %shown(url), "refused a request the URL policy blocks");
+                tracing::debug!(url = %without_query(url), "refused a request the URL policy blocks");
                 let mut activity = lock(activity);
                 if activity.refused.len() >= 100 {
                     activity.refused.remove(0);
@@ -575,7 +580,7 @@ fn dispatch(
             };
             let pause = {
                 let mut activity = lock(activity);
-                let pausing = activity.proxy_auth.is_some() || activity.policy.is_some();
+                let pausing = activity.pauses();
                 // Started by a target of ours (auto-attached through its session), or opened
                 // by one (auto-attached by the browser, with its opener named).
                 let ours = match &mut activity.ours {
@@ -679,8 +684,8 @@ pub(crate) fn auto_attach() -> Value {
     json!({ "autoAttach": true, "waitForDebuggerOnStart": true, "flatten": true })
 }
 
-/// `url` as logged: without its query and fragment, which may carry secrets.
-fn shown(url: &str) -> &str {
+/// `url` as logged or shown: without its query and fragment, which may carry secrets.
+pub(crate) fn without_query(url: &str) -> &str {
     url.split(['?', '#']).next().unwrap_or(url)
 }
 

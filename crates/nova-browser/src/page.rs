@@ -240,13 +240,14 @@ impl Page {
         simplified_dom: bool,
     ) -> Result<Observation, BrowserError> {
         let mut facts = self.evaluate(scripts::FACTS).await?;
-        if viewport_of(&facts["dimensions"]) != Some((self.width, self.height)) {
+        let found = viewport_of(&facts["dimensions"]);
+        if found != Some((self.width, self.height)) {
             // Emulation belongs to a DevTools session, and Chromium drops it for the tab when
             // another client that touched it detaches (a second connection to an attached
             // browser, a DevTools window): the page then has the window's size. The agent's
             // boxes are fractions of what it sees, so set the size again before it looks.
             tracing::debug!(
-                found = ?viewport_of(&facts["dimensions"]),
+                ?found,
                 wanted = ?(self.width, self.height),
                 "the viewport lost its size; setting it again"
             );

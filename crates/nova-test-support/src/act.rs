@@ -218,8 +218,8 @@ fn bbox((left, top, width, height): (f64, f64, f64, f64), (w, h): (f64, f64)) ->
     )
 }
 
-/// The last observation among `results`.
-fn last_observation(results: &[CallResult]) -> Option<Value> {
+/// The last observation among `results` (what a planner reads the page from).
+pub fn observation(results: &[CallResult]) -> Option<Value> {
     results.iter().rev().find_map(|result| {
         let text = result.content.first()?.text.as_deref()?;
         let value: Value = serde_json::from_str(text).ok()?;
@@ -235,7 +235,7 @@ fn dimensions_of(seen: &Value) -> Value {
 
 impl Planner for FormPlanner {
     fn plan(&self, _act: &ActView, step: usize, results: &[CallResult]) -> Vec<Call> {
-        let Some(seen) = last_observation(results) else {
+        let Some(seen) = observation(results) else {
             return vec![call(step, 0, "throw", json!(["no observation to act on"]))];
         };
         let dimensions = &seen["browserDimensions"];

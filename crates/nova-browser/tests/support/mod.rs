@@ -169,14 +169,7 @@ pub async fn launch(builder: BrowserBuilder) -> Option<Browser> {
     }
 }
 
-/// The last observation among `results`.
-pub fn observation(results: &[CallResult]) -> Option<Value> {
-    results.iter().rev().find_map(|result| {
-        let text = result.content.first()?.text.as_deref()?;
-        let value: Value = serde_json::from_str(text).ok()?;
-        value.get("activeURL").is_some().then_some(value)
-    })
-}
+pub use nova_test_support::act::observation;
 
 /// The `<bbox>` of the first simplified-DOM line containing `needle`.
 pub fn bbox(observation: &Value, needle: &str) -> String {
