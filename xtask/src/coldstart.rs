@@ -172,36 +172,36 @@ fn render(runs: &[Run], rev: &str) -> Result<String, String> {
     Ok(out)
 }
 
+/// Where the section headed `heading` stands in `document`: from its heading to the next
+/// `## ` heading or the end.
+fn span(document: &str, heading: &str) -> Option<(usize, usize)> {
+    let start = document.find(&format!("{heading}\n"))?;
+    let body = start + heading.len();
+    let end = document[body..]
+        .find("\n## ")
+        .map_or(document.len(), |at| body + at + 1);
+    Some((start, end))
+}
+
 /// `document` with `section` (which starts with its heading) in place of the section of the
 /// same heading, or added at its end.
 pub(crate) fn with_section(document: &str, section: &str) -> String {
     let heading = section.lines().next().unwrap_or_default();
-    let Some(start) = document.find(&format!("{heading}\n")) else {
-        return format!("{}\n\n{}", document.trim_end(), section.trim_end()) + "\n";
-    };
-    let after = &document[start + heading.len()..];
-    let end = after
-        .find("\n## ")
-        .map_or(document.len(), |at| start + heading.len() + at + 1);
-    format!(
-        "{}{}\n{}",
-        &document[..start],
-        section.trim_end(),
-        if end < document.len() {
-            format!("\n{}", &document[end..])
-        } else {
-            String::new()
-        }
-    )
+    match span(document, heading) {
+        None => format!("{}\n\n{}\n", document.trim_end(), section.trim_end()),
+        Some((start, end)) if end < document.len() => format!(
+            "{}{}\n\n{}",
+            &document[..start],
+            section.trim_end(),
+            &document[end..]
+        ),
+        Some((start, _)) => format!("{}{}\n", &document[..start], section.trim_end()),
+    }
 }
 
 /// The section of `document` this task owns, if it has one (for `cargo xtask bench` to keep).
 pub(crate) fn section_of(document: &str) -> Option<String> {
-    let start = document.find(&format!("{HEADING}\n"))?;
-    let after = &document[start + HEADING.len()..];
-    let end = after
-        .find("\n## ")
-        .map_or(document.len(), |at| start + HEADING.len() + at + 1);
+    let (start, end) = span(document, HEADING)?;
     Some(document[start..end].trim_end().to_owned() + "\n")
 }
 

@@ -128,37 +128,63 @@ fn ci() -> Result<(), String> {
 /// crates themselves (forgotten and rebuilt every run, see [`forget_packaged`]) and the
 /// `.crate` files with their unpacked sources. Their dependencies stay, built once.
 fn prune_package_verify(verify: &Path, published: &[String]) -> Result<(), String> {
-    let ours = |file: &str| {
-        published.iter().any(|name| {
-            let stem = name.replace('-', "_");
-            [
-                format!("lib{stem}-"),
-                format!("{stem}-"),
-                format!("{name}-"),
-            ]
-            .iter()
-            .any(|prefix| file.starts_with(prefix.as_str()))
-        })
-    };
+    remove_packaged_builds(verify, published)?;
+    let packages = verify.join("package");
+    if packages.exists() {
+        remove(&packages)?;
+    }
+    Ok(())
+}
+
+/// Removes the builds of our packaged crates from `verify`: their artifacts, build scripts and
+/// fingerprints (`nova-act-<hash>`, `libnova_act-<hash>.rlib`, …), and nothing else.
+fn remove_packaged_builds(verify: &Path, published: &[String]) -> Result<(), String> {
     for folder in ["deps", ".fingerprint", "build"] {
         let Ok(entries) = std::fs::read_dir(verify.join("debug").join(folder)) else {
             continue;
         };
         for entry in entries.flatten() {
-            if ours(&entry.file_name().to_string_lossy()) {
+            if packaged_build(&entry.file_name().to_string_lossy(), published) {
                 remove(&entry.path())?;
             }
         }
     }
-    for leftover in [
-        verify.join("debug").join("incremental"),
-        verify.join("package"),
-    ] {
-        if leftover.exists() {
-            remove(&leftover)?;
-        }
-    }
     Ok(())
+}
+
+/// Whether `file` is a build of one of `published`: `name-<hash>` or `[lib]name_with_underscores-<hash>[.ext]`.
+fn packaged_build(file: &str, published: &[String]) -> bool {
+    let file = file.strip_prefix("lib").unwrap_or(file);
+    published.iter().any(|name| {
+        [name.clone(), name.replace('-', "_")].iter().any(|form| {
+            file.strip_prefix(form.as_str())
+                .and_then(|rest| rest.strip_prefix('-'))
+                .map(|rest| rest.split('.').next().unwrap_or(rest))
+                .is_some_and(|hash| !hash.is_empty() && hash.chars().all(|c| c.is_ascii_hexdigit()))
+        })
+    })
+}
+
+#[cfg(test)]
+#[test]
+fn packaged_builds_are_ours_and_nothing_else() {
+    let published = ["nova-act".to_owned(), "nova-act-core".to_owned()];
+    for ours in [
+        "nova-act-1a2b",
+        "nova-act-core-ff00",
+        "libnova_act_core-1a2b.rlib",
+        "nova_act-9.d",
+    ] {
+        assert!(packaged_build(ours, &published), "{ours}");
+    }
+    for theirs in [
+        "nova-act-cli-1a2b",
+        "libnova_actx-1a2b.rlib",
+        "nova-act-core",
+        "serde-1a2b",
+    ] {
+        assert!(!packaged_build(theirs, &published), "{theirs}");
+    }
 }
 
 pub(crate) fn remove(path: &Path) -> Result<(), String> {
@@ -216,21 +242,7 @@ fn report_target_size(target: &Path) {
 /// `$CARGO_HOME/registry/src/-<hash>/`) nor rebuild it (its fingerprint in `verify`), and a
 /// second run would check each crate against its dependencies as they were the first time.
 fn forget_packaged(published: &[String], version: &str, verify: &Path) -> Result<(), String> {
-    let fingerprints = verify.join("debug").join(".fingerprint");
-    if let Ok(entries) = std::fs::read_dir(&fingerprints) {
-        for entry in entries.flatten() {
-            let file = entry.file_name().to_string_lossy().into_owned();
-            let ours = published.iter().any(|name| {
-                file.strip_prefix(name.as_str())
-                    .and_then(|rest| rest.strip_prefix('-'))
-                    .is_some_and(|hash| hash.chars().all(|c| c.is_ascii_hexdigit()))
-            });
-            if ours {
-                std::fs::remove_dir_all(entry.path())
-                    .map_err(|err| format!("cannot remove {}: {err}", entry.path().display()))?;
-            }
-        }
-    }
+    remove_packaged_builds(verify, published)?;
     let home = env::var_os("CARGO_HOME")
         .map(PathBuf::from)
         .or_else(|| env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")));

@@ -511,11 +511,10 @@ impl AnswerPrinter {
 /// Where the first blank line of `buffer` is: the end of the event before it, and where the
 /// next event begins.
 fn find_blank_line(buffer: &[u8]) -> Option<(usize, usize)> {
-    let text = buffer;
-    (0..text.len()).find_map(|at| {
-        if text[at..].starts_with(b"\n\n") {
+    (0..buffer.len()).find_map(|at| {
+        if buffer[at..].starts_with(b"\n\n") {
             Some((at, at + 2))
-        } else if text[at..].starts_with(b"\r\n\r\n") {
+        } else if buffer[at..].starts_with(b"\r\n\r\n") {
             Some((at, at + 4))
         } else {
             None
