@@ -762,7 +762,7 @@ async fn undeploy_removes_the_runtime_and_with_yes_the_role_and_repository() {
         --- stderr
     ");
     insta::assert_snapshot!(aws.calls().await, @r#"
-        ecr: DeleteRepository {"repositoryName":"nova-act/price-watch","force":true}
+        ecr: DeleteRepository {"force":true,"repositoryName":"nova-act/price-watch"}
         iam: DeleteRolePolicy nova-act-price-watch-role policy nova-act-workflow
         iam: DeleteRole nova-act-price-watch-role
         control: POST /runtimes

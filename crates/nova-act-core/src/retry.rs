@@ -71,7 +71,17 @@ impl RetryConfig {
 
     /// The wait before retry number `retry` (1 for the first retry): the service's `Retry-After`
     /// when it sent one, else a random time in `0..base * 2^(retry-1)`; never above `max_delay`.
-    pub(crate) fn delay(&self, retry: u32, retry_after: Option<Duration>) -> Duration {
+    /// The client waits this long itself; it is public for calls you retry yourself.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use nova_act_core::RetryConfig;
+    ///
+    /// let retry = RetryConfig::default();
+    /// assert!(retry.delay(2, None) < Duration::from_millis(400));
+    /// assert_eq!(retry.delay(1, Some(Duration::from_secs(60))), Duration::from_secs(20));
+    /// ```
+    pub fn delay(&self, retry: u32, retry_after: Option<Duration>) -> Duration {
         if let Some(wait) = retry_after {
             return wait.min(self.max_delay);
         }

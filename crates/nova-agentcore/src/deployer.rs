@@ -1,5 +1,5 @@
-//! Deploying a workflow to AgentCore Runtime with the AWS SDK crates, on nova-auth's
-//! credentials: the Nova Act workflow definition, the image repository, the image, the
+//! Deploying a workflow to AgentCore Runtime with signed calls of ECR, IAM and the AgentCore
+//! control plane, on nova-auth's credentials: the Nova Act workflow definition, the image repository, the image, the
 //! execution role and the runtime, each step reported as it happens. What a deploy created is
 //! named in its error when a later step fails, so nothing is orphaned silently.
 //!
@@ -10,15 +10,15 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use aws_sdk_bedrockagentcorecontrol::types::{
-    AgentRuntimeArtifact, AgentRuntimeStatus, ContainerConfiguration, NetworkConfiguration,
-    NetworkMode,
-};
+use http::Method;
 use nova_act_core::Client as NovaActClient;
+use nova_act_core::Retry;
 use nova_act_core::model::CreateWorkflowDefinitionInput;
-use nova_auth::{Auth, Env, IntoAwsProvider};
+use nova_auth::{Auth, Env};
+use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;
 
+use crate::aws::{AwsClient, Call, Failure, Protocol, Service, encode, xml_text};
 use crate::deploy::{DeployNames, WORKFLOW_TAG, execution_role_policy, execution_trust_policy};
 use crate::error::AgentCoreError;
 
@@ -179,10 +179,11 @@ pub struct FoundRuntime {
 #[derive(Clone, Debug)]
 pub struct Deployer {
     nova: NovaActClient,
-    ecr: aws_sdk_ecr::Client,
-    iam: aws_sdk_iam::Client,
-    control: aws_sdk_bedrockagentcorecontrol::Client,
-    runtime: aws_sdk_bedrockagentcore::Client,
+    aws: AwsClient,
+    ecr: Service,
+    iam: Service,
+    control: Service,
+    runtime: Service,
     region: String,
     account: String,
     poll: Duration,
@@ -191,34 +192,35 @@ pub struct Deployer {
 
 /// A refused call of a deploy names its action (`iam:CreateRole`); anything else is said as
 /// the service said it.
-fn sdk_failure<E, R>(
-    action: &'static str,
-    err: aws_sdk_bedrockagentcore::error::SdkError<E, R>,
-) -> AgentCoreError
-where
-    E: aws_sdk_bedrockagentcore::error::ProvideErrorMetadata
-        + std::error::Error
-        + Send
-        + Sync
-        + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
-{
-    if let Some(service) = err.as_service_error()
-        && matches!(
-            service.code(),
-            Some("AccessDenied" | "AccessDeniedException")
-        )
+fn failed(action: &'static str, failure: Failure) -> AgentCoreError {
+    if let Failure::Service { code, message, .. } = &failure
+        && matches!(code.as_str(), "AccessDenied" | "AccessDeniedException")
     {
         return AgentCoreError::DeployDenied {
             action,
-            message: service.message().unwrap_or("access denied").to_owned(),
+            message: message.clone(),
         };
     }
     let short = action.split_once(':').map_or(action, |(_, name)| name);
-    AgentCoreError::from_sdk(short, err)
+    failure.into_error(short)
+}
+
+/// The ECR target of `operation`.
+fn ecr(operation: &str, body: &Value, retry: Retry) -> Call {
+    Call::json_1_1(
+        &format!("AmazonEC2ContainerRegistry_V20150921.{operation}"),
+        body,
+        retry,
+    )
+}
+
+/// The IAM call `action` with `params`.
+fn iam(action: &str, params: &[(&str, &str)], retry: Retry) -> Call {
+    Call::query(action, "2010-05-08", params, retry)
 }
 
 impl Deployer {
+    /// A deployer forimpl Deployer {
     /// A deployer for `auth`'s account and region, creating the workflow definition with
     /// `nova`. The endpoints follow `env` (`AWS_ENDPOINT_URL_ECR`, `AWS_ENDPOINT_URL_IAM`,
     /// `AWS_ENDPOINT_URL_BEDROCK_AGENTCORE_CONTROL`, then `AWS_ENDPOINT_URL`), as the AWS SDKs
@@ -226,7 +228,6 @@ impl Deployer {
     /// when they name it, else STS GetCallerIdentity's answer (`AWS_ENDPOINT_URL_STS`).
     pub async fn new(auth: &Auth, nova: &NovaActClient, env: &Env) -> Result<Self, AgentCoreError> {
         let region = auth.region().name().to_owned();
-        let provider = IntoAwsProvider::new(auth.clone()).into_shared();
         let allow_http = env.allows_http();
         // The endpoint a service's variable (else `AWS_ENDPOINT_URL`) names, under the rule of
         // every call that carries credentials: no cleartext beyond loopback.
@@ -241,20 +242,16 @@ impl Deployer {
             }
             Ok(url)
         };
-        let region_value = aws_types::region::Region::new(region.clone());
-        // One AWS SDK client: the region, nova-auth's credentials, the endpoint of `$var`.
-        macro_rules! client {
-            ($sdk:ident, $var:expr) => {{
-                let mut config = $sdk::Config::builder()
-                    .behavior_version($sdk::config::BehaviorVersion::latest())
-                    .region(region_value.clone())
-                    .credentials_provider(provider.clone());
-                if let Some(url) = endpoint($var)? {
-                    config = config.endpoint_url(url);
-                }
-                $sdk::Client::from_conf(config.build())
-            }};
-        }
+        let aws = AwsClient::new(auth)?;
+        let regional = |host: &str, name: &'static str, var: &str| {
+            Ok::<_, AgentCoreError>(Service::regional(
+                host,
+                name,
+                &region,
+                Protocol::Json,
+                endpoint(var)?,
+            ))
+        };
         let known = auth
             .identity()
             .await
@@ -263,27 +260,38 @@ impl Deployer {
         let account = match known {
             Some(account) => account,
             None => {
-                let answer = client!(aws_sdk_sts, "AWS_ENDPOINT_URL_STS")
-                    .get_caller_identity()
-                    .send()
+                let sts = Service::regional(
+                    "sts",
+                    "sts",
+                    &region,
+                    Protocol::Query,
+                    endpoint("AWS_ENDPOINT_URL_STS")?,
+                );
+                let call = Call::query("GetCallerIdentity", "2011-06-15", &[], Retry::Safe);
+                let answer = aws
+                    .text(&sts, &call)
                     .await
-                    .map_err(|err| sdk_failure("sts:GetCallerIdentity", err))?;
-                answer.account().map(str::to_owned).ok_or_else(|| {
-                    AgentCoreError::InvalidDeployment {
-                        message: "STS did not name the credentials' account".to_owned(),
-                    }
+                    .map_err(|err| failed("sts:GetCallerIdentity", err))?;
+                xml_text(&answer, "Account").ok_or_else(|| AgentCoreError::InvalidDeployment {
+                    message: "STS did not name the credentials' account".to_owned(),
                 })?
             }
         };
         Ok(Self {
             nova: nova.clone(),
-            ecr: client!(aws_sdk_ecr, "AWS_ENDPOINT_URL_ECR"),
-            iam: client!(aws_sdk_iam, "AWS_ENDPOINT_URL_IAM"),
-            control: client!(
-                aws_sdk_bedrockagentcorecontrol,
-                "AWS_ENDPOINT_URL_BEDROCK_AGENTCORE_CONTROL"
-            ),
-            runtime: client!(aws_sdk_bedrockagentcore, crate::sessions::ENDPOINT_VAR),
+            ecr: regional("api.ecr", "ecr", "AWS_ENDPOINT_URL_ECR")?,
+            iam: Service::iam(&region, endpoint("AWS_ENDPOINT_URL_IAM")?),
+            control: regional(
+                "bedrock-agentcore-control",
+                crate::stream::SIGNING_NAME,
+                "AWS_ENDPOINT_URL_BEDROCK_AGENTCORE_CONTROL",
+            )?,
+            runtime: regional(
+                "bedrock-agentcore",
+                crate::stream::SIGNING_NAME,
+                crate::sessions::ENDPOINT_VAR,
+            )?,
+            aws,
             region,
             account,
             poll: Duration::from_secs(5),
@@ -473,38 +481,38 @@ impl Deployer {
 
     /// The repository's URI, and whether it was created.
     async fn ensure_repository(&self, name: &str) -> Result<(String, bool), AgentCoreError> {
+        let body = json!({"repositoryNames": [name]});
         let found = self
-            .ecr
-            .describe_repositories()
-            .repository_names(name)
-            .send()
+            .aws
+            .json(&self.ecr, &ecr("DescribeRepositories", &body, Retry::Safe))
             .await;
         match found {
             Ok(found) => {
                 if let Some(uri) = found
-                    .repositories()
-                    .first()
-                    .and_then(|r| r.repository_uri())
+                    .pointer("/repositories/0/repositoryUri")
+                    .and_then(Value::as_str)
                 {
                     return Ok((uri.to_owned(), false));
                 }
             }
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_repository_not_found_exception()) => {}
-            Err(err) => return Err(sdk_failure("ecr:DescribeRepositories", err)),
+            Err(err) if err.code() == Some("RepositoryNotFoundException") => {}
+            Err(err) => return Err(failed("ecr:DescribeRepositories", err)),
         }
         let made = self
-            .ecr
-            .create_repository()
-            .repository_name(name)
-            .send()
+            .aws
+            .json(
+                &self.ecr,
+                &ecr(
+                    "CreateRepository",
+                    &json!({"repositoryName": name}),
+                    Retry::OnlyIfUnsent,
+                ),
+            )
             .await
-            .map_err(|err| sdk_failure("ecr:CreateRepository", err))?;
+            .map_err(|err| failed("ecr:CreateRepository", err))?;
         let uri = made
-            .repository()
-            .and_then(|r| r.repository_uri())
+            .pointer("/repository/repositoryUri")
+            .and_then(Value::as_str)
             .unwrap_or_default()
             .to_owned();
         Ok((uri, true))
@@ -513,29 +521,31 @@ impl Deployer {
     /// Logs `tool` in to the account's registry (the password goes on its standard input).
     async fn login(&self, tool: &Path) -> Result<(), AgentCoreError> {
         let token = self
-            .ecr
-            .get_authorization_token()
-            .send()
+            .aws
+            .json(
+                &self.ecr,
+                &ecr("GetAuthorizationToken", &json!({}), Retry::Safe),
+            )
             .await
-            .map_err(|err| sdk_failure("ecr:GetAuthorizationToken", err))?;
-        let data = token.authorization_data().first().ok_or_else(|| {
+            .map_err(|err| failed("ecr:GetAuthorizationToken", err))?;
+        let data = token.pointer("/authorizationData/0").ok_or_else(|| {
             AgentCoreError::InvalidDeployment {
                 message: "ECR gave no authorization data".to_owned(),
             }
         })?;
-        let decoded =
-            decode_base64(data.authorization_token().unwrap_or_default()).ok_or_else(|| {
-                AgentCoreError::InvalidDeployment {
-                    message: "ECR's authorization token is not base64".to_owned(),
-                }
-            })?;
+        let text = |name: &str| data[name].as_str().unwrap_or_default();
+        let decoded = decode_base64(text("authorizationToken")).ok_or_else(|| {
+            AgentCoreError::InvalidDeployment {
+                message: "ECR's authorization token is not base64".to_owned(),
+            }
+        })?;
         let (user, password) =
             decoded
                 .split_once(':')
                 .ok_or_else(|| AgentCoreError::InvalidDeployment {
                     message: "ECR's authorization token is not USER:PASSWORD".to_owned(),
                 })?;
-        let endpoint = data.proxy_endpoint().unwrap_or_default().to_owned();
+        let endpoint = text("proxyEndpoint").to_owned();
         run_tool(
             tool,
             &["login", "--username", user, "--password-stdin", &endpoint],
@@ -554,72 +564,89 @@ impl Deployer {
         let trust = execution_trust_policy(&self.region, &self.account).to_string();
         let policy =
             execution_role_policy(names, &self.region, &self.account, remote_browser).to_string();
-        let existing = self.iam.get_role().role_name(&names.role).send().await;
+        let role = names.role.as_str();
+        let existing = self
+            .aws
+            .send(
+                &self.iam,
+                &iam("GetRole", &[("RoleName", role)], Retry::Safe),
+            )
+            .await;
         let created = match existing {
             Ok(_) => {
-                self.iam
-                    .update_assume_role_policy()
-                    .role_name(&names.role)
-                    .policy_document(&trust)
-                    .send()
+                let params = [("RoleName", role), ("PolicyDocument", trust.as_str())];
+                self.aws
+                    .send(
+                        &self.iam,
+                        &iam("UpdateAssumeRolePolicy", &params, Retry::Safe),
+                    )
                     .await
-                    .map_err(|err| sdk_failure("iam:UpdateAssumeRolePolicy", err))?;
+                    .map_err(|err| failed("iam:UpdateAssumeRolePolicy", err))?;
                 false
             }
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_no_such_entity_exception()) =>
-            {
-                self.iam
-                    .create_role()
-                    .role_name(&names.role)
-                    .assume_role_policy_document(&trust)
-                    .description(format!(
-                        "AgentCore Runtime execution role of Nova Act workflow {}",
-                        names.workflow
-                    ))
-                    .send()
+            Err(err) if err.code() == Some("NoSuchEntity") => {
+                let description = format!(
+                    "AgentCore Runtime execution role of Nova Act workflow {}",
+                    names.workflow
+                );
+                let params = [
+                    ("RoleName", role),
+                    ("AssumeRolePolicyDocument", trust.as_str()),
+                    ("Description", description.as_str()),
+                ];
+                self.aws
+                    .send(&self.iam, &iam("CreateRole", &params, Retry::OnlyIfUnsent))
                     .await
-                    .map_err(|err| sdk_failure("iam:CreateRole", err))?;
+                    .map_err(|err| failed("iam:CreateRole", err))?;
                 true
             }
-            Err(err) => return Err(sdk_failure("iam:GetRole", err)),
+            Err(err) => return Err(failed("iam:GetRole", err)),
         };
-        self.iam
-            .put_role_policy()
-            .role_name(&names.role)
-            .policy_name(ROLE_POLICY_NAME)
-            .policy_document(policy)
-            .send()
+        let params = [
+            ("RoleName", role),
+            ("PolicyName", ROLE_POLICY_NAME),
+            ("PolicyDocument", policy.as_str()),
+        ];
+        self.aws
+            .send(&self.iam, &iam("PutRolePolicy", &params, Retry::Safe))
             .await
-            .map_err(|err| sdk_failure("iam:PutRolePolicy", err))?;
+            .map_err(|err| failed("iam:PutRolePolicy", err))?;
         Ok(created)
     }
 
     /// The runtime serving `names.workflow`, when one is deployed.
     pub async fn find(&self, names: &DeployNames) -> Result<Option<FoundRuntime>, AgentCoreError> {
-        let mut token = None;
+        let mut token: Option<String> = None;
         loop {
+            // As the AWS SDKs send it: no body until there is a token.
+            let call = match &token {
+                Some(token) => Call::rest_json(
+                    Method::POST,
+                    "/runtimes".to_owned(),
+                    &json!({ "nextToken": token }),
+                    Retry::Safe,
+                ),
+                None => Call::new(Method::POST, "/runtimes".to_owned(), Retry::Safe),
+            };
             let page = self
-                .control
-                .list_agent_runtimes()
-                .set_next_token(token)
-                .send()
+                .aws
+                .json(&self.control, &call)
                 .await
-                .map_err(|err| sdk_failure("bedrock-agentcore:ListAgentRuntimes", err))?;
-            if let Some(found) = page
-                .agent_runtimes()
+                .map_err(|err| failed("bedrock-agentcore:ListAgentRuntimes", err))?;
+            let runtimes = page["agentRuntimes"].as_array().map(Vec::as_slice);
+            if let Some(found) = runtimes
+                .unwrap_or_default()
                 .iter()
-                .find(|r| r.agent_runtime_name() == names.runtime)
+                .find(|r| r["agentRuntimeName"].as_str() == Some(names.runtime.as_str()))
             {
+                let text = |name: &str| found[name].as_str().unwrap_or_default().to_owned();
                 return Ok(Some(FoundRuntime {
-                    arn: found.agent_runtime_arn().to_owned(),
-                    id: found.agent_runtime_id().to_owned(),
-                    status: found.status().as_str().to_owned(),
+                    arn: text("agentRuntimeArn"),
+                    id: text("agentRuntimeId"),
+                    status: text("status"),
                 }));
             }
-            token = page.next_token().map(str::to_owned);
+            token = page["nextToken"].as_str().map(str::to_owned);
             if token.is_none() {
                 return Ok(None);
             }
@@ -634,56 +661,46 @@ impl Deployer {
         role_arn: &str,
         env: &[(String, String)],
     ) -> Result<(String, String, bool), AgentCoreError> {
-        let artifact = AgentRuntimeArtifact::ContainerConfiguration(
-            ContainerConfiguration::builder()
-                .container_uri(image)
-                .build()
-                .map_err(|err| AgentCoreError::InvalidDeployment {
-                    message: err.to_string(),
-                })?,
-        );
-        let network = NetworkConfiguration::builder()
-            .network_mode(NetworkMode::Public)
-            .build()
-            .map_err(|err| AgentCoreError::InvalidDeployment {
-                message: err.to_string(),
-            })?;
-        let variables: std::collections::HashMap<String, String> = env.iter().cloned().collect();
+        let variables: serde_json::Map<String, Value> = env
+            .iter()
+            .map(|(name, value)| (name.clone(), Value::from(value.as_str())))
+            .collect();
+        let mut body = json!({
+            "agentRuntimeArtifact": {"containerConfiguration": {"containerUri": image}},
+            "roleArn": role_arn,
+            "networkConfiguration": {"networkMode": "PUBLIC"},
+            "environmentVariables": variables,
+            "clientToken": uuid::Uuid::new_v4().to_string(),
+        });
+        let ids = |answer: &Value| {
+            let text = |name: &str| answer[name].as_str().unwrap_or_default().to_owned();
+            (text("agentRuntimeId"), text("agentRuntimeArn"))
+        };
         if let Some(found) = self.find(names).await? {
+            let path = format!("/runtimes/{}", encode(&found.id));
             let updated = self
-                .control
-                .update_agent_runtime()
-                .agent_runtime_id(&found.id)
-                .agent_runtime_artifact(artifact)
-                .role_arn(role_arn)
-                .network_configuration(network)
-                .set_environment_variables(Some(variables))
-                .send()
+                .aws
+                .json(
+                    &self.control,
+                    &Call::rest_json(Method::PUT, path, &body, Retry::WithToken),
+                )
                 .await
-                .map_err(|err| sdk_failure("bedrock-agentcore:UpdateAgentRuntime", err))?;
-            return Ok((
-                updated.agent_runtime_id().to_owned(),
-                updated.agent_runtime_arn().to_owned(),
-                false,
-            ));
+                .map_err(|err| failed("bedrock-agentcore:UpdateAgentRuntime", err))?;
+            let (id, arn) = ids(&updated);
+            return Ok((id, arn, false));
         }
+        body["agentRuntimeName"] = names.runtime.as_str().into();
+        body["tags"] = json!({ WORKFLOW_TAG: names.workflow });
         let created = self
-            .control
-            .create_agent_runtime()
-            .agent_runtime_name(&names.runtime)
-            .agent_runtime_artifact(artifact)
-            .role_arn(role_arn)
-            .network_configuration(network)
-            .set_environment_variables(Some(variables))
-            .tags(WORKFLOW_TAG, &names.workflow)
-            .send()
+            .aws
+            .json(
+                &self.control,
+                &Call::rest_json(Method::PUT, "/runtimes".to_owned(), &body, Retry::WithToken),
+            )
             .await
-            .map_err(|err| sdk_failure("bedrock-agentcore:CreateAgentRuntime", err))?;
-        Ok((
-            created.agent_runtime_id().to_owned(),
-            created.agent_runtime_arn().to_owned(),
-            true,
-        ))
+            .map_err(|err| failed("bedrock-agentcore:CreateAgentRuntime", err))?;
+        let (id, arn) = ids(&created);
+        Ok((id, arn, true))
     }
 
     /// Waits until the runtime is READY; a failed create or update is an error with the
@@ -691,20 +708,20 @@ impl Deployer {
     async fn wait_ready(&self, id: &str) -> Result<(), AgentCoreError> {
         let started = tokio::time::Instant::now();
         loop {
+            let path = format!("/runtimes/{}", encode(id));
             let got = self
-                .control
-                .get_agent_runtime()
-                .agent_runtime_id(id)
-                .send()
+                .aws
+                .json(&self.control, &Call::new(Method::GET, path, Retry::Safe))
                 .await
-                .map_err(|err| sdk_failure("bedrock-agentcore:GetAgentRuntime", err))?;
-            match got.status() {
-                AgentRuntimeStatus::Ready => return Ok(()),
-                AgentRuntimeStatus::CreateFailed | AgentRuntimeStatus::UpdateFailed => {
+                .map_err(|err| failed("bedrock-agentcore:GetAgentRuntime", err))?;
+            let status = got["status"].as_str().unwrap_or("UNKNOWN");
+            match status {
+                "READY" => return Ok(()),
+                "CREATE_FAILED" | "UPDATE_FAILED" => {
                     return Err(AgentCoreError::RuntimeFailed {
-                        status: got.status().as_str().to_owned(),
-                        reason: got
-                            .failure_reason()
+                        status: status.to_owned(),
+                        reason: got["failureReason"]
+                            .as_str()
                             .unwrap_or("the service gave no reason")
                             .to_owned(),
                     });
@@ -714,8 +731,7 @@ impl Deployer {
             if started.elapsed() >= self.patience {
                 return Err(AgentCoreError::InvalidDeployment {
                     message: format!(
-                        "the runtime is still {} after {}s; see it with GetAgentRuntime",
-                        got.status().as_str(),
+                        "the runtime is still {status} after {}s; see it with GetAgentRuntime",
                         self.patience.as_secs()
                     ),
                 });
@@ -730,20 +746,21 @@ impl Deployer {
 pub struct Invoked {
     /// Its content type: `application/json`, or `text/event-stream` for a stream of events.
     pub content_type: String,
-    body: aws_sdk_bedrockagentcore::primitives::ByteStream,
+    body: reqwest::Response,
 }
 
 impl Invoked {
     /// The next part of the answer, as the runtime sent it; `None` at the end.
     pub async fn next_chunk(&mut self) -> Option<Result<Vec<u8>, AgentCoreError>> {
-        self.body.next().await.map(|chunk| {
-            chunk
-                .map(|bytes| bytes.to_vec())
-                .map_err(|err| AgentCoreError::Unreachable {
-                    action: "InvokeAgentRuntime",
-                    source: Box::new(err),
-                })
-        })
+        self.body
+            .chunk()
+            .await
+            .map_err(|err| AgentCoreError::Unreachable {
+                action: "InvokeAgentRuntime",
+                source: Box::new(err),
+            })
+            .map(|chunk| chunk.map(|bytes| bytes.to_vec()))
+            .transpose()
     }
 }
 
@@ -772,20 +789,27 @@ impl Deployer {
                 ),
             });
         }
+        let path = format!("/runtimes/{}/invocations", encode(arn));
+        let call = Call::new(Method::POST, path, Retry::OnlyIfUnsent)
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .header("x-amzn-bedrock-agentcore-runtime-session-id", session_id)
+            .body(payload)
+            .streaming();
         let answer = self
-            .runtime
-            .invoke_agent_runtime()
-            .agent_runtime_arn(arn)
-            .runtime_session_id(session_id)
-            .content_type("application/json")
-            .accept("application/json, text/event-stream")
-            .payload(aws_sdk_bedrockagentcore::primitives::Blob::new(payload))
-            .send()
+            .aws
+            .send(&self.runtime, &call)
             .await
-            .map_err(|err| sdk_failure("bedrock-agentcore:InvokeAgentRuntime", err))?;
+            .map_err(|err| failed("bedrock-agentcore:InvokeAgentRuntime", err))?;
+        let content_type = answer
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("application/json")
+            .to_owned();
         Ok(Invoked {
-            content_type: answer.content_type,
-            body: answer.response,
+            content_type,
+            body: answer,
         })
     }
 
@@ -798,58 +822,53 @@ impl Deployer {
     ) -> Result<Vec<String>, AgentCoreError> {
         let mut removed = Vec::new();
         if let Some(found) = self.find(names).await? {
-            self.control
-                .delete_agent_runtime()
-                .agent_runtime_id(&found.id)
-                .send()
+            let path = format!(
+                "/runtimes/{}?clientToken={}",
+                encode(&found.id),
+                uuid::Uuid::new_v4()
+            );
+            self.aws
+                .send(
+                    &self.control,
+                    &Call::new(Method::DELETE, path, Retry::WithToken),
+                )
                 .await
-                .map_err(|err| sdk_failure("bedrock-agentcore:DeleteAgentRuntime", err))?;
+                .map_err(|err| failed("bedrock-agentcore:DeleteAgentRuntime", err))?;
             removed.push(format!("runtime {}", names.runtime));
         }
         if !everything {
             return Ok(removed);
         }
-        let role = self
-            .iam
-            .delete_role_policy()
-            .role_name(&names.role)
-            .policy_name(ROLE_POLICY_NAME)
-            .send()
-            .await;
-        let role_exists = match role {
+        let role = names.role.as_str();
+        let params = [("RoleName", role), ("PolicyName", ROLE_POLICY_NAME)];
+        let role_exists = match self
+            .aws
+            .send(&self.iam, &iam("DeleteRolePolicy", &params, Retry::Safe))
+            .await
+        {
             Ok(_) => true,
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_no_such_entity_exception()) =>
-            {
-                false
-            }
-            Err(err) => return Err(sdk_failure("iam:DeleteRolePolicy", err)),
+            Err(err) if err.code() == Some("NoSuchEntity") => false,
+            Err(err) => return Err(failed("iam:DeleteRolePolicy", err)),
         };
         if role_exists {
-            self.iam
-                .delete_role()
-                .role_name(&names.role)
-                .send()
+            self.aws
+                .send(
+                    &self.iam,
+                    &iam("DeleteRole", &[("RoleName", role)], Retry::Safe),
+                )
                 .await
-                .map_err(|err| sdk_failure("iam:DeleteRole", err))?;
+                .map_err(|err| failed("iam:DeleteRole", err))?;
             removed.push(format!("execution role {}", names.role));
         }
+        let body = json!({"repositoryName": names.repository, "force": true});
         let repository = self
-            .ecr
-            .delete_repository()
-            .repository_name(&names.repository)
-            .force(true)
-            .send()
+            .aws
+            .send(&self.ecr, &ecr("DeleteRepository", &body, Retry::Safe))
             .await;
         match repository {
             Ok(_) => removed.push(format!("image repository {}", names.repository)),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_repository_not_found_exception()) => {}
-            Err(err) => return Err(sdk_failure("ecr:DeleteRepository", err)),
+            Err(err) if err.code() == Some("RepositoryNotFoundException") => {}
+            Err(err) => return Err(failed("ecr:DeleteRepository", err)),
         }
         Ok(removed)
     }

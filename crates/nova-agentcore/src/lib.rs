@@ -1,7 +1,7 @@
 //! Amazon Bedrock AgentCore for Amazon Nova Act: remote Chromium sessions on AgentCore Browser,
-//! started and stopped through `aws-sdk-bedrockagentcore` with the credentials nova-auth
-//! settled, their automation stream signed with SigV4 and driven by nova-browser exactly as a
-//! local browser.
+//! started and stopped through AgentCore's session API with the credentials nova-auth settled,
+//! their automation stream signed with SigV4 and driven by nova-browser exactly as a local
+//! browser.
 //!
 //! - [`BrowserSessions`] starts sessions ([`SessionOptions`]: browser, timeout, viewport, name,
 //!   checked against the service's limits before any call).
@@ -20,6 +20,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 
+mod aws;
 mod deploy;
 #[cfg(feature = "deploy")]
 mod deployer;

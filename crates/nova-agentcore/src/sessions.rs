@@ -1,4 +1,4 @@
-//! Starting, attaching to and stopping remote browser sessions with `aws-sdk-bedrockagentcore`,
+//! Starting, attaching to and stopping remote browser sessions through AgentCore's session API,
 //! on the credentials and region nova-auth settled.
 
 use std::future::Future;
@@ -6,11 +6,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::SystemTime;
 
-use aws_sdk_bedrockagentcore::types::ViewPort;
+use http::Method;
+use nova_act_core::Retry;
 use nova_act_core::runtime::Shutdown;
 use nova_auth::{Auth, CredentialProvider, Env};
 use nova_browser::{Browser, BrowserBuilder, Remote};
 
+use crate::aws::{AwsClient, Call, Protocol, Service, encode};
 use crate::error::AgentCoreError;
 use crate::options::SessionOptions;
 use crate::stream::{SIGNING_NAME, automation_url, data_plane, sign_handshake};
@@ -35,7 +37,8 @@ pub const ENDPOINT_VAR: &str = "AWS_ENDPOINT_URL_BEDROCK_AGENTCORE";
 /// ```
 #[derive(Clone, Debug)]
 pub struct BrowserSessions {
-    client: aws_sdk_bedrockagentcore::Client,
+    client: AwsClient,
+    service: Service,
     auth: Auth,
     endpoint: String,
 }
@@ -70,28 +73,36 @@ impl BrowserSessions {
     pub async fn start(&self, options: SessionOptions) -> Result<RemoteSession, AgentCoreError> {
         options.check()?;
         let (width, height) = options.viewport;
-        let viewport = ViewPort::builder()
-            .width(i32::try_from(width).unwrap_or(i32::MAX))
-            .height(i32::try_from(height).unwrap_or(i32::MAX))
-            .build()
-            .map_err(|err| AgentCoreError::InvalidOptions {
-                message: err.to_string(),
-            })?;
+        let body = serde_json::json!({
+            "name": options.name_or_generated(),
+            "sessionTimeoutSeconds": options.timeout.as_secs(),
+            "viewPort": {"width": width, "height": height},
+            "clientToken": uuid::Uuid::new_v4().to_string(),
+        });
+        let path = format!("/browsers/{}/sessions/start", encode(&options.browser));
         let started = self
             .client
-            .start_browser_session()
-            .browser_identifier(&options.browser)
-            .name(options.name_or_generated())
-            .session_timeout_seconds(i32::try_from(options.timeout.as_secs()).unwrap_or(i32::MAX))
-            .view_port(viewport)
-            .client_token(uuid::Uuid::new_v4().to_string())
-            .send()
+            .json(
+                &self.service,
+                &Call::rest_json(Method::PUT, path, &body, Retry::WithToken),
+            )
             .await
-            .map_err(|err| AgentCoreError::from_sdk("StartBrowserSession", err))?;
+            .map_err(|err| err.into_error("StartBrowserSession"))?;
+        let field = |name: &str| {
+            started[name]
+                .as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| AgentCoreError::Service {
+                    action: "StartBrowserSession",
+                    code: "MalformedAnswer".to_owned(),
+                    message: format!("the answer has no `{name}`"),
+                })
+        };
+        let (browser, id) = (field("browserIdentifier")?, field("sessionId")?);
         let session = RemoteSession(Arc::new(Inner {
             sessions: self.clone(),
-            browser: started.browser_identifier().to_owned(),
-            id: started.session_id().to_owned(),
+            browser,
+            id,
             viewport: options.viewport,
             stopped: AtomicBool::new(false),
         }));
@@ -102,37 +113,48 @@ impl BrowserSessions {
     /// The session's status as the service reports it: `READY`, or `TERMINATED` once it was
     /// stopped or timed out.
     pub async fn status(&self, session: &RemoteSession) -> Result<String, AgentCoreError> {
+        let path = format!(
+            "/browsers/{}/sessions/get?sessionId={}",
+            encode(session.browser_identifier()),
+            encode(session.id())
+        );
         let got = self
             .client
-            .get_browser_session()
-            .browser_identifier(session.browser_identifier())
-            .session_id(session.id())
-            .send()
+            .json(&self.service, &Call::new(Method::GET, path, Retry::Safe))
             .await
-            .map_err(|err| AgentCoreError::from_sdk("GetBrowserSession", err))?;
-        Ok(got
-            .status()
-            .map_or_else(|| "UNKNOWN".to_owned(), |s| s.as_str().to_owned()))
+            .map_err(|err| err.into_error("GetBrowserSession"))?;
+        Ok(got["status"].as_str().unwrap_or("UNKNOWN").to_owned())
     }
 
     /// The ids of the sessions of browser `browser` that are running (every page of
     /// ListBrowserSessions): what is left to stop, and what counts against the quota.
     pub async fn running(&self, browser: &str) -> Result<Vec<String>, AgentCoreError> {
         let mut ids = Vec::new();
-        let mut token = None;
+        let mut token: Option<String> = None;
+        let path = format!("/browsers/{}/sessions/list", encode(browser));
         loop {
+            let mut body = serde_json::json!({"status": "READY", "maxResults": 100});
+            if let Some(token) = token {
+                body["nextToken"] = token.into();
+            }
             let page = self
                 .client
-                .list_browser_sessions()
-                .browser_identifier(browser)
-                .status(aws_sdk_bedrockagentcore::types::BrowserSessionStatus::Ready)
-                .max_results(100)
-                .set_next_token(token)
-                .send()
+                .json(
+                    &self.service,
+                    &Call::rest_json(Method::POST, path.clone(), &body, Retry::Safe),
+                )
                 .await
-                .map_err(|err| AgentCoreError::from_sdk("ListBrowserSessions", err))?;
-            ids.extend(page.items().iter().map(|s| s.session_id().to_owned()));
-            token = page.next_token().map(str::to_owned);
+                .map_err(|err| err.into_error("ListBrowserSessions"))?;
+            let items = page["items"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            ids.extend(
+                items
+                    .iter()
+                    .filter_map(|s| Some(s["sessionId"].as_str()?.to_owned())),
+            );
+            token = page["nextToken"].as_str().map(str::to_owned);
             if token.is_none() {
                 return Ok(ids);
             }
@@ -228,16 +250,18 @@ impl BrowserSessionsBuilder {
             .map_err(|err| AgentCoreError::InvalidOptions {
                 message: err.to_string(),
             })?;
-        let config = aws_sdk_bedrockagentcore::Config::builder()
-            .behavior_version(aws_sdk_bedrockagentcore::config::BehaviorVersion::latest())
-            .region(aws_types::region::Region::new(region))
-            .credentials_provider(nova_auth::IntoAwsProvider::new(self.auth.clone()).into_shared())
-            .endpoint_url(endpoint.trim_end_matches('/'))
-            .build();
+        let endpoint = endpoint.trim_end_matches('/').to_owned();
         Ok(BrowserSessions {
-            client: aws_sdk_bedrockagentcore::Client::from_conf(config),
+            client: AwsClient::new(&self.auth)?,
+            service: Service::regional(
+                "bedrock-agentcore",
+                SIGNING_NAME,
+                &region,
+                Protocol::Json,
+                Some(endpoint.clone()),
+            ),
             auth: self.auth,
-            endpoint: endpoint.trim_end_matches('/').to_owned(),
+            endpoint,
         })
     }
 }
@@ -278,15 +302,20 @@ impl Drop for Inner {
 
 /// StopBrowserSession for `id`.
 async fn stop(sessions: &BrowserSessions, browser: &str, id: &str) -> Result<(), AgentCoreError> {
+    let path = format!(
+        "/browsers/{}/sessions/stop?sessionId={}",
+        encode(browser),
+        encode(id)
+    );
+    let body = serde_json::json!({"clientToken": uuid::Uuid::new_v4().to_string()});
     sessions
         .client
-        .stop_browser_session()
-        .browser_identifier(browser)
-        .session_id(id)
-        .client_token(uuid::Uuid::new_v4().to_string())
-        .send()
+        .send(
+            &sessions.service,
+            &Call::rest_json(Method::PUT, path, &body, Retry::WithToken),
+        )
         .await
-        .map_err(|err| AgentCoreError::from_sdk("StopBrowserSession", err))?;
+        .map_err(|err| err.into_error("StopBrowserSession"))?;
     tracing::info!(session_id = %id, "remote browser session stopped");
     Ok(())
 }

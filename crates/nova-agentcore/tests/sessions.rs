@@ -1,6 +1,6 @@
-//! The session API through aws-sdk-bedrockagentcore against a wiremock data plane: what a start
-//! and a stop send, settings refused before any call, and refusals that name the permission or
-//! the quota.
+//! The session API against a wiremock data plane: what a start and a stop send, signed how,
+//! settings refused before any call, refusals that name the permission or the quota, and
+//! throttled or failed calls repeated as the AWS SDKs repeat them.
 
 use std::time::Duration;
 
@@ -117,6 +117,73 @@ async fn settings_out_of_range_are_refused_before_any_call() {
         .build()
         .unwrap_err();
     assert!(err.to_string().contains("cleartext"), "{err}");
+}
+
+#[tokio::test]
+async fn calls_are_signed_for_agentcore_and_throttled_ones_are_repeated() {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .and(path("/browsers/aws.browser.v1/sessions/start"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("x-amzn-errortype", "ThrottlingException")
+                .set_body_json(json!({"message": "Rate exceeded"})),
+        )
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/browsers/aws.browser.v1/sessions/start"))
+        .respond_with(started())
+        .mount(&server)
+        .await;
+    let session = sessions(&server)
+        .await
+        .start(SessionOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(session.id(), "01JSESSION");
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 2, "one throttled attempt, one more");
+    let bodies: Vec<Value> = requests
+        .iter()
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect();
+    assert_eq!(
+        bodies[0]["clientToken"], bodies[1]["clientToken"],
+        "a repeated start carries the same idempotency token"
+    );
+    let authorization = requests[1].headers["authorization"].to_str().unwrap();
+    assert!(
+        authorization.starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/")
+            && authorization.contains("/us-west-2/bedrock-agentcore/aws4_request"),
+        "{authorization}"
+    );
+    assert_eq!(requests[1].headers["x-amz-security-token"], "token");
+    session.stop().await.ok();
+
+    // A server error of a stop (safe to repeat) is repeated; the answer, once it fails every
+    // attempt, says what the service said.
+    let failing = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .and(path("/browsers/aws.browser.v1/sessions/start"))
+        .respond_with(
+            ResponseTemplate::new(500)
+                .insert_header("x-amzn-errortype", "InternalServerException")
+                .set_body_json(json!({"message": "try again"})),
+        )
+        .mount(&failing)
+        .await;
+    let err = sessions(&failing)
+        .await
+        .start(SessionOptions::new())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "AgentCore StartBrowserSession failed: try again (InternalServerException)"
+    );
+    assert_eq!(failing.received_requests().await.unwrap().len(), 3);
 }
 
 #[tokio::test]
