@@ -274,6 +274,7 @@ async fn sts_check(auth: &Auth) -> Check {
             auth.region().name().to_owned(),
         ))
         .credentials_provider(nova_act::IntoAwsProvider::new(auth.clone()).into_shared())
+        .http_client(nova_act::https_client())
         .timeout_config(
             aws_config::timeout::TimeoutConfig::builder()
                 .operation_timeout(Duration::from_secs(10))

@@ -316,7 +316,9 @@ pub(crate) async fn invoke(
         )
     })?;
     let url = state["url"].as_str().unwrap_or_default();
-    let answer = reqwest::Client::new()
+    let answer = nova_act::tls::http_client()
+        .build()
+        .map_err(|err| format!("no HTTP client: {}", nova_act::Report(&err)))?
         .post(format!("{url}/invocations"))
         .header(nova_act::agentcore::SESSION_HEADER, session)
         .header("content-type", "application/json")

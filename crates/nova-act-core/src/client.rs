@@ -319,7 +319,7 @@ impl ClientBuilder {
         }
         let http = match self.http {
             Some(http) => http,
-            None => reqwest::Client::builder()
+            None => crate::tls::http_client()
                 .connect_timeout(self.connect_timeout)
                 .user_agent(transport::USER_AGENT_VALUE)
                 .build()

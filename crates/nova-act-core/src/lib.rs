@@ -29,6 +29,8 @@ pub mod model;
 mod operation;
 mod retry;
 pub mod runtime;
+#[doc(hidden)]
+pub mod tls;
 mod transport;
 mod validate;
 

@@ -28,7 +28,7 @@ fn builder(server: &MockServer) -> ClientBuilder {
 
 /// A `reqwest` client with no timers of its own (no idle-pool reaper), for paused-clock tests.
 fn untimed_http() -> reqwest::Client {
-    reqwest::Client::builder()
+    nova_act_core::tls::http_client()
         .pool_idle_timeout(None)
         .build()
         .unwrap()

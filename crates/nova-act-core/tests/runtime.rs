@@ -119,7 +119,7 @@ impl Service {
             )]))
             .attempt_timeout(None)
             .http_client(
-                reqwest::Client::builder()
+                nova_act_core::tls::http_client()
                     .pool_idle_timeout(None)
                     .build()
                     .unwrap(),

@@ -27,6 +27,11 @@ pub use nova_act_core::{
     RetryConfig, RetryMode, ValidationError, endpoint, iam, model, runtime,
 };
 // Listed one by one, so that what the facade offers is a decision, not whatever nova-auth adds.
+#[doc(hidden)]
+pub use nova_act_core::tls;
+#[cfg(feature = "aws")]
+#[doc(hidden)]
+pub use nova_auth::https_client;
 #[doc(inline)]
 pub use nova_auth::{
     API_KEY_LEN, API_KEY_URL, ApiKey, ApiKeyProvider, Attempt, Attempts, Auth, AuthBuilder,

@@ -253,7 +253,7 @@ pub(crate) struct AwsClient {
 impl AwsClient {
     /// A client for `auth`, retrying as `AWS_MAX_ATTEMPTS` / `max_attempts` say (default 3).
     pub(crate) fn new(auth: &Auth) -> Result<Self, AgentCoreError> {
-        let http = reqwest::Client::builder()
+        let http = nova_act_core::tls::http_client()
             .connect_timeout(nova_act_core::DEFAULT_CONNECT_TIMEOUT)
             .user_agent(nova_act_core::USER_AGENT_VALUE)
             .build()

@@ -59,6 +59,9 @@ mod source;
 pub use api_key::{API_KEY_LEN, ApiKeyProvider};
 pub use available::Available;
 #[cfg(feature = "aws")]
+#[doc(hidden)]
+pub use aws::https_client;
+#[cfg(feature = "aws")]
 pub use aws::{
     AwsSdkProvider, ContainerProvider, DEFAULT_CONTAINER_TIMEOUT, DEFAULT_IMDS_TIMEOUT,
     DefaultChain, DefaultChainBuilder, ImdsProvider, IntoAwsProvider, ProfileProvider,

@@ -56,7 +56,7 @@ fn round_trips(c: &mut Criterion) {
     let (signed, open) = runtime.block_on(async { (emulator(false).await, emulator(true).await) });
     let ours = nova_act_client(&signed);
     let sdk = sdk_client(&signed);
-    let floor = reqwest::Client::new();
+    let floor = nova_act_core::tls::http_client().build().unwrap();
     let floor_base = open.url().to_owned();
     let floor_client = nova_act_client(&open);
     let signed_floor = SignedFloor::new(&signed);

@@ -187,7 +187,9 @@ pub async fn emulator(open: bool) -> RunningEmulator {
                 .unwrap();
         }
         None => {
-            reqwest::Client::new()
+            nova_act_core::tls::http_client()
+                .build()
+                .unwrap()
                 .put(format!("{}/workflow-definitions", emulator.url()))
                 .body(r#"{"name":"bench"}"#)
                 .send()
@@ -321,7 +323,7 @@ impl SignedFloor {
     pub fn new(emulator: &RunningEmulator) -> Self {
         let key = emulator.access_key();
         Self {
-            http: reqwest::Client::new(),
+            http: nova_act_core::tls::http_client().build().unwrap(),
             identity: aws_credential_types::Credentials::new(
                 &key.access_key_id,
                 &key.secret_access_key,

@@ -399,16 +399,10 @@ impl Drop for Connection {
     }
 }
 
-/// TLS for `wss://`: rustls with the aws-lc-rs provider, certificates checked by the platform.
+/// TLS for `wss://`: the SDK's one configuration, without ALPN (a WebSocket handshake is
+/// HTTP/1.1).
 fn tls_config() -> Result<rustls::ClientConfig, String> {
-    use rustls_platform_verifier::BuilderVerifierExt;
-    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    Ok(rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|err| err.to_string())?
-        .with_platform_verifier()
-        .map_err(|err| err.to_string())?
-        .with_no_client_auth())
+    nova_act_core::tls::client_config(&[])
 }
 
 /// Why a handshake failed, with the server's own words when it answered with an HTTP error

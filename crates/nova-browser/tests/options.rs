@@ -199,7 +199,7 @@ async fn self_signed() -> String {
     let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let certs = vec![CertificateDer::from_pem_file(fixtures.join("self-signed.crt")).unwrap()];
     let key = PrivateKeyDer::from_pem_file(fixtures.join("self-signed.key")).unwrap();
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .unwrap()

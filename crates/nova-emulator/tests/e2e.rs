@@ -219,7 +219,9 @@ async fn signatures_are_checked_like_aws_does() {
             .clone(),
     );
     // No signature at all.
-    let raw = reqwest::Client::new()
+    let raw = nova_act_core::tls::http_client()
+        .build()
+        .unwrap()
         .post(format!(
             "{}/models?clientCompatibilityVersion=1",
             emulator.url()
@@ -581,7 +583,7 @@ async fn stale_signatures_and_missing_session_tokens_are_refused() {
 #[tokio::test]
 async fn a_burst_of_malformed_requests_gets_4xx_and_the_service_keeps_serving() {
     let emulator = Emulator::builder().start().await.unwrap();
-    let http = reqwest::Client::new();
+    let http = nova_act_core::tls::http_client().build().unwrap();
     let url = emulator.url().to_owned();
     let key = emulator.api_key().to_owned();
     let mut statuses = Vec::new();
@@ -870,7 +872,9 @@ async fn signatures_over_encoded_paths_take_the_general_path() {
         .unwrap();
         let (parts, _) = signed.into_parts();
         async move {
-            reqwest::Client::new()
+            nova_act_core::tls::http_client()
+                .build()
+                .unwrap()
                 .get(url)
                 .headers(parts.headers)
                 .send()

@@ -75,7 +75,7 @@ fn shared() -> &'static Shared {
         Shared {
             runtime,
             emulator,
-            http: reqwest::Client::new(),
+            http: nova_act_core::tls::http_client().build().unwrap(),
             routes,
         }
     })

@@ -217,7 +217,7 @@ async fn the_sso_portal_issues_role_credentials_for_a_bearer_token() {
         .start()
         .await
         .unwrap();
-    let http = reqwest::Client::new();
+    let http = nova_act_core::tls::http_client().build().unwrap();
     let url = format!(
         "{}/federation/credentials?role_name=Developer&account_id={ACCOUNT_ID}",
         emulator.url()

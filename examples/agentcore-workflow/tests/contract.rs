@@ -126,7 +126,7 @@ async fn the_server_keeps_the_agentcore_runtime_contract() {
         .unwrap();
     let page = "about:blank";
     let (mut child, base, log) = start();
-    let http = reqwest::Client::new();
+    let http = nova_act::tls::http_client().build().unwrap();
     let session = "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d-0001";
 
     // Idle: Healthy, and the time stays put while nothing changes.

@@ -95,6 +95,7 @@ impl CredentialProvider for ContainerProvider {
         }
         let delegate = self.delegate.get_or_init(|| {
             EcsCredentialsProvider::builder()
+                .configure(&super::no_region_config())
                 .connect_timeout(self.connect_timeout)
                 .read_timeout(self.read_timeout)
                 .build()

@@ -97,6 +97,7 @@ impl ImdsProvider {
             beyond
         };
         let client = ImdsClient::builder()
+            .configure(&super::no_region_config())
             .endpoint(&endpoint)
             .map_err(|err| format!("{ENDPOINT} is not a valid URL ({endpoint}): {err}"))?
             .connect_timeout(connect)

@@ -43,8 +43,29 @@ pub(crate) fn aws_env(env: &Env) -> aws_types::os_shim_internal::Env {
 
 /// A provider configuration for aws-config's providers, signing STS calls in `region`.
 pub(crate) fn provider_config(region: &str) -> aws_config::provider_config::ProviderConfig {
-    aws_config::provider_config::ProviderConfig::without_region()
-        .with_region(Some(aws_types::region::Region::new(region.to_owned())))
+    no_region_config().with_region(Some(aws_types::region::Region::new(region.to_owned())))
+}
+
+/// A provider configuration with the HTTP client and no region (IMDS and container endpoints).
+pub(crate) fn no_region_config() -> aws_config::provider_config::ProviderConfig {
+    aws_config::provider_config::ProviderConfig::without_region().with_http_client(https_client())
+}
+
+/// The HTTP client of every AWS SDK client and aws-config provider of this SDK: rustls with the
+/// `ring` provider, the platform's roots, built once. aws-config is built without a default
+/// client (it would bring `aws-lc-rs`), so a client that is not given this one cannot connect.
+#[doc(hidden)]
+pub fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    static CLIENT: std::sync::OnceLock<aws_smithy_runtime_api::client::http::SharedHttpClient> =
+        std::sync::OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            aws_smithy_http_client::Builder::new()
+                .tls_provider(Provider::Rustls(CryptoMode::Ring))
+                .build_https()
+        })
+        .clone()
 }
 
 /// Converts the AWS SDK's credentials, recording `source`.

@@ -28,7 +28,7 @@ fn main() {
         let sender = match side {
             "ours" => Side::Ours,
             "signed-floor" => Side::SignedFloor(SignedFloor::new(&emulator)),
-            "floor" => Side::Floor(reqwest::Client::new()),
+            "floor" => Side::Floor(nova_act_core::tls::http_client().build().unwrap()),
             _ => panic!("usage: profile <list|create|step> <ours|signed-floor|floor> [n]"),
         };
         let base = emulator.url().to_owned();
