@@ -53,6 +53,10 @@ struct Inner {
     retry_mode: RetryMode,
     /// Adaptive retries: no first attempt starts before this, once the service throttled.
     throttled_until: std::sync::Mutex<Option<tokio::time::Instant>>,
+    /// Paces InvokeActStep for every session and act of this client and its clones.
+    governor: Option<crate::governor::Governor>,
+    /// How long a call keeps being repeated while the service throttles it.
+    throttle_timeout: Duration,
     attempt_timeout: Option<Duration>,
     clock: Arc<dyn Clock>,
     client_source: String,
@@ -78,7 +82,15 @@ pub struct ClientBuilder {
     clock: Arc<dyn Clock>,
     http: Option<reqwest::Client>,
     allow_http: Option<bool>,
+    step_rate: Option<f64>,
+    throttle_timeout: Duration,
 }
+
+/// How long a throttled call is repeated, by default, before its error is returned.
+pub const DEFAULT_THROTTLE_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// The variable that sets the step governor's rate (see [`ClientBuilder::step_rate`]).
+pub const STEP_RATE_VAR: &str = "NOVA_ACT_STEP_RATE";
 
 impl Default for ClientBuilder {
     fn default() -> Self {
@@ -97,6 +109,8 @@ impl Default for ClientBuilder {
             clock: Arc::new(SystemClock),
             http: None,
             allow_http: None,
+            step_rate: None,
+            throttle_timeout: DEFAULT_THROTTLE_TIMEOUT,
         }
     }
 }
@@ -180,6 +194,31 @@ impl ClientBuilder {
     #[must_use]
     pub fn retry_mode(mut self, mode: RetryMode) -> Self {
         self.retry_mode = Some(mode);
+        self
+    }
+
+    /// The most InvokeActStep calls per second this client (and every clone of it) makes: the
+    /// account's quota (default [`limits::STEP_RATE`](crate::limits::STEP_RATE), 5; set it to
+    /// the quota AWS raised for your account). Steps of every session and act share it; when the
+    /// service throttles anyway, the pace drops and climbs back, never above this. `0` turns
+    /// pacing off. Without it: `NOVA_ACT_STEP_RATE`, then 5.
+    ///
+    /// ```
+    /// let builder = nova_act_core::Client::builder().step_rate(50.0);
+    /// # drop(builder);
+    /// ```
+    #[must_use]
+    pub fn step_rate(mut self, steps_per_second: f64) -> Self {
+        self.step_rate = Some(steps_per_second);
+        self
+    }
+
+    /// How long a call the service throttles keeps being repeated, with backoff, before the
+    /// throttling error is returned (default 300 s). Throttled attempts do not count against
+    /// [`RetryConfig::max_attempts`]: a throttled request was not processed.
+    #[must_use]
+    pub fn throttle_timeout(mut self, timeout: Duration) -> Self {
+        self.throttle_timeout = timeout;
         self
     }
 
@@ -329,6 +368,22 @@ impl ClientBuilder {
                     source: Box::new(err),
                 })?,
         };
+        let step_rate = match self.step_rate {
+            Some(rate) => rate,
+            None => match self.env.get(STEP_RATE_VAR) {
+                None => crate::limits::STEP_RATE,
+                Some(value) => value
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|rate| rate.is_finite() && *rate >= 0.0)
+                    .ok_or(Error::Setting {
+                        origin: STEP_RATE_VAR.to_owned(),
+                        value,
+                        expected: "steps per second: a positive decimal, or 0 for no pacing",
+                    })?,
+            },
+        };
         let workflow_definition = self.env.get(crate::runtime::DEFINITION_VAR);
         let client_source = self
             .env
@@ -345,6 +400,8 @@ impl ClientBuilder {
                 retry,
                 retry_mode,
                 throttled_until: std::sync::Mutex::new(None),
+                governor: crate::governor::Governor::new(step_rate),
+                throttle_timeout: self.throttle_timeout,
                 attempt_timeout: self.attempt_timeout,
                 clock: self.clock,
                 client_source,
@@ -484,10 +541,47 @@ impl Client {
         if adaptive && let Some(until) = self.throttled_until() {
             tokio::time::sleep_until(until).await;
         }
+        let governor = self
+            .inner
+            .governor
+            .as_ref()
+            .filter(|_| O::NAME == crate::model::InvokeActStepInput::NAME);
         let mut attempt = 1;
+        let mut throttles = 0;
+        let mut throttled_since = None;
         loop {
+            if let Some(governor) = governor {
+                governor.acquire().await;
+            }
             match self.attempt::<O>(prepared, attempt).await {
-                Outcome::Done(result) => return result,
+                Outcome::Done(result) => {
+                    if let Some(governor) = governor.filter(|_| result.is_ok()) {
+                        governor.passed();
+                    }
+                    return result;
+                }
+                // A throttled request was not processed: it is repeated until the throttle
+                // timeout, without spending an attempt.
+                Outcome::Retry(err @ Error::Throttling { .. }, retry_after) => {
+                    if let Some(governor) = governor {
+                        governor.throttled();
+                    }
+                    throttles += 1;
+                    let since = *throttled_since.get_or_insert_with(tokio::time::Instant::now);
+                    if since.elapsed() >= self.inner.throttle_timeout {
+                        return Err(err);
+                    }
+                    let wait = retry.delay(throttles.min(4), retry_after);
+                    if adaptive {
+                        self.throttle_for(wait);
+                    }
+                    tracing::debug!(
+                        throttles,
+                        wait_ms = wait.as_millis() as u64,
+                        "throttled; repeating"
+                    );
+                    tokio::time::sleep(wait).await;
+                }
                 Outcome::Retry(err, retry_after) => {
                     let wait = retry.delay(attempt, retry_after);
                     if adaptive && matches!(err, Error::Throttling { .. }) {

@@ -24,7 +24,9 @@
 mod client;
 pub mod endpoint;
 mod error;
+mod governor;
 pub mod iam;
+pub mod limits;
 pub mod model;
 mod operation;
 mod retry;
@@ -37,7 +39,10 @@ mod validate;
 #[doc(inline)]
 pub use nova_auth as auth;
 
-pub use client::{Client, ClientBuilder, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT};
+pub use client::{
+    Client, ClientBuilder, DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_THROTTLE_TIMEOUT, STEP_RATE_VAR,
+};
 pub use error::{Error, ErrorMeta};
 pub use operation::{OPERATIONS, Operation, OperationInfo, Resource, Retry, info};
 pub use retry::{RetryConfig, RetryMode};

@@ -387,7 +387,18 @@ impl Members for CreateActInput {
             .length("task", &self.task, 1, 10_000)
             .client_token(self.client_token.as_deref());
         if let Some(tools) = &self.tool_specs {
-            check.count("toolSpecs", tools.len(), 0, 100);
+            check
+                .count(
+                    "toolSpecs",
+                    tools.len(),
+                    0,
+                    crate::limits::MAX_TOOLS_PER_ACT,
+                )
+                .size(
+                    "toolSpecs",
+                    serde_json::to_vec(tools).map_or(0, |bytes| bytes.len()),
+                    crate::limits::MAX_TOOL_SPECS_BYTES,
+                );
             for (i, tool) in tools.iter().enumerate() {
                 let name = format!("toolSpecs[{i}].name");
                 check

@@ -175,6 +175,17 @@ impl Check {
     }
 
     /// A count of items within `min..=max`.
+    /// A serialized size: at most `max` bytes.
+    pub(crate) fn size(&mut self, member: &str, bytes: usize, max: usize) -> &mut Self {
+        if bytes > max {
+            self.fail(
+                member,
+                format!("must be at most {max} bytes serialized (it is {bytes})"),
+            );
+        }
+        self
+    }
+
     pub(crate) fn count(&mut self, member: &str, len: usize, min: usize, max: usize) -> &mut Self {
         if len < min || len > max {
             self.fail(

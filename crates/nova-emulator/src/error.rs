@@ -37,6 +37,18 @@ impl ServiceError {
             .with("fieldList", json!([{ "name": field, "message": message }]))
     }
 
+    /// 429 `ThrottlingException`: `operation`'s request rate is above the caller's quota. No
+    /// `Retry-After`, as the service sends none by default.
+    pub fn throttled(operation: &str) -> Self {
+        Self::new(
+            429,
+            "ThrottlingException",
+            format!(
+                "Rate exceeded for {operation}: the account's quota of requests per second is used up"
+            ),
+        )
+    }
+
     /// 400 `ValidationException` with reason `InvalidStatus`.
     pub fn invalid_status(message: impl Into<String>) -> Self {
         Self::new(400, "ValidationException", message).with("reason", json!("InvalidStatus"))

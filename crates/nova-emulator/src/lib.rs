@@ -38,6 +38,7 @@ mod error;
 mod identity;
 mod planner;
 mod policy;
+mod quotas;
 mod server;
 mod sigv4;
 mod store;
@@ -52,6 +53,7 @@ pub use browsers::DEFAULT_SESSION_QUOTA;
 pub use error::ServiceError;
 pub use planner::{ActView, Planner, ScriptedPlanner, call};
 pub use policy::Policy;
+pub use quotas::Quotas;
 pub use sigv4::AccessKey;
 pub use store::{ActState, Created, MODEL_ALIAS, MODEL_ALIASES, MODEL_ID, MODEL_PREVIEW_ALIAS};
 
@@ -72,6 +74,7 @@ pub struct EmulatorBuilder {
     drop_first_create_response: bool,
     browser_quota: usize,
     launcher: browsers::Launcher,
+    quotas: Quotas,
 }
 
 impl std::fmt::Debug for EmulatorBuilder {
@@ -119,11 +122,31 @@ impl Default for EmulatorBuilder {
             drop_first_create_response: false,
             browser_quota: DEFAULT_SESSION_QUOTA,
             launcher: Arc::new(|| nova_browser::Browser::builder().headless(true)),
+            quotas: Quotas::service(),
         }
     }
 }
 
 impl EmulatorBuilder {
+    /// The request rates allowed per caller (an AWS account, or an API key): the service's by
+    /// default ([`Quotas::service`]: 5 InvokeActStep and 100 of every other operation per
+    /// second); a call beyond them is refused with 429 `ThrottlingException`, as the service
+    /// refuses it. Tests that measure beyond the quota say so with [`Quotas::unlimited`].
+    ///
+    /// ```
+    /// # async fn example() -> std::io::Result<()> {
+    /// use nova_emulator::{Emulator, Quotas};
+    ///
+    /// // A load test of the SDK, not of the quota: the emulator must not be the bottleneck.
+    /// let emulator = Emulator::builder().quotas(Quotas::unlimited()).start().await?;
+    /// # drop(emulator); Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn quotas(mut self, quotas: Quotas) -> Self {
+        self.quotas = quotas;
+        self
+    }
+
     /// Accepts requests signed with `key`. Without any, one is generated.
     #[must_use]
     pub fn access_key(mut self, key: AccessKey) -> Self {
@@ -258,6 +281,7 @@ impl EmulatorBuilder {
             dropped: Mutex::new(Vec::new()),
             browsers: browsers::Browsers::new(self.browser_quota, self.launcher),
             host: local.to_string(),
+            meter: quotas::Meter::new(self.quotas),
         });
         let app = Router::new()
             .route(

@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use nova_act_core::iam::PolicyScope;
 use nova_act_core::model::*;
-use nova_act_core::{OPERATIONS, Operation, OperationInfo, Resource, Retry};
+use nova_act_core::{OPERATIONS, Operation, OperationInfo, Resource, Retry, limits};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -40,6 +40,8 @@ pub(crate) struct Shared {
     pub(crate) browsers: crate::browsers::Browsers,
     /// `HOST:PORT` served, for the stream endpoints sessions announce.
     pub(crate) host: String,
+    /// The request-rate quotas, metered per caller and operation.
+    pub(crate) meter: crate::quotas::Meter,
 }
 
 impl Shared {
@@ -167,6 +169,15 @@ fn lost_response() -> Response {
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }
 
+/// The API key a request carries (`Authorization: Bearer` or `X-Api-Key`).
+fn api_key_of(headers: &HeaderMap) -> Option<&str> {
+    let bearer = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    bearer.or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()))
+}
+
 pub(crate) fn authenticate<'a>(
     shared: &'a Shared,
     method: &Method,
@@ -179,12 +190,7 @@ pub(crate) fn authenticate<'a>(
         return Ok(Caller::ApiKey);
     }
     if uri.path().starts_with("/agent/") {
-        let bearer = headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
-        let key = bearer.or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()));
-        return match key {
+        return match api_key_of(headers) {
             None => Err(ServiceError::api_key(
                 401,
                 "missing API key: send Authorization: Bearer <key> or X-Api-Key",
@@ -467,6 +473,27 @@ fn serve(
         {
             return Err(ServiceError::not_found("WorkflowDefinition", name));
         }
+    }
+    // The service meters an account (all its keys and roles) or an API key.
+    let metered = match &caller {
+        Caller::Iam(_) => shared.account.clone(),
+        Caller::ApiKey => api_key_of(headers).unwrap_or_default().to_owned(),
+    };
+    if !shared
+        .meter
+        .admit(&metered, op.name, std::time::Instant::now())
+    {
+        return Err(ServiceError::throttled(op.name));
+    }
+    if op.name == InvokeActStepInput::NAME && bytes.len() > limits::MAX_STEP_PAYLOAD_BYTES {
+        return Err(ServiceError::field(
+            "payload",
+            format!(
+                "the request body is {} bytes; an InvokeActStep payload is at most {} bytes",
+                bytes.len(),
+                limits::MAX_STEP_PAYLOAD_BYTES
+            ),
+        ));
     }
     let handler = handler(op.name).ok_or_else(unknown)?;
     handler(shared, &caller, &labels, uri, bytes).map(|value| (op, value))

@@ -648,6 +648,16 @@ impl Store {
                 },
             ));
         }
+        let limit = nova_act_core::limits::MAX_STEPS_PER_ACT as usize;
+        if act.steps >= limit {
+            return Err(ServiceError::field(
+                "steps",
+                format!(
+                    "an act takes at most {limit} steps; this would be step {}",
+                    act.steps + 1
+                ),
+            ));
+        }
         let calls = planner.plan(&act.view, act.steps, &input.call_results);
         let step_id = id();
         act.steps += 1;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use nova_act_core::Client;
 use nova_act_core::runtime::{Actuator, BrowserAction, CallError, Observation, Workflow};
 use nova_auth::AuthMode;
-use nova_emulator::{Emulator, RunningEmulator};
+use nova_emulator::{Emulator, Quotas, RunningEmulator};
 use serde_json::{Value, json};
 use support::{aws, builder, define};
 
@@ -31,8 +31,15 @@ fn full() -> bool {
 }
 
 async fn setup() -> (RunningEmulator, Client) {
-    let emulator = Emulator::builder().start().await.unwrap();
+    // Opted out of the service's quotas: this measures the emulator and the act loop under
+    // load, far beyond 5 steps a second (the quotas have their own tests, tests/quotas.rs).
+    let emulator = Emulator::builder()
+        .quotas(Quotas::unlimited())
+        .start()
+        .await
+        .unwrap();
     let client = builder(&emulator, aws(emulator.access_key()), AuthMode::Iam)
+        .step_rate(0.0)
         .build()
         .unwrap();
     define(&client, "default").await;

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use std::time::SystemTime;
 
 use nova_auth::{AwsCredentials, Source};
-use nova_emulator::{Emulator, RunningEmulator};
+use nova_emulator::{Emulator, Quotas, RunningEmulator};
 use proptest::prelude::*;
 use proptest::test_runner::{TestCaseError, TestRunner};
 use support::{api_key, define, iam, open_act};
@@ -59,7 +59,11 @@ fn shared() -> &'static Shared {
             .enable_all()
             .build()
             .unwrap();
-        let emulator = runtime.block_on(Emulator::builder().start()).unwrap();
+        // Opted out of the rate quotas: hundreds of generated requests in a burst check routing
+        // and validation, not the quota (tests/quotas.rs does).
+        let emulator = runtime
+            .block_on(Emulator::builder().quotas(Quotas::unlimited()).start())
+            .unwrap();
         let routes = runtime.block_on(async {
             let iam = iam(&emulator, emulator.access_key());
             define(&iam, "flow").await;

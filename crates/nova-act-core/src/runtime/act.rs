@@ -22,8 +22,8 @@ use crate::model::{
 
 /// Steps allowed by default.
 pub const DEFAULT_MAX_STEPS: u32 = 30;
-/// Steps must stay below this.
-pub const MAX_STEPS_LIMIT: u32 = 200;
+/// Steps must stay below this (the service's limit of steps per act).
+pub const MAX_STEPS_LIMIT: u32 = crate::limits::MAX_STEPS_PER_ACT;
 /// The shortest and longest act timeouts.
 pub const TIMEOUT_RANGE: (Duration, Duration) = (Duration::from_secs(2), Duration::from_secs(1800));
 

@@ -1,0 +1,168 @@
+//! The service's request-rate quotas: a token bucket per operation and per caller (an AWS
+//! account, or an API key), holding one second's worth of requests, as the service meters them.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use nova_act_core::limits;
+
+/// Request rates the emulator allows, per second, per caller.
+///
+/// ```
+/// use nova_emulator::Quotas;
+///
+/// assert_eq!(Quotas::default(), Quotas::service());
+/// assert_eq!(Quotas::service().step_rate, 5.0);
+/// let raised = Quotas::service().step_rate(50.0);
+/// assert_eq!(raised.step_rate, 50.0);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Quotas {
+    /// InvokeActStep requests per second (`0` = unlimited).
+    pub step_rate: f64,
+    /// Requests per second of each other operation (`0` = unlimited).
+    pub op_rate: f64,
+}
+
+impl Quotas {
+    /// The service's default quotas: 5 steps per second, 100 of every other operation.
+    pub fn service() -> Self {
+        Self {
+            step_rate: limits::STEP_RATE,
+            op_rate: limits::OPERATION_RATE,
+        }
+    }
+
+    /// No rate limits: for benchmarks and load tests that measure beyond the quota.
+    pub fn unlimited() -> Self {
+        Self {
+            step_rate: 0.0,
+            op_rate: 0.0,
+        }
+    }
+
+    /// These quotas with InvokeActStep at `rate` per second (`0` = unlimited).
+    #[must_use]
+    pub fn step_rate(mut self, rate: f64) -> Self {
+        self.step_rate = rate.max(0.0);
+        self
+    }
+
+    /// These quotas with every other operation at `rate` per second (`0` = unlimited).
+    #[must_use]
+    pub fn op_rate(mut self, rate: f64) -> Self {
+        self.op_rate = rate.max(0.0);
+        self
+    }
+
+    fn rate(&self, operation: &str) -> f64 {
+        if operation == "InvokeActStep" {
+            self.step_rate
+        } else {
+            self.op_rate
+        }
+    }
+}
+
+impl Default for Quotas {
+    fn default() -> Self {
+        Self::service()
+    }
+}
+
+/// One bucket: the tokens left, as of `at`.
+#[derive(Debug)]
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+/// The buckets of every caller and operation.
+#[derive(Debug)]
+pub(crate) struct Meter {
+    quotas: Quotas,
+    buckets: Mutex<HashMap<(String, &'static str), Bucket>>,
+}
+
+impl Meter {
+    pub(crate) fn new(quotas: Quotas) -> Self {
+        Self {
+            quotas,
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Whether `caller` may call `operation` at `now`; takes a token when it may.
+    pub(crate) fn admit(&self, caller: &str, operation: &'static str, now: Instant) -> bool {
+        let rate = self.quotas.rate(operation);
+        if rate <= 0.0 {
+            return true;
+        }
+        // A burst of one second's worth, and never less than one request.
+        let capacity = rate.max(1.0);
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let bucket = buckets
+            .entry((caller.to_owned(), operation))
+            .or_insert(Bucket {
+                tokens: capacity,
+                at: now,
+            });
+        let elapsed = now.saturating_duration_since(bucket.at).as_secs_f64();
+        bucket.tokens = (bucket.tokens + elapsed * rate).min(capacity);
+        bucket.at = now;
+        if bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn a_burst_of_one_second_then_the_rate() {
+        let meter = Meter::new(Quotas::service());
+        let start = Instant::now();
+        let admitted = (0..8)
+            .filter(|_| meter.admit("123456789012", "InvokeActStep", start))
+            .count();
+        assert_eq!(admitted, 5, "a burst of one second's worth");
+        assert!(!meter.admit(
+            "123456789012",
+            "InvokeActStep",
+            start + Duration::from_millis(150)
+        ));
+        assert!(meter.admit(
+            "123456789012",
+            "InvokeActStep",
+            start + Duration::from_millis(200)
+        ));
+        // Each caller and each operation has its own bucket.
+        assert!(meter.admit("key-b", "InvokeActStep", start));
+        assert!(meter.admit("123456789012", "CreateAct", start));
+        // A second later the bucket is full again, never fuller.
+        let later = start + Duration::from_secs(10);
+        let admitted = (0..8)
+            .filter(|_| meter.admit("123456789012", "InvokeActStep", later))
+            .count();
+        assert_eq!(admitted, 5);
+    }
+
+    #[test]
+    fn unlimited_and_fractional_rates() {
+        let meter = Meter::new(Quotas::unlimited());
+        let now = Instant::now();
+        assert!((0..1000).all(|_| meter.admit("a", "InvokeActStep", now)));
+        let slow = Meter::new(Quotas::service().step_rate(0.5));
+        assert!(slow.admit("a", "InvokeActStep", now));
+        assert!(!slow.admit("a", "InvokeActStep", now + Duration::from_secs(1)));
+        assert!(slow.admit("a", "InvokeActStep", now + Duration::from_secs(2)));
+    }
+}

@@ -1,0 +1,235 @@
+//! The service's quotas and limits, enforced by default and answered in the service's error
+//! shape, seen through the AWS SDK's own client (`aws-sdk-novaact`) with its retries off, so
+//! that nothing of ours softens them.
+
+use aws_sdk_novaact::error::ProvideErrorMetadata;
+use aws_sdk_novaact::types::{CallResult, CallResultContent, ToolInputSchema, ToolSpec};
+use aws_sdk_novaact::{Client, Config};
+use nova_act_core::limits;
+use nova_emulator::{Emulator, Quotas, RunningEmulator};
+
+fn client(emulator: &RunningEmulator) -> Client {
+    let key = emulator.access_key();
+    let credentials = aws_credential_types::Credentials::new(
+        &key.access_key_id,
+        &key.secret_access_key,
+        None,
+        None,
+        "test",
+    );
+    let config = Config::builder()
+        .behavior_version(aws_sdk_novaact::config::BehaviorVersion::latest())
+        .region(aws_types::region::Region::new("us-east-1"))
+        .credentials_provider(credentials)
+        .endpoint_url(emulator.url())
+        .retry_config(aws_smithy_types::retry::RetryConfig::disabled())
+        .build();
+    Client::from_conf(config)
+}
+
+/// A definition, a run and a session, and the ids of the latter two.
+async fn session(sdk: &Client) -> (String, String) {
+    sdk.create_workflow_definition()
+        .name("limits")
+        .send()
+        .await
+        .unwrap();
+    let run = sdk
+        .create_workflow_run()
+        .workflow_definition_name("limits")
+        .model_id("nova-act-latest")
+        .client_info(
+            aws_sdk_novaact::types::ClientInfo::builder()
+                .compatibility_version(1)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let session = sdk
+        .create_session()
+        .workflow_definition_name("limits")
+        .workflow_run_id(run.workflow_run_id())
+        .send()
+        .await
+        .unwrap();
+    (
+        run.workflow_run_id().to_owned(),
+        session.session_id().to_owned(),
+    )
+}
+
+fn result(text: &str) -> CallResult {
+    CallResult::builder()
+        .call_id("initiateAct")
+        .content(CallResultContent::Text(text.to_owned()))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn steps_beyond_five_a_second_are_throttled_as_the_service_throttles_them() {
+    let emulator = Emulator::builder().start().await.unwrap();
+    let sdk = client(&emulator);
+    let (run, session) = session(&sdk).await;
+    let act = sdk
+        .create_act()
+        .workflow_definition_name("limits")
+        .workflow_run_id(&run)
+        .session_id(&session)
+        .task("t")
+        .send()
+        .await
+        .unwrap();
+    // Twenty steps at once: the bucket holds one second's worth (5) and refills at 5/s, so
+    // however slowly these arrive (within 2 s), at most 15 pass and the rest are throttled.
+    let calls = (0..20).map(|_| {
+        sdk.invoke_act_step()
+            .workflow_definition_name("limits")
+            .workflow_run_id(&run)
+            .session_id(&session)
+            .act_id(act.act_id())
+            .call_results(result("{}"))
+            .send()
+    });
+    let outcomes = futures_util::future::join_all(calls).await;
+    let throttled: Vec<_> = outcomes
+        .iter()
+        .filter_map(|o| o.as_ref().err())
+        .filter(|e| e.code() == Some("ThrottlingException"))
+        .collect();
+    assert!(throttled.len() >= 5, "{} throttled", throttled.len());
+    let first = throttled[0];
+    assert!(
+        first
+            .message()
+            .unwrap()
+            .starts_with("Rate exceeded for InvokeActStep")
+    );
+    let raw = first.raw_response().unwrap();
+    assert_eq!(raw.status().as_u16(), 429);
+    assert!(raw.headers().get("retry-after").is_none());
+    assert!(matches!(
+        first.as_service_error(),
+        Some(
+            aws_sdk_novaact::operation::invoke_act_step::InvokeActStepError::ThrottlingException(_)
+        )
+    ));
+    // Other operations have their own bucket: the account can still list its runs.
+    sdk.list_workflow_runs()
+        .workflow_definition_name("limits")
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn the_201st_step_and_an_oversized_step_are_refused() {
+    // Unlimited rate: this test is about the step limit, and 200 steps at 5/s would take 40 s.
+    let emulator = Emulator::builder()
+        .quotas(Quotas::unlimited())
+        .start()
+        .await
+        .unwrap();
+    let sdk = client(&emulator);
+    let (run, session) = session(&sdk).await;
+    let act = sdk
+        .create_act()
+        .workflow_definition_name("limits")
+        .workflow_run_id(&run)
+        .session_id(&session)
+        .task("t")
+        .send()
+        .await
+        .unwrap();
+    let step = |previous: Option<String>, text: String| {
+        sdk.invoke_act_step()
+            .workflow_definition_name("limits")
+            .workflow_run_id(&run)
+            .session_id(&session)
+            .act_id(act.act_id())
+            .set_previous_step_id(previous)
+            .call_results(result(&text))
+            .send()
+    };
+    let oversized = step(None, "x".repeat(limits::MAX_STEP_PAYLOAD_BYTES))
+        .await
+        .unwrap_err();
+    assert_eq!(oversized.code(), Some("ValidationException"));
+    assert!(
+        oversized
+            .message()
+            .unwrap()
+            .contains("at most 5000000 bytes"),
+        "{:?}",
+        oversized.message()
+    );
+    let mut previous = None;
+    for _ in 0..limits::MAX_STEPS_PER_ACT {
+        let done = step(previous.clone(), "{}".to_owned()).await.unwrap();
+        previous = Some(done.step_id().to_owned());
+    }
+    let refused = step(previous, "{}".to_owned()).await.unwrap_err();
+    assert_eq!(refused.code(), Some("ValidationException"));
+    let body: serde_json::Value =
+        serde_json::from_slice(refused.raw_response().unwrap().body().bytes().unwrap()).unwrap();
+    assert_eq!(body["reason"], "FieldValidationFailed");
+    assert_eq!(body["fieldList"][0]["name"], "steps");
+    assert_eq!(
+        body["fieldList"][0]["message"],
+        "an act takes at most 200 steps; this would be step 201"
+    );
+}
+
+#[tokio::test]
+async fn too_many_tools_or_too_large_tool_specifications_are_refused() {
+    let emulator = Emulator::builder().start().await.unwrap();
+    let sdk = client(&emulator);
+    let (run, session) = session(&sdk).await;
+    let tool = |name: String, description: String| {
+        ToolSpec::builder()
+            .name(name)
+            .description(description)
+            .input_schema(ToolInputSchema::Json(aws_smithy_types::Document::Object(
+                Default::default(),
+            )))
+            .build()
+            .unwrap()
+    };
+    let act = |tools: Vec<ToolSpec>| {
+        sdk.create_act()
+            .workflow_definition_name("limits")
+            .workflow_run_id(&run)
+            .session_id(&session)
+            .task("t")
+            .set_tool_specs(Some(tools))
+            .send()
+    };
+    let many = (0..=limits::MAX_TOOLS_PER_ACT)
+        .map(|i| tool(format!("tool{i}"), "d".to_owned()))
+        .collect();
+    let err = act(many).await.unwrap_err();
+    assert_eq!(err.code(), Some("ValidationException"));
+    assert!(
+        err.message().unwrap().starts_with("toolSpecs:"),
+        "{:?}",
+        err.message()
+    );
+    // 40 tools of 9,000 characters each: 360,000 bytes of descriptions alone.
+    let large = (0..40)
+        .map(|i| tool(format!("tool{i}"), "d".repeat(9_000)))
+        .collect();
+    let err = act(large).await.unwrap_err();
+    assert_eq!(err.code(), Some("ValidationException"));
+    assert!(
+        err.message()
+            .unwrap()
+            .contains("at most 350000 bytes serialized"),
+        "{:?}",
+        err.message()
+    );
+    act(vec![tool("one".to_owned(), "d".to_owned())])
+        .await
+        .unwrap();
+}
