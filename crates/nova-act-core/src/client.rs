@@ -215,7 +215,8 @@ impl ClientBuilder {
 
     /// How long a call the service throttles keeps being repeated, with backoff, before the
     /// throttling error is returned (default 300 s). Throttled attempts do not count against
-    /// [`RetryConfig::max_attempts`]: a throttled request was not processed.
+    /// [`RetryConfig::max_attempts`]: a throttled request was not processed. With retries off
+    /// ([`RetryConfig::disabled`]) a throttled call fails at once.
     #[must_use]
     pub fn throttle_timeout(mut self, timeout: Duration) -> Self {
         self.throttle_timeout = timeout;
@@ -567,13 +568,14 @@ impl Client {
                         governor.throttled();
                     }
                     throttles += 1;
-                    let since = *throttled_since.get_or_insert_with(tokio::time::Instant::now);
-                    if since.elapsed() >= self.inner.throttle_timeout {
-                        return Err(err);
-                    }
                     let wait = retry.delay(throttles.min(4), retry_after);
                     if adaptive {
                         self.throttle_for(wait);
+                    }
+                    let since = *throttled_since.get_or_insert_with(tokio::time::Instant::now);
+                    // Retries turned off (`RetryConfig::disabled`) are off for throttling too.
+                    if retry.max_attempts <= 1 || since.elapsed() >= self.inner.throttle_timeout {
+                        return Err(err);
                     }
                     tracing::debug!(
                         throttles,

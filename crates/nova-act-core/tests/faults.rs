@@ -575,3 +575,82 @@ async fn adaptive_retries_hold_back_the_next_call_after_a_throttle() {
         assert_eq!(count(&server).await, 2);
     }
 }
+
+fn stepped() -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({"calls": [], "stepId": ID}))
+}
+
+#[tokio::test(start_paused = true)]
+async fn throttled_steps_are_repeated_beyond_max_attempts_until_the_throttle_timeout() {
+    let throttled = || {
+        error(
+            429,
+            "ThrottlingException",
+            json!({"message": "Rate exceeded"}),
+        )
+    };
+    // Six throttles, then an answer: the default three attempts would have given up.
+    let mut answers = vec![throttled(); 6];
+    answers.push(stepped());
+    let server = scripted(answers).await;
+    let client = builder(&server).build().unwrap();
+    client.invoke_act_step(step()).await.unwrap();
+    assert_eq!(count(&server).await, 7);
+
+    // Throttled for longer than the throttle timeout: the throttling error, once it passed.
+    let server = scripted(vec![throttled()]).await;
+    let client = builder(&server)
+        .throttle_timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let started = tokio::time::Instant::now();
+    let err = client.invoke_act_step(step()).await.unwrap_err();
+    assert!(matches!(err, Error::Throttling { .. }), "{err:?}");
+    assert!(started.elapsed() >= Duration::from_secs(10));
+    assert!(count(&server).await > 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn steps_of_every_clone_share_one_pace() {
+    let server = scripted(vec![stepped()]).await;
+    let client = builder(&server).step_rate(2.0).build().unwrap();
+    let started = tokio::time::Instant::now();
+    let calls = (0..5).map(|_| {
+        let client = client.clone();
+        async move { client.invoke_act_step(step()).await }
+    });
+    for outcome in futures_util::future::join_all(calls).await {
+        outcome.unwrap();
+    }
+    // Five steps at 2 a second: the first at once, the last 2 s later.
+    assert_eq!(started.elapsed(), Duration::from_secs(2));
+    // Other operations are not paced.
+    let started = tokio::time::Instant::now();
+    let server = scripted(vec![models()]).await;
+    let client = builder(&server).step_rate(0.5).build().unwrap();
+    for _ in 0..3 {
+        client
+            .list_models(ListModelsInput::default())
+            .await
+            .unwrap();
+    }
+    assert_eq!(started.elapsed(), Duration::ZERO);
+}
+
+#[test]
+fn a_step_rate_that_is_not_a_number_is_refused_naming_the_variable() {
+    let built = Client::builder()
+        .credentials_provider(aws_credentials(), AuthMode::Iam)
+        .env(Env::from_vars([("NOVA_ACT_STEP_RATE", "fast")]))
+        .build();
+    let err = built.unwrap_err().to_string();
+    assert!(err.contains("NOVA_ACT_STEP_RATE"), "{err}");
+    assert!(err.contains("fast"), "{err}");
+    for ok in ["0", "12.5"] {
+        Client::builder()
+            .credentials_provider(aws_credentials(), AuthMode::Iam)
+            .env(Env::from_vars([("NOVA_ACT_STEP_RATE", ok)]))
+            .build()
+            .unwrap();
+    }
+}

@@ -21,17 +21,17 @@
 
 use std::time::Duration;
 
+#[doc(hidden)]
+pub use nova_act_core::tls;
 #[doc(inline)]
 pub use nova_act_core::{
     Client, ClientBuilder, Error, ErrorMeta, OPERATIONS, Operation, OperationInfo, Resource, Retry,
-    RetryConfig, RetryMode, ValidationError, endpoint, iam, model, runtime,
+    RetryConfig, RetryMode, STEP_RATE_VAR, ValidationError, endpoint, iam, limits, model, runtime,
 };
-// Listed one by one, so that what the facade offers is a decision, not whatever nova-auth adds.
-#[doc(hidden)]
-pub use nova_act_core::tls;
 #[cfg(feature = "aws")]
 #[doc(hidden)]
 pub use nova_auth::https_client;
+// Listed one by one, so that what the facade offers is a decision, not whatever nova-auth adds.
 #[doc(inline)]
 pub use nova_auth::{
     API_KEY_LEN, API_KEY_URL, ApiKey, ApiKeyProvider, Attempt, Attempts, Auth, AuthBuilder,
@@ -245,6 +245,22 @@ impl NovaActBuilder {
         self
     }
 
+    /// The most InvokeActStep calls per second, shared by every session and act of the client
+    /// (default 5, the account's default quota; `NOVA_ACT_STEP_RATE` otherwise; `0` = off). See
+    /// [`ClientBuilder::step_rate`](nova_act_core::ClientBuilder::step_rate).
+    #[must_use]
+    pub fn step_rate(mut self, steps_per_second: f64) -> Self {
+        self.client = self.client.step_rate(steps_per_second);
+        self
+    }
+
+    /// How long a throttled call is repeated before its error is returned (default 300 s).
+    #[must_use]
+    pub fn throttle_timeout(mut self, timeout: Duration) -> Self {
+        self.client = self.client.throttle_timeout(timeout);
+        self
+    }
+
     /// Time allowed per attempt (`None`: no limit).
     #[must_use]
     pub fn attempt_timeout(mut self, timeout: Option<Duration>) -> Self {
@@ -301,6 +317,8 @@ pub mod guide {
     pub mod deployment {}
     #[doc = include_str!("../guide/cli.md")]
     pub mod cli {}
+    #[doc = include_str!("../guide/scaling.md")]
+    pub mod scaling {}
     #[doc = include_str!("../guide/security.md")]
     pub mod security {}
     #[doc = include_str!("../guide/security-practices.md")]

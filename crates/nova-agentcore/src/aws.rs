@@ -6,6 +6,9 @@
 //! user's first build (docs/performance.md). The wire formats here are the services' own
 //! (restJson1, awsJson1.1, awsQuery), checked against wiremock fakes and the emulator.
 
+// Without feature `deploy` only the session API's restJson1 calls are made.
+#![cfg_attr(not(feature = "deploy"), allow(dead_code))]
+
 use std::time::{Duration, SystemTime};
 
 use nova_act_core::{Retry, RetryConfig};

@@ -7,11 +7,16 @@ use std::process::ExitCode;
 
 use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser};
-use nova_emulator::{AccessKey, Emulator, Policy, ScriptedPlanner};
+use nova_emulator::{AccessKey, Emulator, Policy, Quotas, ScriptedPlanner};
 
 /// A local Amazon Nova Act service for development and tests: all 16 operations, SigV4 and
 /// API-key checks, IAM-style policies, a scripted planner, STS (caller identity, role assumption,
 /// web identity) and the SSO portal. Not a production service.
+///
+/// As strict as the service: per caller (an AWS account or an API key), 5 InvokeActStep and 100
+/// of every other operation per second (429 ThrottlingException beyond them); 200 steps per act,
+/// 5,000,000-byte step bodies, 100 tools and 350,000 bytes of tool specifications per act
+/// (400 ValidationException beyond them).
 #[derive(Debug, Parser)]
 #[command(name = "nova-emulator", version)]
 struct Args {
@@ -55,6 +60,26 @@ struct Args {
     /// roles of the account can be assumed too, without limits.
     #[arg(long = "role", value_name = "NAME=FILE")]
     roles: Vec<String>,
+
+    /// InvokeActStep requests per second allowed per caller, the service's quota (0 = no limit).
+    #[arg(long, value_name = "N", env = "NOVA_EMULATOR_STEP_RATE", default_value_t = nova_act_core::limits::STEP_RATE, value_parser = rate)]
+    step_rate: f64,
+
+    /// Requests per second of each other operation allowed per caller (0 = no limit).
+    #[arg(long, value_name = "N", env = "NOVA_EMULATOR_OP_RATE", default_value_t = nova_act_core::limits::OPERATION_RATE, value_parser = rate)]
+    op_rate: f64,
+}
+
+/// A rate: a decimal of at least 0.
+fn rate(value: &str) -> Result<f64, String> {
+    value
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|rate| rate.is_finite() && *rate >= 0.0)
+        .ok_or_else(|| {
+            format!("`{value}` is not a rate; expected requests per second, 0 for no limit")
+        })
 }
 
 /// `NAME=FILE`: the role and the policy document its sessions are held to.
@@ -182,7 +207,11 @@ async fn main() -> ExitCode {
         Ok(parsed) => parsed,
         Err(err) => err.exit(),
     };
-    let mut builder = Emulator::builder().region(args.region.clone());
+    let mut builder = Emulator::builder().region(args.region.clone()).quotas(
+        Quotas::service()
+            .step_rate(args.step_rate)
+            .op_rate(args.op_rate),
+    );
     if let Some(path) = &args.script {
         match ScriptedPlanner::from_file(path) {
             Ok(planner) => builder = builder.planner(planner),
