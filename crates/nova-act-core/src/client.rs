@@ -550,15 +550,17 @@ impl Client {
         let mut attempt = 1;
         let mut throttles = 0;
         let mut throttled_since = None;
+        let mut waited = Duration::ZERO;
         loop {
             if let Some(governor) = governor {
-                governor.acquire().await;
+                waited += governor.acquire().await;
             }
             match self.attempt::<O>(prepared, attempt).await {
                 Outcome::Done(result) => {
                     if let Some(governor) = governor.filter(|_| result.is_ok()) {
                         governor.passed();
                     }
+                    crate::governor::Pacing::record(throttles > 0, waited);
                     return result;
                 }
                 // A throttled request was not processed: it is repeated until the throttle
@@ -575,8 +577,10 @@ impl Client {
                     let since = *throttled_since.get_or_insert_with(tokio::time::Instant::now);
                     // Retries turned off (`RetryConfig::disabled`) are off for throttling too.
                     if retry.max_attempts <= 1 || since.elapsed() >= self.inner.throttle_timeout {
+                        crate::governor::Pacing::record(true, waited);
                         return Err(err);
                     }
+                    waited += wait;
                     tracing::debug!(
                         throttles,
                         wait_ms = wait.as_millis() as u64,

@@ -122,3 +122,34 @@ mod tests {
         assert_eq!(start.elapsed(), Duration::from_millis(1900));
     }
 }
+
+/// What the quota cost the calls made inside [`Pacing::measure`] (one act's steps): how many
+/// were throttled at least once, and how long they waited for the pace and for throttles.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Pacing(std::sync::Arc<Mutex<(u32, Duration)>>);
+
+tokio::task_local! {
+    static PACING: Pacing;
+}
+
+impl Pacing {
+    /// Runs `calls`, counting what the quota cost them.
+    pub(crate) async fn measure<F: std::future::Future>(&self, calls: F) -> F::Output {
+        PACING.scope(self.clone(), calls).await
+    }
+
+    /// Calls throttled at least once, and the time waited.
+    pub(crate) fn totals(&self) -> (u32, Duration) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Records, for the act being measured (if any), a call throttled `throttled` times and the
+    /// time it waited.
+    pub(crate) fn record(throttled: bool, waited: Duration) {
+        let _ = PACING.try_with(|pacing| {
+            let mut totals = pacing.0.lock().unwrap_or_else(|p| p.into_inner());
+            totals.0 += u32::from(throttled);
+            totals.1 += waited;
+        });
+    }
+}

@@ -233,3 +233,66 @@ async fn too_many_tools_or_too_large_tool_specifications_are_refused() {
         .await
         .unwrap();
 }
+
+mod support;
+
+/// A page that is always the same: the quota tests measure steps, not a browser.
+struct Page;
+
+#[async_trait::async_trait]
+impl nova_act_core::runtime::Actuator for Page {
+    async fn browser(
+        &mut self,
+        action: nova_act_core::runtime::BrowserAction,
+    ) -> Result<serde_json::Value, nova_act_core::runtime::CallError> {
+        match action {
+            nova_act_core::runtime::BrowserAction::TakeObservation => Ok(serde_json::json!(
+                nova_act_core::runtime::Observation::blank("http://127.0.0.1/quota")
+            )),
+            _ => Ok(serde_json::Value::Null),
+        }
+    }
+}
+
+/// Three acts at once under a step quota of 2 a second, with the client's pace at `step_rate`:
+/// each act's result.
+async fn three_acts(step_rate: f64) -> Vec<nova_act_core::runtime::ActResult> {
+    let emulator = Emulator::builder()
+        .quotas(Quotas::service().step_rate(2.0))
+        .start()
+        .await
+        .unwrap();
+    let client = support::builder(
+        &emulator,
+        support::aws(emulator.access_key()),
+        nova_auth::AuthMode::Iam,
+    )
+    .step_rate(step_rate)
+    .build()
+    .unwrap();
+    support::define(&client, "default").await;
+    let acts = (0..3).map(|_| async {
+        nova_act_core::runtime::Workflow::new(&client)
+            .definition("default")
+            .run(|run| async move { run.session(Page).await?.act("What page is this?").await })
+            .await
+    });
+    futures_util::future::join_all(acts)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[tokio::test]
+async fn throttled_steps_are_repeated_and_counted_and_the_governor_avoids_them() {
+    // No pacing: the acts find the quota by being throttled, and every act still succeeds.
+    let unpaced = three_acts(0.0).await;
+    let throttled: u32 = unpaced.iter().map(|r| r.throttled_steps).sum();
+    assert!(throttled > 0, "{unpaced:?}");
+    assert!(unpaced.iter().all(|r| r.value.is_some()));
+    // Paced at the quota: no step is throttled; the acts waited for the pace instead.
+    let paced = three_acts(2.0).await;
+    assert_eq!(paced.iter().map(|r| r.throttled_steps).sum::<u32>(), 0);
+    assert!(paced.iter().any(|r| !r.throttle_wait.is_zero()));
+}

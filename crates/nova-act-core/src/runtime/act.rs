@@ -146,6 +146,11 @@ pub struct ActResult {
     pub ended_at: SystemTime,
     /// Time spent waiting for a person ([`HumanInput`]).
     pub human_wait: Duration,
+    /// Steps the service throttled at least once (each was repeated until it passed).
+    pub throttled_steps: u32,
+    /// Time the steps waited for the account's step quota: the client's pace, and backoff
+    /// after throttles.
+    pub throttle_wait: Duration,
     /// The act's trace, when the session writes traces
     /// ([`Session::logs_dir`](super::Session::logs_dir)).
     pub trace: Option<TraceFiles>,
@@ -419,9 +424,13 @@ impl ActPlace<'_> {
             started_at: SystemTime::now(),
             ended_at: SystemTime::now(),
             human_wait: Duration::ZERO,
+            throttled_steps: 0,
+            throttle_wait: Duration::ZERO,
             trace: None,
         };
-        let steps = self.steps(actuator, &request, &act_id, deadline, &mut result, seen);
+        let pacing = crate::governor::Pacing::default();
+        let steps =
+            pacing.measure(self.steps(actuator, &request, &act_id, deadline, &mut result, seen));
         // A shutdown stops the loop wherever it is (a step in flight, a browser action); the
         // act is then recorded FAILED like any other ending.
         let ending = match self.shutdown {
@@ -445,6 +454,16 @@ impl ActPlace<'_> {
             (ending, _) => ending,
         };
         result.ended_at = SystemTime::now();
+        (result.throttled_steps, result.throttle_wait) = pacing.totals();
+        if result.throttled_steps > 0 {
+            tracing::info!(
+                act_id,
+                throttled_steps = result.throttled_steps,
+                throttle_wait_ms = result.throttle_wait.as_millis() as u64,
+                "the service throttled steps of this act; each was repeated until it passed \
+                 (raise the account's quota, or lower the concurrency or step_rate)"
+            );
+        }
         let (status, error) = match &ending {
             Ending::Returned(_) => (ActStatus::Succeeded, None),
             Ending::Thrown(value) => (
