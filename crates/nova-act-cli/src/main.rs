@@ -15,6 +15,7 @@ mod local;
 mod output;
 mod quickstart;
 mod run;
+mod tasks;
 
 use std::process::ExitCode;
 

@@ -20,35 +20,47 @@ use crate::{Cli, Failure};
 #[derive(Debug, clap::Args)]
 pub(crate) struct RunArgs {
     /// The task, in words.
-    task: String,
-    /// The page the browser opens first.
-    #[arg(long, value_name = "URL")]
-    starting_page: String,
+    #[arg(required_unless_present = "tasks")]
+    task: Option<String>,
+    /// The page the browser opens first (with --tasks: for lines that name none).
+    #[arg(long, value_name = "URL", required_unless_present = "tasks")]
+    pub(crate) starting_page: Option<String>,
+    /// Many tasks, one JSON line each (`-` for standard input): {"id"?, "task",
+    /// "starting_page"?, "schema"?, "max_steps"?, "timeout"?}; the options here are defaults for
+    /// lines that lack them. One result line per task, in the input's order.
+    #[arg(long, value_name = "FILE", conflicts_with = "task")]
+    pub(crate) tasks: Option<String>,
+    /// With --tasks: how many tasks run at once, each in its own browser and session.
+    #[arg(long, value_name = "N", requires = "tasks", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub(crate) concurrency: u32,
+    /// With --tasks: write the result lines to FILE (truncated) instead of standard output.
+    #[arg(long, value_name = "FILE", requires = "tasks")]
+    pub(crate) results: Option<PathBuf>,
     /// Show the browser window (it is headless otherwise).
     #[arg(long, conflicts_with = "remote")]
-    headed: bool,
+    pub(crate) headed: bool,
     /// Run the act on an Amazon Bedrock AgentCore Browser session instead of a local browser
     /// (IAM credentials; the session is stopped at the end, also on Ctrl-C).
     #[arg(long)]
-    remote: bool,
+    pub(crate) remote: bool,
     /// The AgentCore browser to start the session on (with --remote).
     #[arg(long, value_name = "ID", requires = "remote", default_value = nova_act::agentcore::DEFAULT_BROWSER)]
     browser_identifier: String,
     /// Steps allowed (1..199).
     #[arg(long, value_name = "N", default_value_t = nova_act::runtime::DEFAULT_MAX_STEPS)]
-    max_steps: u32,
+    pub(crate) max_steps: u32,
     /// Seconds the whole act may take (2..1800).
     #[arg(long, value_name = "S")]
-    timeout: Option<u64>,
+    pub(crate) timeout: Option<u64>,
     /// A JSON Schema (Draft 7) file the answer must match.
     #[arg(long, value_name = "FILE")]
-    schema: Option<PathBuf>,
+    pub(crate) schema: Option<PathBuf>,
     /// The workflow definition to run under (IAM); NOVA_ACT_WORKFLOW_DEFINITION otherwise.
     #[arg(long, value_name = "NAME")]
-    definition: Option<String>,
+    pub(crate) definition: Option<String>,
     /// Write each act's trace (JSON and HTML) into this folder.
     #[arg(long, value_name = "DIR")]
-    logs_dir: Option<PathBuf>,
+    pub(crate) logs_dir: Option<PathBuf>,
     /// Only URLs matching these patterns may be visited ([scheme://]host[:port][/path]).
     #[arg(long = "allow-url", value_name = "PATTERN")]
     allow_url: Vec<String>,
@@ -83,7 +95,7 @@ struct Checked {
     traces: Option<Traces>,
 }
 
-fn read_schema(path: &Path) -> Result<AnswerSchema, String> {
+pub(crate) fn read_schema(path: &Path) -> Result<AnswerSchema, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|err| format!("cannot read the schema file {}: {err}", path.display()))?;
     let schema: Value = serde_json::from_str(&text)
@@ -93,13 +105,14 @@ fn read_schema(path: &Path) -> Result<AnswerSchema, String> {
 
 impl RunArgs {
     fn check(&self) -> Result<Checked, String> {
-        url::Url::parse(&self.starting_page).map_err(|err| {
+        let page = self.starting_page.as_deref().unwrap_or_default();
+        url::Url::parse(page).map_err(|err| {
             format!(
-                "--starting-page `{}` is not a URL ({err}); write it in full, such as https://example.com/",
-                self.starting_page
+                "--starting-page `{page}` is not a URL ({err}); write it in full, such as https://example.com/"
             )
         })?;
-        let mut request = ActRequest::new(&self.task).max_steps(self.max_steps);
+        let mut request =
+            ActRequest::new(self.task.as_deref().unwrap_or_default()).max_steps(self.max_steps);
         if let Some(seconds) = self.timeout {
             request = request.timeout(Duration::from_secs(seconds));
         }
@@ -107,7 +120,26 @@ impl RunArgs {
             request = request.schema(read_schema(path)?);
         }
         request.check().map_err(|err| crate::report(&err))?;
-        let policy = if self.allow_url.is_empty() && self.block_url.is_empty() {
+        let policy = self.policy()?;
+        if let Some(policy) = &policy {
+            self.check_page("--starting-page", page, policy)?;
+        }
+        let traces = self
+            .logs_dir
+            .as_deref()
+            .map(Traces::new)
+            .transpose()
+            .map_err(|err| crate::report(&err))?;
+        Ok(Checked {
+            request,
+            policy,
+            traces,
+        })
+    }
+
+    /// The URL policy of `--allow-url` and `--block-url`, when either is given.
+    pub(crate) fn policy(&self) -> Result<Option<UrlPolicy>, String> {
+        Ok(if self.allow_url.is_empty() && self.block_url.is_empty() {
             None
         } else {
             let mut policy = UrlPolicy::new();
@@ -122,28 +154,19 @@ impl RunArgs {
                     .map_err(|err| format!("--block-url: {err}"))?;
             }
             Some(policy)
-        };
-        if let Some(policy) = &policy {
-            self.check_starting_page(policy)?;
-        }
-        let traces = self
-            .logs_dir
-            .as_deref()
-            .map(Traces::new)
-            .transpose()
-            .map_err(|err| crate::report(&err))?;
-        Ok(Checked {
-            request,
-            policy,
-            traces,
         })
     }
 }
 
 impl RunArgs {
-    /// Refuses a starting page the URL options block, naming the option that does.
-    fn check_starting_page(&self, policy: &UrlPolicy) -> Result<(), String> {
-        let page = &self.starting_page;
+    /// Refuses a starting page (`what`: where it was written) the URL options block, naming
+    /// the option that does.
+    pub(crate) fn check_page(
+        &self,
+        what: &str,
+        page: &str,
+        policy: &UrlPolicy,
+    ) -> Result<(), String> {
         if policy.decide(page) == Decision::Pass {
             return Ok(());
         }
@@ -153,13 +176,12 @@ impl RunArgs {
                 .is_ok_and(|alone| alone.decide(page) == Decision::Block)
         });
         Err(match blocking {
-            Some(pattern) => format!("--starting-page {page} is blocked by --block-url {pattern}"),
+            Some(pattern) => format!("{what} {page} is blocked by --block-url {pattern}"),
             None if page.starts_with("file:") => format!(
-                "--starting-page {page} is a file, which needs an --allow-url file:///FOLDER/ \
-                 pattern"
+                "{what} {page} is a file, which needs an --allow-url file:///FOLDER/ pattern"
             ),
             None => format!(
-                "--starting-page {page} is not allowed by --allow-url {}",
+                "{what} {page} is not allowed by --allow-url {}",
                 self.allow_url.join(", --allow-url ")
             ),
         })
@@ -168,6 +190,9 @@ impl RunArgs {
 
 /// Runs `nova-act run`.
 pub(crate) async fn run(cli: &Cli, args: &RunArgs) -> Result<ExitCode, Failure> {
+    if let Some(source) = &args.tasks {
+        return crate::tasks::run(cli, args, source).await;
+    }
     let shutdown = Shutdown::on_signals();
     // Bad input fails here, before a browser starts or a request is sent.
     let checked = args.check().map_err(Failure::Usage)?;
@@ -194,7 +219,7 @@ async fn start(
     let identity = nova.identity().await.map_err(|err| crate::report(&err))?;
     cli.definition_notice(&nova, args.definition.as_deref());
     let mut builder = Browser::builder()
-        .starting_page(&args.starting_page)
+        .starting_page(args.starting_page.as_deref().unwrap_or_default())
         .headless(!args.headed)
         .simplified_dom(true);
     if let Some(policy) = &checked.policy {
@@ -277,13 +302,12 @@ async fn drive(
             format!(
                 "Nova Act at {} · credentials: {identity}\nbrowser: {browser} at {}",
                 nova.client().endpoint(),
-                args.starting_page
+                args.starting_page.as_deref().unwrap_or_default()
             )
         },
     );
-    events.emit("act", json!({"task": args.task}), || {
-        format!("act: {}", args.task)
-    });
+    let task = args.task.as_deref().unwrap_or_default();
+    events.emit("act", json!({"task": task}), || format!("act: {task}"));
     if let Some(reason) = shutdown.reason() {
         let mut browser = browser;
         browser.close().await;

@@ -327,3 +327,122 @@ async fn bad_input_is_refused_before_anything_starts() {
     // Nothing reached the service.
     assert_eq!(emulator.created().runs, 0);
 }
+
+/// Many tasks through `run --tasks` against an emulator with the service's quotas (5 steps a
+/// second): every line gets one result line, in the input's order, with its answer, or why it
+/// failed; a failed task makes the exit code 1 and the run FAILED, and no browser is left.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_tasks_run_at_once_within_the_quota_with_one_result_line_each_in_order() {
+    let (emulator, url) = (emulator().await, page().await);
+    let home = tempfile::tempdir().unwrap();
+    let mut lines: Vec<String> = (0..11)
+        .map(|i| json!({"id": format!("t{i}"), "task": "price"}).to_string())
+        .collect();
+    // Two steps are needed; one is allowed: this task fails, and only it.
+    lines.insert(
+        5,
+        json!({"id": "short", "task": "price", "max_steps": 1}).to_string(),
+    );
+    lines.insert(3, String::new());
+    let tasks = home.path().join("tasks.jsonl");
+    std::fs::write(&tasks, lines.join("\n")).unwrap();
+    let results = home.path().join("results.jsonl");
+    let out = nova_act_run(
+        &emulator,
+        home.path(),
+        vec![
+            "--tasks".into(),
+            tasks.display().to_string(),
+            "--starting-page".into(),
+            url.clone(),
+            "--concurrency".into(),
+            "4".into(),
+            "--results".into(),
+            results.display().to_string(),
+        ],
+    )
+    .await;
+    if browser_missing(&out) {
+        return;
+    }
+    assert!(out.starts_with("exit 1\n"), "{out}");
+    assert!(out.contains("1 of 12 tasks did not succeed"), "{out}");
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&results)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let ids: Vec<&str> = lines.iter().map(|l| l["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        ids,
+        [
+            "t0", "t1", "t2", "t3", "t4", "short", "t5", "t6", "t7", "t8", "t9", "t10"
+        ]
+    );
+    for line in &lines {
+        if line["id"] == "short" {
+            assert_eq!(line["status"], "FAILED");
+            assert_eq!(line["error"]["code"], "ActExceededMaxStepsError");
+        } else {
+            assert_eq!(line["status"], "SUCCEEDED", "{line}");
+            // Without a schema the answer is the agent's text, as `run`'s result event has it.
+            assert_eq!(line["value"], r#"{"product": "Red apple", "price": 4.99}"#);
+            assert_eq!(line["steps"], 2);
+            assert!(line["error"].is_null());
+        }
+        assert!(
+            line["session_id"].is_string() && line["act_id"].is_string(),
+            "{line}"
+        );
+    }
+    let created = emulator.created();
+    assert_eq!(created.acts, 12);
+    let acts = emulator.acts();
+    assert!(
+        acts.iter().all(|a| a.status.to_string() != "RUNNING"),
+        "{acts:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_tasks_file_is_checked_before_anything_starts() {
+    let emulator = emulator().await;
+    let home = tempfile::tempdir().unwrap();
+    let tasks = home.path().join("tasks.jsonl");
+    std::fs::write(
+        &tasks,
+        "{\"task\": \"a\"}\n{\"task\": \"b\", \"max_steps\": 0}\n",
+    )
+    .unwrap();
+    let out = nova_act_run(
+        &emulator,
+        home.path(),
+        vec![
+            "--tasks".into(),
+            tasks.display().to_string(),
+            "--starting-page".into(),
+            "https://example.com/".into(),
+        ],
+    )
+    .await;
+    assert!(out.starts_with("exit 2\n"), "{out}");
+    assert!(
+        out.contains("line 2: invalid act: max_steps must be 1..199 (it is 0)"),
+        "{out}"
+    );
+    assert_eq!(emulator.created().runs, 0);
+    let both = nova_act_run(
+        &emulator,
+        home.path(),
+        vec![
+            "a task".into(),
+            "--tasks".into(),
+            tasks.display().to_string(),
+        ],
+    )
+    .await;
+    assert!(
+        both.starts_with("exit 2\n") && both.contains("cannot be used with"),
+        "{both}"
+    );
+}

@@ -259,6 +259,36 @@ pub enum ActError {
     Service(#[from] Error),
 }
 
+impl ActError {
+    /// A short, stable name of the failure, for results read by programs: the error type the
+    /// act was marked FAILED with (the Python SDK's names), or, for an act that never started,
+    /// what stopped it.
+    ///
+    /// ```
+    /// use nova_act_core::runtime::ActError;
+    ///
+    /// assert_eq!(ActError::InvalidRequest("task is empty".into()).code(), "ActInvalidInputError");
+    /// ```
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidRequest(_) => "ActInvalidInputError",
+            Self::AgentFailed { .. } => "ActAgentFailed",
+            Self::MaxSteps { .. } => "ActExceededMaxStepsError",
+            Self::TimedOut { .. } => "ActTimeoutError",
+            Self::Interrupted { .. } => "ActInterrupted",
+            Self::InvalidSchema(_) => "ActInvalidSchemaError",
+            Self::AnswerMismatch { .. } => "ActInvalidModelGenerationError",
+            Self::HumanCanceled { tool, .. } if *tool == human::APPROVE_TOOL => {
+                "ApproveCanceledError"
+            }
+            Self::HumanCanceled { .. } => "UiTakeoverCanceledError",
+            Self::Blocked { .. } => "ActStateGuardrailError",
+            Self::ActuatorGone { .. } => "ActActuatorError",
+            Self::Service(_) => "ActClientError",
+        }
+    }
+}
+
 /// How the loop ended.
 enum Ending {
     Returned(Option<Value>),
