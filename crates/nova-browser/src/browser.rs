@@ -870,6 +870,28 @@ impl Actuator for Browser {
             .or(Some(url))
     }
 
+    /// Quality 40 at three quarters of the size, then 20 at half, then 10 at half without the
+    /// simplified DOM: each a fraction of the bytes of the one before.
+    async fn smaller_observation(&mut self, attempt: u32) -> Option<Result<Value, CallError>> {
+        let (quality, scale, dom) = match attempt {
+            1 => (40, 0.75, self.simplified_dom),
+            2 => (20, 0.5, self.simplified_dom),
+            3 => (10, 0.5, false),
+            _ => return None,
+        };
+        let observed = self
+            .page
+            .observe_scaled(quality.min(self.jpeg_quality), scale, dom)
+            .await;
+        Some(match observed {
+            Ok(observation) => {
+                self.seen_viewport = viewport_of(&observation.browser_dimensions);
+                Ok(json!(observation))
+            }
+            Err(err) => Err(err.into()),
+        })
+    }
+
     async fn browser(&mut self, action: BrowserAction) -> Result<Value, CallError> {
         let name = action.name();
         tracing::debug!(action = name, "browser action");

@@ -223,12 +223,18 @@ impl Page {
 
     /// A JPEG screenshot of the viewport, base64-encoded.
     pub async fn screenshot_jpeg(&self, quality: u8) -> Result<String, BrowserError> {
-        let answer = self
-            .call(
-                "Page.captureScreenshot",
-                json!({ "format": "jpeg", "quality": quality.min(100) }),
-            )
-            .await?;
+        self.screenshot_scaled(quality, 1.0).await
+    }
+
+    /// A JPEG screenshot of the viewport at `scale` of its size, base64-encoded.
+    async fn screenshot_scaled(&self, quality: u8, scale: f64) -> Result<String, BrowserError> {
+        let mut params = json!({ "format": "jpeg", "quality": quality.min(100) });
+        if scale < 1.0 {
+            params["clip"] = json!({
+                "x": 0, "y": 0, "width": self.width, "height": self.height, "scale": scale,
+            });
+        }
+        let answer = self.call("Page.captureScreenshot", params).await?;
         text_field(&answer, "data", "Page.captureScreenshot")
     }
 
@@ -237,6 +243,17 @@ impl Page {
     pub async fn observe(
         &self,
         quality: u8,
+        simplified_dom: bool,
+    ) -> Result<Observation, BrowserError> {
+        self.observe_scaled(quality, 1.0, simplified_dom).await
+    }
+
+    /// [`Page::observe`] with the screenshot at `scale` of the viewport's size: smaller
+    /// observations for a step over the service's size limit.
+    pub(crate) async fn observe_scaled(
+        &self,
+        quality: u8,
+        scale: f64,
         simplified_dom: bool,
     ) -> Result<Observation, BrowserError> {
         let mut facts = self.evaluate(scripts::FACTS).await?;
@@ -254,7 +271,7 @@ impl Page {
             self.emulate_viewport().await?;
             facts = self.evaluate(scripts::FACTS).await?;
         }
-        let screenshot = self.screenshot_jpeg(quality).await?;
+        let screenshot = self.screenshot_scaled(quality, scale).await?;
         let simplified_dom = if simplified_dom {
             self.evaluate(scripts::SIMPLIFIED_DOM)
                 .await?

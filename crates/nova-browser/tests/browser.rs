@@ -273,6 +273,56 @@ async fn an_observation_is_a_jpeg_of_the_viewport_with_the_page_facts() {
     browser.close().await;
 }
 
+/// Smaller looks, for a step over the service's size limit: each has fewer bytes than the one
+/// before, the screenshot is scaled down (the viewport the agent reasons in stays the same),
+/// and the last drops the simplified DOM.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smaller_observations_shrink_the_screenshot_then_drop_the_dom() {
+    let site = site().await;
+    let Some(mut browser) = launch(
+        Browser::builder()
+            .starting_page(site.url("/list"))
+            .simplified_dom(true),
+    )
+    .await
+    else {
+        return;
+    };
+    let full = browser
+        .browser(BrowserAction::TakeObservation)
+        .await
+        .unwrap();
+    let image_size = |observed: &Value| {
+        let screenshot = observed["screenshotBase64"].as_str().unwrap().to_owned();
+        (screenshot.len(), screenshot)
+    };
+    let mut last = image_size(&full).0;
+    for attempt in 1..=3 {
+        let smaller = browser.smaller_observation(attempt).await.unwrap().unwrap();
+        let (bytes, screenshot) = image_size(&smaller);
+        assert!(
+            bytes < last,
+            "attempt {attempt}: {bytes} bytes, not under {last}"
+        );
+        last = bytes;
+        assert_eq!(smaller["browserDimensions"]["windowWidth"], json!(1600));
+        assert_eq!(smaller.get("simplifiedDOM").is_some(), attempt < 3);
+        if attempt == 2 {
+            let size = browser
+                .page()
+                .evaluate(&format!(
+                    "new Promise(r => {{ const i = new Image(); i.onload = () => r([i.width, i.height]); i.src = {}; }})",
+                    json!(screenshot)
+                ))
+                .await
+                .unwrap();
+            assert_eq!(size, json!([800, 450]));
+        }
+    }
+    assert!(browser.smaller_observation(4).await.is_none());
+    browser.close().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failures_are_call_errors_the_agent_can_read() {
     let Some(mut browser) = launch(Browser::builder()).await else {

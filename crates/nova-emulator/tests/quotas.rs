@@ -296,3 +296,99 @@ async fn throttled_steps_are_repeated_and_counted_and_the_governor_avoids_them()
     assert_eq!(paced.iter().map(|r| r.throttled_steps).sum::<u32>(), 0);
     assert!(paced.iter().any(|r| !r.throttle_wait.is_zero()));
 }
+
+/// A page whose first look is over the service's step limit; with `shrinks`, its smaller looks
+/// fit.
+struct Huge {
+    shrinks: bool,
+    asked: Vec<u32>,
+}
+
+impl Huge {
+    fn observation(bytes: usize) -> serde_json::Value {
+        let mut observation = nova_act_core::runtime::Observation::blank("http://127.0.0.1/huge");
+        observation.screenshot_base64 = format!("data:image/jpeg;base64,{}", "A".repeat(bytes));
+        serde_json::json!(observation)
+    }
+}
+
+#[async_trait::async_trait]
+impl nova_act_core::runtime::Actuator for Huge {
+    async fn browser(
+        &mut self,
+        action: nova_act_core::runtime::BrowserAction,
+    ) -> Result<serde_json::Value, nova_act_core::runtime::CallError> {
+        match action {
+            nova_act_core::runtime::BrowserAction::TakeObservation => Ok(Self::observation(
+                limits::MAX_STEP_PAYLOAD_BYTES + 1_000_000,
+            )),
+            _ => Ok(serde_json::Value::Null),
+        }
+    }
+
+    async fn smaller_observation(
+        &mut self,
+        attempt: u32,
+    ) -> Option<Result<serde_json::Value, nova_act_core::runtime::CallError>> {
+        self.asked.push(attempt);
+        let bytes = if self.shrinks && attempt == 2 {
+            1_000
+        } else {
+            limits::MAX_STEP_PAYLOAD_BYTES + 10_000
+        };
+        Some(Ok(Self::observation(bytes)))
+    }
+}
+
+#[tokio::test]
+async fn a_step_over_the_size_limit_is_observed_again_smaller_or_never_sent() {
+    let emulator = Emulator::builder().start().await.unwrap();
+    let client = support::iam(&emulator, emulator.access_key());
+    support::define(&client, "default").await;
+    let act = |shrinks: bool| {
+        let client = client.clone();
+        async move {
+            nova_act_core::runtime::Workflow::new(&client)
+                .definition("default")
+                .run(|run| async move {
+                    let mut session = run
+                        .session(Huge {
+                            shrinks,
+                            asked: Vec::new(),
+                        })
+                        .await?;
+                    let outcome = session.act("What page is this?").await;
+                    Ok::<_, nova_act_core::runtime::ActError>((
+                        outcome,
+                        session.actuator().asked.clone(),
+                    ))
+                })
+                .await
+                .unwrap()
+        }
+    };
+    // The second smaller look fits: the act goes on as usual.
+    let (outcome, asked) = act(true).await;
+    assert_eq!(
+        outcome.unwrap().value,
+        Some(serde_json::json!("http://127.0.0.1/huge"))
+    );
+    // Each look of the page (the act's first, and the one the agent asks for) shrank twice.
+    assert!(asked.chunks(2).all(|pair| pair == [1, 2]), "{asked:?}");
+    // Nothing fits: the act ends before the step is sent, and says why.
+    let (outcome, asked) = act(false).await;
+    assert_eq!(asked, [1, 2, 3]);
+    let err = outcome.unwrap_err();
+    assert_eq!(err.code(), "ActClientError");
+    assert!(
+        err.to_string()
+            .contains("must be at most 5000000 bytes in all"),
+        "{err}"
+    );
+    let steps: Vec<usize> = emulator.acts().iter().map(|a| a.steps).collect();
+    assert_eq!(steps.len(), 2);
+    assert!(
+        steps.contains(&0),
+        "the oversized act sent no step: {steps:?}"
+    );
+}

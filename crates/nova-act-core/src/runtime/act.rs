@@ -19,6 +19,7 @@ use crate::model::{
     ActError as ActErrorShape, ActStatus, CallResult, CreateActInput, InvokeActStepInput, ToolSpec,
     UpdateActInput,
 };
+use crate::validate::ValidationError;
 
 /// Steps allowed by default.
 pub const DEFAULT_MAX_STEPS: u32 = 30;
@@ -276,7 +277,9 @@ impl ActError {
             Self::MaxSteps { .. } => "ActExceededMaxStepsError",
             Self::TimedOut { .. } => "ActTimeoutError",
             Self::Interrupted { .. } => "ActInterrupted",
+            #[cfg(feature = "schema")]
             Self::InvalidSchema(_) => "ActInvalidSchemaError",
+            #[cfg(feature = "schema")]
             Self::AnswerMismatch { .. } => "ActInvalidModelGenerationError",
             Self::HumanCanceled { tool, .. } if *tool == human::APPROVE_TOOL => {
                 "ApproveCanceledError"
@@ -744,10 +747,19 @@ impl ActPlace<'_> {
             Err(ending) => return ending,
         };
         let mut call_results = vec![CallResult::text("initiateAct", "{}"), observation];
+        // Where the latest observation is among the results: what shrinks when a step is too
+        // large to send.
+        let mut observed_at = Some(1);
         let mut previous: Option<String> = None;
         loop {
             if result.steps >= request.max_steps {
                 return Ending::MaxSteps;
+            }
+            if let Err(ending) = self
+                .fit(actuator, &mut call_results, observed_at.take(), seen)
+                .await
+            {
+                return ending;
             }
             let started = Instant::now();
             let step = self.client.invoke_act_step(InvokeActStepInput {
@@ -801,6 +813,9 @@ impl ActPlace<'_> {
                         called.elapsed(),
                     );
                 }
+                if call.name == "takeObservation" {
+                    observed_at = Some(call_results.len());
+                }
                 call_results.push(CallResult::text(call.call_id, result_text(&outcome)));
             }
             if call_results.is_empty() {
@@ -808,12 +823,70 @@ impl ActPlace<'_> {
                 match before(deadline, self.observe(actuator, seen)).await {
                     None => return Ending::TimedOut,
                     Some(Err(ending)) => return ending,
-                    Some(Ok(observation)) => call_results.push(observation),
+                    Some(Ok(observation)) => {
+                        observed_at = Some(call_results.len());
+                        call_results.push(observation);
+                    }
                 }
             }
             call_results.truncate(100);
             previous = Some(step.step_id);
         }
+    }
+
+    /// Makes the next step's results fit the service's limit on a step's size: the observation
+    /// at `observed_at` is taken again smaller, up to three times; a step that still does not
+    /// fit is never sent, and the act ends with a payload error.
+    async fn fit(
+        &self,
+        actuator: &mut dyn Actuator,
+        call_results: &mut [CallResult],
+        observed_at: Option<usize>,
+        seen: &mut Seen,
+    ) -> Result<(), Ending> {
+        // The results and the step's other members (ids, at most a few hundred bytes).
+        let size = |results: &[CallResult]| {
+            serde_json::to_vec(results).map_or(usize::MAX, |bytes| bytes.len()) + 512
+        };
+        let limit = crate::limits::MAX_STEP_PAYLOAD_BYTES;
+        let mut bytes = size(call_results);
+        if bytes <= limit {
+            return Ok(());
+        }
+        if let Some(at) = observed_at.filter(|at| *at < call_results.len()) {
+            for attempt in 1..=3 {
+                let Some(outcome) = actuator.smaller_observation(attempt).await else {
+                    break;
+                };
+                gone(&outcome)?;
+                if let Ok(observed) = &outcome {
+                    seen.observation(observed);
+                }
+                let call_id = call_results[at].call_id.clone().unwrap_or_default();
+                call_results[at] = CallResult::text(call_id, result_text(&outcome));
+                let smaller = size(call_results);
+                tracing::info!(
+                    bytes,
+                    smaller,
+                    attempt,
+                    "a step was over the service's limit; the page was observed again, smaller"
+                );
+                bytes = smaller;
+                if bytes <= limit {
+                    return Ok(());
+                }
+            }
+        }
+        Err(Ending::Failed(crate::Error::InvalidInput(
+            ValidationError {
+                operation: "InvokeActStep",
+                member: "callResults".to_owned(),
+                rule: format!(
+                    "must be at most {limit} bytes in all (the service's limit on a step); this step \
+                 is {bytes} bytes, even after smaller observations"
+                ),
+            },
+        )))
     }
 
     /// Takes an observation for the agent, through the guardrail.

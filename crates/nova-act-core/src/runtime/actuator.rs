@@ -50,6 +50,16 @@ pub trait Actuator: Send {
         None
     }
 
+    /// A smaller observation of the page, for a step whose request would exceed the service's
+    /// limit of [`MAX_STEP_PAYLOAD_BYTES`](crate::limits::MAX_STEP_PAYLOAD_BYTES): `attempt`
+    /// 1, 2 and 3 each smaller than the one before (a lower image quality and scale, then no
+    /// simplified DOM). `None`: this actuator has nothing smaller, and the act ends with a
+    /// payload error before the step is sent. By default there is nothing smaller.
+    async fn smaller_observation(&mut self, attempt: u32) -> Option<Result<Value, CallError>> {
+        let _ = attempt;
+        None
+    }
+
     /// Releases what the actuator holds (a browser and its files) and waits until it is gone.
     /// Dropping an actuator must clean up too, but cannot wait; call this when a session is
     /// done, and after an interrupted act, so nothing outlives the program. By default there is
@@ -70,6 +80,10 @@ impl<A: Actuator + ?Sized> Actuator for Box<A> {
 
     async fn current_url(&mut self) -> Option<String> {
         (**self).current_url().await
+    }
+
+    async fn smaller_observation(&mut self, attempt: u32) -> Option<Result<Value, CallError>> {
+        (**self).smaller_observation(attempt).await
     }
 
     async fn close(&mut self) {
