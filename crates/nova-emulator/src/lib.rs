@@ -53,7 +53,7 @@ pub use browsers::DEFAULT_SESSION_QUOTA;
 pub use error::ServiceError;
 pub use planner::{ActView, Planner, ScriptedPlanner, call};
 pub use policy::Policy;
-pub use quotas::Quotas;
+pub use quotas::{Quotas, StepLatency};
 pub use sigv4::AccessKey;
 pub use store::{ActState, Created, MODEL_ALIAS, MODEL_ALIASES, MODEL_ID, MODEL_PREVIEW_ALIAS};
 
@@ -75,6 +75,8 @@ pub struct EmulatorBuilder {
     browser_quota: usize,
     launcher: browsers::Launcher,
     quotas: Quotas,
+    step_latency: StepLatency,
+    seed: Option<u64>,
 }
 
 impl std::fmt::Debug for EmulatorBuilder {
@@ -123,6 +125,8 @@ impl Default for EmulatorBuilder {
             browser_quota: DEFAULT_SESSION_QUOTA,
             launcher: Arc::new(|| nova_browser::Browser::builder().headless(true)),
             quotas: Quotas::service(),
+            step_latency: StepLatency::default(),
+            seed: None,
         }
     }
 }
@@ -144,6 +148,21 @@ impl EmulatorBuilder {
     #[must_use]
     pub fn quotas(mut self, quotas: Quotas) -> Self {
         self.quotas = quotas;
+        self
+    }
+
+    /// How long each InvokeActStep takes to answer: the model's think time (default none), so
+    /// that many acts at once meet the quota as they do in production.
+    #[must_use]
+    pub fn step_latency(mut self, latency: StepLatency) -> Self {
+        self.step_latency = latency;
+        self
+    }
+
+    /// The seed latencies drawn from a range use, for runs that repeat exactly.
+    #[must_use]
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
         self
     }
 
@@ -282,6 +301,11 @@ impl EmulatorBuilder {
             browsers: browsers::Browsers::new(self.browser_quota, self.launcher),
             host: local.to_string(),
             meter: quotas::Meter::new(self.quotas),
+            step_latency: self.step_latency,
+            latency_rng: Mutex::new(
+                self.seed
+                    .map_or_else(fastrand::Rng::new, fastrand::Rng::with_seed),
+            ),
         });
         let app = Router::new()
             .route(

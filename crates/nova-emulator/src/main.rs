@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser};
-use nova_emulator::{AccessKey, Emulator, Policy, Quotas, ScriptedPlanner};
+use nova_emulator::{AccessKey, Emulator, Policy, Quotas, ScriptedPlanner, StepLatency};
 
 /// A local Amazon Nova Act service for development and tests: all 16 operations, SigV4 and
 /// API-key checks, IAM-style policies, a scripted planner, STS (caller identity, role assumption,
@@ -68,6 +68,20 @@ struct Args {
     /// Requests per second of each other operation allowed per caller (0 = no limit).
     #[arg(long, value_name = "N", env = "NOVA_EMULATOR_OP_RATE", default_value_t = nova_act_core::limits::OPERATION_RATE, value_parser = rate)]
     op_rate: f64,
+
+    /// How long each step takes to answer, in milliseconds: the model's think time, fixed (MS)
+    /// or drawn from a range (MIN-MAX).
+    #[arg(
+        long,
+        value_name = "MS",
+        env = "NOVA_EMULATOR_STEP_LATENCY",
+        default_value = "0"
+    )]
+    step_latency: StepLatency,
+
+    /// The seed step latencies drawn from a range use.
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
 }
 
 /// A rate: a decimal of at least 0.
@@ -212,6 +226,10 @@ async fn main() -> ExitCode {
             .step_rate(args.step_rate)
             .op_rate(args.op_rate),
     );
+    builder = builder.step_latency(args.step_latency);
+    if let Some(seed) = args.seed {
+        builder = builder.seed(seed);
+    }
     if let Some(path) = &args.script {
         match ScriptedPlanner::from_file(path) {
             Ok(planner) => builder = builder.planner(planner),

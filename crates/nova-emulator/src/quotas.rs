@@ -156,6 +156,24 @@ mod tests {
     }
 
     #[test]
+    fn latencies_are_drawn_within_their_range_and_repeat_with_a_seed() {
+        let range = StepLatency::between(Duration::from_millis(500), Duration::from_millis(1500));
+        let draws = |seed| {
+            let mut rng = fastrand::Rng::with_seed(seed);
+            (0..50).map(|_| range.draw(&mut rng)).collect::<Vec<_>>()
+        };
+        let first = draws(7);
+        assert_eq!(first, draws(7));
+        assert!(first.iter().all(|d| (500..=1500).contains(&d.as_millis())));
+        assert!(first.iter().any(|d| *d != first[0]));
+        let mut rng = fastrand::Rng::new();
+        assert_eq!(
+            StepLatency::fixed(Duration::from_secs(2)).draw(&mut rng),
+            Duration::from_secs(2)
+        );
+    }
+
+    #[test]
     fn unlimited_and_fractional_rates() {
         let meter = Meter::new(Quotas::unlimited());
         let now = Instant::now();
@@ -164,5 +182,76 @@ mod tests {
         assert!(slow.admit("a", "InvokeActStep", now));
         assert!(!slow.admit("a", "InvokeActStep", now + Duration::from_secs(1)));
         assert!(slow.admit("a", "InvokeActStep", now + Duration::from_secs(2)));
+    }
+}
+
+/// The model's think time: how long each InvokeActStep takes to answer, so that concurrency
+/// matters as it does in production (default none).
+///
+/// ```
+/// use std::time::Duration;
+/// use nova_emulator::StepLatency;
+///
+/// let fixed: StepLatency = "2000".parse().unwrap();
+/// assert_eq!(fixed, StepLatency::fixed(Duration::from_secs(2)));
+/// let drawn: StepLatency = "500-1500".parse().unwrap();
+/// assert_eq!(drawn, StepLatency::between(Duration::from_millis(500), Duration::from_millis(1500)));
+/// assert!("fast".parse::<StepLatency>().is_err());
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StepLatency {
+    min: std::time::Duration,
+    max: std::time::Duration,
+}
+
+impl StepLatency {
+    /// Every step takes `latency`.
+    pub fn fixed(latency: std::time::Duration) -> Self {
+        Self {
+            min: latency,
+            max: latency,
+        }
+    }
+
+    /// Each step takes a time drawn evenly from `min..=max` (with the emulator's seed).
+    pub fn between(min: std::time::Duration, max: std::time::Duration) -> Self {
+        Self {
+            min: min.min(max),
+            max: max.max(min),
+        }
+    }
+
+    /// Whether steps answer at once.
+    pub fn is_zero(&self) -> bool {
+        self.max.is_zero()
+    }
+
+    pub(crate) fn draw(&self, rng: &mut fastrand::Rng) -> std::time::Duration {
+        if self.min == self.max {
+            return self.min;
+        }
+        let span = (self.max - self.min).as_micros();
+        let offset = rng.u64(0..=u64::try_from(span).unwrap_or(u64::MAX));
+        self.min + std::time::Duration::from_micros(offset)
+    }
+}
+
+impl std::str::FromStr for StepLatency {
+    type Err = String;
+
+    /// Milliseconds: `MS`, or `MIN-MAX`.
+    fn from_str(text: &str) -> Result<Self, String> {
+        let ms = |part: &str| {
+            part.trim()
+                .parse::<u64>()
+                .map(std::time::Duration::from_millis)
+                .map_err(|_| {
+                    format!("`{text}` is not a step latency; expected milliseconds, MS or MIN-MAX")
+                })
+        };
+        match text.split_once('-') {
+            Some((min, max)) => Ok(Self::between(ms(min)?, ms(max)?)),
+            None => Ok(Self::fixed(ms(text)?)),
+        }
     }
 }

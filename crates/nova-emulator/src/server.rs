@@ -42,6 +42,9 @@ pub(crate) struct Shared {
     pub(crate) host: String,
     /// The request-rate quotas, metered per caller and operation.
     pub(crate) meter: crate::quotas::Meter,
+    /// The model's think time per step, and what draws it.
+    pub(crate) step_latency: crate::quotas::StepLatency,
+    pub(crate) latency_rng: Mutex<fastrand::Rng>,
 }
 
 impl Shared {
@@ -139,6 +142,16 @@ pub(crate) async fn handle(
             tracing::info!(operation = op.name, "fault injection: the response is lost");
             return lost_response();
         }
+    }
+    if let Ok((op, _)) = &outcome
+        && op.name == InvokeActStepInput::NAME
+        && !shared.step_latency.is_zero()
+    {
+        let think = {
+            let mut rng = shared.latency_rng.lock().unwrap_or_else(|p| p.into_inner());
+            shared.step_latency.draw(&mut rng)
+        };
+        tokio::time::sleep(think).await;
     }
     match outcome {
         Ok((op, value)) => {

@@ -392,3 +392,36 @@ async fn a_step_over_the_size_limit_is_observed_again_smaller_or_never_sent() {
         "the oversized act sent no step: {steps:?}"
     );
 }
+
+#[tokio::test]
+async fn a_step_latency_holds_each_step_that_long() {
+    let emulator = Emulator::builder()
+        .step_latency(nova_emulator::StepLatency::fixed(
+            std::time::Duration::from_millis(300),
+        ))
+        .start()
+        .await
+        .unwrap();
+    let sdk = client(&emulator);
+    let (run, session) = session(&sdk).await;
+    let act = sdk
+        .create_act()
+        .workflow_definition_name("limits")
+        .workflow_run_id(&run)
+        .session_id(&session)
+        .task("t")
+        .send()
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    sdk.invoke_act_step()
+        .workflow_definition_name("limits")
+        .workflow_run_id(&run)
+        .session_id(&session)
+        .act_id(act.act_id())
+        .call_results(result("{}"))
+        .send()
+        .await
+        .unwrap();
+    assert!(started.elapsed() >= std::time::Duration::from_millis(300));
+}
