@@ -243,6 +243,14 @@ pub(crate) fn bench(quick: bool) -> Result<(), String> {
     )?)
     .map_err(|e| e.to_string())?;
 
+    let mut fleet = Command::new(&load);
+    fleet.args(["fleet", if quick { "quick" } else { "full" }]);
+    let fleet: Value = serde_json::from_str(&run(
+        fleet,
+        "measure: many acts at once at the service's step quota",
+    )?)
+    .map_err(|e| e.to_string())?;
+
     // 4. Footprint.
     let footprint = [
         (
@@ -275,6 +283,7 @@ pub(crate) fn bench(quick: bool) -> Result<(), String> {
         cache,
         interleaved,
         first,
+        fleet,
     };
     let mut report = render(quick, &measured, &footprint, &notes);
     if !quick {
@@ -359,6 +368,43 @@ fn interleaved_rows(interleaved: &Value) -> String {
 }
 
 /// The median of a list of numbers.
+/// Many acts at once against the emulator at the service's quota, a pretend page each.
+fn fleet_rows(fleet: &Value) -> String {
+    let number = |value: &Value| value.as_f64().unwrap_or(0.0);
+    let run = &fleet["throughput"];
+    let share = number(&run["steps_per_second"]) / number(&run["quota"]).max(f64::MIN_POSITIVE);
+    let clean = run["failed"] == 0 && run["throttling_errors"] == 0;
+    let mut out = format!(
+        "\n## Many acts at once, at the service's step quota\n\nThe emulator enforces the service's quota (5 InvokeActStep a second per account) and the client paces its steps with its step governor; each act drives a pretend page, so that the SDK is measured and not a browser per act. Wall time includes creating the runs, sessions and acts.\n\n| fleet | steps/s | ÷ quota | failed | throttled steps | throttling errors | target |\n|---|---|---|---|---|---|---|\n| {} acts of {} steps, {} at once, quota {}/s, no think time | {:.2} | {share:.2} | {} | {} | {} | ≥ 0.90, 0 failed, 0 errors {} |\n",
+        run["tasks"],
+        run["steps"],
+        run["concurrency"],
+        run["quota"],
+        number(&run["steps_per_second"]),
+        run["failed"],
+        run["throttled_steps"],
+        run["throttling_errors"],
+        if share >= 0.90 && clean { "✓" } else { "✗" },
+    );
+    out.push_str("\nWith a think time per step (the model's), at a quota raised to 50/s: throughput against concurrency. At the default quota of 5/s and a 2 s think time, each act steps at most 0.5 times a second, so ten acts at once reach the quota; more wait for their turn.\n\n| concurrency | acts | think time | steps/s | failed |\n|---|---|---|---|---|\n");
+    for row in fleet["sweep"].as_array().into_iter().flatten() {
+        out.push_str(&format!(
+            "| {} | {} | {} ms | {:.2} | {} |\n",
+            row["concurrency"],
+            row["tasks"],
+            row["think_ms"],
+            number(&row["steps_per_second"]),
+            row["failed"]
+        ));
+    }
+    let ratio = number(&fleet["governor_ratio"]);
+    out.push_str(&format!(
+        "\n| measurement | on ÷ off | target |\n|---|---|---|\n| the step governor on one act of 6 steps, 300 ms think time, no contention (median of rounds) | {ratio:.3}× | ≤ 1.02× {} |\n",
+        if ratio <= 1.02 { "✓" } else { "✗" }
+    ));
+    out
+}
+
 fn median_of(values: &Value) -> f64 {
     let mut list: Vec<f64> = values
         .as_array()
@@ -398,6 +444,7 @@ struct Measured {
     cache: Value,
     interleaved: Value,
     first: Value,
+    fleet: Value,
 }
 
 fn render(
@@ -412,6 +459,7 @@ fn render(
         cache,
         interleaved,
         first,
+        fleet,
     } = measured;
     let mut out = String::new();
     out.push_str("# Performance\n\n");
@@ -552,6 +600,7 @@ fn render(
     // The sections come after the table, which the rows above end.
     out.push_str(&interleaved_rows(interleaved));
     out.push_str(&first_observation_rows(first));
+    out.push_str(&fleet_rows(fleet));
     out.push_str(
         "\n## The emulator under load (signed InvokeActStep, client and server in one process)\n\n",
     );

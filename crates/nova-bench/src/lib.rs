@@ -146,6 +146,25 @@ pub fn nova_act_client(emulator: &RunningEmulator) -> Client {
         .unwrap()
 }
 
+/// A client for `emulator` whose steps are paced at `step_rate` (0: not paced), as an
+/// application's would be.
+pub fn paced_client(emulator: &RunningEmulator, step_rate: f64) -> Client {
+    let key = emulator.access_key();
+    let creds = AwsCredentials::new(
+        &key.access_key_id,
+        key.secret_access_key.as_str(),
+        None,
+        Source::Code,
+    );
+    Client::builder()
+        .credentials_provider(nova_auth::Credentials::from(creds), AuthMode::Iam)
+        .endpoint_url(emulator.url())
+        .env(Env::empty())
+        .step_rate(step_rate)
+        .build()
+        .unwrap()
+}
+
 /// aws-sdk-novaact's client for `emulator`.
 pub fn sdk_client(emulator: &RunningEmulator) -> aws_sdk_novaact::Client {
     let key = emulator.access_key();
@@ -163,6 +182,17 @@ pub fn sdk_client(emulator: &RunningEmulator) -> aws_sdk_novaact::Client {
         .endpoint_url(emulator.url())
         .build();
     aws_sdk_novaact::Client::from_conf(config)
+}
+
+/// Creates the workflow definition `name`.
+pub async fn define(client: &Client, name: &str) {
+    client
+        .create_workflow_definition(CreateWorkflowDefinitionInput {
+            name: name.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
 }
 
 /// An emulator with the `bench` definition, without the service's rate quotas: the rows measure

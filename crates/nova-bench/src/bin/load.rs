@@ -9,7 +9,11 @@
 //!   ratio of their mean times, then the median ratio and its spread;
 //! - `first-observation ROUNDS`: from "start a browser" to the first observation of its page,
 //!   a local launch against an AgentCore Browser session the emulator plays (start the session,
-//!   sign and connect the stream, observe), taking turns; `{"skipped": reason}` without a browser.
+//!   sign and connect the stream, observe), taking turns; `{"skipped": reason}` without a browser;
+//! - `fleet quick|full`: many acts at once against the emulator at the service's step quota
+//!   (a pretend page, so that the SDK is measured and not Chromium): the throughput against the
+//!   quota, a sweep of concurrency with a 2 s think time at a raised quota, and the governor's
+//!   cost on one act with no contention.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -296,6 +300,114 @@ async fn first_observation(rounds: usize) -> serde_json::Value {
     json!({ "local_ms": local, "remote_ms": remote })
 }
 
+/// A page that is always the same: the fleet rows measure steps, not a browser.
+struct Page;
+
+#[async_trait::async_trait]
+impl nova_act_core::runtime::Actuator for Page {
+    async fn browser(
+        &mut self,
+        action: nova_act_core::runtime::BrowserAction,
+    ) -> Result<serde_json::Value, nova_act_core::runtime::CallError> {
+        match action {
+            nova_act_core::runtime::BrowserAction::TakeObservation => Ok(json!(
+                nova_act_core::runtime::Observation::blank("http://127.0.0.1/fleet")
+            )),
+            _ => Ok(serde_json::Value::Null),
+        }
+    }
+}
+
+/// `tasks` acts of `steps` steps each, `concurrency` at once, against an emulator with a step
+/// quota of `quota`/s and `think` per step; the client paces at `step_rate`. Steps per second
+/// achieved, failed acts, throttled steps and the wall time.
+async fn fleet_run(
+    tasks: usize,
+    steps: usize,
+    concurrency: usize,
+    (quota, think): (f64, Duration),
+    step_rate: f64,
+) -> serde_json::Value {
+    use futures_util::StreamExt;
+    let mut script = vec![vec![("takeObservation", json!([]))]; steps - 1];
+    script.push(vec![("return", json!(["done"]))]);
+    let emulator = nova_emulator::Emulator::builder()
+        .quotas(nova_emulator::Quotas::service().step_rate(quota))
+        .step_latency(nova_emulator::StepLatency::fixed(think))
+        .planner(nova_emulator::ScriptedPlanner::new().script("fleet", script))
+        .start()
+        .await
+        .unwrap();
+    let client = nova_bench::paced_client(&emulator, step_rate);
+    nova_bench::define(&client, "bench").await;
+    let started = Instant::now();
+    let results: Vec<_> = futures_util::stream::iter(0..tasks)
+        .map(|_| {
+            let client = client.clone();
+            async move {
+                nova_act_core::runtime::Workflow::new(&client)
+                    .definition("bench")
+                    .run(|run| async move { run.session(Page).await?.act("fleet").await })
+                    .await
+            }
+        })
+        .buffer_unordered(concurrency)
+        .collect()
+        .await;
+    let wall = started.elapsed().as_secs_f64();
+    let done: Vec<_> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+    let steps_taken: u32 = done.iter().map(|r| r.steps).sum();
+    let throttling_errors = results
+        .iter()
+        .filter(|r| {
+            r.as_ref()
+                .err()
+                .is_some_and(|e| e.to_string().contains("Throttling"))
+        })
+        .count();
+    emulator.shutdown().await;
+    json!({
+        "tasks": tasks,
+        "steps": steps,
+        "concurrency": concurrency,
+        "quota": quota,
+        "think_ms": think.as_millis() as u64,
+        "steps_per_second": f64::from(steps_taken) / wall,
+        "failed": results.len() - done.len(),
+        "throttled_steps": done.iter().map(|r| r.throttled_steps).sum::<u32>(),
+        "throttling_errors": throttling_errors,
+        "seconds": wall,
+    })
+}
+
+async fn fleet(quick: bool) -> serde_json::Value {
+    // 1. At the default quota with no think time: the pace is all that limits.
+    let (tasks, steps) = if quick { (10, 3) } else { (40, 5) };
+    let throughput = fleet_run(tasks, steps, 8, (5.0, Duration::ZERO), 5.0).await;
+    // 2. A 2 s think time at a raised quota (50/s): throughput against concurrency.
+    let think = Duration::from_millis(if quick { 200 } else { 2000 });
+    let levels: &[usize] = if quick { &[1, 4] } else { &[1, 2, 4, 8, 16] };
+    let mut sweep = Vec::new();
+    for &concurrency in levels {
+        sweep.push(fleet_run(concurrency * 2, 3, concurrency, (50.0, think), 50.0).await);
+    }
+    // 3. The governor on one act with no contention (300 ms think time: under 5 steps/s, so
+    // it never waits), against the same act with pacing off; rounds take turns.
+    let rounds = if quick { 1 } else { 5 };
+    let mut ratios = Vec::new();
+    for _ in 0..rounds {
+        let on = fleet_run(1, 6, 1, (5.0, Duration::from_millis(300)), 5.0).await;
+        let off = fleet_run(1, 6, 1, (5.0, Duration::from_millis(300)), 0.0).await;
+        ratios.push(on["seconds"].as_f64().unwrap() / off["seconds"].as_f64().unwrap());
+    }
+    ratios.sort_by(f64::total_cmp);
+    json!({
+        "throughput": throughput,
+        "sweep": sweep,
+        "governor_ratio": ratios[ratios.len() / 2],
+    })
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let what = args.next().unwrap_or_default();
@@ -310,8 +422,9 @@ fn main() {
             "first-observation" => {
                 first_observation(arg.and_then(|a| a.parse().ok()).unwrap_or(5)).await
             }
+            "fleet" => fleet(arg.as_deref() != Some("full")).await,
             other => panic!(
-                "unknown measurement {other:?}: nothing | emulator | cache | interleaved | first-observation"
+                "unknown measurement {other:?}: nothing | emulator | cache | interleaved | first-observation | fleet"
             ),
         }
     });
