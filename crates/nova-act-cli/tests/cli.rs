@@ -1134,3 +1134,111 @@ async fn credentials_never_go_in_cleartext_beyond_loopback() {
     assert_eq!(received.len(), 1, "the request went through the proxy");
     assert_eq!(received[0].url.host_str(), Some("10.255.255.1"));
 }
+
+/// SIGINT in the middle of `run --tasks`: the acts in flight end FAILED, the tasks not yet
+/// started are reported NOT_STARTED (one line each, in order), the run ends FAILED, exit 130,
+/// and no browser process and no file in TMPDIR remain.
+#[cfg(unix)]
+#[tokio::test]
+async fn sigint_during_a_batch_leaves_nothing_behind_and_reports_every_task() {
+    use std::process::Stdio;
+
+    let emulator = nova_emulator::Emulator::builder()
+        .planner(SlowAgent)
+        .start()
+        .await
+        .unwrap();
+    let key = emulator.access_key().clone();
+    let created = as_key(&emulator, &key, &["workflow", "create", "quickstart"]).await;
+    assert!(created.starts_with("exit 0\n"), "{created}");
+    let home = home();
+    let tmp = tempfile::tempdir().unwrap();
+    let tasks = home.path().join("tasks.jsonl");
+    let line = json!({"task": "Wait a while", "starting_page": "about:blank"}).to_string();
+    std::fs::write(&tasks, [line.as_str(); 4].join("\n")).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_nova-act"))
+        .args(["run", "--tasks"])
+        .arg(&tasks)
+        .args(["--concurrency", "2", "--definition", "quickstart"])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home.path())
+        .env("TMPDIR", tmp.path())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ACCESS_KEY_ID", &key.access_key_id)
+        .env("AWS_SECRET_ACCESS_KEY", &key.secret_access_key)
+        .env("AWS_ENDPOINT_URL_NOVA_ACT", emulator.url())
+        .envs(std::env::var_os("CHROME_PATH").map(|path| ("CHROME_PATH", path)))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Both acts in flight have looked at their page; their next call waits 30 s.
+    let looked = |emulator: &nova_emulator::RunningEmulator| {
+        emulator.acts().iter().filter(|a| a.steps >= 1).count()
+    };
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    while looked(&emulator) < 2 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    if looked(&emulator) < 2 {
+        let output = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&output.stderr).into_owned();
+        if browser_missing(&err) {
+            return;
+        }
+        panic!("the acts never started:\n{err}");
+    }
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{err}");
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let summary: Vec<(String, String)> = lines
+        .iter()
+        .map(|l| {
+            (
+                l["id"].as_str().unwrap().to_owned(),
+                l["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("1", "FAILED"),
+            ("2", "FAILED"),
+            ("3", "NOT_STARTED"),
+            ("4", "NOT_STARTED")
+        ]
+        .map(|(id, status)| (id.to_owned(), status.to_owned())),
+        "{err}"
+    );
+    assert_eq!(lines[0]["error"]["code"], "ActInterrupted");
+    let left = processes_mentioning(&tmp.path().display().to_string());
+    assert!(left.is_empty(), "processes left: {left:#?}");
+    let files: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert!(files.is_empty(), "left in TMPDIR: {files:?}");
+    let statuses: Vec<String> = emulator
+        .acts()
+        .iter()
+        .map(|a| a.status.to_string())
+        .collect();
+    assert_eq!(statuses, ["FAILED", "FAILED"]);
+    let runs = as_key(&emulator, &key, &["workflow", "runs", "quickstart", "--json"]).await;
+    let runs: serde_json::Value = serde_json::from_str(stdout_of(&runs)).unwrap();
+    assert_eq!(runs["workflow_runs"][0]["status"], "FAILED");
+}
