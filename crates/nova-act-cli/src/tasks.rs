@@ -7,9 +7,9 @@ use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use nova_act::browser::Browser;
-use nova_act::runtime::{ActError, ActRequest, AnswerSchema, Run, Shutdown, Traces, UrlPolicy};
+use nova_act::runtime::{ActError, ActRequest, AnswerSchema, Shutdown, Traces};
+use nova_act::{Batch, TaskError, TaskOutcome};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -164,44 +164,38 @@ pub(crate) async fn run(cli: &Cli, args: &RunArgs, source: &str) -> Result<ExitC
     };
     let nova = cli.nova().await?;
     cli.definition_notice(&nova, args.definition.as_deref());
-    let mut workflow = nova.workflow().shutdown(shutdown.clone());
+    let headless = !args.headed;
+    let mut batch = Batch::new(&nova)
+        .concurrency(usize::try_from(args.concurrency).unwrap_or(1))
+        .browser(move || Browser::builder().headless(headless).simplified_dom(true))
+        .shutdown(shutdown.clone());
+    if let Some(policy) = policy {
+        batch = batch.url_policy(policy);
+    }
+    if let Some(traces) = traces {
+        batch = batch.traces(traces);
+    }
     if let Some(name) = &args.definition {
-        workflow = workflow.definition(name.clone());
+        batch = batch.definition(name.clone());
     }
     let progress = !cli.json && std::io::stderr().is_terminal();
     let total = tasks.len();
-    let setup = Setup {
-        headless: !args.headed,
-        policy: policy.clone(),
-        traces,
-        shutdown: shutdown.clone(),
-    };
-    let concurrency = usize::try_from(args.concurrency).unwrap_or(1);
-    let outcome = workflow
-        .run(|run| async move {
-            let run = &run;
-            let setup = &setup;
-            let mut lines = futures_util::stream::iter(tasks.iter())
-                .map(|task| one(run, task, setup))
-                .buffered(concurrency);
-            let (mut done, mut failed) = (0, 0);
-            while let Some(line) = lines.next().await {
-                done += 1;
-                if line["status"] != "SUCCEEDED" {
-                    failed += 1;
-                }
-                let written = writeln!(sink, "{line}").and_then(|()| sink.flush());
-                if let Err(err) = written {
-                    tracing::warn!(error = %err, "a result line could not be written");
-                }
-                if progress {
-                    eprintln!("{done}/{total} done, {failed} failed");
-                }
+    let (mut done, mut failed) = (0, 0);
+    let tasks = tasks.into_iter().map(|task| {
+        nova_act::Task::new(String::new(), task.starting_page)
+            .id(task.id)
+            .request(task.request)
+    });
+    let outcome = batch
+        .run(tasks, |outcome| {
+            done += 1;
+            failed += usize::from(outcome.result.is_err());
+            let written = writeln!(sink, "{}", line(&outcome)).and_then(|()| sink.flush());
+            if let Err(err) = written {
+                tracing::warn!(error = %err, "a result line could not be written");
             }
-            if failed == 0 {
-                Ok(())
-            } else {
-                Err(SomeFailed { failed, total })
+            if progress {
+                eprintln!("{done}/{total} done, {failed} failed");
             }
         })
         .await;
@@ -218,95 +212,37 @@ pub(crate) async fn run(cli: &Cli, args: &RunArgs, source: &str) -> Result<ExitC
     }
 }
 
-/// What every task's browser and session share.
-struct Setup {
-    headless: bool,
-    policy: Option<UrlPolicy>,
-    traces: Option<Traces>,
-    shutdown: Shutdown,
-}
-
-/// Some tasks failed.
-#[derive(Debug)]
-struct SomeFailed {
-    failed: usize,
-    total: usize,
-}
-
-impl std::fmt::Display for SomeFailed {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} of {} tasks did not succeed", self.failed, self.total)
-    }
-}
-
-impl std::error::Error for SomeFailed {}
-
-/// Runs `task` in its own browser and session of `run`; its result line.
-async fn one(run: &Run, task: &Task, setup: &Setup) -> Value {
-    let mut line = json!({
-        "id": task.id,
-        "status": "NOT_STARTED",
-        "value": null,
-        "steps": 0,
-        "throttled_steps": 0,
-        "session_id": null,
-        "act_id": null,
-        "error": null,
-        "trace": null,
-    });
-    if let Some(reason) = setup.shutdown.reason() {
-        line["error"] = json!({"code": "NotStarted", "message": format!("interrupted by {reason} before it started")});
-        return line;
-    }
-    line["status"] = json!("FAILED");
-    let mut builder = Browser::builder()
-        .starting_page(&task.starting_page)
-        .headless(setup.headless)
-        .simplified_dom(true);
-    if let Some(policy) = &setup.policy {
-        builder = builder.url_policy(policy.clone());
-    }
-    let browser = match builder.launch().await {
-        Ok(browser) => browser,
-        Err(err) => {
-            line["error"] = json!({"code": "BrowserError", "message": crate::report(&err)});
-            return line;
-        }
+/// The result line of `outcome`: `{"id", "status", "value", "steps", "throttled_steps",
+/// "session_id", "act_id", "error", "trace"}`.
+fn line(outcome: &TaskOutcome) -> Value {
+    let (status, result, error) = match &outcome.result {
+        Ok(result) => ("SUCCEEDED", Some(result), Value::Null),
+        Err(err) => (
+            if matches!(err, TaskError::NotStarted { .. }) {
+                "NOT_STARTED"
+            } else {
+                "FAILED"
+            },
+            None,
+            json!({"code": err.code(), "message": crate::report(err)}),
+        ),
     };
-    let mut session = match run.session(browser).await {
-        Ok(session) => session,
-        Err(err) => {
-            // The browser was moved into the failed session call and is closed with it.
-            line["error"] = json!({"code": err.code(), "message": crate::report(&err)});
-            return line;
-        }
+    let act_id = match &outcome.result {
+        Ok(result) => Some(result.act_id.as_str()),
+        Err(TaskError::Act(err)) => act_id(err),
+        Err(_) => None,
     };
-    line["session_id"] = json!(session.id());
-    if let Some(policy) = &setup.policy {
-        session.guardrail(policy.clone());
-    }
-    if let Some(traces) = &setup.traces {
-        session.traces(traces.clone());
-    }
-    let outcome = session.act(task.request.clone()).await;
-    let trace = session.last_trace().map(|files| files.html.clone());
-    // Awaited, so the browser and its folders are gone before the next task's line.
-    session.actuator().close().await;
-    line["trace"] = json!(trace);
-    match outcome {
-        Ok(result) => {
-            line["status"] = json!("SUCCEEDED");
-            line["value"] = result.value.clone().unwrap_or(Value::Null);
-            line["steps"] = json!(result.steps);
-            line["throttled_steps"] = json!(result.throttled_steps);
-            line["act_id"] = json!(result.act_id);
-        }
-        Err(err) => {
-            line["act_id"] = json!(act_id(&err));
-            line["error"] = json!({"code": err.code(), "message": crate::report(&err)});
-        }
-    }
-    line
+    json!({
+        "id": outcome.id,
+        "status": status,
+        "value": result.and_then(|r| r.value.clone()),
+        "steps": result.map_or(0, |r| r.steps),
+        "throttled_steps": result.map_or(0, |r| r.throttled_steps),
+        "session_id": outcome.session_id,
+        "act_id": act_id,
+        "error": error,
+        "trace": outcome.trace,
+    })
 }
 
 /// The act of a failed act, when it was created.

@@ -1238,7 +1238,12 @@ async fn sigint_during_a_batch_leaves_nothing_behind_and_reports_every_task() {
         .map(|a| a.status.to_string())
         .collect();
     assert_eq!(statuses, ["FAILED", "FAILED"]);
-    let runs = as_key(&emulator, &key, &["workflow", "runs", "quickstart", "--json"]).await;
+    let runs = as_key(
+        &emulator,
+        &key,
+        &["workflow", "runs", "quickstart", "--json"],
+    )
+    .await;
     let runs: serde_json::Value = serde_json::from_str(stdout_of(&runs)).unwrap();
     assert_eq!(runs["workflow_runs"][0]["status"], "FAILED");
 }

@@ -55,6 +55,12 @@ pub use nova_auth::{
 #[doc(inline)]
 pub use nova_browser as browser;
 
+#[cfg(feature = "browser")]
+mod batch;
+#[cfg(feature = "browser")]
+#[doc(inline)]
+pub use batch::{Batch, BatchFailed, Task, TaskError, TaskOutcome};
+
 /// Remote browsers on Amazon Bedrock AgentCore Browser, started, signed and stopped with the same
 /// credentials (feature `agentcore`).
 #[cfg(feature = "agentcore")]

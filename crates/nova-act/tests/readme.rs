@@ -68,6 +68,7 @@ async fn the_readme_example_runs_with_an_api_key_and_with_iam() {
         ("AWS_SECRET_ACCESS_KEY", key.secret_access_key.clone()),
         ("AWS_ENDPOINT_URL_NOVA_ACT", emulator.url().to_owned()),
         ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+        ("NOVA_ACT_WORKFLOW_DEFINITION", "readme".to_owned()),
     ];
     for (mode, vars) in [("api-key", api_key), ("iam", iam)] {
         let home = tempfile::tempdir().unwrap();

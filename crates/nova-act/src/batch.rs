@@ -1,0 +1,336 @@
+//! Many tasks at once, each in its own browser and session of one workflow run; and the
+//! shortest way to run one act from Rust.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use futures_util::StreamExt;
+use nova_act_core::runtime::{
+    ActError, ActRequest, ActResult, Run, Shutdown, Traces, UrlPolicy, WorkflowError,
+};
+use nova_browser::{Browser, BrowserBuilder, BrowserError};
+
+use crate::NovaAct;
+
+/// One task of a [`Batch`]: what to do, and where the browser starts.
+///
+/// ```
+/// use nova_act::Task;
+/// use nova_act::runtime::ActRequest;
+///
+/// let task = Task::new("Find the price of the red apple", "https://shop.example/")
+///     .id("apple")
+///     .request(ActRequest::new("Find the price of the red apple").max_steps(10));
+/// assert_eq!(task.id_str(), "apple");
+/// ```
+#[derive(Clone, Debug)]
+pub struct Task {
+    id: Option<String>,
+    request: ActRequest,
+    starting_page: String,
+}
+
+impl Task {
+    /// `task`, in words, starting at `starting_page`.
+    pub fn new(task: impl Into<String>, starting_page: impl Into<String>) -> Self {
+        Self {
+            id: None,
+            request: ActRequest::new(task.into()),
+            starting_page: starting_page.into(),
+        }
+    }
+
+    /// Names the task in its outcome (by default its position, from 1).
+    #[must_use]
+    pub fn id(mut self, id: impl Into<String>) -> Self {
+        self.id = Some(id.into());
+        self
+    }
+
+    /// The whole act request (steps, timeout, schema) instead of the task alone.
+    #[must_use]
+    pub fn request(mut self, request: ActRequest) -> Self {
+        self.request = request;
+        self
+    }
+
+    /// Its id, if one was given.
+    pub fn id_str(&self) -> &str {
+        self.id.as_deref().unwrap_or_default()
+    }
+}
+
+/// Why a task of a batch has no result.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TaskError {
+    /// The batch was interrupted before this task started.
+    #[error("interrupted by {reason} before the task started")]
+    NotStarted {
+        /// What interrupted it, such as `SIGINT`.
+        reason: String,
+    },
+    /// Its browser could not be started.
+    #[error("the task's browser could not start")]
+    Browser(#[source] BrowserError),
+    /// Its session could not be opened, or its act did not succeed.
+    #[error(transparent)]
+    Act(#[from] ActError),
+    /// The workflow run could not be started or finished (credentials, the definition, the
+    /// service), or the program was interrupted.
+    #[error(transparent)]
+    Run(Box<WorkflowError<BatchFailed>>),
+}
+
+impl TaskError {
+    /// A short, stable name: the act's error type ([`ActError::code`]), `NotStarted` or
+    /// `BrowserError`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotStarted { .. } => "NotStarted",
+            Self::Browser(_) => "BrowserError",
+            Self::Act(err) => err.code(),
+            Self::Run(_) => "WorkflowRunError",
+        }
+    }
+}
+
+/// How one task ended.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct TaskOutcome {
+    /// The task's id: its own, or its position from 1.
+    pub id: String,
+    /// Its session, once one was opened.
+    pub session_id: Option<String>,
+    /// The act's HTML trace, when the batch writes traces.
+    pub trace: Option<PathBuf>,
+    /// The act's result, or why there is none.
+    pub result: Result<ActResult, TaskError>,
+}
+
+/// Some tasks of a batch did not succeed (the run is marked FAILED).
+#[derive(Debug, thiserror::Error)]
+#[error("{failed} of {total} tasks did not succeed")]
+#[non_exhaustive]
+pub struct BatchFailed {
+    /// How many did not succeed.
+    pub failed: usize,
+    /// How many tasks there were.
+    pub total: usize,
+}
+
+type Launcher = Arc<dyn Fn() -> BrowserBuilder + Send + Sync>;
+
+/// Runs many tasks in one workflow run, `concurrency` at once, each in a fresh local browser
+/// and session; the client paces every step at the account's quota (see the scaling guide).
+/// Outcomes are handed over as tasks finish, in the order the tasks were given.
+///
+/// ```no_run
+/// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+/// use nova_act::{Batch, NovaAct, Task};
+///
+/// let nova = NovaAct::from_env().await?;
+/// let tasks = ["apples", "pears", "plums"]
+///     .map(|fruit| Task::new(format!("Find the price of {fruit}"), "https://shop.example/"));
+/// Batch::new(&nova)
+///     .concurrency(3)
+///     .run(tasks, |outcome| match &outcome.result {
+///         Ok(result) => println!("{}: {:?}", outcome.id, result.value),
+///         Err(err) => println!("{}: {err}", outcome.id),
+///     })
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[must_use]
+pub struct Batch {
+    nova: NovaAct,
+    concurrency: usize,
+    launcher: Launcher,
+    policy: Option<UrlPolicy>,
+    traces: Option<Traces>,
+    shutdown: Option<Shutdown>,
+    definition: Option<String>,
+}
+
+impl std::fmt::Debug for Batch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Batch")
+            .field("concurrency", &self.concurrency)
+            .field("definition", &self.definition)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Batch {
+    /// Tasks on `nova`'s client, three at once, in headless browsers.
+    pub fn new(nova: &NovaAct) -> Self {
+        Self {
+            nova: nova.clone(),
+            concurrency: 3,
+            launcher: Arc::new(|| Browser::builder().headless(true)),
+            policy: None,
+            traces: None,
+            shutdown: None,
+            definition: None,
+        }
+    }
+
+    /// How many tasks run at once (at least 1).
+    pub fn concurrency(mut self, tasks: usize) -> Self {
+        self.concurrency = tasks.max(1);
+        self
+    }
+
+    /// The settings of every task's browser (its starting page is the task's).
+    pub fn browser(
+        mut self,
+        settings: impl Fn() -> BrowserBuilder + Send + Sync + 'static,
+    ) -> Self {
+        self.launcher = Arc::new(settings);
+        self
+    }
+
+    /// A URL policy for every browser and act: blocked URLs are never requested, and a blocked
+    /// page ends the act.
+    pub fn url_policy(mut self, policy: UrlPolicy) -> Self {
+        self.policy = Some(policy);
+        self
+    }
+
+    /// Writes every act's trace.
+    pub fn traces(mut self, traces: Traces) -> Self {
+        self.traces = Some(traces);
+        self
+    }
+
+    /// Stops cleanly on `shutdown`: acts in flight end FAILED, tasks not yet started are
+    /// reported [`TaskError::NotStarted`], and the run is marked FAILED.
+    pub fn shutdown(mut self, shutdown: Shutdown) -> Self {
+        self.shutdown = Some(shutdown);
+        self
+    }
+
+    /// The workflow definition of the run (IAM; `NOVA_ACT_WORKFLOW_DEFINITION` otherwise).
+    pub fn definition(mut self, name: impl Into<String>) -> Self {
+        self.definition = Some(name.into());
+        self
+    }
+
+    /// Runs `tasks`, handing each outcome to `each` in the tasks' order as soon as it and those
+    /// before it are done. The run succeeds when every task did; otherwise it is marked FAILED
+    /// and the answer is [`WorkflowError::Body`] with [`BatchFailed`].
+    pub async fn run(
+        self,
+        tasks: impl IntoIterator<Item = Task>,
+        mut each: impl FnMut(TaskOutcome) + Send,
+    ) -> Result<(), WorkflowError<BatchFailed>> {
+        let tasks: Vec<Task> = tasks.into_iter().collect();
+        let mut workflow = self.nova.workflow();
+        if let Some(shutdown) = &self.shutdown {
+            workflow = workflow.shutdown(shutdown.clone());
+        }
+        if let Some(name) = &self.definition {
+            workflow = workflow.definition(name.clone());
+        }
+        let this = &self;
+        let tasks = &tasks;
+        workflow
+            .run(|run| async move {
+                let run = &run;
+                let mut outcomes = futures_util::stream::iter(tasks.iter().enumerate())
+                    .map(|(index, task)| this.one(run, index, task))
+                    .buffered(this.concurrency);
+                let mut failed = 0;
+                while let Some(outcome) = outcomes.next().await {
+                    failed += usize::from(outcome.result.is_err());
+                    each(outcome);
+                }
+                match failed {
+                    0 => Ok(()),
+                    failed => Err(BatchFailed {
+                        failed,
+                        total: tasks.len(),
+                    }),
+                }
+            })
+            .await
+    }
+
+    /// Runs one task: a browser started, the run, session and act created and finished, the
+    /// browser closed. The shortest way to run an act from Rust.
+    ///
+    /// ```no_run
+    /// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+    /// use nova_act::{Batch, NovaAct, Task};
+    ///
+    /// let nova = NovaAct::from_env().await?;
+    /// let result = Batch::new(&nova).run_one(Task::new("Find the price", "https://shop.example/")).await?;
+    /// println!("{:?}", result.value);
+    /// # Ok(()) }
+    /// ```
+    pub async fn run_one(self, task: Task) -> Result<ActResult, TaskError> {
+        let mut slot = None;
+        let ran = self
+            .run([task], |outcome| slot = Some(outcome.result))
+            .await;
+        match (ran, slot) {
+            (Ok(()), Some(result)) | (Err(WorkflowError::Body(_)), Some(result)) => result,
+            (ran, _) => Err(TaskError::Run(Box::new(ran.err().unwrap_or(
+                WorkflowError::Body(BatchFailed {
+                    failed: 1,
+                    total: 1,
+                }),
+            )))),
+        }
+    }
+
+    /// Runs `task` (number `index`) in its own browser and session of `run`.
+    async fn one(&self, run: &Run, index: usize, task: &Task) -> TaskOutcome {
+        let mut outcome = TaskOutcome {
+            id: task.id.clone().unwrap_or_else(|| (index + 1).to_string()),
+            session_id: None,
+            trace: None,
+            result: Err(TaskError::NotStarted {
+                reason: String::new(),
+            }),
+        };
+        if let Some(reason) = self.shutdown.as_ref().and_then(Shutdown::reason) {
+            outcome.result = Err(TaskError::NotStarted {
+                reason: reason.to_owned(),
+            });
+            return outcome;
+        }
+        let mut builder = (self.launcher)().starting_page(&task.starting_page);
+        if let Some(policy) = &self.policy {
+            builder = builder.url_policy(policy.clone());
+        }
+        let browser = match builder.launch().await {
+            Ok(browser) => browser,
+            Err(err) => {
+                outcome.result = Err(TaskError::Browser(err));
+                return outcome;
+            }
+        };
+        let mut session = match run.session(browser).await {
+            Ok(session) => session,
+            Err(err) => {
+                outcome.result = Err(err.into());
+                return outcome;
+            }
+        };
+        outcome.session_id = Some(session.id().to_owned());
+        if let Some(policy) = &self.policy {
+            session.guardrail(policy.clone());
+        }
+        if let Some(traces) = &self.traces {
+            session.traces(traces.clone());
+        }
+        let result = session.act(task.request.clone()).await;
+        outcome.trace = session.last_trace().map(|files| files.html.clone());
+        // Awaited, so the browser and its folders are gone before the outcome is handed over.
+        session.actuator().close().await;
+        outcome.result = result.map_err(TaskError::from);
+        outcome
+    }
+}
