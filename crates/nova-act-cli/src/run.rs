@@ -33,6 +33,9 @@ pub(crate) struct RunArgs {
     /// With --tasks: how many tasks run at once, each in its own browser and session.
     #[arg(long, value_name = "N", requires = "tasks", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=64))]
     pub(crate) concurrency: u32,
+    /// With --tasks: start the browsers at least MS milliseconds apart.
+    #[arg(long, value_name = "MS", requires = "tasks", default_value_t = 0)]
+    pub(crate) stagger: u64,
     /// With --tasks: write the result lines to FILE (truncated) instead of standard output.
     #[arg(long, value_name = "FILE", requires = "tasks")]
     pub(crate) results: Option<PathBuf>,

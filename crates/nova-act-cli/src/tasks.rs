@@ -168,6 +168,7 @@ pub(crate) async fn run(cli: &Cli, args: &RunArgs, source: &str) -> Result<ExitC
     let mut batch = Batch::new(&nova)
         .concurrency(usize::try_from(args.concurrency).unwrap_or(1))
         .browser(move || Browser::builder().headless(headless).simplified_dom(true))
+        .stagger(Duration::from_millis(args.stagger))
         .shutdown(shutdown.clone());
     if let Some(policy) = policy {
         batch = batch.url_policy(policy);

@@ -151,6 +151,32 @@ pub struct Batch {
     traces: Option<Traces>,
     shutdown: Option<Shutdown>,
     definition: Option<String>,
+    stagger: Stagger,
+}
+
+/// Spaces browser starts at least `interval` apart.
+#[derive(Debug, Default)]
+struct Stagger {
+    interval: std::time::Duration,
+    /// When the next start may happen.
+    next: std::sync::Mutex<Option<tokio::time::Instant>>,
+}
+
+impl Stagger {
+    /// Waits for the caller's turn.
+    async fn turn(&self) {
+        if self.interval.is_zero() {
+            return;
+        }
+        let now = tokio::time::Instant::now();
+        let slot = {
+            let mut next = self.next.lock().unwrap_or_else(|p| p.into_inner());
+            let slot = next.map_or(now, |at| at.max(now));
+            *next = Some(slot + self.interval);
+            slot
+        };
+        tokio::time::sleep_until(slot).await;
+    }
 }
 
 impl std::fmt::Debug for Batch {
@@ -173,7 +199,15 @@ impl Batch {
             traces: None,
             shutdown: None,
             definition: None,
+            stagger: Stagger::default(),
         }
+    }
+
+    /// Starts the browsers at least `interval` apart, so that many Chromiums starting at once
+    /// do not starve each other of CPU (default none).
+    pub fn stagger(mut self, interval: std::time::Duration) -> Self {
+        self.stagger.interval = interval;
+        self
     }
 
     /// How many tasks run at once (at least 1).
@@ -301,6 +335,7 @@ impl Batch {
             });
             return outcome;
         }
+        self.stagger.turn().await;
         let mut builder = (self.launcher)().starting_page(&task.starting_page);
         if let Some(policy) = &self.policy {
             builder = builder.url_policy(policy.clone());
@@ -332,5 +367,41 @@ impl Batch {
         session.actuator().close().await;
         outcome.result = result.map_err(TaskError::from);
         outcome
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[tokio::test(start_paused = true)]
+    async fn staggered_starts_are_spaced_and_unstaggered_ones_are_not() {
+        let stagger = Arc::new(Stagger {
+            interval: Duration::from_millis(500),
+            ..Stagger::default()
+        });
+        let started = tokio::time::Instant::now();
+        let turns: Vec<_> = (0..4)
+            .map(|_| {
+                let stagger = stagger.clone();
+                tokio::spawn(async move {
+                    stagger.turn().await;
+                    started.elapsed()
+                })
+            })
+            .collect();
+        let mut at = Vec::new();
+        for turn in turns {
+            at.push(turn.await.unwrap());
+        }
+        at.sort();
+        assert_eq!(at, [0, 500, 1000, 1500].map(Duration::from_millis));
+        let none = Stagger::default();
+        let started = tokio::time::Instant::now();
+        for _ in 0..4 {
+            none.turn().await;
+        }
+        assert_eq!(started.elapsed(), Duration::ZERO);
     }
 }
