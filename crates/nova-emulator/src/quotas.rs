@@ -24,6 +24,9 @@ pub struct Quotas {
     pub step_rate: f64,
     /// Requests per second of each other operation (`0` = unlimited).
     pub op_rate: f64,
+    /// Steps one act may take (`0` = unlimited); the service's 200 is not adjustable, so only
+    /// benchmarks that step one act thousands of times lift it.
+    pub steps_per_act: u32,
 }
 
 impl Quotas {
@@ -32,15 +35,25 @@ impl Quotas {
         Self {
             step_rate: limits::STEP_RATE,
             op_rate: limits::OPERATION_RATE,
+            steps_per_act: limits::MAX_STEPS_PER_ACT,
         }
     }
 
-    /// No rate limits: for benchmarks and load tests that measure beyond the quota.
+    /// No rate limits and no limit of steps per act: for benchmarks and load tests that measure
+    /// beyond the quota. The fixed size limits still hold.
     pub fn unlimited() -> Self {
         Self {
             step_rate: 0.0,
             op_rate: 0.0,
+            steps_per_act: 0,
         }
+    }
+
+    /// These quotas with at most `steps` steps per act (`0` = unlimited).
+    #[must_use]
+    pub fn steps_per_act(mut self, steps: u32) -> Self {
+        self.steps_per_act = steps;
+        self
     }
 
     /// These quotas with InvokeActStep at `rate` per second (`0` = unlimited).
@@ -87,6 +100,11 @@ pub(crate) struct Meter {
 }
 
 impl Meter {
+    /// Steps one act may take, when limited.
+    pub(crate) fn steps_per_act(&self) -> Option<usize> {
+        (self.quotas.steps_per_act > 0).then(|| self.quotas.steps_per_act as usize)
+    }
+
     pub(crate) fn new(quotas: Quotas) -> Self {
         Self {
             quotas,

@@ -606,7 +606,9 @@ impl Serve for ListActsInput {
 
 impl Serve for InvokeActStepInput {
     fn serve(self, shared: &Shared) -> Result<Self::Output, ServiceError> {
-        shared.store().invoke_step(self, shared.planner.as_ref())
+        shared
+            .store()
+            .invoke_step(self, shared.planner.as_ref(), shared.meter.steps_per_act())
     }
 }
 

@@ -626,6 +626,7 @@ impl Store {
         &mut self,
         input: InvokeActStepInput,
         planner: &dyn Planner,
+        steps_per_act: Option<usize>,
     ) -> Result<InvokeActStepOutput, ServiceError> {
         let act = self.act_mut((
             &input.workflow_definition_name,
@@ -648,8 +649,9 @@ impl Store {
                 },
             ));
         }
-        let limit = nova_act_core::limits::MAX_STEPS_PER_ACT as usize;
-        if act.steps >= limit {
+        if let Some(limit) = steps_per_act
+            && act.steps >= limit
+        {
             return Err(ServiceError::field(
                 "steps",
                 format!(

@@ -128,7 +128,7 @@ async fn steps_beyond_five_a_second_are_throttled_as_the_service_throttles_them(
 async fn the_201st_step_and_an_oversized_step_are_refused() {
     // Unlimited rate: this test is about the step limit, and 200 steps at 5/s would take 40 s.
     let emulator = Emulator::builder()
-        .quotas(Quotas::unlimited())
+        .quotas(Quotas::unlimited().steps_per_act(limits::MAX_STEPS_PER_ACT))
         .start()
         .await
         .unwrap();
