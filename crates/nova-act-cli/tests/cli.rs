@@ -904,6 +904,30 @@ async fn sigint_during_a_browser_act_leaves_nothing_behind() {
     emulator.shutdown().await;
 }
 
+/// `nova-act` with the emulator's key, `HOME` and `TMPDIR`, and nothing else of the environment
+/// but `PATH` and `CHROME_PATH`.
+#[cfg(unix)]
+fn under_iam(
+    emulator: &nova_emulator::RunningEmulator,
+    home: &std::path::Path,
+    tmp: &std::path::Path,
+) -> Command {
+    let key = emulator.access_key();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_nova-act"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("TMPDIR", tmp)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ACCESS_KEY_ID", &key.access_key_id)
+        .env("AWS_SECRET_ACCESS_KEY", &key.secret_access_key)
+        .env("AWS_ENDPOINT_URL_NOVA_ACT", emulator.url())
+        .env("AWS_ENDPOINT_URL_BEDROCK_AGENTCORE", emulator.url())
+        .envs(std::env::var_os("CHROME_PATH").map(|path| ("CHROME_PATH", path)));
+    command
+}
+
 /// Runs `nova-act args` (an act under definition `quickstart`), sends SIGINT once the browser
 /// has answered its first action, and checks that the act and the run ended FAILED and that
 /// nothing is left behind.
@@ -915,18 +939,8 @@ async fn interrupt(emulator: &nova_emulator::RunningEmulator, args: &[&str]) {
     let home = home();
     let tmp = tempfile::tempdir().unwrap();
     let key = emulator.access_key();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_nova-act"))
+    let mut child = under_iam(emulator, home.path(), tmp.path())
         .args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home.path())
-        .env("TMPDIR", tmp.path())
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_ACCESS_KEY_ID", &key.access_key_id)
-        .env("AWS_SECRET_ACCESS_KEY", &key.secret_access_key)
-        .env("AWS_ENDPOINT_URL_NOVA_ACT", emulator.url())
-        .env("AWS_ENDPOINT_URL_BEDROCK_AGENTCORE", emulator.url())
-        .envs(std::env::var_os("CHROME_PATH").map(|path| ("CHROME_PATH", path)))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -1156,19 +1170,10 @@ async fn sigint_during_a_batch_leaves_nothing_behind_and_reports_every_task() {
     let tasks = home.path().join("tasks.jsonl");
     let line = json!({"task": "Wait a while", "starting_page": "about:blank"}).to_string();
     std::fs::write(&tasks, [line.as_str(); 4].join("\n")).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_nova-act"))
+    let child = under_iam(&emulator, home.path(), tmp.path())
         .args(["run", "--tasks"])
         .arg(&tasks)
         .args(["--concurrency", "2", "--definition", "quickstart"])
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home.path())
-        .env("TMPDIR", tmp.path())
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_ACCESS_KEY_ID", &key.access_key_id)
-        .env("AWS_SECRET_ACCESS_KEY", &key.secret_access_key)
-        .env("AWS_ENDPOINT_URL_NOVA_ACT", emulator.url())
-        .envs(std::env::var_os("CHROME_PATH").map(|path| ("CHROME_PATH", path)))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -128,22 +128,9 @@ pub struct OpenAct {
 
 /// nova-act-core's client for `emulator`, with its generated key.
 pub fn nova_act_client(emulator: &RunningEmulator) -> Client {
-    let key = emulator.access_key();
-    let creds = AwsCredentials::new(
-        &key.access_key_id,
-        key.secret_access_key.as_str(),
-        None,
-        Source::Code,
-    );
-    Client::builder()
-        .credentials_provider(nova_auth::Credentials::from(creds), AuthMode::Iam)
-        .endpoint_url(emulator.url())
-        .env(Env::empty())
-        // Round trips are measured back to back: no pacing at the step quota (the governor's
-        // own cost is a row of its own).
-        .step_rate(0.0)
-        .build()
-        .unwrap()
+    // Round trips are measured back to back: no pacing at the step quota (the governor's own
+    // cost is a row of its own).
+    paced_client(emulator, 0.0)
 }
 
 /// A client for `emulator` whose steps are paced at `step_rate` (0: not paced), as an

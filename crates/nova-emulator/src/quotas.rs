@@ -102,7 +102,7 @@ pub(crate) struct Meter {
 impl Meter {
     /// Steps one act may take, when limited.
     pub(crate) fn steps_per_act(&self) -> Option<usize> {
-        (self.quotas.steps_per_act > 0).then(|| self.quotas.steps_per_act as usize)
+        (self.quotas.steps_per_act > 0).then_some(self.quotas.steps_per_act as usize)
     }
 
     pub(crate) fn new(quotas: Quotas) -> Self {
