@@ -46,6 +46,8 @@ pub use client::{
 pub use error::{Error, ErrorMeta};
 pub use operation::{OPERATIONS, Operation, OperationInfo, Resource, Retry, info};
 pub use retry::{RetryConfig, RetryMode};
+#[doc(hidden)]
+pub use transport::retry_after;
 pub use transport::{SIGNING_NAME, USER_AGENT_VALUE, sign_request, sign_request_for};
 pub use validate::ValidationError;
 

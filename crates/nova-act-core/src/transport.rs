@@ -263,8 +263,9 @@ pub(crate) fn request_id(headers: &http::HeaderMap) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// `Retry-After` in seconds.
-pub(crate) fn retry_after(headers: &http::HeaderMap) -> Option<Duration> {
+/// `Retry-After` in seconds. Also read by nova-agentcore's AWS calls (plumbing, hidden).
+#[doc(hidden)]
+pub fn retry_after(headers: &http::HeaderMap) -> Option<Duration> {
     let value = headers.get(http::header::RETRY_AFTER)?.to_str().ok()?;
     value.trim().parse::<u64>().ok().map(Duration::from_secs)
 }

@@ -366,12 +366,7 @@ impl AwsClient {
         if response.status().is_success() {
             return Ok(Ok(response));
         }
-        let retry_after = response
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+        let retry_after = nova_act_core::retry_after(response.headers());
         let header_code = response
             .headers()
             .get("x-amzn-errortype")
