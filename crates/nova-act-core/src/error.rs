@@ -314,6 +314,20 @@ impl Error {
         crate::retry::retryable(self, crate::Retry::Safe, false).is_some()
     }
 
+    /// Whether InvokeActStep was refused because the act has taken all the steps the service
+    /// allows ([`MAX_STEPS_PER_ACT`](crate::limits::MAX_STEPS_PER_ACT)): the model's
+    /// `ServiceQuotaExceededException`, or a `ValidationException` naming the `steps` field (as
+    /// the emulator words it). Both end an act the same way.
+    pub(crate) fn is_step_limit(&self) -> bool {
+        match self {
+            Self::ServiceQuotaExceeded { meta, .. } => meta.operation == "InvokeActStep",
+            Self::Validation { fields, meta, .. } => {
+                meta.operation == "InvokeActStep" && fields.iter().any(|f| f.name == "steps")
+            }
+            _ => false,
+        }
+    }
+
     /// The request id, when the service gave one.
     pub fn request_id(&self) -> Option<&str> {
         match self {
@@ -334,6 +348,36 @@ mod tests {
             name: name.to_owned(),
             request_id: Some("r-1".to_owned()),
         }
+    }
+
+    #[test]
+    fn both_refusals_of_a_step_past_the_limit_are_the_step_limit() {
+        let step = |name: &str| ErrorMeta {
+            operation: "InvokeActStep",
+            ..meta(400, name)
+        };
+        let quota = |meta: ErrorMeta| Error::ServiceQuotaExceeded {
+            resource_id: "act-1".into(),
+            resource_type: "Act".into(),
+            service_code: "nova-act".into(),
+            quota_code: "steps".into(),
+            message: "too many steps".into(),
+            meta,
+        };
+        let validation = |meta: ErrorMeta, field: &str| Error::Validation {
+            reason: ValidationExceptionReason::FieldValidationFailed,
+            fields: vec![ValidationExceptionField {
+                name: field.into(),
+                message: "an act takes at most 200 steps".into(),
+            }],
+            message: "steps: an act takes at most 200 steps".into(),
+            meta,
+        };
+        assert!(quota(step("ServiceQuotaExceededException")).is_step_limit());
+        assert!(validation(step("ValidationException"), "steps").is_step_limit());
+        // Another operation's quota, or another field, is not the step limit.
+        assert!(!quota(meta(402, "ServiceQuotaExceededException")).is_step_limit());
+        assert!(!validation(step("ValidationException"), "callResults").is_step_limit());
     }
 
     #[test]

@@ -10,7 +10,9 @@ use async_trait::async_trait;
 use nova_act_core::Client;
 use nova_act_core::model::{ActStatus, Call, CallResult};
 use nova_act_core::runtime::*;
-use nova_emulator::{ActState, ActView, Emulator, Planner, RunningEmulator, ScriptedPlanner, call};
+use nova_emulator::{
+    ActState, ActView, Emulator, Planner, Quotas, RunningEmulator, ScriptedPlanner, call,
+};
 use serde_json::{Value, json};
 use support::*;
 
@@ -331,6 +333,54 @@ async fn a_person_in_the_loop_approves_or_cancels_and_is_offered_only_when_prese
     assert!(
         answer.as_str().unwrap().starts_with("UnknownTool: "),
         "{answer}"
+    );
+}
+
+/// Never finishes: looks at the page again, step after step.
+struct Wanders;
+
+impl Planner for Wanders {
+    fn plan(&self, _act: &ActView, step: usize, _results: &[CallResult]) -> Vec<Call> {
+        vec![call(step, 0, "takeObservation", json!([]))]
+    }
+}
+
+#[tokio::test]
+async fn the_services_step_limit_ends_the_act_with_one_error() {
+    // The service's quotas with a step limit of 3 rather than 200, so that the act meets it
+    // within its own max_steps (which the SDK keeps below 200).
+    let emulator = Emulator::builder()
+        .planner(Wanders)
+        .quotas(Quotas::service().steps_per_act(3))
+        .start()
+        .await
+        .unwrap();
+    let client = iam(&emulator, emulator.access_key());
+    define(&client, "acts").await;
+    let err = session(&client, Page::at("https://shop.example.com/"), async |s| {
+        s.act(ActRequest::new("look around").max_steps(10)).await
+    })
+    .await
+    .unwrap_err();
+    let ActError::StepLimit { act_id, source } = &err else {
+        panic!("{err:?}");
+    };
+    assert_eq!(err.code(), "ActExceededMaxStepsError");
+    assert!(
+        err.to_string()
+            .contains("reached the service's limit of 200 steps per act"),
+        "{err}"
+    );
+    assert_eq!(source.meta().unwrap().name, "ValidationException");
+    let state = last_act(&emulator);
+    assert_eq!(&state.act_id, act_id);
+    assert_eq!(
+        ending(&state),
+        (
+            ActStatus::Failed,
+            Some("ActExceededMaxStepsError".to_owned()),
+            Some("reached the service's limit of 200 steps per act".to_owned())
+        )
     );
 }
 

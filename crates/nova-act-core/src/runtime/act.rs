@@ -192,6 +192,22 @@ pub enum ActError {
         /// The limit.
         max_steps: u32,
     },
+    /// The service refused another step: the act took all the steps an act may take
+    /// ([`MAX_STEPS_PER_ACT`](crate::limits::MAX_STEPS_PER_ACT), a limit no quota raises); the
+    /// act was marked FAILED.
+    #[error(
+        "the act reached the service's limit of {} steps per act without finishing (act {act_id}); \
+         split the task into smaller acts",
+        crate::limits::MAX_STEPS_PER_ACT
+    )]
+    StepLimit {
+        /// The act.
+        act_id: String,
+        /// The service's refusal (`ServiceQuotaExceededException`, or a `ValidationException`
+        /// naming the steps).
+        #[source]
+        source: Error,
+    },
     /// The timeout was reached first.
     #[error("the act did not finish within {} (act {act_id}); raise the timeout or split the task",
         humantime::format_duration(*after))]
@@ -274,7 +290,7 @@ impl ActError {
         match self {
             Self::InvalidRequest(_) => "ActInvalidInputError",
             Self::AgentFailed { .. } => "ActAgentFailed",
-            Self::MaxSteps { .. } => "ActExceededMaxStepsError",
+            Self::MaxSteps { .. } | Self::StepLimit { .. } => "ActExceededMaxStepsError",
             Self::TimedOut { .. } => "ActTimeoutError",
             Self::Interrupted { .. } => "ActInterrupted",
             #[cfg(feature = "schema")]
@@ -297,6 +313,8 @@ enum Ending {
     Returned(Option<Value>),
     Thrown(Value),
     MaxSteps,
+    /// The service refused another step: its limit of steps per act.
+    StepLimit(Error),
     TimedOut,
     Interrupted(String),
     Failed(Error),
@@ -309,6 +327,42 @@ enum Ending {
     Blocked(String),
     /// The actuator cannot act any more (its browser is gone).
     Gone(String),
+}
+
+impl Ending {
+    /// The act's answer, or its error: the one mapping of an ending to what the caller gets.
+    fn into_result(self, act_id: String, request: &ActRequest) -> Result<Option<Value>, ActError> {
+        Err(match self {
+            Self::Returned(value) => return Ok(value),
+            Self::Thrown(value) => ActError::AgentFailed {
+                act_id,
+                message: message_of(&value),
+            },
+            Self::MaxSteps => ActError::MaxSteps {
+                act_id,
+                max_steps: request.max_steps,
+            },
+            Self::StepLimit(source) => ActError::StepLimit { act_id, source },
+            Self::TimedOut => ActError::TimedOut {
+                act_id,
+                after: request.timeout.unwrap_or_default(),
+            },
+            Self::Interrupted(reason) => ActError::Interrupted {
+                act_id: Some(act_id),
+                reason,
+            },
+            Self::Failed(err) => ActError::Service(err),
+            #[cfg(feature = "schema")]
+            Self::Mismatch(mismatch) => ActError::AnswerMismatch { act_id, mismatch },
+            Self::Canceled { tool, message } => ActError::HumanCanceled {
+                act_id,
+                tool,
+                message,
+            },
+            Self::Blocked(url) => ActError::Blocked { act_id, url },
+            Self::Gone(message) => ActError::ActuatorGone { act_id, message },
+        })
+    }
 }
 
 /// Runs `future` unless the deadline passes first.
@@ -510,6 +564,16 @@ impl ActPlace<'_> {
                     format!("used all {} steps", request.max_steps),
                 )),
             ),
+            Ending::StepLimit(_) => (
+                ActStatus::Failed,
+                Some((
+                    "ActExceededMaxStepsError",
+                    format!(
+                        "reached the service's limit of {} steps per act",
+                        crate::limits::MAX_STEPS_PER_ACT
+                    ),
+                )),
+            ),
             Ending::TimedOut => (
                 ActStatus::TimedOut,
                 Some(("ActTimeoutError", "the act timed out".to_owned())),
@@ -571,50 +635,21 @@ impl ActPlace<'_> {
                 }),
             })
             .await;
-        match ending {
-            Ending::Failed(err) => {
-                if let Err(update_err) = update {
-                    tracing::warn!(act_id, error = %update_err, "could not mark the failed act FAILED");
-                }
-                Err(ActError::Service(err))
+        // A service failure is the act's error; a failure to record it only a warning. Any
+        // other ending is reported once UpdateAct has recorded it.
+        let service_failed = matches!(ending, Ending::Failed(_));
+        let outcome = ending.into_result(act_id.clone(), &request);
+        match update {
+            Err(update_err) if service_failed => {
+                tracing::warn!(act_id, error = %update_err, "could not mark the failed act FAILED");
             }
-            ending => {
-                update?;
-                match ending {
-                    Ending::Returned(value) => {
-                        result.value = value;
-                        Ok(result)
-                    }
-                    Ending::Thrown(value) => Err(ActError::AgentFailed {
-                        act_id,
-                        message: message_of(&value),
-                    }),
-                    Ending::MaxSteps => Err(ActError::MaxSteps {
-                        act_id,
-                        max_steps: request.max_steps,
-                    }),
-                    Ending::Interrupted(reason) => Err(ActError::Interrupted {
-                        act_id: Some(act_id),
-                        reason,
-                    }),
-                    #[cfg(feature = "schema")]
-                    Ending::Mismatch(mismatch) => {
-                        Err(ActError::AnswerMismatch { act_id, mismatch })
-                    }
-                    Ending::Canceled { tool, message } => Err(ActError::HumanCanceled {
-                        act_id,
-                        tool,
-                        message,
-                    }),
-                    Ending::Blocked(url) => Err(ActError::Blocked { act_id, url }),
-                    Ending::Gone(message) => Err(ActError::ActuatorGone { act_id, message }),
-                    _ => Err(ActError::TimedOut {
-                        act_id,
-                        after: request.timeout.unwrap_or_default(),
-                    }),
-                }
-            }
+            Err(update_err) => return Err(update_err.into()),
+            Ok(_) => {}
         }
+        outcome.map(|value| {
+            result.value = value;
+            result
+        })
     }
 
     /// The tools offered with the act: the request's, and a person's when there is one.
@@ -772,6 +807,7 @@ impl ActPlace<'_> {
             });
             let step = match before(deadline, step).await {
                 None => return Ending::TimedOut,
+                Some(Err(err)) if err.is_step_limit() => return Ending::StepLimit(err),
                 Some(Err(err)) => return Ending::Failed(err),
                 Some(Ok(step)) => step,
             };
