@@ -51,6 +51,7 @@ use axum::extract::DefaultBodyLimit;
 
 pub use browsers::DEFAULT_SESSION_QUOTA;
 pub use error::ServiceError;
+pub use nova_act_core::auth::{Clock, ManualClock};
 pub use planner::{ActView, Planner, ScriptedPlanner, call};
 pub use policy::Policy;
 pub use quotas::{Quotas, StepLatency};
@@ -77,6 +78,7 @@ pub struct EmulatorBuilder {
     quotas: Quotas,
     step_latency: StepLatency,
     seed: Option<u64>,
+    clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for EmulatorBuilder {
@@ -127,6 +129,7 @@ impl Default for EmulatorBuilder {
             quotas: Quotas::service(),
             step_latency: StepLatency::default(),
             seed: None,
+            clock: Arc::new(nova_act_core::auth::SystemClock),
         }
     }
 }
@@ -156,6 +159,29 @@ impl EmulatorBuilder {
     #[must_use]
     pub fn step_latency(mut self, latency: StepLatency) -> Self {
         self.step_latency = latency;
+        self
+    }
+
+    /// The clock runs and acts time out by (the system's by default): an act still open after
+    /// 24 hours, or a run after a week, ends `TIMED_OUT` as the service ends it. A
+    /// [`ManualClock`] lets a test cross those without waiting. Only timeouts and the
+    /// timestamps the service reports follow it; signatures are checked against the real time.
+    ///
+    /// ```
+    /// # async fn example() -> std::io::Result<()> {
+    /// use std::time::SystemTime;
+    /// use nova_emulator::{Emulator, ManualClock};
+    ///
+    /// let clock = ManualClock::new(SystemTime::now());
+    /// let emulator = Emulator::builder().clock(clock.clone()).start().await?;
+    /// // … create a run and an act, then:
+    /// clock.advance(nova_act_core::limits::ACT_TIMEOUT);
+    /// // the act is now TIMED_OUT.
+    /// # drop(emulator); Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
         self
     }
 
@@ -294,7 +320,7 @@ impl EmulatorBuilder {
             planner: self.planner,
             region: self.region,
             account: ACCOUNT_ID.to_owned(),
-            store: Mutex::new(store::Store::default()),
+            store: Mutex::new(store::Store::new(self.clock)),
             open: self.open,
             drop_first_create_response: self.drop_first_create_response,
             dropped: Mutex::new(Vec::new()),
@@ -394,21 +420,13 @@ impl RunningEmulator {
 
     /// How many of each resource were ever created.
     pub fn created(&self) -> Created {
-        self.shared
-            .store
-            .lock()
-            .map(|s| s.created)
-            .unwrap_or_default()
+        self.shared.store().created
     }
 
     /// Every act, oldest first: its task and tools as the planner saw them, and how it ended
     /// (status and the error UpdateAct recorded).
     pub fn acts(&self) -> Vec<ActState> {
-        self.shared
-            .store
-            .lock()
-            .map(|s| s.acts())
-            .unwrap_or_default()
+        self.shared.store().acts()
     }
 
     /// The create operations whose first response fault injection lost.

@@ -48,10 +48,14 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    fn store(&self) -> std::sync::MutexGuard<'_, Store> {
-        self.store
+    /// The store, with whatever has timed out by now ended.
+    pub(crate) fn store(&self) -> std::sync::MutexGuard<'_, Store> {
+        let mut store = self
+            .store
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        store.expire();
+        store
     }
 
     /// ARNs in the forms the SDK's policies name (one definition of them, in nova-act-core).

@@ -1,7 +1,10 @@
 //! The emulator's state and the semantics of each operation.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
+use nova_act_core::auth::Clock;
+use nova_act_core::limits::{ACT_TIMEOUT, RUN_TIMEOUT};
 use nova_act_core::model::*;
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -71,8 +74,11 @@ pub struct ActState {
 }
 
 /// Everything the emulator knows.
-#[derive(Default)]
 pub(crate) struct Store {
+    /// The time runs and acts start, end and time out by.
+    clock: Arc<dyn Clock>,
+    /// The soonest a running run or act times out; nothing expires before it.
+    next_timeout: Option<OffsetDateTime>,
     definitions: BTreeMap<String, Definition>,
     runs: HashMap<String, RunRecord>,
     sessions: HashMap<String, SessionRecord>,
@@ -99,10 +105,6 @@ pub struct Created {
 
 fn id() -> String {
     uuid::Uuid::new_v4().to_string()
-}
-
-fn now() -> OffsetDateTime {
-    OffsetDateTime::now_utc()
 }
 
 fn finished_run(status: &WorkflowRunStatus) -> bool {
@@ -171,6 +173,80 @@ fn listing<'a, R: 'a, K: Ord, T>(
 }
 
 impl Store {
+    pub(crate) fn new(clock: Arc<dyn Clock>) -> Self {
+        Self {
+            clock,
+            next_timeout: None,
+            definitions: BTreeMap::new(),
+            runs: HashMap::new(),
+            sessions: HashMap::new(),
+            acts: HashMap::new(),
+            tokens: HashMap::new(),
+            seq: 0,
+            created: Created::default(),
+        }
+    }
+
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::from(self.clock.now())
+    }
+
+    /// Notes that something running times out at `at`.
+    fn times_out_at(&mut self, at: OffsetDateTime) {
+        self.next_timeout = Some(self.next_timeout.map_or(at, |next| next.min(at)));
+    }
+
+    /// Ends, TIMED_OUT, every run that has run for [`RUN_TIMEOUT`] and every act that has run
+    /// for [`ACT_TIMEOUT`] (or whose run timed out), as the service does. Called before every
+    /// look at the store; costs nothing until the soonest timeout has passed.
+    pub(crate) fn expire(&mut self) {
+        let now = self.now();
+        if self.next_timeout.is_none_or(|next| now < next) {
+            return;
+        }
+        let mut ended_runs = HashMap::new();
+        for (id, run) in &mut self.runs {
+            let deadline = run.started_at + RUN_TIMEOUT;
+            if !finished_run(&run.status) && deadline <= now {
+                run.status = WorkflowRunStatus::TimedOut;
+                run.ended_at = Some(deadline);
+            }
+            if run.status == WorkflowRunStatus::TimedOut {
+                ended_runs.insert(id.clone(), run.ended_at.unwrap_or(deadline));
+            }
+        }
+        for act in self.acts.values_mut().filter(|a| !finished_act(&a.status)) {
+            let deadline = (act.started_at + ACT_TIMEOUT)
+                .min(ended_runs.get(&act.run_id).copied().unwrap_or(now));
+            if deadline <= now {
+                act.status = ActStatus::TimedOut;
+                act.ended_at = Some(deadline);
+                act.error = Some(ActError {
+                    message: format!(
+                        "the act did not finish within {}",
+                        if deadline == act.started_at + ACT_TIMEOUT {
+                            "24 hours"
+                        } else {
+                            "its workflow run's 1 week"
+                        }
+                    ),
+                    error_type: Some("ActTimeoutError".to_owned()),
+                });
+            }
+        }
+        let running_runs = self
+            .runs
+            .values()
+            .filter(|r| !finished_run(&r.status))
+            .map(|r| r.started_at + RUN_TIMEOUT);
+        let running_acts = self
+            .acts
+            .values()
+            .filter(|a| !finished_act(&a.status))
+            .map(|a| a.started_at + ACT_TIMEOUT);
+        self.next_timeout = running_runs.chain(running_acts).min();
+    }
+
     fn next_seq(&mut self) -> u64 {
         self.seq += 1;
         self.seq
@@ -206,7 +282,7 @@ impl Store {
             self.definitions.insert(
                 "default".to_owned(),
                 Definition {
-                    created_at: now(),
+                    created_at: self.now(),
                     description: None,
                     export_config: None,
                     client_token: None,
@@ -291,7 +367,7 @@ impl Store {
         self.definitions.insert(
             input.name,
             Definition {
-                created_at: now(),
+                created_at: self.now(),
                 description: input.description,
                 export_config: input.export_config,
                 client_token: input.client_token,
@@ -388,12 +464,14 @@ impl Store {
         }
         let run_id = id();
         let seq = self.next_seq();
+        let started_at = self.now();
+        self.times_out_at(started_at + RUN_TIMEOUT);
         self.runs.insert(
             run_id.clone(),
             RunRecord {
                 definition: parent.clone(),
                 status: WorkflowRunStatus::Running,
-                started_at: now(),
+                started_at,
                 ended_at: None,
                 model_id: input.model_id,
                 log_group_name: input.log_group_name,
@@ -462,6 +540,7 @@ impl Store {
         &mut self,
         input: UpdateWorkflowRunInput,
     ) -> Result<UpdateWorkflowRunOutput, ServiceError> {
+        let now = self.now();
         let run = self.run_mut(&input.workflow_definition_name, &input.workflow_run_id)?;
         if finished_run(&run.status) {
             return Err(ServiceError::invalid_status(format!(
@@ -481,7 +560,7 @@ impl Store {
             ));
         }
         run.status = input.status;
-        run.ended_at = Some(now());
+        run.ended_at = Some(now);
         Ok(UpdateWorkflowRunOutput {})
     }
 
@@ -562,6 +641,8 @@ impl Store {
         }
         let act_id = id();
         let seq = self.next_seq();
+        let started_at = self.now();
+        self.times_out_at(started_at + ACT_TIMEOUT);
         self.acts.insert(
             act_id.clone(),
             ActRecord {
@@ -569,7 +650,7 @@ impl Store {
                 run_id: input.workflow_run_id,
                 session_id: input.session_id,
                 status: ActStatus::Running,
-                started_at: now(),
+                started_at,
                 ended_at: None,
                 view: ActView {
                     task: input.task,
@@ -672,6 +753,7 @@ impl Store {
         &mut self,
         input: UpdateActInput,
     ) -> Result<UpdateActOutput, ServiceError> {
+        let now = self.now();
         let act = self.act_mut((
             &input.workflow_definition_name,
             &input.workflow_run_id,
@@ -691,7 +773,7 @@ impl Store {
             ));
         }
         act.status = input.status;
-        act.ended_at = Some(now());
+        act.ended_at = Some(now);
         act.error = input.error;
         Ok(UpdateActOutput {})
     }

@@ -6,7 +6,7 @@ use aws_sdk_novaact::error::ProvideErrorMetadata;
 use aws_sdk_novaact::types::{CallResult, CallResultContent, ToolInputSchema, ToolSpec};
 use aws_sdk_novaact::{Client, Config};
 use nova_act_core::limits;
-use nova_emulator::{Emulator, Quotas, RunningEmulator};
+use nova_emulator::{Emulator, ManualClock, Quotas, RunningEmulator};
 
 fn client(emulator: &RunningEmulator) -> Client {
     let key = emulator.access_key();
@@ -424,4 +424,110 @@ async fn a_step_latency_holds_each_step_that_long() {
         .await
         .unwrap();
     assert!(started.elapsed() >= std::time::Duration::from_millis(300));
+}
+
+#[tokio::test]
+async fn acts_time_out_after_a_day_and_runs_after_a_week() {
+    let start = std::time::SystemTime::now();
+    let clock = ManualClock::new(start);
+    let emulator = Emulator::builder()
+        .clock(clock.clone())
+        .start()
+        .await
+        .unwrap();
+    let sdk = client(&emulator);
+    let (run, session) = session(&sdk).await;
+    let act = |task: &'static str| {
+        sdk.create_act()
+            .workflow_definition_name("limits")
+            .workflow_run_id(&run)
+            .session_id(&session)
+            .task(task)
+            .send()
+    };
+    let statuses = async || {
+        let acts = sdk
+            .list_acts()
+            .workflow_definition_name("limits")
+            .workflow_run_id(&run)
+            .send()
+            .await
+            .unwrap();
+        let run = sdk
+            .get_workflow_run()
+            .workflow_definition_name("limits")
+            .workflow_run_id(&run)
+            .send()
+            .await
+            .unwrap();
+        let acts: Vec<String> = acts
+            .act_summaries()
+            .iter()
+            .map(|a| a.status().as_str().to_owned())
+            .collect();
+        (
+            run.status().as_str().to_owned(),
+            acts,
+            run.ended_at().cloned(),
+        )
+    };
+    let first = act("a day's work").await.unwrap();
+    clock.advance(limits::ACT_TIMEOUT - std::time::Duration::from_secs(1));
+    assert_eq!(statuses().await.1, ["RUNNING"]);
+    clock.advance(std::time::Duration::from_secs(1));
+    assert_eq!(statuses().await.1, ["TIMED_OUT"]);
+    let ended = emulator.acts().remove(0);
+    assert_eq!(
+        ended.error.unwrap().error_type.as_deref(),
+        Some("ActTimeoutError")
+    );
+    // A timed-out act takes no more steps.
+    let refused = sdk
+        .invoke_act_step()
+        .workflow_definition_name("limits")
+        .workflow_run_id(&run)
+        .session_id(&session)
+        .act_id(first.act_id())
+        .call_results(result("{}"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Some("ValidationException"));
+    assert!(
+        refused.message().unwrap().contains("already TIMED_OUT"),
+        "{:?}",
+        refused.message()
+    );
+
+    // The run goes on for a week; when it times out, its open act ends with it.
+    act("a week's work").await.unwrap();
+    clock.advance(limits::RUN_TIMEOUT - limits::ACT_TIMEOUT - std::time::Duration::from_secs(1));
+    let (status, acts, ended_at) = statuses().await;
+    assert_eq!((status.as_str(), ended_at), ("RUNNING", None));
+    assert_eq!(
+        acts,
+        ["TIMED_OUT", "TIMED_OUT"],
+        "the second act's own day passed too"
+    );
+    act("the last hour").await.unwrap();
+    clock.advance(std::time::Duration::from_secs(1));
+    let (status, acts, ended_at) = statuses().await;
+    assert_eq!(status, "TIMED_OUT");
+    assert_eq!(acts, ["TIMED_OUT", "TIMED_OUT", "TIMED_OUT"]);
+    let ended_at = std::time::SystemTime::try_from(ended_at.unwrap()).unwrap();
+    assert_eq!(
+        ended_at.duration_since(start).unwrap().as_secs(),
+        limits::RUN_TIMEOUT.as_secs()
+    );
+    let late = sdk
+        .create_session()
+        .workflow_definition_name("limits")
+        .workflow_run_id(&run)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        late.message().unwrap().contains("already TIMED_OUT"),
+        "{late:?}"
+    );
 }
