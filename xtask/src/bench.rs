@@ -251,6 +251,14 @@ pub(crate) fn bench(quick: bool) -> Result<(), String> {
     )?)
     .map_err(|e| e.to_string())?;
 
+    let mut browsers = Command::new(&load);
+    browsers.args(["browsers", if quick { "quick" } else { "full" }]);
+    let browsers: Value = serde_json::from_str(&run(
+        browsers,
+        "measure: local Chromium's memory and start times, many at once",
+    )?)
+    .map_err(|e| e.to_string())?;
+
     // 4. Footprint.
     let footprint = [
         (
@@ -284,6 +292,7 @@ pub(crate) fn bench(quick: bool) -> Result<(), String> {
         interleaved,
         first,
         fleet,
+        browsers,
     };
     let mut report = render(quick, &measured, &footprint, &notes);
     if !quick {
@@ -405,6 +414,41 @@ fn fleet_rows(fleet: &Value) -> String {
     out
 }
 
+/// Local Chromium on this machine: memory per browser, and starts of many at once.
+fn browser_rows(browsers: &Value) -> String {
+    let mut out = String::from(
+        "\n## Local browsers on this machine\n\nWhat bounds how many local browsers a machine runs at once. Memory is the proportional set size (PSS) of each headless Chromium's process tree once its page is shown, so pages shared between browsers count once; start is from launching to holding the first observation.\n\n",
+    );
+    if let Some(reason) = browsers["skipped"].as_str() {
+        out.push_str(&format!("Skipped: {reason}\n"));
+        return out;
+    }
+    out.push_str("| browsers open | memory per browser |\n|---|---|\n");
+    for row in browsers["memory"].as_array().into_iter().flatten() {
+        out.push_str(&format!(
+            "| {} | {:.0} MB |\n",
+            row["browsers"],
+            row["pss_mb_each"].as_f64().unwrap_or(0.0)
+        ));
+    }
+    out.push_str("\n| browsers started | stagger | each to its first observation (median) | slowest | all observed |\n|---|---|---|---|---|\n");
+    for row in browsers["starts"].as_array().into_iter().flatten() {
+        let times: Vec<f64> = row["first_ms"]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_f64).collect())
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "| {} | {} ms | {:.0} ms | {:.0} ms | {:.0} ms |\n",
+            row["browsers"],
+            row["stagger_ms"],
+            median_of(&row["first_ms"]),
+            times.iter().copied().fold(0.0, f64::max),
+            row["all_ms"].as_f64().unwrap_or(0.0)
+        ));
+    }
+    out
+}
+
 fn median_of(values: &Value) -> f64 {
     let mut list: Vec<f64> = values
         .as_array()
@@ -445,6 +489,7 @@ struct Measured {
     interleaved: Value,
     first: Value,
     fleet: Value,
+    browsers: Value,
 }
 
 fn render(
@@ -460,6 +505,7 @@ fn render(
         interleaved,
         first,
         fleet,
+        browsers,
     } = measured;
     let mut out = String::new();
     out.push_str("# Performance\n\n");
@@ -601,6 +647,7 @@ fn render(
     out.push_str(&interleaved_rows(interleaved));
     out.push_str(&first_observation_rows(first));
     out.push_str(&fleet_rows(fleet));
+    out.push_str(&browser_rows(browsers));
     out.push_str(
         "\n## The emulator under load (signed InvokeActStep, client and server in one process)\n\n",
     );

@@ -13,6 +13,7 @@ mod human;
 #[cfg(unix)]
 mod local;
 mod output;
+mod progress;
 mod quickstart;
 mod run;
 mod tasks;

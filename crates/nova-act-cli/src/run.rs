@@ -43,12 +43,13 @@ pub(crate) struct RunArgs {
     #[arg(long, conflicts_with = "remote")]
     pub(crate) headed: bool,
     /// Run the act on an Amazon Bedrock AgentCore Browser session instead of a local browser
-    /// (IAM credentials; the session is stopped at the end, also on Ctrl-C).
+    /// (IAM credentials; the session is stopped at the end, also on Ctrl-C). With --tasks: a
+    /// fresh session per task, --concurrency at once (mind the account's session quota).
     #[arg(long)]
     pub(crate) remote: bool,
     /// The AgentCore browser to start the session on (with --remote).
     #[arg(long, value_name = "ID", requires = "remote", default_value = nova_act::agentcore::DEFAULT_BROWSER)]
-    browser_identifier: String,
+    pub(crate) browser_identifier: String,
     /// Steps allowed (1..199).
     #[arg(long, value_name = "N", default_value_t = nova_act::runtime::DEFAULT_MAX_STEPS)]
     pub(crate) max_steps: u32,
@@ -200,6 +201,12 @@ pub(crate) async fn run(cli: &Cli, args: &RunArgs) -> Result<ExitCode, Failure> 
     // Bad input fails here, before a browser starts or a request is sent.
     let checked = args.check().map_err(Failure::Usage)?;
     let nova = cli.nova().await?;
+    remote_needs_iam(args, &nova)?;
+    Ok(start(cli, args, nova, checked, &shutdown).await?)
+}
+
+/// Refuses `--remote` under an API key: AgentCore Browser takes AWS IAM credentials.
+pub(crate) fn remote_needs_iam(args: &RunArgs, nova: &nova_act::NovaAct) -> Result<(), Failure> {
     if args.remote && nova.client().mode() != nova_act::AuthMode::Iam {
         return Err(Failure::Usage(
             "--remote runs the act on Amazon Bedrock AgentCore Browser, which takes AWS IAM \
@@ -208,7 +215,7 @@ pub(crate) async fn run(cli: &Cli, args: &RunArgs) -> Result<ExitCode, Failure> 
                 .to_owned(),
         ));
     }
-    Ok(start(cli, args, nova, checked, &shutdown).await?)
+    Ok(())
 }
 
 /// Starts the browser `run` asked for and drives the act on it.

@@ -7,6 +7,7 @@ use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use nova_act::agentcore::{BrowserPool, BrowserSessions, SessionOptions};
 use nova_act::browser::Browser;
 use nova_act::runtime::{ActError, ActRequest, AnswerSchema, Shutdown, Traces};
 use nova_act::{Batch, TaskError, TaskOutcome};
@@ -114,11 +115,6 @@ pub(crate) fn parse(text: &str, defaults: &Defaults<'_>) -> Result<Vec<Task>, St
 /// Runs `nova-act run --tasks SOURCE`.
 pub(crate) async fn run(cli: &Cli, args: &RunArgs, source: &str) -> Result<ExitCode, Failure> {
     let shutdown = Shutdown::on_signals();
-    if args.remote {
-        return Err(Failure::Usage(
-            "--tasks runs local browsers; --remote is for one task".to_owned(),
-        ));
-    }
     let text = if source == "-" {
         let mut text = String::new();
         std::io::stdin()
@@ -163,6 +159,7 @@ pub(crate) async fn run(cli: &Cli, args: &RunArgs, source: &str) -> Result<ExitC
         None => Box::new(std::io::stdout()),
     };
     let nova = cli.nova().await?;
+    crate::run::remote_needs_iam(args, &nova)?;
     cli.definition_notice(&nova, args.definition.as_deref());
     let headless = !args.headed;
     let mut batch = Batch::new(&nova)
@@ -179,9 +176,17 @@ pub(crate) async fn run(cli: &Cli, args: &RunArgs, source: &str) -> Result<ExitC
     if let Some(name) = &args.definition {
         batch = batch.definition(name.clone());
     }
-    let progress = !cli.json && std::io::stderr().is_terminal();
+    if args.remote {
+        let sessions = BrowserSessions::builder(nova.auth())
+            .build()
+            .map_err(|err| Failure::Failed(crate::report(&err)))?;
+        let options = SessionOptions::new().browser(args.browser_identifier.clone());
+        batch = batch.remote(BrowserPool::new(&sessions).session_options(options));
+    }
     let total = tasks.len();
-    let (mut done, mut failed) = (0, 0);
+    let drawing = !cli.json && std::io::stderr().is_terminal();
+    let drawer = drawing
+        .then(|| crate::progress::Drawer::start(batch.progress(), nova.client().clone(), total));
     let tasks = tasks.into_iter().map(|task| {
         nova_act::Task::new(String::new(), task.starting_page)
             .id(task.id)
@@ -189,17 +194,19 @@ pub(crate) async fn run(cli: &Cli, args: &RunArgs, source: &str) -> Result<ExitC
     });
     let outcome = batch
         .run(tasks, |outcome| {
-            done += 1;
-            failed += usize::from(outcome.result.is_err());
+            if drawing {
+                // The line is redrawn below the result when both go to the terminal.
+                eprint!("\r\x1b[2K");
+            }
             let written = writeln!(sink, "{}", line(&outcome)).and_then(|()| sink.flush());
             if let Err(err) = written {
                 tracing::warn!(error = %err, "a result line could not be written");
             }
-            if progress {
-                eprintln!("{done}/{total} done, {failed} failed");
-            }
         })
         .await;
+    if let Some(drawer) = drawer {
+        drawer.finish().await;
+    }
     if let Some(reason) = shutdown.reason() {
         return Ok(crate::output::interrupted(reason, true));
     }

@@ -173,16 +173,12 @@ async fn a_task_with_a_schema_prints_each_step_the_answer_and_its_trace() {
     assert_eq!(emulator.acts().pop().unwrap().status.to_string(), "FAILED");
 }
 
-/// `--remote`: the act runs on an AgentCore Browser session the emulator plays (a Chromium it
-/// launched), with the IAM credentials the run uses, and the session is stopped afterwards.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_task_runs_on_a_remote_browser_session_that_is_stopped_after() {
-    let (emulator, page) = (emulator().await, page().await);
-    let home = home();
+/// Runs `nova-act ARGS` under the emulator's IAM keys, with AgentCore Browser on the emulator
+/// too, after creating the workflow definition `remote` that the runs use.
+async fn under_iam(emulator: &RunningEmulator, home: &Path, args: Vec<String>) -> String {
     let key = emulator.access_key().clone();
-    let (url, home_path) = (emulator.url().to_owned(), home.path().to_owned());
-    let page_arg = page.clone();
-    let out = tokio::task::spawn_blocking(move || {
+    let (url, home) = (emulator.url().to_owned(), home.to_owned());
+    tokio::task::spawn_blocking(move || {
         let vars = [
             ("AWS_ACCESS_KEY_ID", key.access_key_id.as_str()),
             ("AWS_SECRET_ACCESS_KEY", key.secret_access_key.as_str()),
@@ -192,19 +188,33 @@ async fn a_task_runs_on_a_remote_browser_session_that_is_stopped_after() {
             ("AWS_ENDPOINT_URL_STS", url.as_str()),
             ("NOVA_ACT_WORKFLOW_DEFINITION", "remote"),
         ];
-        let created = run(&home_path, &["workflow", "create", "remote"], &vars);
+        let created = run(&home, &["workflow", "create", "remote"], &vars);
         assert!(created.starts_with("exit 0"), "{created}");
-        let args = [
-            "run",
-            "Find the price of the product",
-            "--starting-page",
-            &page_arg,
-            "--remote",
-        ];
-        run_keeping(&home_path, &args, &vars, &[key.secret_access_key.as_str()])
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run_keeping(&home, &args, &vars, &[key.secret_access_key.as_str()])
     })
     .await
-    .unwrap();
+    .unwrap()
+}
+
+/// `--remote`: the act runs on an AgentCore Browser session the emulator plays (a Chromium it
+/// launched), with the IAM credentials the run uses, and the session is stopped afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_runs_on_a_remote_browser_session_that_is_stopped_after() {
+    let (emulator, page) = (emulator().await, page().await);
+    let home = home();
+    let out = under_iam(
+        &emulator,
+        home.path(),
+        vec![
+            "run".into(),
+            "Find the price of the product".into(),
+            "--starting-page".into(),
+            page.clone(),
+            "--remote".into(),
+        ],
+    )
+    .await;
     if browser_missing(&out) {
         return;
     }
@@ -445,4 +455,60 @@ async fn a_tasks_file_is_checked_before_anything_starts() {
         both.starts_with("exit 2\n") && both.contains("cannot be used with"),
         "{both}"
     );
+}
+
+/// `run --tasks --remote`: each task on a fresh AgentCore Browser session (a Chromium the
+/// emulator launched), at most `--concurrency` at once; every session is stopped after its task.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_tasks_run_on_remote_sessions_each_stopped_after() {
+    let (emulator, page) = (emulator().await, page().await);
+    let home = home();
+    let tasks = home.path().join("tasks.jsonl");
+    let lines: Vec<String> = (0..3)
+        .map(|i| json!({"id": format!("r{i}"), "task": "price"}).to_string())
+        .collect();
+    std::fs::write(&tasks, lines.join("\n")).unwrap();
+    let out = under_iam(
+        &emulator,
+        home.path(),
+        vec![
+            "--json".into(),
+            "run".into(),
+            "--tasks".into(),
+            tasks.display().to_string(),
+            "--starting-page".into(),
+            page.clone(),
+            "--remote".into(),
+            "--concurrency".into(),
+            "2".into(),
+        ],
+    )
+    .await;
+    if browser_missing(&out) {
+        return;
+    }
+    assert!(out.starts_with("exit 0\n"), "{out}");
+    let stdout = out
+        .split("--- stdout\n")
+        .nth(1)
+        .and_then(|rest| rest.split("--- stderr").next())
+        .unwrap();
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let ids: Vec<&str> = lines.iter().map(|l| l["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["r0", "r1", "r2"]);
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["status"] == "SUCCEEDED" && l["steps"] == 2),
+        "{lines:?}"
+    );
+    assert_eq!(emulator.browser_sessions_started(), 3);
+    assert!(
+        emulator.browser_sessions().is_empty(),
+        "every session was stopped"
+    );
+    assert_eq!(emulator.created().acts, 3);
 }

@@ -55,6 +55,8 @@ struct Inner {
     throttled_until: std::sync::Mutex<Option<tokio::time::Instant>>,
     /// Paces InvokeActStep for every session and act of this client and its clones.
     governor: Option<crate::governor::Governor>,
+    /// InvokeActStep calls that succeeded.
+    steps: std::sync::atomic::AtomicU64,
     /// How long a call keeps being repeated while the service throttles it.
     throttle_timeout: Duration,
     attempt_timeout: Option<Duration>,
@@ -402,6 +404,7 @@ impl ClientBuilder {
                 retry_mode,
                 throttled_until: std::sync::Mutex::new(None),
                 governor: crate::governor::Governor::new(step_rate),
+                steps: std::sync::atomic::AtomicU64::new(0),
                 throttle_timeout: self.throttle_timeout,
                 attempt_timeout: self.attempt_timeout,
                 clock: self.clock,
@@ -467,6 +470,18 @@ impl Client {
     /// Where requests go.
     pub fn endpoint(&self) -> &Endpoint {
         &self.inner.endpoint
+    }
+
+    /// The rate the step governor paces InvokeActStep at, in steps per second; `None` when
+    /// pacing is off (see [`ClientBuilder::step_rate`]).
+    pub fn step_rate(&self) -> Option<f64> {
+        self.inner.governor.as_ref().map(|g| g.ceiling())
+    }
+
+    /// How many InvokeActStep calls this client and its clones have made that succeeded: for
+    /// progress displays and rates (a batch's steps per second against [`step_rate`](Self::step_rate)).
+    pub fn steps_taken(&self) -> u64 {
+        self.inner.steps.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The retry settings in force.
@@ -557,6 +572,11 @@ impl Client {
             }
             match self.attempt::<O>(prepared, attempt).await {
                 Outcome::Done(result) => {
+                    if O::NAME == crate::model::InvokeActStepInput::NAME && result.is_ok() {
+                        self.inner
+                            .steps
+                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
                     if let Some(governor) = governor.filter(|_| result.is_ok()) {
                         governor.passed();
                     }

@@ -40,6 +40,11 @@ impl Governor {
         })
     }
 
+    /// The set rate, steps per second.
+    pub(crate) fn ceiling(&self) -> f64 {
+        self.ceiling
+    }
+
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }

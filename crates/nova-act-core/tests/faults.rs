@@ -624,7 +624,8 @@ async fn steps_of_every_clone_share_one_pace() {
     }
     // Five steps at 2 a second: the first at once, the last 2 s later.
     assert_eq!(started.elapsed(), Duration::from_secs(2));
-    // Other operations are not paced.
+    assert_eq!((client.steps_taken(), client.step_rate()), (5, Some(2.0)));
+    // Other operations are not paced, nor counted as steps.
     let started = tokio::time::Instant::now();
     let server = scripted(vec![models()]).await;
     let client = builder(&server).step_rate(0.5).build().unwrap();
@@ -635,6 +636,9 @@ async fn steps_of_every_clone_share_one_pace() {
             .unwrap();
     }
     assert_eq!(started.elapsed(), Duration::ZERO);
+    assert_eq!(client.steps_taken(), 0);
+    let unpaced = builder(&server).step_rate(0.0).build().unwrap();
+    assert_eq!(unpaced.step_rate(), None);
 }
 
 #[test]

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use futures_util::StreamExt;
 use nova_act_core::runtime::{
@@ -73,6 +74,10 @@ pub enum TaskError {
     /// Its browser could not be started.
     #[error("the task's browser could not start")]
     Browser(#[source] BrowserError),
+    /// No remote browser session could be had for it (see [`Batch::remote`]).
+    #[cfg(feature = "agentcore")]
+    #[error("the task's remote browser session could not be had")]
+    RemoteSession(#[source] nova_agentcore::AgentCoreError),
     /// Its session could not be opened, or its act did not succeed.
     #[error(transparent)]
     Act(#[from] ActError),
@@ -89,6 +94,8 @@ impl TaskError {
         match self {
             Self::NotStarted { .. } => "NotStarted",
             Self::Browser(_) => "BrowserError",
+            #[cfg(feature = "agentcore")]
+            Self::RemoteSession(_) => "BrowserError",
             Self::Act(err) => err.code(),
             Self::Run(_) => "WorkflowRunError",
         }
@@ -122,6 +129,51 @@ pub struct BatchFailed {
 
 type Launcher = Arc<dyn Fn() -> BrowserBuilder + Send + Sync>;
 
+/// How far a [`Batch`] is, readable while it runs: for progress displays. Take it with
+/// [`Batch::progress`] before [`Batch::run`]; the steps are the client's
+/// ([`Client::steps_taken`](crate::Client::steps_taken)).
+#[derive(Clone, Debug, Default)]
+pub struct BatchProgress(Arc<Counts>);
+
+#[derive(Debug, Default)]
+struct Counts {
+    running: AtomicUsize,
+    finished: AtomicUsize,
+    failed: AtomicUsize,
+}
+
+impl BatchProgress {
+    /// Tasks started (browser starting, or act running) and not yet finished.
+    pub fn running(&self) -> usize {
+        self.0.running.load(Ordering::Relaxed)
+    }
+
+    /// Tasks finished, whatever their outcome (in any order; outcomes are handed over in the
+    /// tasks' order).
+    pub fn finished(&self) -> usize {
+        self.0.finished.load(Ordering::Relaxed)
+    }
+
+    /// Tasks finished without succeeding, those never started included.
+    pub fn failed(&self) -> usize {
+        self.0.failed.load(Ordering::Relaxed)
+    }
+
+    fn started(&self) {
+        self.0.running.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn ended(&self, outcome: &TaskOutcome) {
+        if !matches!(outcome.result, Err(TaskError::NotStarted { .. })) {
+            self.0.running.fetch_sub(1, Ordering::Relaxed);
+        }
+        self.0.finished.fetch_add(1, Ordering::Relaxed);
+        if outcome.result.is_err() {
+            self.0.failed.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
 /// Runs many tasks in one workflow run, `concurrency` at once, each in a fresh local browser
 /// and session; the client paces every step at the account's quota (see the scaling guide).
 /// Outcomes are handed over as tasks finish, in the order the tasks were given.
@@ -152,6 +204,9 @@ pub struct Batch {
     shutdown: Option<Shutdown>,
     definition: Option<String>,
     stagger: Stagger,
+    progress: BatchProgress,
+    #[cfg(feature = "agentcore")]
+    remote: Option<nova_agentcore::BrowserPool>,
 }
 
 /// Spaces browser starts at least `interval` apart.
@@ -200,7 +255,57 @@ impl Batch {
             shutdown: None,
             definition: None,
             stagger: Stagger::default(),
+            progress: BatchProgress::default(),
+            #[cfg(feature = "agentcore")]
+            remote: None,
         }
+    }
+
+    /// A live view of how far the batch is, to read while [`run`](Self::run) runs.
+    ///
+    /// ```no_run
+    /// # async fn example(nova: nova_act::NovaAct, tasks: Vec<nova_act::Task>) {
+    /// use nova_act::Batch;
+    ///
+    /// let batch = Batch::new(&nova).concurrency(8);
+    /// let progress = batch.progress();
+    /// tokio::spawn(async move {
+    ///     loop {
+    ///         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    ///         eprintln!("{} running, {} done", progress.running(), progress.finished());
+    ///     }
+    /// });
+    /// let _ = batch.run(tasks, |_| {}).await;
+    /// # }
+    /// ```
+    pub fn progress(&self) -> BatchProgress {
+        self.progress.clone()
+    }
+
+    /// Runs every task on a fresh session of Amazon Bedrock AgentCore Browser from `pool`
+    /// instead of a local browser: the pool's session options and start attempts apply, its
+    /// concurrency does not (the batch's does), and each session is stopped when its task
+    /// ends. [`browser`](Self::browser) still gives the settings each is attached with.
+    ///
+    /// ```no_run
+    /// # async fn example(nova: nova_act::NovaAct) -> Result<(), Box<dyn std::error::Error>> {
+    /// use nova_act::agentcore::{BrowserPool, BrowserSessions};
+    /// use nova_act::{Batch, Task};
+    ///
+    /// let sessions = BrowserSessions::builder(nova.auth()).build()?;
+    /// let tasks = ["Lima", "Osaka"]
+    ///     .map(|city| Task::new(format!("Find the weather in {city}"), "https://weather.example/"));
+    /// Batch::new(&nova)
+    ///     .concurrency(2)
+    ///     .remote(BrowserPool::new(&sessions))
+    ///     .run(tasks, |outcome| println!("{}: {:?}", outcome.id, outcome.result.is_ok()))
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "agentcore")]
+    pub fn remote(mut self, pool: nova_agentcore::BrowserPool) -> Self {
+        self.remote = Some(pool);
+        self
     }
 
     /// Starts the browsers at least `interval` apart, so that many Chromiums starting at once
@@ -273,7 +378,11 @@ impl Batch {
             .run(|run| async move {
                 let run = &run;
                 let mut outcomes = futures_util::stream::iter(tasks.iter().enumerate())
-                    .map(|(index, task)| this.one(run, index, task))
+                    .map(|(index, task)| async move {
+                        let outcome = this.one(run, index, task).await;
+                        this.progress.ended(&outcome);
+                        outcome
+                    })
                     .buffered(this.concurrency);
                 let mut failed = 0;
                 while let Some(outcome) = outcomes.next().await {
@@ -336,22 +445,64 @@ impl Batch {
             return outcome;
         }
         self.stagger.turn().await;
-        let mut builder = (self.launcher)().starting_page(&task.starting_page);
-        if let Some(policy) = &self.policy {
-            builder = builder.url_policy(policy.clone());
-        }
-        let browser = match builder.launch().await {
-            Ok(browser) => browser,
-            Err(err) => {
-                outcome.result = Err(TaskError::Browser(err));
-                return outcome;
+        self.progress.started();
+        let launcher = self.launcher.clone();
+        let (page, policy) = (task.starting_page.clone(), self.policy.clone());
+        let settings = move || {
+            let builder = launcher().starting_page(&page);
+            match &policy {
+                Some(policy) => builder.url_policy(policy.clone()),
+                None => builder,
             }
         };
+        #[cfg(feature = "agentcore")]
+        if let Some(pool) = &self.remote {
+            let ran = pool
+                .clone()
+                .browser(settings)
+                .run_one(|browser| async {
+                    self.act_on(run, task, browser, &mut outcome).await;
+                    Ok::<_, std::convert::Infallible>(())
+                })
+                .await;
+            if let Err(nova_agentcore::PoolError::Session(err)) = ran {
+                outcome.result = Err(TaskError::RemoteSession(err));
+            }
+            return outcome;
+        }
+        match settings().launch().await {
+            Ok(browser) => self.act_on(run, task, browser, &mut outcome).await,
+            Err(err) => outcome.result = Err(TaskError::Browser(err)),
+        }
+        outcome
+    }
+
+    /// Runs `task`'s act on `browser` in a new session of `run`, then closes the browser
+    /// (awaited, so the browser and its folders are gone before the outcome is handed over),
+    /// whether or not the session could be opened.
+    async fn act_on(
+        &self,
+        run: &Run,
+        task: &Task,
+        mut browser: Browser,
+        outcome: &mut TaskOutcome,
+    ) {
+        self.act_in_session(run, task, &mut browser, outcome).await;
+        browser.close().await;
+    }
+
+    async fn act_in_session(
+        &self,
+        run: &Run,
+        task: &Task,
+        browser: &mut Browser,
+        outcome: &mut TaskOutcome,
+    ) {
         let mut session = match run.session(browser).await {
             Ok(session) => session,
             Err(err) => {
                 outcome.result = Err(err.into());
-                return outcome;
+                return;
             }
         };
         outcome.session_id = Some(session.id().to_owned());
@@ -363,10 +514,7 @@ impl Batch {
         }
         let result = session.act(task.request.clone()).await;
         outcome.trace = session.last_trace().map(|files| files.html.clone());
-        // Awaited, so the browser and its folders are gone before the outcome is handed over.
-        session.actuator().close().await;
         outcome.result = result.map_err(TaskError::from);
-        outcome
     }
 }
 

@@ -59,7 +59,7 @@ pub use nova_browser as browser;
 mod batch;
 #[cfg(feature = "browser")]
 #[doc(inline)]
-pub use batch::{Batch, BatchFailed, Task, TaskError, TaskOutcome};
+pub use batch::{Batch, BatchFailed, BatchProgress, Task, TaskError, TaskOutcome};
 
 /// Remote browsers on Amazon Bedrock AgentCore Browser, started, signed and stopped with the same
 /// credentials (feature `agentcore`).

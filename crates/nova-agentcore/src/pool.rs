@@ -142,18 +142,39 @@ impl BrowserPool {
         Fut: Future<Output = Result<T, E>>,
     {
         futures_util::stream::iter(jobs)
-            .map(|job| self.one(job, &work))
+            .map(|job| self.run_one(|browser| work(job, browser)))
             .buffered(self.concurrency)
             .collect()
             .await
     }
 
-    /// One job: sessions are started until one attaches, then the job runs on it.
-    async fn one<J, F, Fut, T, E>(&self, mut job: J, work: &F) -> Result<T, PoolError<E>>
+    /// Runs one job on a fresh session, as [`run`](Self::run) runs each: sessions are started
+    /// until one attaches (at most [`start_attempts`](Self::start_attempts)), `work` runs once
+    /// on its browser, and the session is stopped after. For callers that schedule jobs
+    /// themselves; [`concurrency`](Self::concurrency) does not apply.
+    ///
+    /// ```no_run
+    /// # async fn example(sessions: nova_agentcore::BrowserSessions) {
+    /// use nova_act_core::runtime::Actuator;
+    /// use nova_agentcore::BrowserPool;
+    ///
+    /// let pool = BrowserPool::new(&sessions)
+    ///     .browser(|| nova_browser::Browser::builder().starting_page("https://example.com/"));
+    /// let url = pool
+    ///     .run_one(|mut browser| async move {
+    ///         let url = browser.current_url().await;
+    ///         browser.close().await;
+    ///         Ok::<_, std::convert::Infallible>(url)
+    ///     })
+    ///     .await;
+    /// # }
+    /// ```
+    pub async fn run_one<F, Fut, T, E>(&self, work: F) -> Result<T, PoolError<E>>
     where
-        F: Fn(J, Browser) -> Fut,
+        F: FnOnce(Browser) -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
+        let mut work = Some(work);
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -169,20 +190,21 @@ impl BrowserPool {
                 Err(err) => err,
                 Ok(session) => {
                     let builder = (self.builder)();
+                    let work = &mut work;
                     let outcome = guard(session, self.shutdown.as_ref(), |session| async move {
-                        match session.connect(builder).await {
-                            Ok(browser) => Ok(work(job, browser).await),
-                            Err(err) => Err((err, job)),
+                        let browser = session.connect(builder).await?;
+                        // Taken only once a browser is attached: a failed attach leaves it
+                        // for the next session.
+                        match work.take() {
+                            Some(work) => Ok(work(browser).await),
+                            None => unreachable!("work runs on the first attached session only"),
                         }
                     })
                     .await;
                     match outcome {
                         Ok(Ok(Ok(value))) => return Ok(value),
                         Ok(Ok(Err(err))) => return Err(PoolError::Job(err)),
-                        Ok(Err((err, returned))) => {
-                            job = returned;
-                            err
-                        }
+                        Ok(Err(err)) => err,
                         // Interrupted, or the stop after the job failed.
                         Err(err) => return Err(PoolError::Session(err)),
                     }

@@ -2,6 +2,8 @@
 //! emulator for our SDK, `aws-sdk-novaact` and raw `reqwest` (the unsigned floor).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+pub mod browsers;
+
 use std::sync::Mutex;
 use std::time::SystemTime;
 

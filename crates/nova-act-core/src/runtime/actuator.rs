@@ -67,29 +67,40 @@ pub trait Actuator: Send {
     async fn close(&mut self) {}
 }
 
-/// A boxed actuator, so one session type can take whichever actuator is chosen at run time.
-#[async_trait]
-impl<A: Actuator + ?Sized> Actuator for Box<A> {
-    async fn browser(&mut self, action: BrowserAction) -> Result<Value, CallError> {
-        (**self).browser(action).await
-    }
+/// An actuator through a pointer to one: `Box<dyn Actuator>`, so one session type can take
+/// whichever actuator is chosen at run time, and `&mut A`, so the caller keeps the actuator (and
+/// closes it) whatever becomes of the session.
+macro_rules! forward {
+    ($($pointer:ty),*) => {$(
+        #[async_trait]
+        impl<A: Actuator + ?Sized> Actuator for $pointer {
+            async fn browser(&mut self, action: BrowserAction) -> Result<Value, CallError> {
+                (**self).browser(action).await
+            }
 
-    async fn tool(&mut self, name: &str, input: Value) -> Result<Value, CallError> {
-        (**self).tool(name, input).await
-    }
+            async fn tool(&mut self, name: &str, input: Value) -> Result<Value, CallError> {
+                (**self).tool(name, input).await
+            }
 
-    async fn current_url(&mut self) -> Option<String> {
-        (**self).current_url().await
-    }
+            async fn current_url(&mut self) -> Option<String> {
+                (**self).current_url().await
+            }
 
-    async fn smaller_observation(&mut self, attempt: u32) -> Option<Result<Value, CallError>> {
-        (**self).smaller_observation(attempt).await
-    }
+            async fn smaller_observation(
+                &mut self,
+                attempt: u32,
+            ) -> Option<Result<Value, CallError>> {
+                (**self).smaller_observation(attempt).await
+            }
 
-    async fn close(&mut self) {
-        (**self).close().await;
-    }
+            async fn close(&mut self) {
+                (**self).close().await;
+            }
+        }
+    )*};
 }
+
+forward!(Box<A>, &mut A);
 
 /// What `takeObservation` reports: the page as the agent sees it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

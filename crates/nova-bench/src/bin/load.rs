@@ -13,7 +13,10 @@
 //! - `fleet quick|full`: many acts at once against the emulator at the service's step quota
 //!   (a pretend page, so that the SDK is measured and not Chromium): the throughput against the
 //!   quota, a sweep of concurrency with a 2 s think time at a raised quota, and the governor's
-//!   cost on one act with no contention.
+//!   cost on one act with no contention;
+//! - `browsers quick|full`: local Chromium's memory per browser (PSS of its process tree) with
+//!   1, 2 and 4 open, and each browser's time to its first observation when 8 start at once,
+//!   staggered 0 to 2,000 ms apart.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -423,8 +426,9 @@ fn main() {
                 first_observation(arg.and_then(|a| a.parse().ok()).unwrap_or(5)).await
             }
             "fleet" => fleet(arg.as_deref() != Some("full")).await,
+            "browsers" => nova_bench::browsers::measure(arg.as_deref() != Some("full")).await,
             other => panic!(
-                "unknown measurement {other:?}: nothing | emulator | cache | interleaved | first-observation | fleet"
+                "unknown measurement {other:?}: nothing | emulator | cache | interleaved | first-observation | fleet | browsers"
             ),
         }
     });
