@@ -31,7 +31,7 @@ pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(60);
 ///
 /// let auth = nova_auth::Auth::from_env().await?;
 /// let client = Client::builder().auth(&auth).build()?;
-/// let models = client.list_models(ListModelsInput::default()).await?;
+/// let models = client.list_models(()).await?;
 /// for model in models.model_summaries {
 ///     println!("{} {}", model.model_id, model.model_lifecycle.status);
 /// }
@@ -813,41 +813,7 @@ macro_rules! calls {
     };
 }
 
-calls! {
-    /// CreateWorkflowDefinition.
-    create_workflow_definition => CreateWorkflowDefinitionInput;
-    /// GetWorkflowDefinition; takes the definition's name.
-    get_workflow_definition => GetWorkflowDefinitionInput;
-    /// ListWorkflowDefinitions (one page; [`Client::workflow_definitions`] streams them all).
-    list_workflow_definitions => ListWorkflowDefinitionsInput;
-    /// DeleteWorkflowDefinition; takes the definition's name.
-    delete_workflow_definition => DeleteWorkflowDefinitionInput;
-    /// CreateWorkflowRun.
-    create_workflow_run => CreateWorkflowRunInput;
-    /// GetWorkflowRun.
-    get_workflow_run => GetWorkflowRunInput;
-    /// ListWorkflowRuns (one page).
-    list_workflow_runs => ListWorkflowRunsInput;
-    /// UpdateWorkflowRun.
-    update_workflow_run => UpdateWorkflowRunInput;
-    /// DeleteWorkflowRun.
-    delete_workflow_run => DeleteWorkflowRunInput;
-    /// CreateSession.
-    create_session => CreateSessionInput;
-    /// ListSessions (one page).
-    list_sessions => ListSessionsInput;
-    /// CreateAct.
-    create_act => CreateActInput;
-    /// ListActs (one page).
-    list_acts => ListActsInput;
-    /// InvokeActStep. Not idempotent: retried only when the request cannot have arrived, or was
-    /// throttled.
-    invoke_act_step => InvokeActStepInput;
-    /// UpdateAct.
-    update_act => UpdateActInput;
-    /// ListModels; `ListModelsInput::default()` asks for this SDK's compatibility version.
-    list_models => ListModelsInput;
-}
+crate::with_operations!(calls);
 
 /// The items of one page and the token of the next.
 type Page<T> = (Vec<T>, Option<String>);

@@ -65,33 +65,74 @@ pub const fn info<O: Operation>() -> OperationInfo {
     }
 }
 
-/// Every operation of the service, in the order of the service model's documentation: the one
-/// list the IAM tiers, the emulator and the tests read.
-pub const OPERATIONS: [OperationInfo; 16] = [
-    info::<CreateWorkflowDefinitionInput>(),
-    info::<GetWorkflowDefinitionInput>(),
-    info::<ListWorkflowDefinitionsInput>(),
-    info::<DeleteWorkflowDefinitionInput>(),
-    info::<CreateWorkflowRunInput>(),
-    info::<GetWorkflowRunInput>(),
-    info::<ListWorkflowRunsInput>(),
-    info::<UpdateWorkflowRunInput>(),
-    info::<DeleteWorkflowRunInput>(),
-    info::<CreateSessionInput>(),
-    info::<ListSessionsInput>(),
-    info::<CreateActInput>(),
-    info::<ListActsInput>(),
-    info::<InvokeActStepInput>(),
-    info::<UpdateActInput>(),
-    info::<ListModelsInput>(),
-];
+/// The service's operations, in the order of its model's documentation: the one list from which
+/// the client's typed calls ([`Client`](crate::Client)), [`OPERATIONS`] and the emulator's routing
+/// are made. It hands `$callback!` one `method => Input;` line per operation, each with the typed
+/// call's documentation; only a listed input can be an [`Operation`] (the list seals the trait),
+/// and every listed one must be, so the list and the operations' declarations below cannot drift.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! with_operations {
+    ($callback:ident) => {
+        $callback! {
+            /// CreateWorkflowDefinition.
+            create_workflow_definition => $crate::model::CreateWorkflowDefinitionInput;
+            /// GetWorkflowDefinition; takes the definition's name.
+            get_workflow_definition => $crate::model::GetWorkflowDefinitionInput;
+            /// ListWorkflowDefinitions (one page; [`Client::workflow_definitions`] streams them
+            /// all); `()` asks for the first page.
+            list_workflow_definitions => $crate::model::ListWorkflowDefinitionsInput;
+            /// DeleteWorkflowDefinition; takes the definition's name.
+            delete_workflow_definition => $crate::model::DeleteWorkflowDefinitionInput;
+            /// CreateWorkflowRun.
+            create_workflow_run => $crate::model::CreateWorkflowRunInput;
+            /// GetWorkflowRun.
+            get_workflow_run => $crate::model::GetWorkflowRunInput;
+            /// ListWorkflowRuns (one page).
+            list_workflow_runs => $crate::model::ListWorkflowRunsInput;
+            /// UpdateWorkflowRun.
+            update_workflow_run => $crate::model::UpdateWorkflowRunInput;
+            /// DeleteWorkflowRun.
+            delete_workflow_run => $crate::model::DeleteWorkflowRunInput;
+            /// CreateSession.
+            create_session => $crate::model::CreateSessionInput;
+            /// ListSessions (one page).
+            list_sessions => $crate::model::ListSessionsInput;
+            /// CreateAct.
+            create_act => $crate::model::CreateActInput;
+            /// ListActs (one page).
+            list_acts => $crate::model::ListActsInput;
+            /// InvokeActStep. Not idempotent: retried only when the request cannot have arrived,
+            /// or was throttled.
+            invoke_act_step => $crate::model::InvokeActStepInput;
+            /// UpdateAct.
+            update_act => $crate::model::UpdateActInput;
+            /// ListModels; `()` (or `ListModelsInput::default()`) asks for this SDK's
+            /// compatibility version.
+            list_models => $crate::model::ListModelsInput;
+        }
+    };
+}
+
+/// The table and the seal, from the list.
+macro_rules! table {
+    ($($(#[$doc:meta])* $method:ident => $input:ty;)+) => {
+        /// Every operation of the service, in the order of the service model's documentation:
+        /// what the IAM tiers, the emulator and the tests read.
+        pub const OPERATIONS: &[OperationInfo] = &[$(info::<$input>()),+];
+
+        $(impl sealed::Sealed for $input {})+
+    };
+}
+
+with_operations!(table);
 
 mod sealed {
     pub trait Sealed {}
 }
 
-/// One Nova Act operation: its input type knows how it travels. Implemented for the 16 inputs of
-/// [`crate::model`]; sealed.
+/// One Nova Act operation: its input type knows how it travels. Implemented for the inputs of
+/// [`crate::model`], one per operation of [`OPERATIONS`]; sealed.
 pub trait Operation: Serialize + Send + Sync + sealed::Sealed {
     /// What the service answers.
     type Output: DeserializeOwned + Send;
@@ -162,7 +203,6 @@ macro_rules! operation {
      $retry:ident, api_key: $api_key:literal, body: $body:literal,
      iam: $tier:ident on $resource:ident,
      labels: [$($label:ident),*]) => {
-        impl sealed::Sealed for $input {}
         impl Operation for $input {
             type Output = $output;
             const NAME: &'static str = $name;

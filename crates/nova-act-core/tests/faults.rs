@@ -95,7 +95,7 @@ async fn throttling_is_retried_after_the_retry_after_header() {
     builder(&server)
         .build()
         .unwrap()
-        .list_models(ListModelsInput::default())
+        .list_models(())
         .await
         .unwrap();
     assert_eq!(
@@ -124,7 +124,7 @@ async fn server_errors_are_retried_with_capped_exponential_backoff() {
         .retry(retry)
         .build()
         .unwrap()
-        .list_models(ListModelsInput::default())
+        .list_models(())
         .await
         .unwrap();
     assert_eq!(count(&server).await, 3);
@@ -147,7 +147,7 @@ async fn retries_stop_at_max_attempts_with_the_last_error() {
     let err = builder(&server)
         .build()
         .unwrap()
-        .list_models(ListModelsInput::default())
+        .list_models(())
         .await
         .unwrap_err();
     assert_eq!(count(&server).await, 3);
@@ -398,7 +398,7 @@ async fn credentials_are_asked_for_on_every_attempt() {
         .build()
         .unwrap();
     client
-        .list_models(ListModelsInput::default())
+        .list_models(())
         .await
         .unwrap();
     let ids: Vec<String> = server
@@ -522,7 +522,7 @@ async fn a_connection_reset_before_the_answer_is_retried_when_safe() {
     // A read is retried and succeeds.
     let (url, accepted) = resetting(2, models_response()).await;
     retrying(&url)
-        .list_models(ListModelsInput::default())
+        .list_models(())
         .await
         .unwrap();
     assert_eq!(accepted.load(Ordering::SeqCst), 3);
@@ -556,14 +556,14 @@ async fn adaptive_retries_hold_back_the_next_call_after_a_throttle() {
             .build()
             .unwrap();
         let err = client
-            .list_models(ListModelsInput::default())
+            .list_models(())
             .await
             .unwrap_err();
         assert!(matches!(err, Error::Throttling { .. }), "{err}");
         // Another call of the same client, after the throttle.
         let started = tokio::time::Instant::now();
         client
-            .list_models(ListModelsInput::default())
+            .list_models(())
             .await
             .unwrap();
         let waited = started.elapsed();
@@ -631,7 +631,7 @@ async fn steps_of_every_clone_share_one_pace() {
     let client = builder(&server).step_rate(0.5).build().unwrap();
     for _ in 0..3 {
         client
-            .list_models(ListModelsInput::default())
+            .list_models(())
             .await
             .unwrap();
     }

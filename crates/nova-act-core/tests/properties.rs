@@ -205,7 +205,7 @@ proptest! {
                 .build()
                 .unwrap();
             let _ = client.create_workflow_run(CreateWorkflowRunInput::new("flow", "m")).await;
-            let _ = client.list_models(ListModelsInput::default()).await;
+            let _ = client.list_models(()).await;
         });
     }
 }

@@ -336,3 +336,33 @@ fn paginated_operations_match_the_paginators_file() {
         assert_eq!(spec["limit_key"], "maxResults", "{name}");
     }
 }
+
+/// The typed calls, the table and the seal are all made from one list (`with_operations!`), so
+/// they cannot drift; this reads the list back and shows each call named for its operation, in
+/// the table's order.
+#[test]
+fn one_list_makes_the_calls_and_the_table() {
+    use nova_act_core::Operation;
+    macro_rules! pairs {
+        ($($(#[$doc:meta])* $method:ident => $input:ty;)+) => {
+            vec![$((stringify!($method), <$input as Operation>::NAME)),+]
+        };
+    }
+    let listed: Vec<(&str, &str)> = nova_act_core::with_operations!(pairs);
+    let snake = |name: &str| {
+        let mut out = String::new();
+        for c in name.chars() {
+            if c.is_ascii_uppercase() && !out.is_empty() {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        }
+        out
+    };
+    for (method, name) in &listed {
+        assert_eq!(*method, snake(name));
+    }
+    let table: Vec<&str> = nova_act_core::OPERATIONS.iter().map(|op| op.name).collect();
+    let names: Vec<&str> = listed.iter().map(|(_, name)| *name).collect();
+    assert_eq!(names, table);
+}

@@ -340,7 +340,7 @@ async fn control_plane_operations_need_iam_and_fail_locally() {
     let server = MockServer::start().await;
     let client = client(&server, api_key_credentials(), AuthMode::ApiKey);
     let err = client
-        .list_models(ListModelsInput::default())
+        .list_models(())
         .await
         .unwrap_err();
     assert!(matches!(

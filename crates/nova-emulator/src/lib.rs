@@ -1,7 +1,7 @@
 //! A local Amazon Nova Act service, for developing and testing workflows with no AWS account and
 //! no network.
 //!
-//! - All 16 operations at the real paths, with the real success codes, JSON shapes and error
+//! - Every operation at the real paths, with the real success codes, JSON shapes and error
 //!   shapes (`x-amzn-ErrorType`, a JSON body with `message` and the modelled fields,
 //!   `x-amzn-RequestId`), and the API-key service under `/agent/…`.
 //! - Every request is authenticated: SigV4 recomputed with `aws-sigv4` from the request as

@@ -9,7 +9,7 @@ use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser};
 use nova_emulator::{AccessKey, Emulator, Policy, Quotas, ScriptedPlanner, StepLatency};
 
-/// A local Amazon Nova Act service for development and tests: all 16 operations, SigV4 and
+/// A local Amazon Nova Act service for development and tests: every operation, SigV4 and
 /// API-key checks, IAM-style policies, a scripted planner, STS (caller identity, role assumption,
 /// web identity) and the SSO portal. Not a production service.
 ///

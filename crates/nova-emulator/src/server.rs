@@ -17,7 +17,7 @@ use crate::error::{ServiceError, set_request_id};
 use crate::identity::{self, Identities, Signer};
 use crate::planner::Planner;
 use crate::sigv4;
-use crate::store::{self, Store};
+use crate::store::Store;
 
 /// Everything the handlers share.
 pub(crate) struct Shared {
@@ -67,11 +67,11 @@ impl Shared {
         }
     }
 
-    fn definition_arn(&self, name: &str) -> String {
+    pub(crate) fn definition_arn(&self, name: &str) -> String {
         self.arns().definition_arn(name)
     }
 
-    fn run_arn(&self, definition: &str, run: &str) -> String {
+    pub(crate) fn run_arn(&self, definition: &str, run: &str) -> String {
         self.arns().run_arn(definition, run)
     }
 }
@@ -415,55 +415,21 @@ type Handler = fn(
     &Bytes,
 ) -> Result<serde_json::Value, ServiceError>;
 
-/// The handler of the operation named `name`: one line per operation, naming its input type.
-fn handler(name: &str) -> Option<Handler> {
-    let handlers: [(&str, Handler); 16] = [
-        (
-            CreateWorkflowDefinitionInput::NAME,
-            serve_op::<CreateWorkflowDefinitionInput>,
-        ),
-        (
-            GetWorkflowDefinitionInput::NAME,
-            serve_op::<GetWorkflowDefinitionInput>,
-        ),
-        (
-            ListWorkflowDefinitionsInput::NAME,
-            serve_op::<ListWorkflowDefinitionsInput>,
-        ),
-        (
-            DeleteWorkflowDefinitionInput::NAME,
-            serve_op::<DeleteWorkflowDefinitionInput>,
-        ),
-        (
-            CreateWorkflowRunInput::NAME,
-            serve_op::<CreateWorkflowRunInput>,
-        ),
-        (GetWorkflowRunInput::NAME, serve_op::<GetWorkflowRunInput>),
-        (
-            ListWorkflowRunsInput::NAME,
-            serve_op::<ListWorkflowRunsInput>,
-        ),
-        (
-            UpdateWorkflowRunInput::NAME,
-            serve_op::<UpdateWorkflowRunInput>,
-        ),
-        (
-            DeleteWorkflowRunInput::NAME,
-            serve_op::<DeleteWorkflowRunInput>,
-        ),
-        (CreateSessionInput::NAME, serve_op::<CreateSessionInput>),
-        (ListSessionsInput::NAME, serve_op::<ListSessionsInput>),
-        (CreateActInput::NAME, serve_op::<CreateActInput>),
-        (ListActsInput::NAME, serve_op::<ListActsInput>),
-        (InvokeActStepInput::NAME, serve_op::<InvokeActStepInput>),
-        (UpdateActInput::NAME, serve_op::<UpdateActInput>),
-        (ListModelsInput::NAME, serve_op::<ListModelsInput>),
-    ];
-    handlers
-        .into_iter()
-        .find(|(op, _)| *op == name)
-        .map(|(_, handler)| handler)
+/// The handler of each operation, from nova-act-core's one list of them: an operation the
+/// emulator does not serve does not compile.
+macro_rules! handlers {
+    ($($(#[$doc:meta])* $method:ident => $input:ty;)+) => {
+        /// The handler of the operation named `name`.
+        fn handler(name: &str) -> Option<Handler> {
+            [$((<$input as Operation>::NAME, serve_op::<$input> as Handler)),+]
+                .into_iter()
+                .find(|(op, _)| *op == name)
+                .map(|(_, handler)| handler)
+        }
+    };
 }
+
+nova_act_core::with_operations!(handlers);
 
 fn serve(
     shared: &Shared,
@@ -516,114 +482,13 @@ fn serve(
     handler(shared, &caller, &labels, uri, bytes).map(|value| (op, value))
 }
 
-impl Serve for CreateWorkflowDefinitionInput {
-    fn serve(self, shared: &Shared) -> Result<Self::Output, ServiceError> {
-        shared.store().create_definition(self)
-    }
-    fn named_definition(&self) -> Option<&str> {
-        Some(&self.name)
-    }
-}
-
-impl Serve for GetWorkflowDefinitionInput {
-    fn serve(self, shared: &Shared) -> Result<Self::Output, ServiceError> {
-        let arn = shared.definition_arn(&self.workflow_definition_name);
-        shared
-            .store()
-            .get_definition(&self.workflow_definition_name, arn)
-    }
-}
-
-impl Serve for ListWorkflowDefinitionsInput {
-    fn serve(self, shared: &Shared) -> Result<Self::Output, ServiceError> {
-        shared
-            .store()
-            .list_definitions(&self, |d| shared.definition_arn(d))
-    }
-}
-
-impl Serve for DeleteWorkflowDefinitionInput {
-    fn serve(self, shared: &Shared) -> Result<Self::Output, ServiceError> {
-        shared
-            .store()
-            .delete_definition(&self.workflow_definition_name)
-    }
-}
-
-impl Serve for CreateWorkflowRunInput {
-    fn serve(self, shared: &Shared) -> Result<Self::Output, ServiceError> {
-        shared.store().create_run(self)
-    }
-}
-
-impl Serve for GetWorkflowRunInput {
-    fn serve(self, shared: &Shared) -> Result<Self::Output, ServiceError> {
-        let arn = shared.run_arn(&self.workflow_definition_name, &self.workflow_run_id);
-        shared.store().get_run(&self, arn)
-    }
-}
-
-impl Serve for ListWorkflowRunsInput {
-    fn serve(self, shared: &Shared) -> Result<Self::Output, ServiceError> {
-        let definition = self.workflow_definition_name.clone();
-        shared
-            .store()
-            .list_runs(&self, |r| shared.run_arn(&definition, r))
-    }
-}
-
-impl Serve for UpdateWorkflowRunInput {
-    fn serve(self, shared: &Shared) -> Result<Self::Output, ServiceError> {
-        shared.store().update_run(self)
-    }
-}
-
-impl Serve for DeleteWorkflowRunInput {
-    fn serve(self, shared: &Shared) -> Result<Self::Output, ServiceError> {
-        shared.store().delete_run(&self)
-    }
-}
-
-impl Serve for CreateSessionInput {
-    fn serve(self, shared: &Shared) -> Result<Self::Output, ServiceError> {
-        shared.store().create_session(self)
-    }
-}
-
-impl Serve for ListSessionsInput {
-    fn serve(self, shared: &Shared) -> Result<Self::Output, ServiceError> {
-        shared.store().list_sessions(&self)
-    }
-}
-
-impl Serve for CreateActInput {
-    fn serve(self, shared: &Shared) -> Result<Self::Output, ServiceError> {
-        shared.store().create_act(self)
-    }
-}
-
-impl Serve for ListActsInput {
-    fn serve(self, shared: &Shared) -> Result<Self::Output, ServiceError> {
-        shared.store().list_acts(&self)
-    }
-}
-
-impl Serve for InvokeActStepInput {
-    fn serve(self, shared: &Shared) -> Result<Self::Output, ServiceError> {
-        shared
-            .store()
-            .invoke_step(self, shared.planner.as_ref(), shared.meter.steps_per_act())
-    }
-}
-
-impl Serve for UpdateActInput {
-    fn serve(self, shared: &Shared) -> Result<Self::Output, ServiceError> {
-        shared.store().update_act(self)
-    }
-}
-
-impl Serve for ListModelsInput {
-    fn serve(self, _: &Shared) -> Result<Self::Output, ServiceError> {
-        Ok(store::models(self.client_compatibility_version))
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_operation_of_the_table_has_a_handler() {
+        for op in nova_act_core::OPERATIONS {
+            assert!(super::handler(op.name).is_some(), "{}", op.name);
+        }
+        assert!(super::handler("GetAct").is_none());
     }
 }

@@ -1,4 +1,4 @@
-//! The AWS SDK's own generated client, `aws-sdk-novaact`, against the emulator: all 16 operations
+//! The AWS SDK's own generated client, `aws-sdk-novaact`, against the emulator: every operation
 //! signed with SigV4 succeed, and a wrong secret fails the way AWS fails it.
 
 use aws_sdk_novaact::types::{

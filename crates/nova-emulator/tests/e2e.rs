@@ -17,7 +17,7 @@ async fn every_operation_over_sigv4() {
     let emulator = Emulator::builder().start().await.unwrap();
     let client = iam(&emulator, emulator.access_key());
     let models = client
-        .list_models(ListModelsInput::default())
+        .list_models(())
         .await
         .unwrap();
     assert_eq!(models.model_aliases[0].alias_name, "nova-act-latest");
@@ -189,7 +189,7 @@ async fn signatures_are_checked_like_aws_does() {
     let mut names = Vec::new();
     for key in cases {
         let err = iam(&emulator, &key)
-            .list_models(ListModelsInput::default())
+            .list_models(())
             .await
             .unwrap_err();
         names.push(err.meta().unwrap().name.clone());
@@ -210,7 +210,7 @@ async fn signatures_are_checked_like_aws_does() {
         .unwrap();
     names.push(
         elsewhere
-            .list_models(ListModelsInput::default())
+            .list_models(())
             .await
             .unwrap_err()
             .meta()
@@ -489,7 +489,7 @@ async fn the_printed_policy_is_enough_for_the_sdk_workflow() {
     }
     let client = iam(&emulator, &worker);
     client
-        .list_models(ListModelsInput::default())
+        .list_models(())
         .await
         .unwrap();
     let result = Workflow::new(&client)
@@ -553,13 +553,13 @@ async fn stale_signatures_and_missing_session_tokens_are_refused() {
     };
     let now = std::time::SystemTime::now();
     let ok = signed_by(Some("the-session-token"), nova_auth::ManualClock::new(now));
-    ok.list_models(ListModelsInput::default()).await.unwrap();
+    ok.list_models(()).await.unwrap();
     let stale = signed_by(
         Some("the-session-token"),
         nova_auth::ManualClock::new(now - std::time::Duration::from_secs(600)),
     );
     let err = stale
-        .list_models(ListModelsInput::default())
+        .list_models(())
         .await
         .unwrap_err();
     assert_eq!(
@@ -570,7 +570,7 @@ async fn stale_signatures_and_missing_session_tokens_are_refused() {
     assert!(err.to_string().contains("Signature expired"), "{err}");
     let tokenless = signed_by(None, nova_auth::ManualClock::new(now));
     let err = tokenless
-        .list_models(ListModelsInput::default())
+        .list_models(())
         .await
         .unwrap_err();
     assert_eq!(

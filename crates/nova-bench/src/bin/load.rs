@@ -197,7 +197,7 @@ fn summary(mut ratios: Vec<f64>) -> serde_json::Value {
 }
 
 async fn interleaved(rounds: usize) -> serde_json::Value {
-    use nova_act_core::model::{CreateWorkflowRunInput, ListModelsInput};
+    use nova_act_core::model::CreateWorkflowRunInput;
     let emulator = nova_bench::emulator(false).await;
     let ours = nova_bench::nova_act_client(&emulator);
     let floor = nova_bench::SignedFloor::new(&emulator);
@@ -208,7 +208,7 @@ async fn interleaved(rounds: usize) -> serde_json::Value {
         nova_bench::open_act(&ours).await,
     );
     let list_ours = || async {
-        ours.list_models(ListModelsInput::default()).await.unwrap();
+        ours.list_models(()).await.unwrap();
     };
     let list_floor = || {
         floor.send(
