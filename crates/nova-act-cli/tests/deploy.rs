@@ -142,11 +142,40 @@ fn iam_error(status: u16, code: &str, message: &str) -> ResponseTemplate {
     )
 }
 
-fn iam_action(action: &str) -> impl wiremock::Match {
+/// Answers requests to `server` that `matcher` picks with `answer`.
+async fn answer(
+    server: &MockServer,
+    matcher: impl wiremock::Match + 'static,
+    answer: ResponseTemplate,
+) {
+    Mock::given(matcher)
+        .respond_with(answer)
+        .mount(server)
+        .await;
+}
+
+/// IAM answers `action` with success (its `Role` for GetRole and CreateRole).
+async fn iam_ok(aws: &Aws, action: &str) {
+    let body = if action.ends_with("Role") && !action.starts_with("Delete") {
+        role_xml(action, "nova-act-price-watch-role")
+    } else {
+        ok_xml(action)
+    };
+    answer(&aws.iam, iam_action(action), xml(200, &body)).await;
+}
+
+/// IAM with the role already there: its trust and policy are brought up to date.
+async fn existing_role(aws: &Aws) {
+    for action in ["GetRole", "UpdateAssumeRolePolicy", "PutRolePolicy"] {
+        iam_ok(aws, action).await;
+    }
+}
+
+fn iam_action(action: &str) -> impl wiremock::Match + use<> {
     body_string_contains(format!("Action={action}&"))
 }
 
-fn ecr_target(operation: &str) -> impl wiremock::Match {
+fn ecr_target(operation: &str) -> impl wiremock::Match + use<> {
     header(
         "x-amz-target",
         format!("AmazonEC2ContainerRegistry_V20150921.{operation}").as_str(),
@@ -155,56 +184,55 @@ fn ecr_target(operation: &str) -> impl wiremock::Match {
 
 /// ECR with no repository yet: it is created, and a login token is handed out.
 async fn fresh_registry(aws: &Aws) {
-    Mock::given(ecr_target("DescribeRepositories"))
-        .respond_with(json_1_1(
-            400,
-            json!({"__type": "RepositoryNotFoundException", "message": "The repository with name 'nova-act/price-watch' does not exist"}),
-        ))
-        .mount(&aws.ecr)
-        .await;
-    Mock::given(ecr_target("CreateRepository"))
-        .respond_with(json_1_1(200, json!({"repository": {
-            "repositoryArn": format!("arn:aws:ecr:us-east-1:{ACCOUNT}:repository/nova-act/price-watch"),
-            "registryId": ACCOUNT,
-            "repositoryName": "nova-act/price-watch",
-            "repositoryUri": format!("{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/nova-act/price-watch"),
-        }})))
-        .mount(&aws.ecr)
-        .await;
-    Mock::given(ecr_target("GetAuthorizationToken"))
-        .respond_with(json_1_1(
+    let missing = "The repository with name 'nova-act/price-watch' does not exist";
+    let not_found = json!({"__type": "RepositoryNotFoundException", "message": missing});
+    answer(
+        &aws.ecr,
+        ecr_target("DescribeRepositories"),
+        json_1_1(400, not_found),
+    )
+    .await;
+    let repository = json!({"repository": {
+        "repositoryArn": format!("arn:aws:ecr:us-east-1:{ACCOUNT}:repository/nova-act/price-watch"),
+        "registryId": ACCOUNT,
+        "repositoryName": "nova-act/price-watch",
+        "repositoryUri": format!("{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/nova-act/price-watch"),
+    }});
+    answer(
+        &aws.ecr,
+        ecr_target("CreateRepository"),
+        json_1_1(200, repository),
+    )
+    .await;
+    answer(
+        &aws.ecr,
+        ecr_target("GetAuthorizationToken"),
+        json_1_1(
             200,
             json!({"authorizationData": [{
                 // base64 of "AWS:registry-password"
                 "authorizationToken": "QVdTOnJlZ2lzdHJ5LXBhc3N3b3Jk",
                 "proxyEndpoint": format!("https://{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com"),
             }]}),
-        ))
-        .mount(&aws.ecr)
-        .await;
+        ),
+    )
+    .await;
 }
 
 /// IAM with no role yet.
 async fn no_role(aws: &Aws) {
-    Mock::given(iam_action("GetRole"))
-        .respond_with(iam_error(
+    answer(
+        &aws.iam,
+        iam_action("GetRole"),
+        iam_error(
             404,
             "NoSuchEntity",
             "The role with name nova-act-price-watch-role cannot be found.",
-        ))
-        .mount(&aws.iam)
-        .await;
-    Mock::given(iam_action("CreateRole"))
-        .respond_with(xml(
-            200,
-            &role_xml("CreateRole", "nova-act-price-watch-role"),
-        ))
-        .mount(&aws.iam)
-        .await;
-    Mock::given(iam_action("PutRolePolicy"))
-        .respond_with(xml(200, &ok_xml("PutRolePolicy")))
-        .mount(&aws.iam)
-        .await;
+        ),
+    )
+    .await;
+    iam_ok(aws, "CreateRole").await;
+    iam_ok(aws, "PutRolePolicy").await;
 }
 
 fn runtime_json(status: &str, version: &str) -> Value {
@@ -414,18 +442,7 @@ async fn a_first_deploy_creates_everything_in_order_and_builds_with_docker() {
 async fn a_redeploy_updates_the_runtime_and_the_role() {
     let emulator = nova_emulator::Emulator::builder().start().await.unwrap();
     let aws = Aws::start().await;
-    Mock::given(iam_action("GetRole"))
-        .respond_with(xml(200, &role_xml("GetRole", "nova-act-price-watch-role")))
-        .mount(&aws.iam)
-        .await;
-    Mock::given(iam_action("UpdateAssumeRolePolicy"))
-        .respond_with(xml(200, &ok_xml("UpdateAssumeRolePolicy")))
-        .mount(&aws.iam)
-        .await;
-    Mock::given(iam_action("PutRolePolicy"))
-        .respond_with(xml(200, &ok_xml("PutRolePolicy")))
-        .mount(&aws.iam)
-        .await;
+    existing_role(&aws).await;
     control(&aws, true, "READY").await;
     let home = home();
     let image = format!("{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/nova-act/price-watch:v2");
@@ -442,18 +459,7 @@ async fn a_redeploy_updates_the_runtime_and_the_role() {
     for server in [&aws.ecr, &aws.iam, &aws.control, &aws.data] {
         server.reset().await;
     }
-    Mock::given(iam_action("GetRole"))
-        .respond_with(xml(200, &role_xml("GetRole", "nova-act-price-watch-role")))
-        .mount(&aws.iam)
-        .await;
-    Mock::given(iam_action("UpdateAssumeRolePolicy"))
-        .respond_with(xml(200, &ok_xml("UpdateAssumeRolePolicy")))
-        .mount(&aws.iam)
-        .await;
-    Mock::given(iam_action("PutRolePolicy"))
-        .respond_with(xml(200, &ok_xml("PutRolePolicy")))
-        .mount(&aws.iam)
-        .await;
+    existing_role(&aws).await;
     control(&aws, true, "READY").await;
     let out = nova_act(&emulator, &aws, home.path(), "/usr/bin:/bin", &args).await;
     assert!(out.starts_with("exit 0"), "{out}");
@@ -509,18 +515,20 @@ async fn a_runtime_that_fails_says_why_and_what_was_created() {
 async fn a_refused_permission_names_the_action() {
     let emulator = nova_emulator::Emulator::builder().start().await.unwrap();
     let aws = Aws::start().await;
-    Mock::given(iam_action("GetRole"))
-        .respond_with(iam_error(404, "NoSuchEntity", "The role cannot be found."))
-        .mount(&aws.iam)
-        .await;
-    Mock::given(iam_action("CreateRole"))
-        .respond_with(iam_error(
-            403,
-            "AccessDenied",
-            "User: arn:aws:iam::123456789012:user/dev is not authorized to perform: iam:CreateRole on resource: arn:aws:iam::123456789012:role/nova-act-price-watch-role",
-        ))
-        .mount(&aws.iam)
-        .await;
+    answer(
+        &aws.iam,
+        iam_action("GetRole"),
+        iam_error(404, "NoSuchEntity", "The role cannot be found."),
+    )
+    .await;
+    let refusal = "User: arn:aws:iam::123456789012:user/dev is not authorized to perform: \
+                   iam:CreateRole on resource: arn:aws:iam::123456789012:role/nova-act-price-watch-role";
+    answer(
+        &aws.iam,
+        iam_action("CreateRole"),
+        iam_error(403, "AccessDenied", refusal),
+    )
+    .await;
     let home = home();
     let image = format!("{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/nova-act/price-watch:v1");
     let out = nova_act(
@@ -623,15 +631,14 @@ async fn invoke_finds_the_runtime_adds_the_workflow_and_prints_the_answer() {
     "#);
     // An event stream: one line per event, then the end.
     aws.data.reset().await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_raw(
-                "data: {\"step\": 1}\n\ndata: thinking\ndata: more\n\n: a comment\n\ndata: \"done\"\n\n",
-                "text/event-stream",
-            ),
-        )
-        .mount(&aws.data)
-        .await;
+    let events =
+        "data: {\"step\": 1}\n\ndata: thinking\ndata: more\n\n: a comment\n\ndata: \"done\"\n\n";
+    answer(
+        &aws.data,
+        method("POST"),
+        ResponseTemplate::new(200).set_body_raw(events, "text/event-stream"),
+    )
+    .await;
     let out = nova_act(&emulator, &aws, home.path(), "/usr/bin:/bin", &invoke).await;
     insta::assert_snapshot!(out.split("--- stderr").next().unwrap(), @r#"
         exit 0
@@ -716,21 +723,17 @@ async fn undeploy_removes_the_runtime_and_with_yes_the_role_and_repository() {
         .respond_with(ResponseTemplate::new(202).set_body_json(json!({"status": "DELETING"})))
         .mount(&aws.control)
         .await;
-    Mock::given(iam_action("DeleteRolePolicy"))
-        .respond_with(xml(200, &ok_xml("DeleteRolePolicy")))
-        .mount(&aws.iam)
-        .await;
-    Mock::given(iam_action("DeleteRole"))
-        .respond_with(xml(200, &ok_xml("DeleteRole")))
-        .mount(&aws.iam)
-        .await;
-    Mock::given(ecr_target("DeleteRepository"))
-        .respond_with(json_1_1(
+    iam_ok(&aws, "DeleteRolePolicy").await;
+    iam_ok(&aws, "DeleteRole").await;
+    answer(
+        &aws.ecr,
+        ecr_target("DeleteRepository"),
+        json_1_1(
             200,
             json!({"repository": {"repositoryName": "nova-act/price-watch"}}),
-        ))
-        .mount(&aws.ecr)
-        .await;
+        ),
+    )
+    .await;
     let home = home();
     let only_runtime = nova_act(
         &emulator,

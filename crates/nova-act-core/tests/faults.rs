@@ -397,10 +397,7 @@ async fn credentials_are_asked_for_on_every_attempt() {
         .http_client(untimed_http())
         .build()
         .unwrap();
-    client
-        .list_models(())
-        .await
-        .unwrap();
+    client.list_models(()).await.unwrap();
     let ids: Vec<String> = server
         .received_requests()
         .await
@@ -521,10 +518,7 @@ async fn a_connection_reset_before_the_answer_is_retried_when_safe() {
     };
     // A read is retried and succeeds.
     let (url, accepted) = resetting(2, models_response()).await;
-    retrying(&url)
-        .list_models(())
-        .await
-        .unwrap();
+    retrying(&url).list_models(()).await.unwrap();
     assert_eq!(accepted.load(Ordering::SeqCst), 3);
 
     // InvokeActStep may have been carried out: one attempt, then a precise error.
@@ -555,17 +549,11 @@ async fn adaptive_retries_hold_back_the_next_call_after_a_throttle() {
             .retry_mode(mode)
             .build()
             .unwrap();
-        let err = client
-            .list_models(())
-            .await
-            .unwrap_err();
+        let err = client.list_models(()).await.unwrap_err();
         assert!(matches!(err, Error::Throttling { .. }), "{err}");
         // Another call of the same client, after the throttle.
         let started = tokio::time::Instant::now();
-        client
-            .list_models(())
-            .await
-            .unwrap();
+        client.list_models(()).await.unwrap();
         let waited = started.elapsed();
         assert_eq!(
             waited >= Duration::from_secs(5),
@@ -630,10 +618,7 @@ async fn steps_of_every_clone_share_one_pace() {
     let server = scripted(vec![models()]).await;
     let client = builder(&server).step_rate(0.5).build().unwrap();
     for _ in 0..3 {
-        client
-            .list_models(())
-            .await
-            .unwrap();
+        client.list_models(()).await.unwrap();
     }
     assert_eq!(started.elapsed(), Duration::ZERO);
     assert_eq!(client.steps_taken(), 0);

@@ -339,10 +339,7 @@ async fn data_plane_operations_with_an_api_key() {
 async fn control_plane_operations_need_iam_and_fail_locally() {
     let server = MockServer::start().await;
     let client = client(&server, api_key_credentials(), AuthMode::ApiKey);
-    let err = client
-        .list_models(())
-        .await
-        .unwrap_err();
+    let err = client.list_models(()).await.unwrap_err();
     assert!(matches!(
         err,
         Error::NeedsIam {

@@ -1,24 +1,12 @@
 //! One program, two kinds of credentials: which one is used is decided by the environment alone.
 
-use nova_act::runtime::{Actuator, BrowserAction, CallError, Observation};
 use nova_act::{AuthMode, Env, NovaAct};
+use nova_test_support::PretendPage;
 use serde_json::{Value, json};
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 const ID: &str = "0f8fad5b-d9cb-469f-a165-70867728950e";
-
-struct Page;
-
-#[async_trait::async_trait]
-impl Actuator for Page {
-    async fn browser(&mut self, action: BrowserAction) -> Result<Value, CallError> {
-        match action {
-            BrowserAction::TakeObservation => Ok(json!(Observation::blank("https://example.com/"))),
-            other => Err(CallError::unsupported(other.name())),
-        }
-    }
-}
 
 /// The user's program: unchanged between the two runs below. It names its workflow definition,
 /// which IAM needs and the API-key service (only `default`) ignores.
@@ -32,7 +20,7 @@ async fn program(env: Env, endpoint: &str) -> Result<Option<Value>, Box<dyn std:
         .workflow()
         .definition("nightly")
         .run(|run| async move {
-            let mut session = run.session(Page).await?;
+            let mut session = run.session(PretendPage::at("https://example.com/")).await?;
             session.act("Read the page title").await
         })
         .await?;

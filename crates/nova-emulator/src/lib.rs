@@ -413,6 +413,43 @@ impl RunningEmulator {
         &self.shared.api_keys[0]
     }
 
+    /// A client of this emulator in `mode`: its first access key (IAM) or API key, its URL and
+    /// region, and nothing read from the environment, so a test of your own workflow cannot
+    /// pick up the machine's credentials. Build it as it is, or set more first.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use nova_act_core::auth::AuthMode;
+    ///
+    /// let emulator = nova_emulator::Emulator::builder().start().await?;
+    /// let client = emulator.client(AuthMode::Iam).build()?;
+    /// let models = client.list_models(()).await?;
+    /// assert!(!models.model_summaries.is_empty());
+    /// # emulator.shutdown().await; Ok(()) }
+    /// ```
+    pub fn client(&self, mode: nova_act_core::auth::AuthMode) -> nova_act_core::ClientBuilder {
+        use nova_act_core::auth::{ApiKey, AuthMode, AwsCredentials, Credentials, Secret, Source};
+        let credentials: Credentials = match mode {
+            AuthMode::ApiKey => ApiKey::new(self.api_key(), Source::Code).into(),
+            _ => {
+                let key = self.access_key();
+                AwsCredentials::new(
+                    &key.access_key_id,
+                    key.secret_access_key.as_str(),
+                    key.session_token.clone().map(Secret::new),
+                    Source::Code,
+                )
+                .into()
+            }
+        };
+        nova_act_core::Client::builder()
+            .credentials_provider(credentials, mode)
+            .endpoint_url(self.url())
+            .region(self.region())
+            .env(nova_act_core::auth::Env::empty())
+    }
+
     /// The region signatures are scoped to.
     pub fn region(&self) -> &str {
         &self.shared.region

@@ -16,10 +16,7 @@ mod support;
 async fn every_operation_over_sigv4() {
     let emulator = Emulator::builder().start().await.unwrap();
     let client = iam(&emulator, emulator.access_key());
-    let models = client
-        .list_models(())
-        .await
-        .unwrap();
+    let models = client.list_models(()).await.unwrap();
     assert_eq!(models.model_aliases[0].alias_name, "nova-act-latest");
 
     client
@@ -188,10 +185,7 @@ async fn signatures_are_checked_like_aws_does() {
     ];
     let mut names = Vec::new();
     for key in cases {
-        let err = iam(&emulator, &key)
-            .list_models(())
-            .await
-            .unwrap_err();
+        let err = iam(&emulator, &key).list_models(()).await.unwrap_err();
         names.push(err.meta().unwrap().name.clone());
     }
     // A signature for the wrong region.
@@ -488,10 +482,7 @@ async fn the_printed_policy_is_enough_for_the_sdk_workflow() {
         define(&iam(&emulator, &admin), name).await;
     }
     let client = iam(&emulator, &worker);
-    client
-        .list_models(())
-        .await
-        .unwrap();
+    client.list_models(()).await.unwrap();
     let result = Workflow::new(&client)
         .definition("nightly")
         .run(|run| async move {
@@ -558,10 +549,7 @@ async fn stale_signatures_and_missing_session_tokens_are_refused() {
         Some("the-session-token"),
         nova_auth::ManualClock::new(now - std::time::Duration::from_secs(600)),
     );
-    let err = stale
-        .list_models(())
-        .await
-        .unwrap_err();
+    let err = stale.list_models(()).await.unwrap_err();
     assert_eq!(
         err.meta().unwrap().name,
         "InvalidSignatureException",
@@ -569,10 +557,7 @@ async fn stale_signatures_and_missing_session_tokens_are_refused() {
     );
     assert!(err.to_string().contains("Signature expired"), "{err}");
     let tokenless = signed_by(None, nova_auth::ManualClock::new(now));
-    let err = tokenless
-        .list_models(())
-        .await
-        .unwrap_err();
+    let err = tokenless.list_models(()).await.unwrap_err();
     assert_eq!(
         err.meta().unwrap().name,
         "UnrecognizedClientException",

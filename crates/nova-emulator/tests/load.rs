@@ -1,30 +1,17 @@
 //! Load: many act loops at once, then many in sequence with memory checked. Scaled so CI stays
 //! fast; `NOVA_LOAD_FULL=1` runs the full size (500 concurrent, 10,000 sequential).
 
+use nova_test_support::PretendPage;
 use std::sync::Arc;
 
 use nova_act_core::Client;
-use nova_act_core::runtime::{Actuator, BrowserAction, CallError, Observation, Workflow};
+use nova_act_core::runtime::Workflow;
 use nova_auth::AuthMode;
 use nova_emulator::{Emulator, Quotas, RunningEmulator};
-use serde_json::{Value, json};
+use serde_json::json;
 use support::{aws, builder, define};
 
 mod support;
-
-struct Page;
-
-#[async_trait::async_trait]
-impl Actuator for Page {
-    async fn browser(&mut self, action: BrowserAction) -> Result<Value, CallError> {
-        match action {
-            BrowserAction::TakeObservation => {
-                Ok(json!(Observation::blank("http://127.0.0.1/load")))
-            }
-            _ => Ok(Value::Null),
-        }
-    }
-}
 
 fn full() -> bool {
     std::env::var("NOVA_LOAD_FULL").is_ok_and(|v| v == "1")
@@ -49,7 +36,12 @@ async fn setup() -> (RunningEmulator, Client) {
 async fn one_act(client: &Client) -> Result<(), String> {
     let result = Workflow::new(client)
         .definition("default")
-        .run(|run| async move { run.session(Page).await?.act("What page is this?").await })
+        .run(|run| async move {
+            run.session(PretendPage::at("http://127.0.0.1/load"))
+                .await?
+                .act("What page is this?")
+                .await
+        })
         .await
         .map_err(|e| e.to_string())?;
     if result.value == Some(json!("http://127.0.0.1/load")) {

@@ -7,6 +7,7 @@ use aws_sdk_novaact::types::{CallResult, CallResultContent, ToolInputSchema, Too
 use aws_sdk_novaact::{Client, Config};
 use nova_act_core::limits;
 use nova_emulator::{Emulator, ManualClock, Quotas, RunningEmulator};
+use nova_test_support::PretendPage;
 
 fn client(emulator: &RunningEmulator) -> Client {
     let key = emulator.access_key();
@@ -236,24 +237,6 @@ async fn too_many_tools_or_too_large_tool_specifications_are_refused() {
 
 mod support;
 
-/// A page that is always the same: the quota tests measure steps, not a browser.
-struct Page;
-
-#[async_trait::async_trait]
-impl nova_act_core::runtime::Actuator for Page {
-    async fn browser(
-        &mut self,
-        action: nova_act_core::runtime::BrowserAction,
-    ) -> Result<serde_json::Value, nova_act_core::runtime::CallError> {
-        match action {
-            nova_act_core::runtime::BrowserAction::TakeObservation => Ok(serde_json::json!(
-                nova_act_core::runtime::Observation::blank("http://127.0.0.1/quota")
-            )),
-            _ => Ok(serde_json::Value::Null),
-        }
-    }
-}
-
 /// Three acts at once under a step quota of 2 a second, with the client's pace at `step_rate`:
 /// each act's result.
 async fn three_acts(step_rate: f64) -> Vec<nova_act_core::runtime::ActResult> {
@@ -274,7 +257,12 @@ async fn three_acts(step_rate: f64) -> Vec<nova_act_core::runtime::ActResult> {
     let acts = (0..3).map(|_| async {
         nova_act_core::runtime::Workflow::new(&client)
             .definition("default")
-            .run(|run| async move { run.session(Page).await?.act("What page is this?").await })
+            .run(|run| async move {
+                run.session(PretendPage::at("http://127.0.0.1/quota"))
+                    .await?
+                    .act("What page is this?")
+                    .await
+            })
             .await
     });
     futures_util::future::join_all(acts)

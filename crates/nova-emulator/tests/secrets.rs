@@ -3,31 +3,23 @@
 //! HTTP stack — plus the `Display` and `Debug` of every error along the way: no API key, secret
 //! access key or session token appears anywhere.
 
-use nova_act::runtime::{Actuator, BrowserAction, CallError, Observation};
 use nova_act::{Env, NovaAct};
 use nova_emulator::{AccessKey, Emulator};
-use serde_json::{Value, json};
+use nova_test_support::PretendPage;
 
 const API_KEY: &str = "5b0c2e8a-4d1f-4c3b-9a7e-1f2d3c4b5a69";
 const SECRET: &str = "s3cr3tAccessKeyThatMustNeverBeLogged0001";
 const TOKEN: &str = "SessionTokenThatMustNeverBeLogged000000001";
 
-struct Page;
-
-#[async_trait::async_trait]
-impl Actuator for Page {
-    async fn browser(&mut self, action: BrowserAction) -> Result<Value, CallError> {
-        match action {
-            BrowserAction::TakeObservation => Ok(json!(Observation::blank("http://127.0.0.1/"))),
-            _ => Ok(Value::Null),
-        }
-    }
-}
-
 async fn workflow(nova: &NovaAct) -> String {
     let result = nova
         .workflow()
-        .run(|run| async move { run.session(Page).await?.act("What page is this?").await })
+        .run(|run| async move {
+            run.session(PretendPage::at("http://127.0.0.1/"))
+                .await?
+                .act("What page is this?")
+                .await
+        })
         .await;
     format!("{result:?}")
 }

@@ -4,6 +4,11 @@
 
 #[cfg(feature = "browser")]
 pub mod act;
+#[cfg(feature = "actuator")]
+mod page;
+
+#[cfg(feature = "actuator")]
+pub use page::PretendPage;
 
 use std::io;
 use std::sync::{Arc, Mutex, PoisonError};

@@ -24,6 +24,7 @@
     missing_docs
 )]
 
+use nova_test_support::PretendPage;
 use std::borrow::Cow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -303,24 +304,6 @@ async fn first_observation(rounds: usize) -> serde_json::Value {
     json!({ "local_ms": local, "remote_ms": remote })
 }
 
-/// A page that is always the same: the fleet rows measure steps, not a browser.
-struct Page;
-
-#[async_trait::async_trait]
-impl nova_act_core::runtime::Actuator for Page {
-    async fn browser(
-        &mut self,
-        action: nova_act_core::runtime::BrowserAction,
-    ) -> Result<serde_json::Value, nova_act_core::runtime::CallError> {
-        match action {
-            nova_act_core::runtime::BrowserAction::TakeObservation => Ok(json!(
-                nova_act_core::runtime::Observation::blank("http://127.0.0.1/fleet")
-            )),
-            _ => Ok(serde_json::Value::Null),
-        }
-    }
-}
-
 /// `tasks` acts of `steps` steps each, `concurrency` at once, against an emulator with a step
 /// quota of `quota`/s and `think` per step; the client paces at `step_rate`. Steps per second
 /// achieved, failed acts, throttled steps and the wall time.
@@ -350,7 +333,12 @@ async fn fleet_run(
             async move {
                 nova_act_core::runtime::Workflow::new(&client)
                     .definition("bench")
-                    .run(|run| async move { run.session(Page).await?.act("fleet").await })
+                    .run(|run| async move {
+                        run.session(PretendPage::at("http://127.0.0.1/fleet"))
+                            .await?
+                            .act("fleet")
+                            .await
+                    })
                     .await
             }
         })
