@@ -73,7 +73,7 @@ pub(crate) fn prepare<O: Operation>(input: &O, endpoint: &Endpoint) -> Result<Pr
 
 /// The request for one attempt, with credentials applied (signed with `cache`'s identity for
 /// AWS credentials).
-pub(crate) fn request(
+fn request(
     prepared: &Prepared,
     credentials: &Credentials,
     (region, now): (&str, SystemTime),
@@ -132,6 +132,162 @@ pub(crate) fn request(
         }
     }
     Ok(req)
+}
+
+/// How a client reaches the service: its HTTP client, endpoint, region, clock and the
+/// identity it signs with. An attempt goes through it one way: sign, send, read, decode.
+#[derive(Debug)]
+pub(crate) struct Wire {
+    pub(crate) http: reqwest::Client,
+    pub(crate) endpoint: Endpoint,
+    pub(crate) region: String,
+    pub(crate) clock: std::sync::Arc<dyn nova_auth::Clock>,
+    pub(crate) client_source: String,
+    pub(crate) attempt_timeout: Option<Duration>,
+    /// The signing identity of the credentials last signed with.
+    pub(crate) signing: SigningCache,
+}
+
+impl Wire {
+    /// One attempt of `prepared` with `credentials`: the typed output, or the typed error and
+    /// whether the request cannot have reached the service (a request that could not be built
+    /// was not sent, and is not worth repeating either).
+    pub(crate) async fn attempt<O: Operation>(
+        &self,
+        prepared: &Prepared,
+        credentials: &Credentials,
+        attempt: u32,
+    ) -> (Result<O::Output, Error>, bool) {
+        let request = match self.request::<O>(prepared, credentials) {
+            Ok(request) => request,
+            Err(err) => return (Err(err), false),
+        };
+        let started = std::time::Instant::now();
+        let sent = self.exchange(request).await;
+        let latency_ms = started.elapsed().as_millis() as u64;
+        self.decode::<O>(sent, credentials, attempt, latency_ms)
+    }
+
+    /// The request for `prepared` with `credentials` applied, as it would be sent now.
+    pub(crate) fn sign(
+        &self,
+        prepared: &Prepared,
+        credentials: &Credentials,
+    ) -> Result<http::Request<bytes::Bytes>, Error> {
+        request(
+            prepared,
+            credentials,
+            (&self.region, self.clock.now()),
+            &self.client_source,
+            &self.signing,
+        )
+    }
+
+    /// The request of an attempt, credentials applied, ready for the HTTP client.
+    fn request<O: Operation>(
+        &self,
+        prepared: &Prepared,
+        credentials: &Credentials,
+    ) -> Result<reqwest::Request, Error> {
+        let request = self.sign(prepared, credentials)?;
+        reqwest::Request::try_from(request).map_err(|err| Error::Encode {
+            operation: O::NAME,
+            message: format!("the HTTP request is not valid ({err})"),
+        })
+    }
+
+    /// Sends `request` and reads the whole answer, within the attempt timeout.
+    async fn exchange(&self, request: reqwest::Request) -> Sent {
+        let exchange = async {
+            let mut response = self.http.execute(request).await?;
+            let status = response.status().as_u16();
+            let headers = std::mem::take(response.headers_mut());
+            let body = response.bytes().await?;
+            Ok::<_, reqwest::Error>((status, headers, body))
+        };
+        match self.attempt_timeout {
+            Some(limit) => match tokio::time::timeout(limit, exchange).await {
+                Ok(result) => Sent::Done(result),
+                Err(_) => Sent::TimedOut(limit),
+            },
+            None => Sent::Done(exchange.await),
+        }
+    }
+
+    /// What an exchange amounts to: the typed output, or the typed error and whether the
+    /// request cannot have reached the service.
+    fn decode<O: Operation>(
+        &self,
+        sent: Sent,
+        credentials: &Credentials,
+        attempt: u32,
+        latency_ms: u64,
+    ) -> (Result<O::Output, Error>, bool) {
+        let (status, headers, body) = match sent {
+            Sent::TimedOut(limit) => {
+                tracing::debug!(attempt, latency_ms, "attempt timed out");
+                let err = Error::Timeout {
+                    operation: O::NAME,
+                    after: limit,
+                };
+                return (Err(err), false);
+            }
+            Sent::Done(Err(err)) => {
+                tracing::debug!(attempt, latency_ms, error = %err, "attempt failed to send");
+                // A refused connection cannot have reached the service.
+                let unsent = err.is_connect();
+                let err = Error::Transport {
+                    operation: O::NAME,
+                    endpoint: self.endpoint.url().to_owned(),
+                    source: Box::new(err),
+                };
+                return (Err(err), unsent);
+            }
+            Sent::Done(Ok(answer)) => answer,
+        };
+        let request_id = request_id(&headers);
+        tracing::debug!(
+            attempt,
+            status,
+            request_id = request_id.as_deref().unwrap_or("-"),
+            latency_ms,
+            "answer"
+        );
+        if (200..300).contains(&status) {
+            let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
+                b"{}"
+            } else {
+                &body
+            };
+            let output = serde_json::from_slice(body).map_err(|err| Error::InvalidResponse {
+                operation: O::NAME,
+                status,
+                request_id,
+                message: format!("{err} (the body was {} bytes)", body.len()),
+            });
+            return (output, false);
+        }
+        let key_source = credentials
+            .as_api_key()
+            .map(|key| describe_key_source(key.source()));
+        let err = service_error(O::NAME, status, &headers, &body, key_source.as_deref());
+        (Err(err), false)
+    }
+}
+
+/// How an exchange ended.
+enum Sent {
+    /// The answer (status, headers, body), or the HTTP client's failure.
+    Done(Result<(u16, http::HeaderMap, bytes::Bytes), reqwest::Error>),
+    /// No whole answer within the attempt timeout.
+    TimedOut(Duration),
+}
+
+fn describe_key_source(source: &nova_auth::Source) -> String {
+    match source {
+        nova_auth::Source::Environment => "NOVA_ACT_API_KEY".to_owned(),
+        other => other.to_string(),
+    }
 }
 
 /// Signs `req` with SigV4 for `nova-act` in `region` at `now`, over the exact bytes and path it

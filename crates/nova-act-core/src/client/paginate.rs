@@ -1,0 +1,101 @@
+//! Every item of a listing as a stream, following `nextToken` page by page.
+
+use futures_util::stream::{self, Stream, StreamExt, TryStreamExt};
+
+use super::Client;
+use crate::error::Error;
+use crate::model::*;
+use crate::operation::Operation;
+
+/// The items of one page and the token of the next.
+type Page<T> = (Vec<T>, Option<String>);
+
+/// A stream of every item of a List operation, following `nextToken` page by page.
+fn paginate<I, T>(
+    client: &Client,
+    input: I,
+    set_token: fn(&mut I, Option<String>),
+    split: fn(I::Output) -> Page<T>,
+) -> impl Stream<Item = Result<T, Error>> + Send + 'static
+where
+    I: Operation + Clone + 'static,
+    T: Send + 'static,
+{
+    let client = client.clone();
+    stream::try_unfold(Some(input), move |next| {
+        let client = client.clone();
+        async move {
+            let Some(input) = next else {
+                return Ok::<_, Error>(None);
+            };
+            let page = client.send(input.clone()).await?;
+            let (items, token) = split(page);
+            let next = token.filter(|t| !t.is_empty()).map(|token| {
+                let mut input = input;
+                set_token(&mut input, Some(token));
+                input
+            });
+            Ok(Some((
+                stream::iter(items.into_iter().map(Ok::<T, Error>)),
+                next,
+            )))
+        }
+    })
+    .try_flatten()
+    .boxed()
+}
+
+/// Every item of the List operations, as streams.
+impl Client {
+    /// Every workflow definition.
+    pub fn workflow_definitions(
+        &self,
+        input: ListWorkflowDefinitionsInput,
+    ) -> impl Stream<Item = Result<WorkflowDefinitionSummary, Error>> + Send + 'static {
+        paginate(
+            self,
+            input,
+            |input, token| input.next_token = token,
+            |page| (page.workflow_definition_summaries, page.next_token),
+        )
+    }
+
+    /// Every run of a workflow definition.
+    pub fn workflow_runs(
+        &self,
+        input: ListWorkflowRunsInput,
+    ) -> impl Stream<Item = Result<WorkflowRunSummary, Error>> + Send + 'static {
+        paginate(
+            self,
+            input,
+            |input, token| input.next_token = token,
+            |page| (page.workflow_run_summaries, page.next_token),
+        )
+    }
+
+    /// Every session of a run.
+    pub fn sessions(
+        &self,
+        input: ListSessionsInput,
+    ) -> impl Stream<Item = Result<SessionSummary, Error>> + Send + 'static {
+        paginate(
+            self,
+            input,
+            |input, token| input.next_token = token,
+            |page| (page.session_summaries, page.next_token),
+        )
+    }
+
+    /// Every act matching the filters.
+    pub fn acts(
+        &self,
+        input: ListActsInput,
+    ) -> impl Stream<Item = Result<ActSummary, Error>> + Send + 'static {
+        paginate(
+            self,
+            input,
+            |input, token| input.next_token = token,
+            |page| (page.act_summaries, page.next_token),
+        )
+    }
+}
