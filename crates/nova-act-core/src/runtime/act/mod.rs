@@ -1,4 +1,11 @@
 //! One act: CreateAct, then InvokeActStep until the agent returns or throws, then UpdateAct.
+//! What is asked is in `request`, how it ended in `outcome`; this file runs the loop.
+
+mod outcome;
+mod request;
+
+pub use outcome::{ActError, ActResult};
+pub use request::{ActRequest, DEFAULT_MAX_STEPS, MAX_STEPS_LIMIT, TIMEOUT_RANGE};
 
 use std::future::Future;
 use std::time::{Duration, SystemTime};
@@ -7,363 +14,17 @@ use serde_json::Value;
 use tokio::time::Instant;
 
 use super::actuator::Actuator;
-#[cfg(feature = "schema")]
-use super::answer::{AnswerSchema, InvalidSchema, Mismatch};
 use super::calls::{BrowserAction, CallError, Planned, decode};
 use super::guardrail::{Decision, PageState, StateGuardrail};
 use super::human::{self, Approval, HumanInput, HumanRequest, Takeover};
 use super::trace::{Trace, TraceFiles, Traces};
 use crate::client::Client;
-use crate::error::Error;
 use crate::model::{
     ActError as ActErrorShape, ActStatus, CallResult, CreateActInput, InvokeActStepInput, ToolSpec,
     UpdateActInput,
 };
 use crate::validate::ValidationError;
-
-/// Steps allowed by default.
-pub const DEFAULT_MAX_STEPS: u32 = 30;
-/// Steps must stay below this (the service's limit of steps per act).
-pub const MAX_STEPS_LIMIT: u32 = crate::limits::MAX_STEPS_PER_ACT;
-/// The shortest and longest act timeouts.
-pub const TIMEOUT_RANGE: (Duration, Duration) = (Duration::from_secs(2), Duration::from_secs(1800));
-
-/// What to do, and within which limits.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ActRequest {
-    task: String,
-    max_steps: u32,
-    timeout: Option<Duration>,
-    tools: Vec<ToolSpec>,
-    #[cfg(feature = "schema")]
-    schema: Option<AnswerSchema>,
-}
-
-impl ActRequest {
-    /// `task`, in words, with the default limits (30 steps, no timeout, no tools).
-    pub fn new(task: impl Into<String>) -> Self {
-        Self {
-            task: task.into(),
-            max_steps: DEFAULT_MAX_STEPS,
-            timeout: None,
-            tools: Vec::new(),
-            #[cfg(feature = "schema")]
-            schema: None,
-        }
-    }
-
-    /// At most `steps` steps (1..=199).
-    #[must_use]
-    pub fn max_steps(mut self, steps: u32) -> Self {
-        self.max_steps = steps;
-        self
-    }
-
-    /// The whole act within `timeout` (2 s..=1800 s).
-    #[must_use]
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
-        self
-    }
-
-    /// Declares a tool the agent may call; the actuator runs it.
-    #[must_use]
-    pub fn tool(mut self, spec: ToolSpec) -> Self {
-        self.tools.push(spec);
-        self
-    }
-
-    /// The answer must match `schema`; it is given to the model with the task, and the act's
-    /// [`ActResult::value`] is the answer parsed as JSON. See [`AnswerSchema`].
-    #[cfg(feature = "schema")]
-    #[must_use]
-    pub fn schema(mut self, schema: AnswerSchema) -> Self {
-        self.schema = Some(schema);
-        self
-    }
-
-    /// The task as sent: with the answer's schema appended when there is one.
-    fn prompt(&self) -> String {
-        #[cfg(feature = "schema")]
-        if let Some(schema) = &self.schema {
-            return schema.prompt(&self.task);
-        }
-        self.task.clone()
-    }
-
-    /// Whether the limits are ones the service takes; every act checks this before anything
-    /// is sent, and a program can check earlier (before starting a browser, say).
-    pub fn check(&self) -> Result<(), ActError> {
-        if !(1..MAX_STEPS_LIMIT).contains(&self.max_steps) {
-            return Err(ActError::InvalidRequest(format!(
-                "max_steps must be 1..{} (it is {})",
-                MAX_STEPS_LIMIT - 1,
-                self.max_steps
-            )));
-        }
-        if let Some(timeout) = self.timeout
-            && !(TIMEOUT_RANGE.0..=TIMEOUT_RANGE.1).contains(&timeout)
-        {
-            return Err(ActError::InvalidRequest(format!(
-                "timeout must be 2..1800 seconds (it is {})",
-                humantime::format_duration(timeout)
-            )));
-        }
-        Ok(())
-    }
-}
-
-impl From<&str> for ActRequest {
-    fn from(task: &str) -> Self {
-        Self::new(task)
-    }
-}
-
-impl From<String> for ActRequest {
-    fn from(task: String) -> Self {
-        Self::new(task)
-    }
-}
-
-/// A finished act.
-#[derive(Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct ActResult {
-    /// The act.
-    pub act_id: String,
-    /// Its session.
-    pub session_id: String,
-    /// What the agent returned; with a schema, the answer parsed as JSON and checked.
-    pub value: Option<Value>,
-    /// Steps taken.
-    pub steps: u32,
-    /// The id of each step, in order.
-    pub step_ids: Vec<String>,
-    /// How long the service took for each step.
-    pub step_latencies: Vec<Duration>,
-    /// When the act was created.
-    pub started_at: SystemTime,
-    /// When it ended.
-    pub ended_at: SystemTime,
-    /// Time spent waiting for a person ([`HumanInput`]).
-    pub human_wait: Duration,
-    /// Steps the service throttled at least once (each was repeated until it passed).
-    pub throttled_steps: u32,
-    /// Time the steps waited for the account's step quota: the client's pace, and backoff
-    /// after throttles.
-    pub throttle_wait: Duration,
-    /// The act's trace, when the session writes traces
-    /// ([`Session::logs_dir`](super::Session::logs_dir)).
-    pub trace: Option<TraceFiles>,
-}
-
-impl ActResult {
-    /// How long the act took, less the time spent waiting for a person.
-    pub fn time_worked(&self) -> Duration {
-        self.ended_at
-            .duration_since(self.started_at)
-            .unwrap_or_default()
-            .saturating_sub(self.human_wait)
-    }
-}
-
-/// Why an act did not succeed.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ActError {
-    /// The request breaks a limit; nothing was sent.
-    #[error("invalid act: {0}")]
-    InvalidRequest(String),
-    /// The agent gave up (`throw`).
-    #[error("the agent could not do the task (act {act_id}): {message}")]
-    AgentFailed {
-        /// The act.
-        act_id: String,
-        /// What the agent said.
-        message: String,
-    },
-    /// The step limit was reached first.
-    #[error(
-        "the act used all {max_steps} steps without finishing (act {act_id}); raise max_steps or split the task"
-    )]
-    MaxSteps {
-        /// The act.
-        act_id: String,
-        /// The limit.
-        max_steps: u32,
-    },
-    /// The service refused another step: the act took all the steps an act may take
-    /// ([`MAX_STEPS_PER_ACT`](crate::limits::MAX_STEPS_PER_ACT), a limit no quota raises); the
-    /// act was marked FAILED.
-    #[error(
-        "the act reached the service's limit of {} steps per act without finishing (act {act_id}); \
-         split the task into smaller acts",
-        crate::limits::MAX_STEPS_PER_ACT
-    )]
-    StepLimit {
-        /// The act.
-        act_id: String,
-        /// The service's refusal (`ServiceQuotaExceededException`, or a `ValidationException`
-        /// naming the steps).
-        #[source]
-        source: Error,
-    },
-    /// The timeout was reached first.
-    #[error("the act did not finish within {} (act {act_id}); raise the timeout or split the task",
-        humantime::format_duration(*after))]
-    TimedOut {
-        /// The act.
-        act_id: String,
-        /// The limit.
-        after: Duration,
-    },
-    /// The program was asked to stop (a [`Shutdown`](super::Shutdown)); the act was marked
-    /// FAILED, or never created when the request came first.
-    #[error("the act was interrupted by {reason}{}", act_id.as_ref().map(|id| format!(" (act {id}, marked FAILED)")).unwrap_or_default())]
-    Interrupted {
-        /// The act, when it had been created.
-        act_id: Option<String>,
-        /// What asked to stop, such as `SIGINT`.
-        reason: String,
-    },
-    /// The answer schema is not a valid JSON Schema; nothing was sent.
-    #[cfg(feature = "schema")]
-    #[error(transparent)]
-    InvalidSchema(#[from] InvalidSchema),
-    /// The agent's answer does not match the schema; the act was marked FAILED.
-    #[cfg(feature = "schema")]
-    #[error("the answer of act {act_id} does not match its schema")]
-    AnswerMismatch {
-        /// The act.
-        act_id: String,
-        /// The answer and what is wrong with it.
-        #[source]
-        mismatch: Mismatch,
-    },
-    /// A person cancelled when the agent asked for approval or handed over the browser; the act
-    /// was marked FAILED.
-    #[error("a person cancelled act {act_id} at {tool}: {message}")]
-    HumanCanceled {
-        /// The act.
-        act_id: String,
-        /// `human_Approve` or `human_UiTakeover`.
-        tool: &'static str,
-        /// What the agent had asked.
-        message: String,
-    },
-    /// A guardrail blocked the page; the act was marked FAILED.
-    #[error("a guardrail blocked {url} (act {act_id}); the act was stopped")]
-    Blocked {
-        /// The act.
-        act_id: String,
-        /// The page's URL, or the URL the agent was about to open.
-        url: String,
-    },
-    /// The browser went away (it exited, or its remote session ended); the act was marked
-    /// FAILED.
-    #[error(
-        "the browser went away during act {act_id} ({message}); the act was stopped. Start a new \
-         browser (or remote session) to go on"
-    )]
-    ActuatorGone {
-        /// The act.
-        act_id: String,
-        /// What the actuator said.
-        message: String,
-    },
-    /// A call to the service failed.
-    #[error(transparent)]
-    Service(#[from] Error),
-}
-
-impl ActError {
-    /// A short, stable name of the failure, for results read by programs: the error type the
-    /// act was marked FAILED with (the Python SDK's names), or, for an act that never started,
-    /// what stopped it.
-    ///
-    /// ```
-    /// use nova_act_core::runtime::ActError;
-    ///
-    /// assert_eq!(ActError::InvalidRequest("task is empty".into()).code(), "ActInvalidInputError");
-    /// ```
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::InvalidRequest(_) => "ActInvalidInputError",
-            Self::AgentFailed { .. } => "ActAgentFailed",
-            Self::MaxSteps { .. } | Self::StepLimit { .. } => "ActExceededMaxStepsError",
-            Self::TimedOut { .. } => "ActTimeoutError",
-            Self::Interrupted { .. } => "ActInterrupted",
-            #[cfg(feature = "schema")]
-            Self::InvalidSchema(_) => "ActInvalidSchemaError",
-            #[cfg(feature = "schema")]
-            Self::AnswerMismatch { .. } => "ActInvalidModelGenerationError",
-            Self::HumanCanceled { tool, .. } if *tool == human::APPROVE_TOOL => {
-                "ApproveCanceledError"
-            }
-            Self::HumanCanceled { .. } => "UiTakeoverCanceledError",
-            Self::Blocked { .. } => "ActStateGuardrailError",
-            Self::ActuatorGone { .. } => "ActActuatorError",
-            Self::Service(_) => "ActClientError",
-        }
-    }
-}
-
-/// How the loop ended.
-enum Ending {
-    Returned(Option<Value>),
-    Thrown(Value),
-    MaxSteps,
-    /// The service refused another step: its limit of steps per act.
-    StepLimit(Error),
-    TimedOut,
-    Interrupted(String),
-    Failed(Error),
-    #[cfg(feature = "schema")]
-    Mismatch(Mismatch),
-    Canceled {
-        tool: &'static str,
-        message: String,
-    },
-    Blocked(String),
-    /// The actuator cannot act any more (its browser is gone).
-    Gone(String),
-}
-
-impl Ending {
-    /// The act's answer, or its error: the one mapping of an ending to what the caller gets.
-    fn into_result(self, act_id: String, request: &ActRequest) -> Result<Option<Value>, ActError> {
-        Err(match self {
-            Self::Returned(value) => return Ok(value),
-            Self::Thrown(value) => ActError::AgentFailed {
-                act_id,
-                message: message_of(&value),
-            },
-            Self::MaxSteps => ActError::MaxSteps {
-                act_id,
-                max_steps: request.max_steps,
-            },
-            Self::StepLimit(source) => ActError::StepLimit { act_id, source },
-            Self::TimedOut => ActError::TimedOut {
-                act_id,
-                after: request.timeout.unwrap_or_default(),
-            },
-            Self::Interrupted(reason) => ActError::Interrupted {
-                act_id: Some(act_id),
-                reason,
-            },
-            Self::Failed(err) => ActError::Service(err),
-            #[cfg(feature = "schema")]
-            Self::Mismatch(mismatch) => ActError::AnswerMismatch { act_id, mismatch },
-            Self::Canceled { tool, message } => ActError::HumanCanceled {
-                act_id,
-                tool,
-                message,
-            },
-            Self::Blocked(url) => ActError::Blocked { act_id, url },
-            Self::Gone(message) => ActError::ActuatorGone { act_id, message },
-        })
-    }
-}
+use outcome::Ending;
 
 /// Runs `future` unless the deadline passes first.
 async fn before<T>(deadline: Option<Instant>, future: impl Future<Output = T>) -> Option<T> {
@@ -389,7 +50,7 @@ fn result_text(value: &Result<Value, CallError>) -> String {
     }
 }
 
-fn message_of(value: &Value) -> String {
+pub(super) fn message_of(value: &Value) -> String {
     match value {
         Value::String(text) => text.clone(),
         Value::Null => "(no reason given)".to_owned(),
@@ -551,71 +212,16 @@ impl ActPlace<'_> {
                  (raise the account's quota, or lower the concurrency or step_rate)"
             );
         }
-        let (status, error) = match &ending {
-            Ending::Returned(_) => (ActStatus::Succeeded, None),
-            Ending::Thrown(value) => (
-                ActStatus::Failed,
-                Some(("ActAgentFailed", message_of(value))),
-            ),
-            Ending::MaxSteps => (
-                ActStatus::Failed,
-                Some((
-                    "ActExceededMaxStepsError",
-                    format!("used all {} steps", request.max_steps),
-                )),
-            ),
-            Ending::StepLimit(_) => (
-                ActStatus::Failed,
-                Some((
-                    "ActExceededMaxStepsError",
-                    format!(
-                        "reached the service's limit of {} steps per act",
-                        crate::limits::MAX_STEPS_PER_ACT
-                    ),
-                )),
-            ),
-            Ending::TimedOut => (
-                ActStatus::TimedOut,
-                Some(("ActTimeoutError", "the act timed out".to_owned())),
-            ),
-            Ending::Interrupted(reason) => (
-                ActStatus::Failed,
-                Some(("ActInterrupted", format!("interrupted by {reason}"))),
-            ),
-            Ending::Failed(err) => (
-                ActStatus::Failed,
-                Some(("ActClientError", nova_auth::Report(err).to_string())),
-            ),
-            #[cfg(feature = "schema")]
-            Ending::Mismatch(mismatch) => (
-                ActStatus::Failed,
-                Some(("ActInvalidModelGenerationError", mismatch.to_string())),
-            ),
-            Ending::Canceled { tool, message } => (
-                ActStatus::Failed,
-                Some((
-                    if *tool == human::APPROVE_TOOL {
-                        "ApproveCanceledError"
-                    } else {
-                        "UiTakeoverCanceledError"
-                    },
-                    format!("a person cancelled: {message}"),
-                )),
-            ),
-            Ending::Blocked(url) => (
-                ActStatus::Failed,
-                Some((
-                    "ActStateGuardrailError",
-                    format!("a guardrail blocked {url}"),
-                )),
-            ),
-            Ending::Gone(message) => (
-                ActStatus::Failed,
-                Some((
-                    "ActActuatorError",
-                    format!("the browser went away: {message}"),
-                )),
-            ),
+        // A service failure is the act's error; a failure to record it only a warning. Any
+        // other ending is reported once UpdateAct has recorded it.
+        let service_failed = matches!(ending, Ending::Failed(_));
+        let outcome = ending.into_result(act_id.clone(), &request);
+        let (status, error) = match &outcome {
+            Ok(_) => (ActStatus::Succeeded, None),
+            Err(err) => {
+                let (status, message) = err.record();
+                (status, Some((err.code(), message)))
+            }
         };
         seen.ending = match &error {
             Some((kind, message)) => format!("{status}: {kind}: {message}"),
@@ -635,10 +241,6 @@ impl ActPlace<'_> {
                 }),
             })
             .await;
-        // A service failure is the act's error; a failure to record it only a warning. Any
-        // other ending is reported once UpdateAct has recorded it.
-        let service_failed = matches!(ending, Ending::Failed(_));
-        let outcome = ending.into_result(act_id.clone(), &request);
         match update {
             Err(update_err) if service_failed => {
                 tracing::warn!(act_id, error = %update_err, "could not mark the failed act FAILED");
