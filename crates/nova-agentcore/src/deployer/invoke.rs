@@ -1,0 +1,81 @@
+//! Invoking a deployed runtime, its answer read as it arrives.
+
+use http::Method;
+use nova_act_core::Retry;
+
+use super::{Deployer, failed};
+use crate::aws::{Call, encode};
+use crate::error::AgentCoreError;
+
+/// The answer of an invoked runtime, read as it arrives.
+#[derive(Debug)]
+pub struct Invoked {
+    /// Its content type: `application/json`, or `text/event-stream` for a stream of events.
+    pub content_type: String,
+    body: reqwest::Response,
+}
+
+impl Invoked {
+    /// The next part of the answer, as the runtime sent it; `None` at the end.
+    pub async fn next_chunk(&mut self) -> Option<Result<Vec<u8>, AgentCoreError>> {
+        self.body
+            .chunk()
+            .await
+            .map_err(|err| AgentCoreError::Unreachable {
+                action: "InvokeAgentRuntime",
+                source: Box::new(err),
+            })
+            .map(|chunk| chunk.map(|bytes| bytes.to_vec()))
+            .transpose()
+    }
+}
+
+/// The shortest runtime session id AgentCore accepts.
+pub const MIN_SESSION_ID: usize = 33;
+
+/// A fresh runtime session id: a UUID, 36 characters.
+pub fn new_session_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+impl Deployer {
+    /// Invokes the runtime `arn` with `payload` in runtime session `session_id` (at least 33
+    /// characters; invocations of one session reach the same container).
+    pub async fn invoke(
+        &self,
+        arn: &str,
+        session_id: &str,
+        payload: Vec<u8>,
+    ) -> Result<Invoked, AgentCoreError> {
+        if session_id.chars().count() < MIN_SESSION_ID {
+            return Err(AgentCoreError::InvalidDeployment {
+                message: format!(
+                    "the runtime session id `{session_id}` is too short: AgentCore takes \
+                     {MIN_SESSION_ID} to 256 characters (a UUID has 36)"
+                ),
+            });
+        }
+        let path = format!("/runtimes/{}/invocations", encode(arn));
+        let call = Call::new(Method::POST, path, Retry::OnlyIfUnsent)
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .header("x-amzn-bedrock-agentcore-runtime-session-id", session_id)
+            .body(payload)
+            .streaming();
+        let answer = self
+            .aws
+            .send(&self.runtime, &call)
+            .await
+            .map_err(|err| failed("bedrock-agentcore:InvokeAgentRuntime", err))?;
+        let content_type = answer
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("application/json")
+            .to_owned();
+        Ok(Invoked {
+            content_type,
+            body: answer,
+        })
+    }
+}
