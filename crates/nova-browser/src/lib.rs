@@ -29,7 +29,9 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 mod browser;
+mod builder;
 mod cdp;
+mod channel;
 mod error;
 mod host;
 mod launch;
@@ -38,7 +40,8 @@ mod proxy;
 mod remote;
 mod scripts;
 
-pub use browser::{Browser, BrowserBuilder, DEFAULT_WINDOW};
+pub use browser::Browser;
+pub use builder::{BrowserBuilder, DEFAULT_WINDOW};
 pub use error::BrowserError;
 pub use host::{DevTools, HostedBrowser};
 pub use page::{MouseButton, Page, Settle};
