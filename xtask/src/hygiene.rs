@@ -431,3 +431,28 @@ fn every_dependency_of_a_published_crate_has_an_allowed_licence() {
         refused.join("\n")
     );
 }
+
+/// A source file over 700 lines holds more than one job: split it along them. Tests, generated
+/// and vendored data are exempt (they live outside `src/`).
+#[test]
+fn no_source_file_is_over_700_lines() {
+    fn walk(dir: &std::path::Path, long: &mut Vec<String>) {
+        for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, long);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let lines = fs::read_to_string(&path).unwrap_or_default().lines().count();
+                if lines > 700 {
+                    long.push(format!("{} ({lines} lines)", path.display()));
+                }
+            }
+        }
+    }
+    let mut long = Vec::new();
+    for entry in fs::read_dir(root().join("crates")).expect("crates/ exists").flatten() {
+        walk(&entry.path().join("src"), &mut long);
+    }
+    walk(&root().join("xtask/src"), &mut long);
+    assert!(long.is_empty(), "split these along their jobs: {long:?}");
+}
