@@ -442,7 +442,10 @@ fn no_source_file_is_over_700_lines() {
             if path.is_dir() {
                 walk(&path, long);
             } else if path.extension().is_some_and(|e| e == "rs") {
-                let lines = fs::read_to_string(&path).unwrap_or_default().lines().count();
+                let lines = fs::read_to_string(&path)
+                    .unwrap_or_default()
+                    .lines()
+                    .count();
                 if lines > 700 {
                     long.push(format!("{} ({lines} lines)", path.display()));
                 }
@@ -450,7 +453,10 @@ fn no_source_file_is_over_700_lines() {
         }
     }
     let mut long = Vec::new();
-    for entry in fs::read_dir(root().join("crates")).expect("crates/ exists").flatten() {
+    for entry in fs::read_dir(root().join("crates"))
+        .expect("crates/ exists")
+        .flatten()
+    {
         walk(&entry.path().join("src"), &mut long);
     }
     walk(&root().join("xtask/src"), &mut long);

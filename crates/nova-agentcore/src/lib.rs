@@ -21,21 +21,17 @@
 #![forbid(unsafe_code)]
 
 mod aws;
-mod deploy;
 #[cfg(feature = "deploy")]
 mod deployer;
 mod error;
 mod iam;
 mod options;
+mod plan;
 mod pool;
 mod serve;
 mod sessions;
 mod stream;
 
-pub use deploy::{
-    DeployNames, NAME_PREFIX, REPOSITORY_ACTIONS, ROLE_ACTIONS, RUNTIME_ACTIONS, WORKFLOW_TAG,
-    deploy_policy, execution_role_policy, execution_trust_policy,
-};
 #[cfg(feature = "deploy")]
 pub use deployer::{
     DeployError, DeployRequest, Deployed, Deployer, FoundRuntime, Image, Invoked, MIN_SESSION_ID,
@@ -46,6 +42,10 @@ pub use iam::{BROWSER_ACTIONS, browser_policy};
 pub use options::{
     DEFAULT_BROWSER, DEFAULT_SESSION_TIMEOUT, DEFAULT_VIEWPORT, MAX_SESSION_TIMEOUT,
     SessionOptions, VIEWPORT_HEIGHTS, VIEWPORT_WIDTHS,
+};
+pub use plan::{
+    DeployNames, NAME_PREFIX, REPOSITORY_ACTIONS, ROLE_ACTIONS, RUNTIME_ACTIONS, WORKFLOW_TAG,
+    deploy_policy, execution_role_policy, execution_trust_policy,
 };
 pub use pool::{BrowserPool, DEFAULT_CONCURRENCY, PoolError};
 pub use serve::{

@@ -38,17 +38,17 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod api_key;
+mod auth;
 mod available;
 #[cfg(feature = "aws")]
 mod aws;
+mod aws_env;
 mod cache;
 mod chain;
 mod clock;
 mod credentials;
 pub mod env;
-mod environment;
 mod error;
-mod mode;
 mod provider;
 mod region;
 mod secret;
@@ -57,6 +57,7 @@ mod settings;
 mod source;
 
 pub use api_key::{API_KEY_LEN, ApiKeyProvider};
+pub use auth::{Auth, AuthBuilder, Identity, MODE_NOTICE};
 pub use available::Available;
 #[cfg(feature = "aws")]
 #[doc(hidden)]
@@ -67,14 +68,13 @@ pub use aws::{
     DefaultChain, DefaultChainBuilder, ImdsProvider, IntoAwsProvider, ProfileProvider,
     WebIdentityProvider,
 };
+pub use aws_env::EnvironmentProvider;
 pub use cache::{CachedProvider, DEFAULT_REFRESH_BEFORE, DEFAULT_RETRY_AFTER_FAILURE};
 pub use chain::ChainProvider;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use credentials::{ApiKey, AuthMode, AwsCredentials, Credentials};
 pub use env::Env;
-pub use environment::EnvironmentProvider;
 pub use error::{API_KEY_URL, Attempt, Attempts, AuthError, BoxError, CredentialsError, Report};
-pub use mode::{Auth, AuthBuilder, Identity, MODE_NOTICE};
 pub use provider::{CredentialProvider, SharedProvider};
 pub use region::{DEFAULT_REGION, Region, RegionSource};
 pub use secret::{REDACTED, Secret};

@@ -33,7 +33,7 @@
 //! ```
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
-mod browsers;
+mod agentcore_browser;
 mod error;
 mod identity;
 mod planner;
@@ -49,7 +49,7 @@ use std::sync::{Arc, Mutex};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 
-pub use browsers::DEFAULT_SESSION_QUOTA;
+pub use agentcore_browser::DEFAULT_SESSION_QUOTA;
 pub use error::ServiceError;
 pub use nova_act_core::auth::{Clock, ManualClock};
 pub use planner::{ActView, Planner, ScriptedPlanner, call};
@@ -74,7 +74,7 @@ pub struct EmulatorBuilder {
     open: bool,
     drop_first_create_response: bool,
     browser_quota: usize,
-    launcher: browsers::Launcher,
+    launcher: agentcore_browser::Launcher,
     quotas: Quotas,
     step_latency: StepLatency,
     seed: Option<u64>,
@@ -324,7 +324,7 @@ impl EmulatorBuilder {
             open: self.open,
             drop_first_create_response: self.drop_first_create_response,
             dropped: Mutex::new(Vec::new()),
-            browsers: browsers::Browsers::new(self.browser_quota, self.launcher),
+            browsers: agentcore_browser::Browsers::new(self.browser_quota, self.launcher),
             host: local.to_string(),
             meter: quotas::Meter::new(self.quotas),
             step_latency: self.step_latency,
@@ -336,7 +336,7 @@ impl EmulatorBuilder {
         let app = Router::new()
             .route(
                 "/browser-streams/{browser}/sessions/{session}/automation",
-                axum::routing::get(browsers::automation),
+                axum::routing::get(agentcore_browser::automation),
             )
             .fallback(server::handle)
             .layer(DefaultBodyLimit::max(BODY_LIMIT))

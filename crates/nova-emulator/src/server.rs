@@ -37,7 +37,7 @@ pub(crate) struct Shared {
     /// The create operations whose first response was already lost, and how many were.
     pub(crate) dropped: Mutex<Vec<&'static str>>,
     /// AgentCore Browser sessions and their Chromiums.
-    pub(crate) browsers: crate::browsers::Browsers,
+    pub(crate) browsers: crate::agentcore_browser::Browsers,
     /// `HOST:PORT` served, for the stream endpoints sessions announce.
     pub(crate) host: String,
     /// The request-rate quotas, metered per caller and operation.
@@ -131,7 +131,15 @@ pub(crate) async fn handle(
     } else if path == "/federation/credentials" {
         return identity::sso(&shared, &method, &uri, &headers, &request_id);
     } else if path.starts_with("/browsers/") {
-        return crate::browsers::api(&shared, &method, &uri, &headers, &bytes, &request_id).await;
+        return crate::agentcore_browser::api(
+            &shared,
+            &method,
+            &uri,
+            &headers,
+            &bytes,
+            &request_id,
+        )
+        .await;
     } else {
         serve(&shared, &method, &uri, &headers, &bytes)
     };

@@ -16,8 +16,8 @@ use nova_auth::{Auth, Env};
 use serde_json::Value;
 
 use crate::aws::{AwsClient, Call, Failure, Protocol, Service, xml_text};
-use crate::deploy::DeployNames;
 use crate::error::AgentCoreError;
+use crate::plan::DeployNames;
 
 mod invoke;
 mod resources;

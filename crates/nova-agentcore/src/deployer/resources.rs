@@ -11,8 +11,8 @@ use serde_json::{Value, json};
 use super::tool::run_tool;
 use super::{Deployer, FoundRuntime, ROLE_POLICY_NAME, ecr, failed, iam};
 use crate::aws::{Call, encode};
-use crate::deploy::{DeployNames, WORKFLOW_TAG, execution_role_policy, execution_trust_policy};
 use crate::error::AgentCoreError;
+use crate::plan::{DeployNames, WORKFLOW_TAG, execution_role_policy, execution_trust_policy};
 
 impl Deployer {
     /// Creates the workflow definition; true when it was new (a Conflict means it exists).

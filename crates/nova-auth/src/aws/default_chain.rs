@@ -6,10 +6,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::{ContainerProvider, ImdsProvider, ProfileProvider, WebIdentityProvider};
+use crate::aws_env::EnvironmentProvider;
 use crate::chain::ChainProvider;
 use crate::credentials::Credentials;
 use crate::env::Env;
-use crate::environment::EnvironmentProvider;
 use crate::error::CredentialsError;
 use crate::provider::CredentialProvider;
 
