@@ -173,16 +173,7 @@ pub fn sdk_client(emulator: &RunningEmulator) -> aws_sdk_novaact::Client {
     aws_sdk_novaact::Client::from_conf(config)
 }
 
-/// Creates the workflow definition `name`.
-pub async fn define(client: &Client, name: &str) {
-    client
-        .create_workflow_definition(CreateWorkflowDefinitionInput {
-            name: name.into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-}
+pub use nova_test_support::define;
 
 /// An emulator with the `bench` definition, without the service's rate quotas: the rows measure
 /// round trips back to back, far beyond 5 steps a second.

@@ -429,19 +429,10 @@ impl RunningEmulator {
     /// # emulator.shutdown().await; Ok(()) }
     /// ```
     pub fn client(&self, mode: nova_act_core::auth::AuthMode) -> nova_act_core::ClientBuilder {
-        use nova_act_core::auth::{ApiKey, AuthMode, AwsCredentials, Credentials, Secret, Source};
+        use nova_act_core::auth::{ApiKey, AuthMode, Credentials, Source};
         let credentials: Credentials = match mode {
             AuthMode::ApiKey => ApiKey::new(self.api_key(), Source::Code).into(),
-            _ => {
-                let key = self.access_key();
-                AwsCredentials::new(
-                    &key.access_key_id,
-                    key.secret_access_key.as_str(),
-                    key.session_token.clone().map(Secret::new),
-                    Source::Code,
-                )
-                .into()
-            }
+            _ => self.access_key().credentials(),
         };
         nova_act_core::Client::builder()
             .credentials_provider(credentials, mode)

@@ -24,6 +24,21 @@ pub struct AccessKey {
     pub arn: String,
 }
 
+impl AccessKey {
+    /// This key as the credentials a client signs with (with its session token, for issued
+    /// keys).
+    pub fn credentials(&self) -> nova_act_core::auth::Credentials {
+        use nova_act_core::auth::{AwsCredentials, Secret, Source};
+        AwsCredentials::new(
+            &self.access_key_id,
+            self.secret_access_key.as_str(),
+            self.session_token.clone().map(Secret::new),
+            Source::Code,
+        )
+        .into()
+    }
+}
+
 impl std::fmt::Debug for AccessKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AccessKey")

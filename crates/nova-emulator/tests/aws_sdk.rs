@@ -1,27 +1,16 @@
 //! The AWS SDK's own generated client, `aws-sdk-novaact`, against the emulator: every operation
 //! signed with SigV4 succeed, and a wrong secret fails the way AWS fails it.
 
+mod support;
+
+use aws_sdk_novaact::Client;
 use aws_sdk_novaact::types::{
     ActStatus, CallResult, CallResultContent, ClientInfo, SortOrder, WorkflowRunStatus,
 };
-use aws_sdk_novaact::{Client, Config};
 use nova_emulator::{Emulator, RunningEmulator};
 
 fn client(emulator: &RunningEmulator, secret: &str) -> Client {
-    let credentials = aws_credential_types::Credentials::new(
-        &emulator.access_key().access_key_id,
-        secret,
-        None,
-        None,
-        "test",
-    );
-    let config = Config::builder()
-        .behavior_version(aws_sdk_novaact::config::BehaviorVersion::latest())
-        .region(aws_types::region::Region::new("us-east-1"))
-        .credentials_provider(credentials)
-        .endpoint_url(emulator.url())
-        .build();
-    Client::from_conf(config)
+    support::aws_sdk(emulator, secret, true)
 }
 
 #[tokio::test]

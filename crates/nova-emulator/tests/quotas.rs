@@ -2,30 +2,31 @@
 //! shape, seen through the AWS SDK's own client (`aws-sdk-novaact`) with its retries off, so
 //! that nothing of ours softens them.
 
+mod support;
+
+use aws_sdk_novaact::Client;
 use aws_sdk_novaact::error::ProvideErrorMetadata;
 use aws_sdk_novaact::types::{CallResult, CallResultContent, ToolInputSchema, ToolSpec};
-use aws_sdk_novaact::{Client, Config};
 use nova_act_core::limits;
 use nova_emulator::{Emulator, ManualClock, Quotas, RunningEmulator};
 use nova_test_support::PretendPage;
 
 fn client(emulator: &RunningEmulator) -> Client {
-    let key = emulator.access_key();
-    let credentials = aws_credential_types::Credentials::new(
-        &key.access_key_id,
-        &key.secret_access_key,
-        None,
-        None,
-        "test",
-    );
-    let config = Config::builder()
-        .behavior_version(aws_sdk_novaact::config::BehaviorVersion::latest())
-        .region(aws_types::region::Region::new("us-east-1"))
-        .credentials_provider(credentials)
-        .endpoint_url(emulator.url())
-        .retry_config(aws_smithy_types::retry::RetryConfig::disabled())
-        .build();
-    Client::from_conf(config)
+    support::aws_sdk(emulator, &emulator.access_key().secret_access_key, false)
+}
+
+/// A new act of `task` in `session` of `run`; its id.
+async fn new_act(sdk: &Client, run: &str, session: &str, task: &str) -> String {
+    sdk.create_act()
+        .workflow_definition_name("limits")
+        .workflow_run_id(run)
+        .session_id(session)
+        .task(task)
+        .send()
+        .await
+        .unwrap()
+        .act_id()
+        .to_owned()
 }
 
 /// A definition, a run and a session, and the ids of the latter two.
@@ -74,15 +75,7 @@ async fn steps_beyond_five_a_second_are_throttled_as_the_service_throttles_them(
     let emulator = Emulator::builder().start().await.unwrap();
     let sdk = client(&emulator);
     let (run, session) = session(&sdk).await;
-    let act = sdk
-        .create_act()
-        .workflow_definition_name("limits")
-        .workflow_run_id(&run)
-        .session_id(&session)
-        .task("t")
-        .send()
-        .await
-        .unwrap();
+    let act = new_act(&sdk, &run, &session, "t").await;
     // Twenty steps at once: the bucket holds one second's worth (5) and refills at 5/s, so
     // however slowly these arrive (within 2 s), at most 15 pass and the rest are throttled.
     let calls = (0..20).map(|_| {
@@ -90,7 +83,7 @@ async fn steps_beyond_five_a_second_are_throttled_as_the_service_throttles_them(
             .workflow_definition_name("limits")
             .workflow_run_id(&run)
             .session_id(&session)
-            .act_id(act.act_id())
+            .act_id(&act)
             .call_results(result("{}"))
             .send()
     });
@@ -135,21 +128,13 @@ async fn the_201st_step_and_an_oversized_step_are_refused() {
         .unwrap();
     let sdk = client(&emulator);
     let (run, session) = session(&sdk).await;
-    let act = sdk
-        .create_act()
-        .workflow_definition_name("limits")
-        .workflow_run_id(&run)
-        .session_id(&session)
-        .task("t")
-        .send()
-        .await
-        .unwrap();
+    let act = new_act(&sdk, &run, &session, "t").await;
     let step = |previous: Option<String>, text: String| {
         sdk.invoke_act_step()
             .workflow_definition_name("limits")
             .workflow_run_id(&run)
             .session_id(&session)
-            .act_id(act.act_id())
+            .act_id(&act)
             .set_previous_step_id(previous)
             .call_results(result(&text))
             .send()
@@ -234,8 +219,6 @@ async fn too_many_tools_or_too_large_tool_specifications_are_refused() {
         .await
         .unwrap();
 }
-
-mod support;
 
 /// Three acts at once under a step quota of 2 a second, with the client's pace at `step_rate`:
 /// each act's result.
@@ -392,21 +375,13 @@ async fn a_step_latency_holds_each_step_that_long() {
         .unwrap();
     let sdk = client(&emulator);
     let (run, session) = session(&sdk).await;
-    let act = sdk
-        .create_act()
-        .workflow_definition_name("limits")
-        .workflow_run_id(&run)
-        .session_id(&session)
-        .task("t")
-        .send()
-        .await
-        .unwrap();
+    let act = new_act(&sdk, &run, &session, "t").await;
     let started = std::time::Instant::now();
     sdk.invoke_act_step()
         .workflow_definition_name("limits")
         .workflow_run_id(&run)
         .session_id(&session)
-        .act_id(act.act_id())
+        .act_id(&act)
         .call_results(result("{}"))
         .send()
         .await

@@ -6,9 +6,13 @@
 pub mod act;
 #[cfg(feature = "actuator")]
 mod page;
+#[cfg(feature = "client")]
+mod service;
 
 #[cfg(feature = "actuator")]
 pub use page::PretendPage;
+#[cfg(feature = "client")]
+pub use service::define;
 
 use std::io;
 use std::sync::{Arc, Mutex, PoisonError};

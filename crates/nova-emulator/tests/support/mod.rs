@@ -1,25 +1,15 @@
 //! What the emulator's tests share: clients of a running emulator in either mode, and the
 //! resources an act lives under.
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, unused_imports)]
 
-use nova_act_core::model::{
-    CreateActInput, CreateSessionInput, CreateWorkflowDefinitionInput, CreateWorkflowRunInput,
-};
+use nova_act_core::model::{CreateActInput, CreateSessionInput, CreateWorkflowRunInput};
 use nova_act_core::{Client, ClientBuilder, RetryConfig};
-use nova_auth::{
-    ApiKey, AuthMode, AwsCredentials, CredentialProvider, Credentials, Env, Secret, Source,
-};
+use nova_auth::{ApiKey, AuthMode, CredentialProvider, Credentials, Env, Source};
 use nova_emulator::{AccessKey, RunningEmulator};
 
 /// `key` as AWS credentials (with its session token, for issued keys).
 pub fn aws(key: &AccessKey) -> Credentials {
-    AwsCredentials::new(
-        &key.access_key_id,
-        key.secret_access_key.as_str(),
-        key.session_token.clone().map(Secret::new),
-        Source::Code,
-    )
-    .into()
+    key.credentials()
 }
 
 /// A client builder for `emulator` with `provider`; nothing read from the environment.
@@ -54,16 +44,7 @@ pub fn api_key(emulator: &RunningEmulator, key: &str) -> Client {
     .unwrap()
 }
 
-/// Creates workflow definition `name`.
-pub async fn define(client: &Client, name: &str) {
-    client
-        .create_workflow_definition(CreateWorkflowDefinitionInput {
-            name: name.into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-}
+pub use nova_test_support::define;
 
 /// Creates a run, a session and an act under `definition`; returns their ids.
 pub async fn open_act(client: &Client, definition: &str) -> (String, String, String) {
@@ -94,4 +75,25 @@ pub async fn open_act(client: &Client, definition: &str) -> (String, String, Str
         .unwrap()
         .act_id;
     (run, session, act)
+}
+
+/// The AWS SDK's own client (`aws-sdk-novaact`) for `emulator`, signing with its access key id
+/// and `secret`; with `retries` off nothing of the SDK's softens what the emulator answers.
+pub fn aws_sdk(emulator: &RunningEmulator, secret: &str, retries: bool) -> aws_sdk_novaact::Client {
+    let credentials = aws_credential_types::Credentials::new(
+        &emulator.access_key().access_key_id,
+        secret,
+        None,
+        None,
+        "test",
+    );
+    let mut config = aws_sdk_novaact::Config::builder()
+        .behavior_version(aws_sdk_novaact::config::BehaviorVersion::latest())
+        .region(aws_types::region::Region::new("us-east-1"))
+        .credentials_provider(credentials)
+        .endpoint_url(emulator.url());
+    if !retries {
+        config = config.retry_config(aws_smithy_types::retry::RetryConfig::disabled());
+    }
+    aws_sdk_novaact::Client::from_conf(config.build())
 }
