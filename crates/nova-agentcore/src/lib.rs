@@ -9,8 +9,9 @@
 //!   [`nova_browser::Browser`]; [`RemoteSession::stop`] ends the session.
 //!
 //! - [`BrowserPool`] runs many acts at once, each on a fresh session, and stops them all.
-//! - [`serve`] is the AgentCore Runtime container contract (`POST /invocations`, `GET /ping`,
-//!   SIGTERM), so a workflow program can be deployed as a runtime.
+//! - With feature `serve`, `serve` is the AgentCore Runtime container contract
+//!   (`POST /invocations`, `GET /ping`, SIGTERM), so a workflow program can be deployed as a
+//!   runtime.
 //! - [`DeployNames`], [`deploy_policy`] and [`execution_role_policy`] name and scope what a
 //!   deploy creates; with feature `deploy`, `Deployer` creates it (ECR, IAM, the AgentCore
 //!   control plane) and invokes the runtime.
@@ -28,6 +29,7 @@ mod iam;
 mod options;
 mod plan;
 mod pool;
+#[cfg(feature = "serve")]
 mod serve;
 mod sessions;
 mod stream;
@@ -48,6 +50,7 @@ pub use plan::{
     deploy_policy, execution_role_policy, execution_trust_policy,
 };
 pub use pool::{BrowserPool, DEFAULT_CONCURRENCY, PoolError};
+#[cfg(feature = "serve")]
 pub use serve::{
     BoundRuntime, DEFAULT_GRACE, DEFAULT_PORT, ENV_MEMBER, Invocation, PORT_VAR, REQUEST_HEADER,
     Runtime, SESSION_HEADER, ServeError, WORKFLOW_MEMBER, serve,

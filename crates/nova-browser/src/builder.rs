@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use crate::browser::Browser;
 use crate::cdp::{Connection, auto_attach, text_field, without_query};
 use crate::error::BrowserError;
+#[cfg(feature = "host")]
 use crate::host::HostedBrowser;
 use crate::launch::{BASE_ARGS, PIPE, Process, Wire, find_executable, private_dir};
 use crate::page::{Page, Settle};
@@ -312,7 +313,7 @@ impl BrowserBuilder {
     }
 
     /// Starts a browser for another program to drive, handing over its DevTools messages as
-    /// they are (how `nova-emulator` plays a remote browser service). The settings that shape
+    /// they are (feature `host`; how `nova-emulator` plays a remote browser service). The settings that shape
     /// a launch apply; `headless` defaults to true here, whatever `NOVA_ACT_HEADLESS` says.
     /// Stop it with [`HostedBrowser::stop`].
     ///
@@ -325,6 +326,7 @@ impl BrowserBuilder {
     /// hosted.stop().await;
     /// # Ok(()) }
     /// ```
+    #[cfg(feature = "host")]
     pub async fn host(self) -> Result<HostedBrowser, BrowserError> {
         let env = self.env.clone().unwrap_or_else(Env::process);
         let headless = self.headless.unwrap_or(true);

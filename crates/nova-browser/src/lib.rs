@@ -33,6 +33,7 @@ mod builder;
 mod cdp;
 mod channel;
 mod error;
+#[cfg(feature = "host")]
 mod host;
 mod launch;
 mod page;
@@ -43,6 +44,7 @@ mod scripts;
 pub use browser::Browser;
 pub use builder::{BrowserBuilder, DEFAULT_WINDOW};
 pub use error::BrowserError;
+#[cfg(feature = "host")]
 pub use host::{DevTools, HostedBrowser};
 pub use page::{MouseButton, Page, Settle};
 pub use proxy::Proxy;
