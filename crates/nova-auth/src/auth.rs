@@ -43,6 +43,9 @@ impl AuthBuilder {
     }
 
     /// Forces the mode on behalf of `origin` (such as `--auth`), which [`Identity`] names.
+    /// For command-line tools that name the option that chose it; plumbing of the `nova-act`
+    /// command, hidden from the documentation.
+    #[doc(hidden)]
     #[must_use]
     pub fn mode_from(mut self, mode: AuthMode, origin: &'static str) -> Self {
         self.mode = Some((mode, Selection::Option(origin)));
@@ -64,6 +67,9 @@ impl AuthBuilder {
 
     /// Uses this AWS profile, chosen by `origin` (such as `--profile`), which error messages
     /// name.
+    /// For command-line tools that name the option that chose it; plumbing of the `nova-act`
+    /// command, hidden from the documentation.
+    #[doc(hidden)]
     #[must_use]
     pub fn profile_name_from(mut self, name: impl Into<String>, origin: &'static str) -> Self {
         self.profile = Some((name.into(), origin));

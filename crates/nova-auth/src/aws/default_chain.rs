@@ -74,6 +74,9 @@ impl DefaultChainBuilder {
     }
 
     /// Uses this profile, chosen by `origin` (such as `--profile`), which error messages name.
+    /// For command-line tools that name the option that chose it; plumbing of the `nova-act`
+    /// command, hidden from the documentation.
+    #[doc(hidden)]
     #[must_use]
     pub fn profile_name_from(mut self, name: impl Into<String>, origin: &'static str) -> Self {
         self.profile = Some((name.into(), origin));

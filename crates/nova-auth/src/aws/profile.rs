@@ -70,6 +70,9 @@ impl ProfileProvider {
 
     /// Uses the profile `name`, chosen by `origin` (such as `--profile`), which error messages
     /// name.
+    /// For command-line tools that name the option that chose it; plumbing of the `nova-act`
+    /// command, hidden from the documentation.
+    #[doc(hidden)]
     #[must_use]
     pub fn profile_name_from(mut self, name: impl Into<String>, origin: &'static str) -> Self {
         self.name = Some((name.into(), origin));
