@@ -40,7 +40,7 @@ pub struct ActResult {
     /// after throttles.
     pub throttle_wait: Duration,
     /// The act's trace, when the session writes traces
-    /// ([`Session::logs_dir`](super::Session::logs_dir)).
+    /// ([`Session::logs_dir`](crate::runtime::Session::logs_dir)).
     pub trace: Option<TraceFiles>,
 }
 
@@ -104,7 +104,7 @@ pub enum ActError {
         /// The limit.
         after: Duration,
     },
-    /// The program was asked to stop (a [`Shutdown`](super::Shutdown)); the act was marked
+    /// The program was asked to stop (a [`Shutdown`](crate::runtime::Shutdown)); the act was marked
     /// FAILED, or never created when the request came first.
     #[error("the act was interrupted by {reason}{}", act_id.as_ref().map(|id| format!(" (act {id}, marked FAILED)")).unwrap_or_default())]
     Interrupted {

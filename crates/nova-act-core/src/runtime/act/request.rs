@@ -60,7 +60,8 @@ impl ActRequest {
     }
 
     /// The answer must match `schema`; it is given to the model with the task, and the act's
-    /// [`ActResult::value`] is the answer parsed as JSON. See [`AnswerSchema`].
+    /// [`ActResult::value`](super::ActResult::value) is the answer parsed as JSON. See
+    /// [`AnswerSchema`].
     #[cfg(feature = "schema")]
     #[must_use]
     pub fn schema(mut self, schema: AnswerSchema) -> Self {
