@@ -21,6 +21,21 @@ impl Store {
             .ok_or_else(|| ServiceError::not_found("Act", act_id))
     }
 
+    /// The act, which must not have ended yet to take steps or be finished.
+    pub(super) fn open_act(
+        &mut self,
+        ids: (&str, &str, &str, &str),
+    ) -> Result<&mut ActRecord, ServiceError> {
+        let act = self.act_mut(ids)?;
+        if finished_act(&act.status) {
+            return Err(ServiceError::invalid_status(format!(
+                "act {} is already {}",
+                ids.3, act.status
+            )));
+        }
+        Ok(act)
+    }
+
     pub(crate) fn create_act(
         &mut self,
         input: CreateActInput,
@@ -105,18 +120,12 @@ impl Store {
         planner: &dyn Planner,
         steps_per_act: Option<usize>,
     ) -> Result<InvokeActStepOutput, ServiceError> {
-        let act = self.act_mut((
+        let act = self.open_act((
             &input.workflow_definition_name,
             &input.workflow_run_id,
             &input.session_id,
             &input.act_id,
         ))?;
-        if finished_act(&act.status) {
-            return Err(ServiceError::invalid_status(format!(
-                "act {} is already {}",
-                input.act_id, act.status
-            )));
-        }
         if act.last_step != input.previous_step_id {
             return Err(ServiceError::field(
                 "previousStepId",
@@ -150,18 +159,12 @@ impl Store {
         input: UpdateActInput,
     ) -> Result<UpdateActOutput, ServiceError> {
         let now = self.now();
-        let act = self.act_mut((
+        let act = self.open_act((
             &input.workflow_definition_name,
             &input.workflow_run_id,
             &input.session_id,
             &input.act_id,
         ))?;
-        if finished_act(&act.status) {
-            return Err(ServiceError::invalid_status(format!(
-                "act {} is already {}",
-                input.act_id, act.status
-            )));
-        }
         if !finished_act(&input.status) {
             return Err(ServiceError::field(
                 "status",
