@@ -217,15 +217,18 @@ impl Store {
             }
         }
         for act in self.acts.values_mut().filter(|a| !finished_act(&a.status)) {
-            let deadline = (act.started_at + ACT_TIMEOUT)
-                .min(ended_runs.get(&act.run_id).copied().unwrap_or(now));
+            // Its own day, or its run's end when that came first.
+            let own = act.started_at + ACT_TIMEOUT;
+            let deadline = ended_runs
+                .get(&act.run_id)
+                .map_or(own, |run_ended| own.min(*run_ended));
             if deadline <= now {
                 act.status = ActStatus::TimedOut;
                 act.ended_at = Some(deadline);
                 act.error = Some(ActError {
                     message: format!(
                         "the act did not finish within {}",
-                        if deadline == act.started_at + ACT_TIMEOUT {
+                        if deadline == own {
                             "24 hours"
                         } else {
                             "its workflow run's 1 week"
