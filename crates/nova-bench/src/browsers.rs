@@ -95,9 +95,7 @@ async fn start(count: usize, stagger: Duration) -> Result<(Vec<f64>, Vec<Browser
         }
     }
     if let Some(err) = failed {
-        for mut browser in browsers {
-            browser.close().await;
-        }
+        close(browsers).await;
         return Err(err);
     }
     Ok((times, browsers))

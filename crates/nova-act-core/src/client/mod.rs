@@ -171,11 +171,8 @@ impl Client {
         if adaptive && let Some(until) = self.throttled_until() {
             tokio::time::sleep_until(until).await;
         }
-        let governor = self
-            .inner
-            .governor
-            .as_ref()
-            .filter(|_| O::NAME == crate::model::InvokeActStepInput::NAME);
+        let step = O::NAME == crate::model::InvokeActStepInput::NAME;
+        let governor = self.inner.governor.as_ref().filter(|_| step);
         let mut attempt = 1;
         let mut throttles = 0;
         let mut throttled_since = None;
@@ -186,7 +183,7 @@ impl Client {
             }
             match self.attempt::<O>(prepared, attempt).await {
                 Outcome::Done(result) => {
-                    if O::NAME == crate::model::InvokeActStepInput::NAME && result.is_ok() {
+                    if step && result.is_ok() {
                         self.inner
                             .steps
                             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
