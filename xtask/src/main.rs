@@ -1,6 +1,7 @@
 //! Development automation: `cargo xtask <task>`.
 //!
 //! - `ci`: everything CI checks, in the order that fails fastest.
+//! - `public-api`: the third-party types in the library crates' public signatures.
 //! - `bench [--quick]`: the benchmarks side by side with their references.
 //! - `cold-start [--runs N] [--rev REV]`: a new user's first command, from nothing.
 
@@ -12,6 +13,9 @@ fn main() -> ExitCode {
     let task = env::args().nth(1);
     let result = match task.as_deref() {
         Some("ci") => ci(),
+        Some("public-api") => workspace::Workspace::load()
+            .and_then(|w| w.target_dir())
+            .and_then(|target| public_api::check(&target.join("docs-rs"))),
         Some("bench") => bench::bench(env::args().any(|a| a == "--quick")),
         Some("cold-start") => {
             let args: Vec<String> = env::args().skip(2).collect();
@@ -97,6 +101,7 @@ fn ci() -> Result<(), String> {
     let workspace = workspace::Workspace::load()?;
     let published = workspace.published();
     docs_rs(&workspace, &published)?;
+    public_api::check(&workspace.target_dir()?.join("docs-rs"))?;
     msrv(&workspace)?;
     // What `cargo publish` would upload: every published crate packaged and built on its own.
     let unpublished = workspace.unpublished();
@@ -395,4 +400,5 @@ mod bench;
 mod coldstart;
 #[cfg(test)]
 mod hygiene;
+mod public_api;
 mod workspace;

@@ -60,8 +60,8 @@ impl Actuator for Blank {
     }
 }
 
-fn fixture(marker: &str) -> tokio::process::Command {
-    let mut command = tokio::process::Command::new(FIXTURE);
+fn fixture(marker: &str) -> std::process::Command {
+    let mut command = std::process::Command::new(FIXTURE);
     command.arg(format!("--marker={marker}"));
     command
 }
@@ -137,7 +137,7 @@ async fn mcp_tools_are_offered_beside_the_users_own_and_answer_the_agent() {
 
 #[tokio::test]
 async fn servers_that_do_not_start_or_answer_garbage_are_typed_errors() {
-    let err = McpServer::start(tokio::process::Command::new("/nonexistent/mcp-server"))
+    let err = McpServer::start(std::process::Command::new("/nonexistent/mcp-server"))
         .await
         .unwrap_err();
     assert!(matches!(err, McpError::Start { .. }), "{err:?}");

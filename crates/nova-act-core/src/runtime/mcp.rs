@@ -56,7 +56,7 @@ pub enum McpError {
 /// use std::sync::Arc;
 /// use nova_act_core::runtime::McpServer;
 ///
-/// let mut command = tokio::process::Command::new("npx");
+/// let mut command = std::process::Command::new("npx");
 /// command.args(["-y", "@modelcontextprotocol/server-filesystem", "/srv/shared"]);
 /// let files = Arc::new(McpServer::start(command).await?);
 /// session.mcp(Arc::clone(&files));
@@ -90,19 +90,18 @@ fn offerable(name: &str) -> bool {
 
 impl McpServer {
     /// Starts `command` and lists its tools, within [`MCP_START_TIMEOUT`].
-    pub async fn start(command: tokio::process::Command) -> Result<Self, McpError> {
+    pub async fn start(command: std::process::Command) -> Result<Self, McpError> {
         Self::start_within(command, MCP_START_TIMEOUT).await
     }
 
     /// Starts `command` and lists its tools, within `timeout`.
     pub async fn start_within(
-        command: tokio::process::Command,
+        command: std::process::Command,
         timeout: Duration,
     ) -> Result<Self, McpError> {
         let shown = {
-            let std = command.as_std();
-            std::iter::once(std.get_program())
-                .chain(std.get_args())
+            std::iter::once(command.get_program())
+                .chain(command.get_args())
                 .map(|part| part.to_string_lossy().into_owned())
                 .collect::<Vec<_>>()
                 .join(" ")
@@ -112,10 +111,13 @@ impl McpServer {
             what,
             source,
         };
-        let transport = TokioChildProcess::new(command).map_err(|source| McpError::Start {
-            command: shown.clone(),
-            source,
-        })?;
+        let transport =
+            TokioChildProcess::new(tokio::process::Command::from(command)).map_err(|source| {
+                McpError::Start {
+                    command: shown.clone(),
+                    source,
+                }
+            })?;
         let client = match tokio::time::timeout(timeout, ().serve(transport)).await {
             Err(_) => return Err(protocol("no answer to the handshake in time", None)),
             Ok(Err(err)) => return Err(protocol("the handshake failed", Some(Box::new(err)))),
