@@ -434,31 +434,61 @@ fn every_dependency_of_a_published_crate_has_an_allowed_licence() {
 
 /// A source file over 700 lines holds more than one job: split it along them. Tests, generated
 /// and vendored data are exempt (they live outside `src/`).
-#[test]
-fn no_source_file_is_over_700_lines() {
-    fn walk(dir: &std::path::Path, long: &mut Vec<String>) {
-        for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                walk(&path, long);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                let lines = fs::read_to_string(&path)
-                    .unwrap_or_default()
-                    .lines()
-                    .count();
-                if lines > 700 {
-                    long.push(format!("{} ({lines} lines)", path.display()));
-                }
-            }
+/// Every `.rs` file below `dir`, with its text.
+fn sources(dir: &std::path::Path, found: &mut Vec<(std::path::PathBuf, String)>) {
+    for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            sources(&path, found);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            let text = fs::read_to_string(&path).unwrap_or_default();
+            found.push((path, text));
         }
     }
-    let mut long = Vec::new();
+}
+
+#[test]
+fn no_source_file_is_over_700_lines() {
+    let mut files = Vec::new();
     for entry in fs::read_dir(root().join("crates"))
         .expect("crates/ exists")
         .flatten()
     {
-        walk(&entry.path().join("src"), &mut long);
+        sources(&entry.path().join("src"), &mut files);
     }
-    walk(&root().join("xtask/src"), &mut long);
+    sources(&root().join("xtask/src"), &mut files);
+    let long: Vec<String> = files
+        .iter()
+        .map(|(path, text)| (path, text.lines().count()))
+        .filter(|(_, lines)| *lines > 700)
+        .map(|(path, lines)| format!("{} ({lines} lines)", path.display()))
+        .collect();
     assert!(long.is_empty(), "split these along their jobs: {long:?}");
+}
+
+/// The libraries say what is wrong in their own terms; the CLI adds the command that fixes it
+/// (crates/nova-act-cli/src/hints.rs), so a library user is never told to run a program.
+#[test]
+fn library_code_names_no_cli_command() {
+    let mut files = Vec::new();
+    for library in [
+        "nova-auth",
+        "nova-act-core",
+        "nova-act",
+        "nova-browser",
+        "nova-agentcore",
+    ] {
+        sources(&root().join("crates").join(library).join("src"), &mut files);
+    }
+    let named: Vec<String> = files
+        .iter()
+        .flat_map(|(path, text)| {
+            text.lines()
+                .enumerate()
+                .filter(|(_, line)| !line.trim_start().starts_with("//"))
+                .filter(|(_, line)| line.contains("`nova-act ") || line.contains("\"nova-act "))
+                .map(move |(at, line)| format!("{}:{}: {}", path.display(), at + 1, line.trim()))
+        })
+        .collect();
+    assert!(named.is_empty(), "CLI commands in library code: {named:#?}");
 }

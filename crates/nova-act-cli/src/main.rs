@@ -9,6 +9,7 @@
 mod auth;
 mod commands;
 mod deploy;
+mod hints;
 mod human;
 #[cfg(unix)]
 mod local;
@@ -367,9 +368,31 @@ impl From<String> for Failure {
     }
 }
 
-/// An error for stderr: its own message, then each cause on a `caused by:` line.
+/// An error for stderr: its own message, then each cause on a `caused by:` line, then the
+/// command that fixes it when there is one.
 pub(crate) fn report(err: &(dyn std::error::Error + 'static)) -> String {
-    format!("{:#}", nova_act::Report(err))
+    with_hint(
+        format!("{:#}", nova_act::Report(err)),
+        hints::for_error(err),
+    )
+}
+
+/// [`report`] for a workflow run's error, which also says how to make a missing definition.
+pub(crate) fn report_run<E>(err: &nova_act::runtime::WorkflowError<E>) -> String
+where
+    nova_act::runtime::WorkflowError<E>: std::error::Error + 'static,
+{
+    match hints::for_workflow(err) {
+        Some(hint) => with_hint(format!("{:#}", nova_act::Report(err)), Some(hint)),
+        None => report(err),
+    }
+}
+
+fn with_hint(text: String, hint: Option<String>) -> String {
+    match hint {
+        Some(hint) => format!("{text}\n  hint: {hint}"),
+        None => text,
+    }
 }
 
 impl Cli {

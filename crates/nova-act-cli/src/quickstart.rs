@@ -293,7 +293,7 @@ pub(crate) async fn run(cli: &Cli, live: bool, real_browser: bool) -> Result<Exi
         }
         return Ok(interrupted(reason, true));
     }
-    let result = outcome.map_err(|err| crate::report(&err))?;
+    let result = outcome.map_err(|err| crate::report_run(&err))?;
     let latencies: Vec<u128> = result
         .step_latencies
         .iter()

@@ -372,7 +372,7 @@ async fn drive(
             }
             return Err(act_failure(&err));
         }
-        Err(err) => return Err(crate::report(&err)),
+        Err(err) => return Err(crate::report_run(&err)),
     };
     let latencies: Vec<u128> = result
         .step_latencies

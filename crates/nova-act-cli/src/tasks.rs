@@ -216,7 +216,7 @@ pub(crate) async fn run(cli: &Cli, args: &RunArgs, source: &str) -> Result<ExitC
             eprintln!("{failed}; the workflow run was marked FAILED");
             Ok(ExitCode::FAILURE)
         }
-        Err(err) => Err(Failure::Failed(crate::report(&err))),
+        Err(err) => Err(Failure::Failed(crate::report_run(&err))),
     }
 }
 

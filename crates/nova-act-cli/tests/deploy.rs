@@ -543,7 +543,8 @@ async fn a_refused_permission_names_the_action() {
     let stderr = out.split("--- stderr\n").nth(1).unwrap();
     insta::assert_snapshot!(stderr, @r"
         error: the deploy stopped at step `execution role` (created before it, and left in place: workflow definition price-watch)
-          caused by: AWS refused iam:CreateRole: User: arn:aws:iam::123456789012:user/dev is not authorized to perform: iam:CreateRole on resource: arn:aws:iam::123456789012:role/nova-act-price-watch-role. `nova-act permissions --for deploy` prints a policy that allows it
+          caused by: AWS refused iam:CreateRole: User: arn:aws:iam::123456789012:user/dev is not authorized to perform: iam:CreateRole on resource: arn:aws:iam::123456789012:role/nova-act-price-watch-role. The caller's IAM policy must allow it
+          hint: `nova-act permissions --for deploy` prints a policy that allows it
     ");
     assert!(
         aws.control

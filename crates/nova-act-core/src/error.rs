@@ -97,7 +97,7 @@ pub enum Error {
     /// IAM refused the call.
     #[error(
         "{}: access denied to {action} ({meta}): {message}. Allow `{action}` for these credentials \
-         in IAM: `nova-act permissions --for {}` prints a policy that does",
+         in IAM (it is in the SDK's `{}` policy tier)",
         meta.operation,
         crate::iam::Tier::needed_for(action).unwrap_or_default()
     )]

@@ -305,7 +305,7 @@ async fn every_modelled_error_is_typed_and_says_what_to_do() {
         lines.push(err.to_string());
     }
     insta::assert_snapshot!(lines.join("\n"), @r"
-    CreateWorkflowRun: access denied to nova-act:CreateWorkflowRun (AccessDeniedException, HTTP 403, request id req-42): User is not authorized. Allow `nova-act:CreateWorkflowRun` for these credentials in IAM: `nova-act permissions --for run` prints a policy that does
+    CreateWorkflowRun: access denied to nova-act:CreateWorkflowRun (AccessDeniedException, HTTP 403, request id req-42): User is not authorized. Allow `nova-act:CreateWorkflowRun` for these credentials in IAM (it is in the SDK's `run` policy tier)
     CreateWorkflowRun: the service refused the request as invalid (FieldValidationFailed; ValidationException, HTTP 400, request id req-42): bad; `modelId`: unknown model
     CreateWorkflowRun: WorkflowDefinition `flow` was not found (ResourceNotFoundException, HTTP 404, request id req-42): no such workflow
     CreateWorkflowRun: conflict on WorkflowDefinition `flow` (ConflictException, HTTP 409, request id req-42): exists

@@ -86,7 +86,7 @@ proptest! {
         let _ = ListWorkflowRunsInput { workflow_definition_name: name.clone(), max_results: max, next_token: next.clone(), sort_order: None }.validate();
         let _ = ListActsInput { workflow_definition_name: name.clone(), workflow_run_id: Some(id.clone()), session_id: Some(id.clone()), max_results: max, next_token: next, sort_order: None }.validate();
         let _ = CreateActInput { workflow_definition_name: name.clone(), workflow_run_id: id.clone(), session_id: id.clone(), task: task.clone(), tool_specs: Some(vec![ToolSpec { name: task.clone(), description: task.clone(), input_schema: ToolInputSchema::default() }]), client_token: token }.validate();
-        let _ = UpdateActInput { workflow_definition_name: name.clone(), workflow_run_id: id.clone(), session_id: id.clone(), act_id: id.clone(), status: ActStatus::Failed, error: Some(ActError { message: task.clone(), error_type: Some(task) }) }.validate();
+        let _ = UpdateActInput { workflow_definition_name: name.clone(), workflow_run_id: id.clone(), session_id: id.clone(), act_id: id.clone(), status: ActStatus::Failed, error: Some(ActFailure { message: task.clone(), error_type: Some(task) }) }.validate();
         let _ = InvokeActStepInput { workflow_definition_name: name, workflow_run_id: id.clone(), session_id: id.clone(), act_id: id.clone(), call_results: vec![CallResult::text(id.clone(), id.clone())], previous_step_id: Some(id) }.validate();
     }
 

@@ -247,7 +247,7 @@ async fn every_operation_over_sigv4() {
                 session_id: s(),
                 act_id: s(),
                 status: ActStatus::Failed,
-                error: Some(ActError {
+                error: Some(ActFailure {
                     message: "no such button".into(),
                     error_type: Some("ActAgentFailed".into()),
                 }),

@@ -77,7 +77,7 @@ pub enum TaskError {
     /// No remote browser session could be had for it (see [`Batch::remote`]).
     #[cfg(feature = "agentcore")]
     #[error("the task's remote browser session could not be had")]
-    RemoteSession(#[source] nova_agentcore::AgentCoreError),
+    RemoteSession(#[source] nova_agentcore::SessionError),
     /// Its session could not be opened, or its act did not succeed.
     #[error(transparent)]
     Act(#[from] ActError),

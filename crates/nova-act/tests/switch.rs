@@ -247,7 +247,7 @@ async fn the_definition_comes_from_code_then_the_environment_and_iam_needs_one()
         matches!(err, nova_act::runtime::WorkflowError::DefinitionMissing),
         "{err}"
     );
-    insta::assert_snapshot!(err.to_string(), @"no workflow definition was named: under IAM every workflow run belongs to a workflow definition of your account. Name it in code (`.definition(\"NAME\")`) or set NOVA_ACT_WORKFLOW_DEFINITION=NAME; create one with `nova-act workflow create NAME`");
+    insta::assert_snapshot!(err.to_string(), @"no workflow definition was named: under IAM every workflow run belongs to a workflow definition of your account. Name it in code (`.definition(\"NAME\")`) or set NOVA_ACT_WORKFLOW_DEFINITION=NAME, naming one made with CreateWorkflowDefinition");
     assert_eq!(server.received_requests().await.unwrap().len(), before);
 
     // A name the model refuses is refused before sending, naming the rule.
@@ -295,7 +295,7 @@ async fn a_definition_that_does_not_exist_says_which_account_region_and_how_to_c
         .run(|_run| async move { Ok::<_, std::convert::Infallible>(()) })
         .await
         .unwrap_err();
-    insta::assert_snapshot!(err.to_string(), @"workflow definition `nightly` (from NOVA_ACT_WORKFLOW_DEFINITION) does not exist in account 111122223333, region us-east-1; create it with `nova-act workflow create nightly --region us-east-1`, or name one that exists (`nova-act workflow list`)");
+    insta::assert_snapshot!(err.to_string(), @"workflow definition `nightly` (from NOVA_ACT_WORKFLOW_DEFINITION) does not exist in account 111122223333, region us-east-1; create it there (CreateWorkflowDefinition), or name one that exists (ListWorkflowDefinitions)");
     let source = std::error::Error::source(&err).unwrap().to_string();
     assert!(source.contains("req-404"), "{source}");
 }

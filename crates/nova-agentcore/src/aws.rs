@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime};
 use nova_act_core::{Retry, RetryConfig};
 use nova_auth::{Auth, CredentialProvider};
 
-use crate::error::AgentCoreError;
+use crate::error::{RuntimeError, SessionError};
 
 /// How a service frames its errors.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -193,8 +193,13 @@ pub(crate) enum Failure {
     },
     /// No answer, or one that could not be read.
     Unreachable(nova_auth::BoxError),
-    /// The credentials could not be had or used.
-    Credentials(AgentCoreError),
+    /// The credentials could not be had.
+    Credentials(nova_auth::CredentialsError),
+    /// The request could not be signed or built.
+    Unsigned {
+        message: &'static str,
+        source: Option<nova_auth::BoxError>,
+    },
 }
 
 impl Failure {
@@ -206,23 +211,52 @@ impl Failure {
         }
     }
 
-    /// Ours, for `action` (`StartBrowserSession`): the permission or quota named when the
-    /// service refused for one of those.
-    pub(crate) fn into_error(self, action: &'static str) -> AgentCoreError {
+    /// A session's error, for `action` (`StartBrowserSession`): the permission or quota named
+    /// when the service refused for one of those.
+    pub(crate) fn into_session_error(self, action: &'static str) -> SessionError {
         match self {
             Self::Service { code, message, .. } => match code.as_str() {
-                "AccessDeniedException" => AgentCoreError::AccessDenied { action, message },
-                "ServiceQuotaExceededException" => {
-                    AgentCoreError::QuotaExceeded { action, message }
-                }
-                _ => AgentCoreError::Service {
+                "AccessDeniedException" => SessionError::AccessDenied { action, message },
+                "ServiceQuotaExceededException" => SessionError::QuotaExceeded { action, message },
+                _ => SessionError::Service {
                     action,
                     code,
                     message,
                 },
             },
-            Self::Unreachable(source) => AgentCoreError::Unreachable { action, source },
-            Self::Credentials(err) => err,
+            Self::Unreachable(source) => SessionError::Unreachable { action, source },
+            Self::Credentials(err) => SessionError::Credentials(err),
+            Self::Unsigned { message, source } => SessionError::Signing {
+                message: message.to_owned(),
+                source,
+            },
+        }
+    }
+
+    /// A runtime error, for `action` with its service (`iam:CreateRole`): a refusal names
+    /// the action; anything else is said as the service said it.
+    pub(crate) fn into_runtime_error(self, action: &'static str) -> RuntimeError {
+        let short = action.split_once(':').map_or(action, |(_, name)| name);
+        match self {
+            Self::Service { code, message, .. } => match code.as_str() {
+                "AccessDenied" | "AccessDeniedException" => {
+                    RuntimeError::AccessDenied { action, message }
+                }
+                _ => RuntimeError::Service {
+                    action: short,
+                    code,
+                    message,
+                },
+            },
+            Self::Unreachable(source) => RuntimeError::Unreachable {
+                action: short,
+                source,
+            },
+            Self::Credentials(err) => RuntimeError::Credentials(err),
+            Self::Unsigned { message, source } => RuntimeError::Signing {
+                message: message.to_owned(),
+                source,
+            },
         }
     }
 }
@@ -255,15 +289,12 @@ pub(crate) struct AwsClient {
 
 impl AwsClient {
     /// A client for `auth`, retrying as `AWS_MAX_ATTEMPTS` / `max_attempts` say (default 3).
-    pub(crate) fn new(auth: &Auth) -> Result<Self, AgentCoreError> {
+    pub(crate) fn new(auth: &Auth) -> Result<Self, Failure> {
         let http = nova_act_core::tls::http_client()
             .connect_timeout(nova_act_core::DEFAULT_CONNECT_TIMEOUT)
             .user_agent(nova_act_core::USER_AGENT_VALUE)
             .build()
-            .map_err(|err| AgentCoreError::Unreachable {
-                action: "an HTTP client",
-                source: Box::new(err),
-            })?;
+            .map_err(|err| Failure::Unreachable(Box::new(err)))?;
         let mut retry = RetryConfig::default();
         if let Some(max) = auth
             .sdk_settings()
@@ -308,7 +339,7 @@ impl AwsClient {
                                 && matches!(status, 500 | 502 | 503 | 504))
                     }
                     Failure::Unreachable(_) => call.retry != Retry::OnlyIfUnsent,
-                    Failure::Credentials(_) => false,
+                    Failure::Credentials(_) | Failure::Unsigned { .. } => false,
                 };
             if !again || attempt >= self.retry.max_attempts {
                 return Err(failure);
@@ -407,13 +438,17 @@ impl AwsClient {
             .auth
             .credentials()
             .await
-            .map_err(|err| Failure::Credentials(AgentCoreError::Credentials(err)))?;
+            .map_err(Failure::Credentials)?;
         let Some(aws) = credentials.as_aws() else {
-            return Err(Failure::Credentials(AgentCoreError::Signing {
-                message: "AgentCore takes AWS credentials (IAM mode), not an API key".to_owned(),
-            }));
+            return Err(Failure::Unsigned {
+                message: "AgentCore takes AWS credentials (IAM mode), not an API key",
+                source: None,
+            });
         };
-        let unusable = |message: String| Failure::Credentials(AgentCoreError::Signing { message });
+        let unusable = |err: Box<dyn std::error::Error + Send + Sync>| Failure::Unsigned {
+            message: "the request cannot be built or signed",
+            source: Some(err),
+        };
         let mut builder = http::Request::builder()
             .method(call.method.clone())
             .uri(format!("{}{}", service.endpoint, call.path));
@@ -422,7 +457,7 @@ impl AwsClient {
         }
         let mut request = builder
             .body(call.body.clone())
-            .map_err(|err| unusable(format!("the request cannot be built: {err}")))?;
+            .map_err(|err| unusable(Box::new(err)))?;
         nova_act_core::sign_request_for(
             &mut request,
             aws,
@@ -430,9 +465,9 @@ impl AwsClient {
             service.signing_name,
             SystemTime::now(),
         )
-        .map_err(|err| unusable(err.to_string()))?;
-        let mut request = reqwest::Request::try_from(request)
-            .map_err(|err| unusable(format!("the request cannot be built: {err}")))?;
+        .map_err(|err| unusable(Box::new(err)))?;
+        let mut request =
+            reqwest::Request::try_from(request).map_err(|err| unusable(Box::new(err)))?;
         *request.timeout_mut() = call.timeout;
         Ok(request)
     }

@@ -1,51 +1,16 @@
-//! Why a remote browser session could not be had, said so that a person knows what to do.
+//! Why AgentCore work failed, said so that a person knows what to do: one type for browser
+//! sessions ([`SessionError`]), one for workflows on AgentCore Runtime ([`RuntimeError`]).
 
-/// The failure of an AgentCore Browser call.
+/// The failure of an AgentCore Browser call: starting, attaching to or stopping a session.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum AgentCoreError {
+pub enum SessionError {
     /// Settings the service would refuse; nothing was sent.
     #[error("invalid remote browser settings: {message}")]
     InvalidOptions {
         /// What is wrong and what is allowed.
         message: String,
     },
-    /// A deployment the runtime's or IAM's rules cannot hold; nothing was sent.
-    #[error("{message}")]
-    InvalidDeployment {
-        /// What is wrong and what is allowed.
-        message: String,
-    },
-    /// IAM refused a call of a deploy.
-    #[error(
-        "AWS refused {action}: {message}. `nova-act permissions --for deploy` prints a policy \
-         that allows it"
-    )]
-    DeployDenied {
-        /// The action refused, with its service: `iam:CreateRole`, `ecr:CreateRepository`, …
-        action: &'static str,
-        /// The service's message.
-        message: String,
-    },
-    /// The runtime did not become READY.
-    #[error("the runtime is {status}: {reason}")]
-    RuntimeFailed {
-        /// `CREATE_FAILED` or `UPDATE_FAILED`.
-        status: String,
-        /// The service's reason.
-        reason: String,
-    },
-    /// The container tool (`docker`, `podman`) failed.
-    #[error("`{command}` failed: {output}")]
-    Tool {
-        /// The tool and its subcommand.
-        command: String,
-        /// Its last lines of output.
-        output: String,
-    },
-    /// A Nova Act call failed.
-    #[error(transparent)]
-    NovaAct(Box<nova_act_core::Error>),
     /// IAM refused the call.
     #[error(
         "AgentCore refused {action}: {message}. Allow `bedrock-agentcore:{action}` on \
@@ -95,11 +60,14 @@ pub enum AgentCoreError {
         /// What asked to stop, such as `SIGINT`.
         reason: String,
     },
-    /// The automation stream could not be signed.
-    #[error("the automation stream's handshake could not be signed: {message}")]
+    /// A call or the automation stream's handshake could not be signed.
+    #[error("an AgentCore request could not be signed: {message}")]
     Signing {
-        /// What failed.
+        /// What could not be done.
         message: String,
+        /// Why, when another error said so.
+        #[source]
+        source: Option<nova_auth::BoxError>,
     },
     /// The credentials for the call could not be had.
     #[error(transparent)]
@@ -107,4 +75,78 @@ pub enum AgentCoreError {
     /// The remote browser could not be attached.
     #[error(transparent)]
     Browser(#[from] nova_browser::BrowserError),
+}
+
+/// The failure of work with AgentCore Runtime: a deploy's step, an invocation, a lookup or an
+/// undeploy.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RuntimeError {
+    /// A deployment the runtime's or IAM's rules cannot hold; nothing was sent.
+    #[error("{message}")]
+    InvalidDeployment {
+        /// What is wrong and what is allowed.
+        message: String,
+    },
+    /// IAM refused a call.
+    #[error("AWS refused {action}: {message}. The caller's IAM policy must allow it")]
+    AccessDenied {
+        /// The action refused, with its service: `iam:CreateRole`, `ecr:CreateRepository`, …
+        action: &'static str,
+        /// The service's message.
+        message: String,
+    },
+    /// The runtime did not become READY.
+    #[error("the runtime is {status}: {reason}")]
+    RuntimeFailed {
+        /// `CREATE_FAILED` or `UPDATE_FAILED`.
+        status: String,
+        /// The service's reason.
+        reason: String,
+    },
+    /// The container tool (`docker`, `podman`) failed.
+    #[error("`{command}` failed: {output}")]
+    Tool {
+        /// The tool and its subcommand.
+        command: String,
+        /// Its last lines of output, or what became of it.
+        output: String,
+        /// Why it could not be run or read, when it could not.
+        #[source]
+        source: Option<std::io::Error>,
+    },
+    /// A Nova Act call failed.
+    #[error(transparent)]
+    NovaAct(Box<nova_act_core::Error>),
+    /// Any other refusal by a service.
+    #[error("AWS {action} failed: {message} ({code})")]
+    Service {
+        /// The action.
+        action: &'static str,
+        /// The error's name, such as `ValidationException`.
+        code: String,
+        /// The service's message.
+        message: String,
+    },
+    /// A service could not be reached, or its answer not read.
+    #[error("AWS {action} did not complete; check the network and the region")]
+    Unreachable {
+        /// The action.
+        action: &'static str,
+        /// Why.
+        #[source]
+        source: nova_auth::BoxError,
+    },
+    /// A call could not be signed.
+    #[error("an AWS request could not be signed: {message}")]
+    Signing {
+        /// What could not be done.
+        message: String,
+        /// Why, when another error said so.
+        #[source]
+        source: Option<nova_auth::BoxError>,
+    },
+    /// The credentials for the call could not be had.
+    #[error(transparent)]
+    Credentials(#[from] nova_auth::CredentialsError),
 }

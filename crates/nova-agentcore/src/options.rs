@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::error::AgentCoreError;
+use crate::error::SessionError;
 
 /// The AWS-managed browser.
 pub const DEFAULT_BROWSER: &str = "aws.browser.v1";
@@ -95,8 +95,8 @@ impl SessionOptions {
     }
 
     /// Whether the service would take these settings; checked by every start.
-    pub fn check(&self) -> Result<(), AgentCoreError> {
-        let invalid = |message: String| Err(AgentCoreError::InvalidOptions { message });
+    pub fn check(&self) -> Result<(), SessionError> {
+        let invalid = |message: String| Err(SessionError::InvalidOptions { message });
         let valid_id = |id: &str| {
             !id.is_empty()
                 && id.len() <= 100

@@ -5,7 +5,7 @@
 use nova_act_core::iam::{PolicyScope, Tier, policy};
 use serde_json::{Value, json};
 
-use crate::error::AgentCoreError;
+use crate::error::RuntimeError;
 use crate::iam::BROWSER_ACTIONS;
 
 /// The prefix of every execution role and image repository a deploy creates, so one policy
@@ -38,10 +38,10 @@ impl DeployNames {
     /// assert_eq!(names.role, "nova-act-price-watch-role");
     /// assert_eq!(names.repository, "nova-act/price-watch");
     /// assert!(nova_agentcore::DeployNames::new("9lives").is_err());
-    /// # Ok::<(), nova_agentcore::AgentCoreError>(())
+    /// # Ok::<(), nova_agentcore::RuntimeError>(())
     /// ```
-    pub fn new(workflow: &str) -> Result<Self, AgentCoreError> {
-        let refuse = |why: &str| AgentCoreError::InvalidDeployment {
+    pub fn new(workflow: &str) -> Result<Self, RuntimeError> {
+        let refuse = |why: &str| RuntimeError::InvalidDeployment {
             message: format!("the workflow name `{workflow}` cannot be deployed: {why}"),
         };
         if workflow.is_empty()

@@ -7,7 +7,7 @@ use futures_util::StreamExt;
 use nova_act_core::runtime::Shutdown;
 use nova_browser::{Browser, BrowserBuilder};
 
-use crate::error::AgentCoreError;
+use crate::error::SessionError;
 use crate::options::SessionOptions;
 use crate::sessions::{BrowserSessions, guard};
 
@@ -78,7 +78,7 @@ pub enum PoolError<E> {
     /// No session could be had for it (every attempt failed), or it was interrupted; the error
     /// is the last one.
     #[error(transparent)]
-    Session(AgentCoreError),
+    Session(SessionError),
     /// The job itself failed; its session was stopped.
     #[error(transparent)]
     Job(E),
@@ -181,7 +181,7 @@ impl BrowserPool {
             if let Some(shutdown) = &self.shutdown
                 && shutdown.is_triggered()
             {
-                return Err(PoolError::Session(AgentCoreError::Interrupted {
+                return Err(PoolError::Session(SessionError::Interrupted {
                     session_id: "(none started)".to_owned(),
                     reason: shutdown.reason().unwrap_or("a shutdown").to_owned(),
                 }));
@@ -214,10 +214,10 @@ impl BrowserPool {
             // new one would fail the same way.
             let hopeless = matches!(
                 err,
-                AgentCoreError::Interrupted { .. }
-                    | AgentCoreError::InvalidOptions { .. }
-                    | AgentCoreError::AccessDenied { .. }
-                    | AgentCoreError::QuotaExceeded { .. }
+                SessionError::Interrupted { .. }
+                    | SessionError::InvalidOptions { .. }
+                    | SessionError::AccessDenied { .. }
+                    | SessionError::QuotaExceeded { .. }
             );
             if hopeless || attempt >= self.attempts {
                 return Err(PoolError::Session(err));

@@ -13,7 +13,7 @@ use nova_auth::{Auth, CredentialProvider, Env};
 use nova_browser::{Browser, BrowserBuilder, Remote};
 
 use crate::aws::{AwsClient, Call, Protocol, Service, encode};
-use crate::error::AgentCoreError;
+use crate::error::SessionError;
 use crate::options::SessionOptions;
 use crate::stream::{SIGNING_NAME, automation_url, data_plane, sign_handshake};
 
@@ -70,7 +70,7 @@ impl BrowserSessions {
     }
 
     /// Starts a session with `options` (checked first: nothing is sent when they break a limit).
-    pub async fn start(&self, options: SessionOptions) -> Result<RemoteSession, AgentCoreError> {
+    pub async fn start(&self, options: SessionOptions) -> Result<RemoteSession, SessionError> {
         options.check()?;
         let (width, height) = options.viewport;
         let body = serde_json::json!({
@@ -87,12 +87,12 @@ impl BrowserSessions {
                 &Call::rest_json(Method::PUT, path, &body, Retry::WithToken),
             )
             .await
-            .map_err(|err| err.into_error("StartBrowserSession"))?;
+            .map_err(|err| err.into_session_error("StartBrowserSession"))?;
         let field = |name: &str| {
             started[name]
                 .as_str()
                 .map(str::to_owned)
-                .ok_or_else(|| AgentCoreError::Service {
+                .ok_or_else(|| SessionError::Service {
                     action: "StartBrowserSession",
                     code: "MalformedAnswer".to_owned(),
                     message: format!("the answer has no `{name}`"),
@@ -112,7 +112,7 @@ impl BrowserSessions {
 
     /// The session's status as the service reports it: `READY`, or `TERMINATED` once it was
     /// stopped or timed out.
-    pub async fn status(&self, session: &RemoteSession) -> Result<String, AgentCoreError> {
+    pub async fn status(&self, session: &RemoteSession) -> Result<String, SessionError> {
         let path = format!(
             "/browsers/{}/sessions/get?sessionId={}",
             encode(session.browser_identifier()),
@@ -122,13 +122,13 @@ impl BrowserSessions {
             .client
             .json(&self.service, &Call::new(Method::GET, path, Retry::Safe))
             .await
-            .map_err(|err| err.into_error("GetBrowserSession"))?;
+            .map_err(|err| err.into_session_error("GetBrowserSession"))?;
         Ok(got["status"].as_str().unwrap_or("UNKNOWN").to_owned())
     }
 
     /// The ids of the sessions of browser `browser` that are running (every page of
     /// ListBrowserSessions): what is left to stop, and what counts against the quota.
-    pub async fn running(&self, browser: &str) -> Result<Vec<String>, AgentCoreError> {
+    pub async fn running(&self, browser: &str) -> Result<Vec<String>, SessionError> {
         let mut ids = Vec::new();
         let mut token: Option<String> = None;
         let path = format!("/browsers/{}/sessions/list", encode(browser));
@@ -144,7 +144,7 @@ impl BrowserSessions {
                     &Call::rest_json(Method::POST, path.clone(), &body, Retry::Safe),
                 )
                 .await
-                .map_err(|err| err.into_error("ListBrowserSessions"))?;
+                .map_err(|err| err.into_session_error("ListBrowserSessions"))?;
             let items = page["items"]
                 .as_array()
                 .map(Vec::as_slice)
@@ -164,14 +164,14 @@ impl BrowserSessions {
     /// Starts a session, runs `body` with it, and stops the session whatever happens: when
     /// `body` returns, when it panics (the panic then goes on), and when `shutdown` is
     /// triggered (Ctrl-C or SIGTERM with [`Shutdown::on_signals`]), which ends `body` and
-    /// returns [`AgentCoreError::Interrupted`]. The stop is awaited in every case, so no
+    /// returns [`SessionError::Interrupted`]. The stop is awaited in every case, so no
     /// session is left running on the service.
     pub async fn with_session<F, Fut, T>(
         &self,
         options: SessionOptions,
         shutdown: Option<&Shutdown>,
         body: F,
-    ) -> Result<T, AgentCoreError>
+    ) -> Result<T, SessionError>
     where
         F: FnOnce(RemoteSession) -> Fut,
         Fut: Future<Output = T>,
@@ -187,7 +187,7 @@ pub(crate) async fn guard<F, Fut, T>(
     session: RemoteSession,
     shutdown: Option<&Shutdown>,
     body: F,
-) -> Result<T, AgentCoreError>
+) -> Result<T, SessionError>
 where
     F: FnOnce(RemoteSession) -> Fut,
     Fut: Future<Output = T>,
@@ -204,7 +204,7 @@ where
     };
     let stopped = session.stop().await;
     match outcome {
-        Err(reason) => Err(AgentCoreError::Interrupted {
+        Err(reason) => Err(SessionError::Interrupted {
             session_id: session.id().to_owned(),
             reason,
         }),
@@ -238,7 +238,7 @@ impl BrowserSessionsBuilder {
     }
 
     /// The client, once the endpoint passes the cleartext rule of every Nova Act call.
-    pub fn build(self) -> Result<BrowserSessions, AgentCoreError> {
+    pub fn build(self) -> Result<BrowserSessions, SessionError> {
         let env = self.env.unwrap_or_else(Env::process);
         let region = self.auth.region().name().to_owned();
         let endpoint = self
@@ -247,12 +247,13 @@ impl BrowserSessionsBuilder {
             .or_else(|| env.get("AWS_ENDPOINT_URL"))
             .unwrap_or_else(|| data_plane(&region));
         nova_act_core::endpoint::transport(&endpoint, self.allow_http || env.allows_http())
-            .map_err(|err| AgentCoreError::InvalidOptions {
+            .map_err(|err| SessionError::InvalidOptions {
                 message: err.to_string(),
             })?;
         let endpoint = endpoint.trim_end_matches('/').to_owned();
         Ok(BrowserSessions {
-            client: AwsClient::new(&self.auth)?,
+            client: AwsClient::new(&self.auth)
+                .map_err(|err| err.into_session_error("an HTTP client"))?,
             service: Service::regional(
                 "bedrock-agentcore",
                 SIGNING_NAME,
@@ -301,7 +302,7 @@ impl Drop for Inner {
 }
 
 /// StopBrowserSession for `id`.
-async fn stop(sessions: &BrowserSessions, browser: &str, id: &str) -> Result<(), AgentCoreError> {
+async fn stop(sessions: &BrowserSessions, browser: &str, id: &str) -> Result<(), SessionError> {
     let path = format!(
         "/browsers/{}/sessions/stop?sessionId={}",
         encode(browser),
@@ -315,13 +316,13 @@ async fn stop(sessions: &BrowserSessions, browser: &str, id: &str) -> Result<(),
             &Call::rest_json(Method::PUT, path, &body, Retry::WithToken),
         )
         .await
-        .map_err(|err| err.into_error("StopBrowserSession"))?;
+        .map_err(|err| err.into_session_error("StopBrowserSession"))?;
     tracing::info!(session_id = %id, "remote browser session stopped");
     Ok(())
 }
 
 /// A handshake IAM refused names the permission, like any other refused call.
-fn refused_stream(err: nova_browser::BrowserError) -> AgentCoreError {
+fn refused_stream(err: nova_browser::BrowserError) -> SessionError {
     if let nova_browser::BrowserError::Connect { reason, .. } = &err
         && reason.contains("AccessDeniedException")
     {
@@ -330,12 +331,12 @@ fn refused_stream(err: nova_browser::BrowserError) -> AgentCoreError {
             .and_then(|at| serde_json::from_str::<serde_json::Value>(&reason[at..]).ok())
             .and_then(|body| body.get("message")?.as_str().map(str::to_owned))
             .unwrap_or_else(|| reason.clone());
-        return AgentCoreError::AccessDenied {
+        return SessionError::AccessDenied {
             action: "ConnectBrowserAutomationStream",
             message,
         };
     }
-    AgentCoreError::Browser(err)
+    SessionError::Browser(err)
 }
 
 impl RemoteSession {
@@ -350,20 +351,21 @@ impl RemoteSession {
     }
 
     /// The automation stream's URL.
-    pub fn automation_url(&self) -> Result<String, AgentCoreError> {
+    pub fn automation_url(&self) -> Result<String, SessionError> {
         automation_url(&self.0.sessions.endpoint, &self.0.browser, &self.0.id)
     }
 
     /// Attaches `builder`'s actuator settings to the session's browser, over the automation
     /// stream, signed now with the current credentials (so a reconnect signs again). The
     /// session's viewport becomes the window size.
-    pub async fn connect(&self, builder: BrowserBuilder) -> Result<Browser, AgentCoreError> {
+    pub async fn connect(&self, builder: BrowserBuilder) -> Result<Browser, SessionError> {
         let url = self.automation_url()?;
         let credentials = self.0.sessions.auth.credentials().await?;
         let Some(aws) = credentials.as_aws() else {
-            return Err(AgentCoreError::Signing {
+            return Err(SessionError::Signing {
                 message: "remote browsers need AWS credentials (IAM mode), not an API key"
                     .to_owned(),
+                source: None,
             });
         };
         let region = self.0.sessions.auth.region().name().to_owned();
@@ -380,7 +382,7 @@ impl RemoteSession {
     }
 
     /// Stops the session (and with it the remote browser); once, whichever clone asks.
-    pub async fn stop(&self) -> Result<(), AgentCoreError> {
+    pub async fn stop(&self) -> Result<(), SessionError> {
         if self.0.stopped.swap(true, Ordering::SeqCst) {
             return Ok(());
         }

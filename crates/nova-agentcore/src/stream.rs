@@ -4,7 +4,7 @@ use std::time::SystemTime;
 
 use nova_auth::AwsCredentials;
 
-use crate::error::AgentCoreError;
+use crate::error::SessionError;
 
 /// The service name the stream and the session API are signed for.
 pub const SIGNING_NAME: &str = "bedrock-agentcore";
@@ -29,14 +29,14 @@ pub fn data_plane(region: &str) -> String {
 ///     url,
 ///     "wss://bedrock-agentcore.us-east-1.amazonaws.com/browser-streams/aws.browser.v1/sessions/01JABCDEF/automation"
 /// );
-/// # Ok::<(), nova_agentcore::AgentCoreError>(())
+/// # Ok::<(), nova_agentcore::SessionError>(())
 /// ```
 pub fn automation_url(
     endpoint: &str,
     browser: &str,
     session_id: &str,
-) -> Result<String, AgentCoreError> {
-    let invalid = |message: String| AgentCoreError::InvalidOptions { message };
+) -> Result<String, SessionError> {
+    let invalid = |message: String| SessionError::InvalidOptions { message };
     let parsed = url::Url::parse(endpoint).map_err(|err| {
         invalid(format!(
             "the AgentCore endpoint `{endpoint}` is not a URL ({err})"
@@ -86,29 +86,41 @@ pub fn automation_url(
 /// let headers = nova_agentcore::sign_handshake(url, &aws, "us-east-1", SystemTime::now())?;
 /// let names: Vec<&str> = headers.iter().map(|(name, _)| name.as_str()).collect();
 /// assert_eq!(names, ["host", "x-amz-date", "authorization", "x-amz-security-token"]);
-/// # Ok::<(), nova_agentcore::AgentCoreError>(())
+/// # Ok::<(), nova_agentcore::SessionError>(())
 /// ```
 pub fn sign_handshake(
     url: &str,
     aws: &AwsCredentials,
     region: &str,
     now: SystemTime,
-) -> Result<Vec<(String, String)>, AgentCoreError> {
-    let failed = |message: String| AgentCoreError::Signing { message };
-    let parsed = url::Url::parse(url).map_err(|err| failed(err.to_string()))?;
+) -> Result<Vec<(String, String)>, SessionError> {
+    let failed = |message: String, source: Option<nova_auth::BoxError>| SessionError::Signing {
+        message,
+        source,
+    };
+    let parsed = url::Url::parse(url)
+        .map_err(|err| failed(format!("`{url}` is not a URL"), Some(Box::new(err))))?;
     let host = match (parsed.host_str(), parsed.port()) {
         (Some(host), Some(port)) => format!("{host}:{port}"),
         (Some(host), None) => host.to_owned(),
-        (None, _) => return Err(failed(format!("`{url}` has no host"))),
+        (None, _) => return Err(failed(format!("`{url}` has no host"), None)),
     };
     let mut request = http::Request::get(format!("https://{host}{}", parsed.path()))
         .header(http::header::HOST, &host)
         .body(Vec::new())
-        .map_err(|err| failed(err.to_string()))?;
+        .map_err(|err| {
+            failed(
+                "the handshake cannot be built".to_owned(),
+                Some(Box::new(err)),
+            )
+        })?;
     nova_act_core::sign_request_for(&mut request, aws, region, SIGNING_NAME, now).map_err(
         |err| match err {
-            nova_act_core::Error::Signing { message } => failed(message),
-            other => failed(other.to_string()),
+            nova_act_core::Error::Signing { message } => failed(message, None),
+            other => failed(
+                "the handshake cannot be signed".to_owned(),
+                Some(Box::new(other)),
+            ),
         },
     )?;
     let headers = request

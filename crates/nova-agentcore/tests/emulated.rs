@@ -11,7 +11,7 @@ use nova_act_core::model::{Call, CallResult};
 use nova_act_core::runtime::{ActError, Workflow, WorkflowError};
 use nova_act_core::{Client, RetryConfig};
 use nova_agentcore::{
-    AgentCoreError, BROWSER_ACTIONS, BrowserPool, BrowserSessions, SessionOptions, browser_policy,
+    BROWSER_ACTIONS, BrowserPool, BrowserSessions, SessionError, SessionOptions, browser_policy,
 };
 use nova_auth::{Auth, AuthMode, AwsCredentials, Credentials, Env, Source};
 use nova_browser::{Browser, BrowserError, Remote};
@@ -73,7 +73,7 @@ async fn nova_act(emulator: &RunningEmulator) -> Client {
 /// Whether the tests must have a browser (CI sets `NOVA_BROWSER_REQUIRED`); without one, and
 /// without that variable, each test that starts a session is skipped.
 #[allow(clippy::print_stderr)] // The skip must be visible in the test's output.
-fn skipped(err: &AgentCoreError) -> bool {
+fn skipped(err: &SessionError) -> bool {
     let text = err.to_string();
     let missing = text.contains("no Chrome or Chromium") || text.contains("is not executable");
     if missing && std::env::var_os("NOVA_BROWSER_REQUIRED").is_none() {
@@ -134,7 +134,7 @@ async fn an_act_runs_end_to_end_on_an_emulated_session() {
                         session.act("Which page is open?").await
                     })
                     .await;
-                Ok::<_, AgentCoreError>(answer)
+                Ok::<_, SessionError>(answer)
             }
         })
         .await;
@@ -157,7 +157,7 @@ async fn an_act_runs_end_to_end_on_an_emulated_session() {
 async fn on_a_session<F, Fut>(emulator: RunningEmulator, name: &str, body: F)
 where
     F: FnOnce(nova_agentcore::RemoteSession) -> Fut,
-    Fut: std::future::Future<Output = Result<(), AgentCoreError>>,
+    Fut: std::future::Future<Output = Result<(), SessionError>>,
 {
     let auth = auth(emulator.access_key()).await;
     let sessions = sessions_for(&emulator, &auth);
@@ -211,7 +211,7 @@ async fn a_remote_browser_never_requests_a_blocked_url() {
         assert!(
             matches!(
                 refused,
-                AgentCoreError::Browser(BrowserError::StartingPageBlocked { .. })
+                SessionError::Browser(BrowserError::StartingPageBlocked { .. })
             ),
             "{refused}"
         );
@@ -447,13 +447,13 @@ async fn the_remote_browser_policy_is_enough_and_anything_less_is_refused() {
             .unwrap();
         let auth = auth(&key).await;
         let sessions = sessions_for(&emulator, &auth);
-        let outcome: Result<(), AgentCoreError> = async {
+        let outcome: Result<(), SessionError> = async {
             let session = sessions.start(SessionOptions::new()).await?;
             let steps = async {
                 sessions.status(&session).await?;
                 sessions.running("aws.browser.v1").await?;
                 drop(session.connect(Browser::builder()).await?);
-                Ok::<(), AgentCoreError>(())
+                Ok::<(), SessionError>(())
             }
             .await;
             let stopped = session.stop().await;
@@ -494,7 +494,7 @@ async fn the_quota_refuses_sessions_and_the_timeout_and_shutdown_end_them() {
     assert!(
         matches!(
             over,
-            AgentCoreError::QuotaExceeded {
+            SessionError::QuotaExceeded {
                 action: "StartBrowserSession",
                 ..
             }
@@ -557,7 +557,7 @@ async fn a_remote_browser_that_goes_away_fails_its_act_and_the_run_is_finished()
             async move {
                 pids.lock().unwrap().extend(emulator.browser_session_pids());
                 let browser = session.connect(Browser::builder()).await?;
-                Ok::<_, AgentCoreError>(
+                Ok::<_, SessionError>(
                     Workflow::new(&client)
                         .definition(DEFINITION)
                         .run(|run| async move {

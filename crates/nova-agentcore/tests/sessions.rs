@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use nova_agentcore::{AgentCoreError, BrowserSessions, SessionOptions};
+use nova_agentcore::{BrowserSessions, SessionError, SessionOptions};
 use nova_auth::{Auth, AuthMode, AwsCredentials, Credentials, Env, Source};
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path, query_param};
@@ -104,10 +104,7 @@ async fn settings_out_of_range_are_refused_before_any_call() {
         SessionOptions::new().browser("not a browser"),
     ] {
         let err = sessions.start(options).await.unwrap_err();
-        assert!(
-            matches!(err, AgentCoreError::InvalidOptions { .. }),
-            "{err}"
-        );
+        assert!(matches!(err, SessionError::InvalidOptions { .. }), "{err}");
     }
     assert!(server.received_requests().await.unwrap().is_empty());
     // An endpoint in cleartext beyond this machine is refused too.
@@ -218,7 +215,7 @@ async fn refusals_name_the_permission_or_the_quota() {
     assert!(
         matches!(
             denied,
-            AgentCoreError::AccessDenied {
+            SessionError::AccessDenied {
                 action: "StartBrowserSession",
                 ..
             }
@@ -227,7 +224,7 @@ async fn refusals_name_the_permission_or_the_quota() {
     );
     let quota = sessions.start(SessionOptions::new()).await.unwrap_err();
     assert!(
-        matches!(quota, AgentCoreError::QuotaExceeded { .. }),
+        matches!(quota, SessionError::QuotaExceeded { .. }),
         "{quota:?}"
     );
     insta::assert_snapshot!(format!("{denied}\n{quota}"), @r"

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{ActError, ActStatus, Call, CallResult, SortOrder, Timestamp, ToolSpec, TraceLocation};
+use super::{ActFailure, ActStatus, Call, CallResult, SortOrder, Timestamp, ToolSpec, TraceLocation};
 
 /// Input of CreateAct.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -152,7 +152,7 @@ pub struct UpdateActInput {
     pub status: ActStatus,
     /// Why it failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<ActError>,
+    pub error: Option<ActFailure>,
 }
 
 /// Output of UpdateAct (empty).

@@ -111,7 +111,7 @@ pub struct CallResultContent {
 
 /// Why an act failed, reported with UpdateAct.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ActError {
+pub struct ActFailure {
     /// What happened (1..10,000 characters).
     pub message: String,
     /// A short name for the kind of failure (1..100 characters).

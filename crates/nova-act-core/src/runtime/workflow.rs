@@ -71,14 +71,14 @@ pub enum WorkflowError<E> {
     #[error(
         "no workflow definition was named: under IAM every workflow run belongs to a workflow \
          definition of your account. Name it in code (`.definition(\"NAME\")`) or set \
-         {DEFINITION_VAR}=NAME; create one with `nova-act workflow create NAME`"
+         {DEFINITION_VAR}=NAME, naming one made with CreateWorkflowDefinition"
     )]
     DefinitionMissing,
     /// The workflow definition does not exist where the run was asked for.
     #[error(
         "workflow definition `{name}` (from {origin}) does not exist in account {account}, region \
-         {region}; create it with `nova-act workflow create {name} --region {region}`, or name \
-         one that exists (`nova-act workflow list`)"
+         {region}; create it there (CreateWorkflowDefinition), or name one that exists \
+         (ListWorkflowDefinitions)"
     )]
     DefinitionNotFound {
         /// The definition.
@@ -125,7 +125,8 @@ impl Workflow {
         }
     }
 
-    /// Runs under workflow definition `name` (create it with `nova-act workflow create NAME`).
+    /// Runs under workflow definition `name` (made with CreateWorkflowDefinition, for example
+    /// `nova-act workflow create NAME`).
     #[must_use]
     pub fn definition(mut self, name: impl Into<String>) -> Self {
         self.definition = Some(name.into());

@@ -5,7 +5,7 @@ use nova_act_core::Retry;
 
 use super::{Deployer, failed};
 use crate::aws::{Call, encode};
-use crate::error::AgentCoreError;
+use crate::error::RuntimeError;
 
 /// The answer of an invoked runtime, read as it arrives.
 #[derive(Debug)]
@@ -17,11 +17,11 @@ pub struct Invoked {
 
 impl Invoked {
     /// The next part of the answer, as the runtime sent it; `None` at the end.
-    pub async fn next_chunk(&mut self) -> Option<Result<Vec<u8>, AgentCoreError>> {
+    pub async fn next_chunk(&mut self) -> Option<Result<Vec<u8>, RuntimeError>> {
         self.body
             .chunk()
             .await
-            .map_err(|err| AgentCoreError::Unreachable {
+            .map_err(|err| RuntimeError::Unreachable {
                 action: "InvokeAgentRuntime",
                 source: Box::new(err),
             })
@@ -46,9 +46,9 @@ impl Deployer {
         arn: &str,
         session_id: &str,
         payload: Vec<u8>,
-    ) -> Result<Invoked, AgentCoreError> {
+    ) -> Result<Invoked, RuntimeError> {
         if session_id.chars().count() < MIN_SESSION_ID {
-            return Err(AgentCoreError::InvalidDeployment {
+            return Err(RuntimeError::InvalidDeployment {
                 message: format!(
                     "the runtime session id `{session_id}` is too short: AgentCore takes \
                      {MIN_SESSION_ID} to 256 characters (a UUID has 36)"

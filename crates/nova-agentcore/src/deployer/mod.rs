@@ -16,7 +16,7 @@ use nova_auth::{Auth, Env};
 use serde_json::Value;
 
 use crate::aws::{AwsClient, Call, Failure, Protocol, Service, xml_text};
-use crate::error::AgentCoreError;
+use crate::error::RuntimeError;
 use crate::plan::DeployNames;
 
 mod invoke;
@@ -119,7 +119,7 @@ pub struct DeployError {
     pub created: Vec<String>,
     /// Why.
     #[source]
-    pub source: AgentCoreError,
+    pub source: RuntimeError,
 }
 
 fn created_list(created: &[String]) -> String {
@@ -182,7 +182,7 @@ struct Report<'a> {
 
 impl Report<'_> {
     /// `step` failed: the deploy's error, naming what was created before it.
-    fn failed(&mut self, step: Step, source: AgentCoreError) -> DeployError {
+    fn failed(&mut self, step: Step, source: RuntimeError) -> DeployError {
         DeployError {
             step,
             created: std::mem::take(&mut self.created),
@@ -205,17 +205,8 @@ impl Report<'_> {
 
 /// A refused call of a deploy names its action (`iam:CreateRole`); anything else is said as
 /// the service said it.
-fn failed(action: &'static str, failure: Failure) -> AgentCoreError {
-    if let Failure::Service { code, message, .. } = &failure
-        && matches!(code.as_str(), "AccessDenied" | "AccessDeniedException")
-    {
-        return AgentCoreError::DeployDenied {
-            action,
-            message: message.clone(),
-        };
-    }
-    let short = action.split_once(':').map_or(action, |(_, name)| name);
-    failure.into_error(short)
+fn failed(action: &'static str, failure: Failure) -> RuntimeError {
+    failure.into_runtime_error(action)
 }
 
 /// The ECR target of `operation`.
@@ -239,25 +230,25 @@ impl Deployer {
     /// `AWS_ENDPOINT_URL_BEDROCK_AGENTCORE_CONTROL`, then `AWS_ENDPOINT_URL`), as the AWS SDKs
     /// do, under the cleartext rule of every Nova Act call. The account is the credentials' own
     /// when they name it, else STS GetCallerIdentity's answer (`AWS_ENDPOINT_URL_STS`).
-    pub async fn new(auth: &Auth, nova: &NovaActClient, env: &Env) -> Result<Self, AgentCoreError> {
+    pub async fn new(auth: &Auth, nova: &NovaActClient, env: &Env) -> Result<Self, RuntimeError> {
         let region = auth.region().name().to_owned();
         let allow_http = env.allows_http();
         // The endpoint a service's variable (else `AWS_ENDPOINT_URL`) names, under the rule of
         // every call that carries credentials: no cleartext beyond loopback.
-        let endpoint = |var: &str| -> Result<Option<String>, AgentCoreError> {
+        let endpoint = |var: &str| -> Result<Option<String>, RuntimeError> {
             let url = env.get(var).or_else(|| env.get("AWS_ENDPOINT_URL"));
             if let Some(url) = &url {
                 nova_act_core::endpoint::transport(url, allow_http).map_err(|err| {
-                    AgentCoreError::InvalidDeployment {
+                    RuntimeError::InvalidDeployment {
                         message: err.to_string(),
                     }
                 })?;
             }
             Ok(url)
         };
-        let aws = AwsClient::new(auth)?;
+        let aws = AwsClient::new(auth).map_err(|err| failed("an HTTP client", err))?;
         let regional = |host: &str, name: &'static str, var: &str| {
-            Ok::<_, AgentCoreError>(Service::regional(
+            Ok::<_, RuntimeError>(Service::regional(
                 host,
                 name,
                 &region,
@@ -268,7 +259,7 @@ impl Deployer {
         let known = auth
             .identity()
             .await
-            .map_err(AgentCoreError::Credentials)?
+            .map_err(RuntimeError::Credentials)?
             .account_id;
         let account = match known {
             Some(account) => account,
@@ -285,7 +276,7 @@ impl Deployer {
                     .text(&sts, &call)
                     .await
                     .map_err(|err| failed("sts:GetCallerIdentity", err))?;
-                xml_text(&answer, "Account").ok_or_else(|| AgentCoreError::InvalidDeployment {
+                xml_text(&answer, "Account").ok_or_else(|| RuntimeError::InvalidDeployment {
                     message: "STS did not name the credentials' account".to_owned(),
                 })?
             }

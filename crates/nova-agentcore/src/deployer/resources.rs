@@ -11,12 +11,12 @@ use serde_json::{Value, json};
 use super::tool::run_tool;
 use super::{Deployer, FoundRuntime, ROLE_POLICY_NAME, ecr, failed, iam};
 use crate::aws::{Call, encode};
-use crate::error::AgentCoreError;
+use crate::error::RuntimeError;
 use crate::plan::{DeployNames, WORKFLOW_TAG, execution_role_policy, execution_trust_policy};
 
 impl Deployer {
     /// Creates the workflow definition; true when it was new (a Conflict means it exists).
-    pub(super) async fn ensure_definition(&self, name: &str) -> Result<bool, AgentCoreError> {
+    pub(super) async fn ensure_definition(&self, name: &str) -> Result<bool, RuntimeError> {
         let created = self
             .nova
             .create_workflow_definition(CreateWorkflowDefinitionInput {
@@ -28,7 +28,7 @@ impl Deployer {
         match created {
             Ok(_) => Ok(true),
             Err(nova_act_core::Error::Conflict { .. }) => Ok(false),
-            Err(err) => Err(AgentCoreError::NovaAct(Box::new(err))),
+            Err(err) => Err(RuntimeError::NovaAct(Box::new(err))),
         }
     }
 
@@ -36,7 +36,7 @@ impl Deployer {
     pub(super) async fn ensure_repository(
         &self,
         name: &str,
-    ) -> Result<(String, bool), AgentCoreError> {
+    ) -> Result<(String, bool), RuntimeError> {
         let body = json!({"repositoryNames": [name]});
         let found = self
             .aws
@@ -75,7 +75,7 @@ impl Deployer {
     }
 
     /// Logs `tool` in to the account's registry (the password goes on its standard input).
-    pub(super) async fn login(&self, tool: &Path) -> Result<(), AgentCoreError> {
+    pub(super) async fn login(&self, tool: &Path) -> Result<(), RuntimeError> {
         let token = self
             .aws
             .json(
@@ -85,7 +85,7 @@ impl Deployer {
             .await
             .map_err(|err| failed("ecr:GetAuthorizationToken", err))?;
         let data = token.pointer("/authorizationData/0").ok_or_else(|| {
-            AgentCoreError::InvalidDeployment {
+            RuntimeError::InvalidDeployment {
                 message: "ECR gave no authorization data".to_owned(),
             }
         })?;
@@ -96,13 +96,13 @@ impl Deployer {
         )
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
-        .ok_or_else(|| AgentCoreError::InvalidDeployment {
+        .ok_or_else(|| RuntimeError::InvalidDeployment {
             message: "ECR's authorization token is not base64".to_owned(),
         })?;
         let (user, password) =
             decoded
                 .split_once(':')
-                .ok_or_else(|| AgentCoreError::InvalidDeployment {
+                .ok_or_else(|| RuntimeError::InvalidDeployment {
                     message: "ECR's authorization token is not USER:PASSWORD".to_owned(),
                 })?;
         let endpoint = text("proxyEndpoint").to_owned();
@@ -120,7 +120,7 @@ impl Deployer {
         &self,
         names: &DeployNames,
         remote_browser: bool,
-    ) -> Result<bool, AgentCoreError> {
+    ) -> Result<bool, RuntimeError> {
         let trust = execution_trust_policy(&self.region, &self.account).to_string();
         let policy =
             execution_role_policy(names, &self.region, &self.account, remote_browser).to_string();
@@ -175,7 +175,7 @@ impl Deployer {
     }
 
     /// The runtime serving `names.workflow`, when one is deployed.
-    pub async fn find(&self, names: &DeployNames) -> Result<Option<FoundRuntime>, AgentCoreError> {
+    pub async fn find(&self, names: &DeployNames) -> Result<Option<FoundRuntime>, RuntimeError> {
         let mut token: Option<String> = None;
         loop {
             // As the AWS SDKs send it: no body until there is a token.
@@ -220,7 +220,7 @@ impl Deployer {
         image: &str,
         role_arn: &str,
         env: &[(String, String)],
-    ) -> Result<(String, String, bool), AgentCoreError> {
+    ) -> Result<(String, String, bool), RuntimeError> {
         let variables: serde_json::Map<String, Value> = env
             .iter()
             .map(|(name, value)| (name.clone(), Value::from(value.as_str())))
@@ -265,7 +265,7 @@ impl Deployer {
 
     /// Waits until the runtime is READY; a failed create or update is an error with the
     /// service's reason.
-    pub(super) async fn wait_ready(&self, id: &str) -> Result<(), AgentCoreError> {
+    pub(super) async fn wait_ready(&self, id: &str) -> Result<(), RuntimeError> {
         let started = tokio::time::Instant::now();
         loop {
             let path = format!("/runtimes/{}", encode(id));
@@ -278,7 +278,7 @@ impl Deployer {
             match status {
                 "READY" => return Ok(()),
                 "CREATE_FAILED" | "UPDATE_FAILED" => {
-                    return Err(AgentCoreError::RuntimeFailed {
+                    return Err(RuntimeError::RuntimeFailed {
                         status: status.to_owned(),
                         reason: got["failureReason"]
                             .as_str()
@@ -289,7 +289,7 @@ impl Deployer {
                 _ => {}
             }
             if started.elapsed() >= self.patience {
-                return Err(AgentCoreError::InvalidDeployment {
+                return Err(RuntimeError::InvalidDeployment {
                     message: format!(
                         "the runtime is still {status} after {}s; see it with GetAgentRuntime",
                         self.patience.as_secs()
@@ -306,7 +306,7 @@ impl Deployer {
         &self,
         names: &DeployNames,
         everything: bool,
-    ) -> Result<Vec<String>, AgentCoreError> {
+    ) -> Result<Vec<String>, RuntimeError> {
         let mut removed = Vec::new();
         if let Some(found) = self.find(names).await? {
             let path = format!(

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use nova_auth::Env;
 use tokio::io::AsyncWriteExt;
 
-use crate::error::AgentCoreError;
+use crate::error::RuntimeError;
 
 /// Finds `docker`, then `podman`, on `PATH` (from `env`).
 pub fn container_tool(env: &Env) -> Option<PathBuf> {
@@ -34,7 +34,7 @@ pub(super) async fn run_tool(
     tool: &Path,
     args: &[&str],
     input: Option<&str>,
-) -> Result<(), AgentCoreError> {
+) -> Result<(), RuntimeError> {
     let mut command = tokio::process::Command::new(tool);
     command
         .args(args)
@@ -47,9 +47,10 @@ pub(super) async fn run_tool(
         .stderr(std::process::Stdio::piped())
         .kill_on_drop(true);
     let shown = format!("{} {}", tool.display(), args.first().unwrap_or(&""));
-    let mut child = command.spawn().map_err(|err| AgentCoreError::Tool {
+    let mut child = command.spawn().map_err(|err| RuntimeError::Tool {
         command: shown.clone(),
-        output: err.to_string(),
+        output: "it could not be started".to_owned(),
+        source: Some(err),
     })?;
     if let (Some(text), Some(mut stdin)) = (input, child.stdin.take()) {
         let _ = stdin.write_all(text.as_bytes()).await;
@@ -57,17 +58,19 @@ pub(super) async fn run_tool(
     let output = child
         .wait_with_output()
         .await
-        .map_err(|err| AgentCoreError::Tool {
+        .map_err(|err| RuntimeError::Tool {
             command: shown.clone(),
-            output: err.to_string(),
+            output: "its output could not be read".to_owned(),
+            source: Some(err),
         })?;
     if output.status.success() {
         return Ok(());
     }
     let text = String::from_utf8_lossy(&output.stderr);
     let tail: Vec<&str> = text.lines().rev().take(10).collect();
-    Err(AgentCoreError::Tool {
+    Err(RuntimeError::Tool {
         command: shown,
         output: tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
+        source: None,
     })
 }

@@ -55,7 +55,7 @@ struct ActRecord {
     steps: usize,
     last_step: Option<String>,
     seq: u64,
-    error: Option<ActError>,
+    error: Option<ActFailure>,
 }
 
 /// An act as the emulator last saw it: what it was asked, and how it ended.
@@ -69,7 +69,7 @@ pub struct ActState {
     /// Its status.
     pub status: ActStatus,
     /// The error UpdateAct recorded, if any.
-    pub error: Option<ActError>,
+    pub error: Option<ActFailure>,
     /// How many steps it took.
     pub steps: usize,
 }
@@ -225,7 +225,7 @@ impl Store {
             if deadline <= now {
                 act.status = ActStatus::TimedOut;
                 act.ended_at = Some(deadline);
-                act.error = Some(ActError {
+                act.error = Some(ActFailure {
                     message: format!(
                         "the act did not finish within {}",
                         if deadline == own {

@@ -20,7 +20,7 @@ use super::human::{self, Approval, HumanInput, HumanRequest, Takeover};
 use super::trace::{Trace, TraceFiles, Traces};
 use crate::client::Client;
 use crate::model::{
-    ActError as ActErrorShape, ActStatus, CallResult, CreateActInput, InvokeActStepInput, ToolSpec,
+    ActFailure, ActStatus, CallResult, CreateActInput, InvokeActStepInput, ToolSpec,
     UpdateActInput,
 };
 use crate::validate::ValidationError;
@@ -235,7 +235,7 @@ impl ActPlace<'_> {
                 session_id: self.session_id.to_owned(),
                 act_id: act_id.clone(),
                 status,
-                error: error.map(|(kind, message)| ActErrorShape {
+                error: error.map(|(kind, message)| ActFailure {
                     message: message.chars().take(10_000).collect(),
                     error_type: Some(kind.to_owned()),
                 }),
