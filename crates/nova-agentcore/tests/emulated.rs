@@ -99,12 +99,7 @@ async fn site() -> MockServer {
     site
 }
 
-fn alive(pid: u32) -> bool {
-    std::path::Path::new(&format!("/proc/{pid}")).exists()
-        && std::fs::read_to_string(format!("/proc/{pid}/stat"))
-            .map(|stat| !stat.contains(") Z "))
-            .unwrap_or(false)
-}
+use nova_test_support::alive;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_act_runs_end_to_end_on_an_emulated_session() {

@@ -216,31 +216,7 @@ pub async fn emulator(open: bool) -> RunningEmulator {
 
 /// Opens a run, a session and an act with nova-act-core's client.
 pub async fn open_act(client: &Client) -> OpenAct {
-    let run = client
-        .create_workflow_run(CreateWorkflowRunInput::new("bench", "nova-act-latest"))
-        .await
-        .unwrap()
-        .workflow_run_id;
-    let session = client
-        .create_session(CreateSessionInput {
-            workflow_definition_name: "bench".into(),
-            workflow_run_id: run.clone(),
-            client_token: None,
-        })
-        .await
-        .unwrap()
-        .session_id;
-    let act = client
-        .create_act(CreateActInput {
-            workflow_definition_name: "bench".into(),
-            workflow_run_id: run.clone(),
-            session_id: session.clone(),
-            task: "bench".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .act_id;
+    let (run, session, act) = nova_test_support::open_act(client, "bench", "bench").await;
     OpenAct {
         run,
         session,

@@ -5,7 +5,7 @@ mod support;
 
 use aws_sdk_novaact::Client;
 use aws_sdk_novaact::types::{
-    ActStatus, CallResult, CallResultContent, ClientInfo, SortOrder, WorkflowRunStatus,
+    ActStatus, CallResult, CallResultContent, SortOrder, WorkflowRunStatus,
 };
 use nova_emulator::{Emulator, RunningEmulator};
 
@@ -53,20 +53,7 @@ async fn all_sixteen_operations_from_aws_sdk_novaact() {
     assert_eq!(defs.workflow_definition_summaries().len(), 1);
     done.push("ListWorkflowDefinitions");
 
-    let run = sdk
-        .create_workflow_run()
-        .workflow_definition_name("compat")
-        .model_id("nova-act-latest")
-        .client_info(
-            ClientInfo::builder()
-                .compatibility_version(1)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
-    let run_id = run.workflow_run_id().to_owned();
+    let run_id = support::sdk_run(&sdk, "compat").await;
     done.push("CreateWorkflowRun");
     sdk.get_workflow_run()
         .workflow_definition_name("compat")

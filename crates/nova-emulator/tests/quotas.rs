@@ -36,30 +36,15 @@ async fn session(sdk: &Client) -> (String, String) {
         .send()
         .await
         .unwrap();
-    let run = sdk
-        .create_workflow_run()
-        .workflow_definition_name("limits")
-        .model_id("nova-act-latest")
-        .client_info(
-            aws_sdk_novaact::types::ClientInfo::builder()
-                .compatibility_version(1)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
+    let run = support::sdk_run(sdk, "limits").await;
     let session = sdk
         .create_session()
         .workflow_definition_name("limits")
-        .workflow_run_id(run.workflow_run_id())
+        .workflow_run_id(&run)
         .send()
         .await
         .unwrap();
-    (
-        run.workflow_run_id().to_owned(),
-        session.session_id().to_owned(),
-    )
+    (run, session.session_id().to_owned())
 }
 
 fn result(text: &str) -> CallResult {

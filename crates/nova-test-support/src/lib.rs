@@ -6,13 +6,19 @@
 pub mod act;
 #[cfg(feature = "actuator")]
 mod page;
+mod procs;
 #[cfg(feature = "client")]
 mod service;
+#[cfg(feature = "sigv4")]
+mod sigv4;
 
 #[cfg(feature = "actuator")]
 pub use page::PretendPage;
+pub use procs::{alive, listening_sockets, process_group, processes_mentioning};
 #[cfg(feature = "client")]
-pub use service::define;
+pub use service::{define, open_act};
+#[cfg(feature = "sigv4")]
+pub use sigv4::verify_sigv4;
 
 use std::io;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -28,23 +34,6 @@ pub mod keys {
     pub const SESSION_TOKEN: &str = "IQoJb3JpZ2luX2VjEXAMPLESESSIONTOKENvalue";
     /// An API key, 36 characters as nova.amazon.com makes them.
     pub const API_KEY: &str = "3f2a9c1e-7b4d-4e8a-9f6c-2d1b0a9e8c7f";
-}
-
-/// The processes on this machine whose command line contains `needle` (Linux: read from
-/// `/proc`), as `(pid, command line)`: for tests that prove a process they started is gone.
-pub fn processes_mentioning(needle: &str) -> Vec<(u32, String)> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .filter_map(|entry| {
-            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
-            let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
-            let text = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-            text.contains(needle).then_some((pid, text))
-        })
-        .collect()
 }
 
 /// Everything logged, at every level and from every crate, while the guard that

@@ -2,7 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{ActFailure, ActStatus, Call, CallResult, SortOrder, Timestamp, ToolSpec, TraceLocation};
+use super::{
+    ActFailure, ActStatus, Call, CallResult, SortOrder, Timestamp, ToolSpec, TraceLocation,
+};
 
 /// Input of CreateAct.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -227,27 +227,12 @@ pub async fn service(planner: impl Planner) -> (RunningEmulator, Client) {
     (emulator, client)
 }
 
-/// The ids of the processes whose `/proc/PID` folder `matches`.
-fn processes(matches: impl Fn(&Path) -> Option<bool>) -> Vec<u32> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .filter_map(|entry| {
-            let entry = entry.ok()?;
-            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
-            matches(&entry.path())?.then_some(pid)
-        })
-        .collect()
-}
-
 /// Process ids whose command line mentions `marker` (the browser's profile folder).
 pub fn processes_mentioning(marker: &Path) -> Vec<u32> {
-    let marker = marker.to_string_lossy().into_owned();
-    processes(|proc| {
-        let cmdline = std::fs::read(proc.join("cmdline")).ok()?;
-        Some(String::from_utf8_lossy(&cmdline).contains(&marker))
-    })
+    nova_test_support::processes_mentioning(&marker.to_string_lossy())
+        .into_iter()
+        .map(|(pid, _)| pid)
+        .collect()
 }
 
 /// Waits (bounded) until no process mentions `marker`; returns those still left.
@@ -261,51 +246,6 @@ pub async fn gone(marker: &Path) -> Vec<u32> {
     processes_mentioning(marker)
 }
 
-/// The processes of process group `group`.
 #[cfg(target_os = "linux")]
-pub fn process_group(group: u32) -> Vec<u32> {
-    processes(|proc| {
-        let stat = std::fs::read_to_string(proc.join("stat")).ok()?;
-        // After the command name in parentheses: state, parent, process group.
-        let after = stat.rsplit_once(')')?.1;
-        let pgrp: u32 = after.split_whitespace().nth(2)?.parse().ok()?;
-        Some(pgrp == group)
-    })
-}
-
-/// The listening TCP sockets (IPv4 and IPv6) that any of `pids` holds, as `pid: local address`.
-#[cfg(target_os = "linux")]
-pub fn listening_sockets(pids: &[u32]) -> Vec<String> {
-    use std::collections::HashMap;
-    // Socket inode → local address, for sockets in the LISTEN state (0A).
-    let mut listening: HashMap<String, String> = HashMap::new();
-    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
-        let text = std::fs::read_to_string(table).unwrap_or_default();
-        for line in text.lines().skip(1) {
-            let fields: Vec<&str> = line.split_whitespace().collect();
-            if fields.len() > 9 && fields[3] == "0A" {
-                listening.insert(fields[9].to_owned(), fields[1].to_owned());
-            }
-        }
-    }
-    let mut found = Vec::new();
-    for pid in pids {
-        let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
-            continue;
-        };
-        for fd in fds.flatten() {
-            let Ok(target) = std::fs::read_link(fd.path()) else {
-                continue;
-            };
-            let target = target.to_string_lossy().into_owned();
-            if let Some(inode) = target
-                .strip_prefix("socket:[")
-                .and_then(|t| t.strip_suffix(']'))
-                && let Some(address) = listening.get(inode)
-            {
-                found.push(format!("{pid}: {address}"));
-            }
-        }
-    }
-    found
-}
+#[allow(unused_imports)] // not every test binary that includes this module uses them
+pub use nova_test_support::{listening_sockets, process_group};

@@ -48,33 +48,7 @@ pub use nova_test_support::define;
 
 /// Creates a run, a session and an act under `definition`; returns their ids.
 pub async fn open_act(client: &Client, definition: &str) -> (String, String, String) {
-    let run = client
-        .create_workflow_run(CreateWorkflowRunInput::new(definition, "nova-act-latest"))
-        .await
-        .unwrap()
-        .workflow_run_id;
-    let session = client
-        .create_session(CreateSessionInput {
-            workflow_definition_name: definition.into(),
-            workflow_run_id: run.clone(),
-            client_token: None,
-        })
-        .await
-        .unwrap()
-        .session_id;
-    let act = client
-        .create_act(CreateActInput {
-            workflow_definition_name: definition.into(),
-            workflow_run_id: run.clone(),
-            session_id: session.clone(),
-            task: "t".into(),
-            tool_specs: None,
-            client_token: None,
-        })
-        .await
-        .unwrap()
-        .act_id;
-    (run, session, act)
+    nova_test_support::open_act(client, definition, "t").await
 }
 
 /// The AWS SDK's own client (`aws-sdk-novaact`) for `emulator`, signing with its access key id
@@ -96,4 +70,22 @@ pub fn aws_sdk(emulator: &RunningEmulator, secret: &str, retries: bool) -> aws_s
         config = config.retry_config(aws_smithy_types::retry::RetryConfig::disabled());
     }
     aws_sdk_novaact::Client::from_conf(config.build())
+}
+
+/// CreateWorkflowRun under `definition` through the AWS SDK's client; the run's id.
+pub async fn sdk_run(sdk: &aws_sdk_novaact::Client, definition: &str) -> String {
+    sdk.create_workflow_run()
+        .workflow_definition_name(definition)
+        .model_id("nova-act-latest")
+        .client_info(
+            aws_sdk_novaact::types::ClientInfo::builder()
+                .compatibility_version(1)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .workflow_run_id()
+        .to_owned()
 }

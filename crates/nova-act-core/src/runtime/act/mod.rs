@@ -20,8 +20,7 @@ use super::human::{self, Approval, HumanInput, HumanRequest, Takeover};
 use super::trace::{Trace, TraceFiles, Traces};
 use crate::client::Client;
 use crate::model::{
-    ActFailure, ActStatus, CallResult, CreateActInput, InvokeActStepInput, ToolSpec,
-    UpdateActInput,
+    ActFailure, ActStatus, CallResult, CreateActInput, InvokeActStepInput, ToolSpec, UpdateActInput,
 };
 use crate::validate::ValidationError;
 use outcome::Ending;
