@@ -41,18 +41,11 @@ impl Task {
         }
     }
 
-    /// Names the task in its outcome (by default its position, from 1).
-    #[must_use]
-    pub fn id(mut self, id: impl Into<String>) -> Self {
-        self.id = Some(id.into());
-        self
-    }
-
-    /// The whole act request (steps, timeout, schema) instead of the task alone.
-    #[must_use]
-    pub fn request(mut self, request: ActRequest) -> Self {
-        self.request = request;
-        self
+    nova_auth::setters! {
+        /// Names the task in its outcome (by default its position, from 1).
+        id(id: impl Into<String>) => id = Some(id.into());
+        /// The whole act request (steps, timeout, schema) instead of the task alone.
+        request(request: ActRequest) => request = request;
     }
 
     /// Its id, if one was given.
@@ -330,30 +323,17 @@ impl Batch {
         self
     }
 
-    /// A URL policy for every browser and act: blocked URLs are never requested, and a blocked
-    /// page ends the act.
-    pub fn url_policy(mut self, policy: UrlPolicy) -> Self {
-        self.policy = Some(policy);
-        self
-    }
-
-    /// Writes every act's trace.
-    pub fn traces(mut self, traces: Traces) -> Self {
-        self.traces = Some(traces);
-        self
-    }
-
-    /// Stops cleanly on `shutdown`: acts in flight end FAILED, tasks not yet started are
-    /// reported [`TaskError::NotStarted`], and the run is marked FAILED.
-    pub fn shutdown(mut self, shutdown: Shutdown) -> Self {
-        self.shutdown = Some(shutdown);
-        self
-    }
-
-    /// The workflow definition of the run (IAM; `NOVA_ACT_WORKFLOW_DEFINITION` otherwise).
-    pub fn definition(mut self, name: impl Into<String>) -> Self {
-        self.definition = Some(name.into());
-        self
+    nova_auth::setters! {
+        /// A URL policy for every browser and act: blocked URLs are never requested, and a blocked
+        /// page ends the act.
+        url_policy(policy: UrlPolicy) => policy = Some(policy);
+        /// Writes every act's trace.
+        traces(traces: Traces) => traces = Some(traces);
+        /// Stops cleanly on `shutdown`: acts in flight end FAILED, tasks not yet started are
+        /// reported [`TaskError::NotStarted`], and the run is marked FAILED.
+        shutdown(shutdown: Shutdown) => shutdown = Some(shutdown);
+        /// The workflow definition of the run (IAM; `NOVA_ACT_WORKFLOW_DEFINITION` otherwise).
+        definition(name: impl Into<String>) => definition = Some(name.into());
     }
 
     /// Runs `tasks`, handing each outcome to `each` in the tasks' order as soon as it and those

@@ -124,6 +124,19 @@ pub struct NovaActBuilder {
     client: ClientBuilder,
 }
 
+/// `NovaActBuilder` methods that hand their argument to the client's builder unchanged: the
+/// settings of the connection to the service, documented once here and once on
+/// [`ClientBuilder`](nova_act_core::ClientBuilder).
+macro_rules! client_settings {
+    ($($(#[doc = $doc:literal])* $name:ident($arg:ident: $ty:ty);)*) => {$(
+        $(#[doc = $doc])*
+        #[must_use]
+        pub fn $name(mut self, $arg: $ty) -> Self {
+            self.client = self.client.$name($arg);
+            self
+        }
+    )*};
+}
 impl NovaActBuilder {
     /// Uses this API key.
     #[must_use]
@@ -214,78 +227,31 @@ impl NovaActBuilder {
         self
     }
 
-    /// Sends requests to this endpoint (an emulator, a proxy).
-    #[must_use]
-    pub fn endpoint_url(mut self, url: impl Into<String>) -> Self {
-        self.client = self.client.endpoint_url(url);
-        self
-    }
-
-    /// Lets credentials travel over plain `http://` beyond this machine (a test rig on another
-    /// host), with a warning; `NOVA_ACT_ALLOW_HTTP=1` otherwise. Without it only `https://` and
-    /// loopback `http://` are accepted.
-    #[must_use]
-    pub fn allow_http(mut self, allow: bool) -> Self {
-        self.client = self.client.allow_http(allow);
-        self
-    }
-
-    /// Retry settings.
-    #[must_use]
-    pub fn retry(mut self, retry: RetryConfig) -> Self {
-        self.client = self.client.retry(retry);
-        self
-    }
-
-    /// The retry mode (`AWS_RETRY_MODE` otherwise).
-    #[must_use]
-    pub fn retry_mode(mut self, mode: RetryMode) -> Self {
-        self.client = self.client.retry_mode(mode);
-        self
-    }
-
-    /// Time allowed to connect.
-    #[must_use]
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.client = self.client.connect_timeout(timeout);
-        self
-    }
-
-    /// The most InvokeActStep calls per second, shared by every session and act of the client
-    /// (default 5, the account's default quota; `NOVA_ACT_STEP_RATE` otherwise; `0` = off). See
-    /// [`ClientBuilder::step_rate`](nova_act_core::ClientBuilder::step_rate).
-    #[must_use]
-    pub fn step_rate(mut self, steps_per_second: f64) -> Self {
-        self.client = self.client.step_rate(steps_per_second);
-        self
-    }
-
-    /// How long a throttled call is repeated before its error is returned (default 300 s).
-    #[must_use]
-    pub fn throttle_timeout(mut self, timeout: Duration) -> Self {
-        self.client = self.client.throttle_timeout(timeout);
-        self
-    }
-
-    /// Time allowed per attempt (`None`: no limit).
-    #[must_use]
-    pub fn attempt_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.client = self.client.attempt_timeout(timeout);
-        self
-    }
-
-    /// Uses the FIPS endpoint (`AWS_USE_FIPS_ENDPOINT` otherwise).
-    #[must_use]
-    pub fn use_fips(mut self, on: bool) -> Self {
-        self.client = self.client.use_fips(on);
-        self
-    }
-
-    /// Uses the dual-stack endpoint (`AWS_USE_DUALSTACK_ENDPOINT` otherwise).
-    #[must_use]
-    pub fn use_dual_stack(mut self, on: bool) -> Self {
-        self.client = self.client.use_dual_stack(on);
-        self
+    client_settings! {
+        /// Sends requests to this endpoint (an emulator, a proxy).
+        endpoint_url(url: impl Into<String>);
+        /// Lets credentials travel over plain `http://` beyond this machine (a test rig on another
+        /// host), with a warning; `NOVA_ACT_ALLOW_HTTP=1` otherwise. Without it only `https://` and
+        /// loopback `http://` are accepted.
+        allow_http(allow: bool);
+        /// Retry settings.
+        retry(retry: RetryConfig);
+        /// The retry mode (`AWS_RETRY_MODE` otherwise).
+        retry_mode(mode: RetryMode);
+        /// Time allowed to connect.
+        connect_timeout(timeout: Duration);
+        /// The most InvokeActStep calls per second, shared by every session and act of the client
+        /// (default 5, the account's default quota; `NOVA_ACT_STEP_RATE` otherwise; `0` = off). See
+        /// [`ClientBuilder::step_rate`](nova_act_core::ClientBuilder::step_rate).
+        step_rate(steps_per_second: f64);
+        /// How long a throttled call is repeated before its error is returned (default 300 s).
+        throttle_timeout(timeout: Duration);
+        /// Time allowed per attempt (`None`: no limit).
+        attempt_timeout(timeout: Option<Duration>);
+        /// Uses the FIPS endpoint (`AWS_USE_FIPS_ENDPOINT` otherwise).
+        use_fips(on: bool);
+        /// Uses the dual-stack endpoint (`AWS_USE_DUALSTACK_ENDPOINT` otherwise).
+        use_dual_stack(on: bool);
     }
 
     /// Reads `env` instead of the process environment.

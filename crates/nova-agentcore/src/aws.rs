@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime};
 use nova_act_core::{Retry, RetryConfig};
 use nova_auth::{Auth, CredentialProvider};
 
-use crate::error::{RuntimeError, SessionError};
+use crate::error::{RuntimeError, SessionError, SigningError};
 
 /// How a service frames its errors.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -226,10 +226,10 @@ impl Failure {
             },
             Self::Unreachable(source) => SessionError::Unreachable { action, source },
             Self::Credentials(err) => SessionError::Credentials(err),
-            Self::Unsigned { message, source } => SessionError::Signing {
+            Self::Unsigned { message, source } => SessionError::Signing(SigningError {
                 message: message.to_owned(),
                 source,
-            },
+            }),
         }
     }
 
@@ -253,10 +253,10 @@ impl Failure {
                 source,
             },
             Self::Credentials(err) => RuntimeError::Credentials(err),
-            Self::Unsigned { message, source } => RuntimeError::Signing {
+            Self::Unsigned { message, source } => RuntimeError::Signing(SigningError {
                 message: message.to_owned(),
                 source,
-            },
+            }),
         }
     }
 }

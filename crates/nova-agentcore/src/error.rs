@@ -61,14 +61,8 @@ pub enum SessionError {
         reason: String,
     },
     /// A call or the automation stream's handshake could not be signed.
-    #[error("an AgentCore request could not be signed: {message}")]
-    Signing {
-        /// What could not be done.
-        message: String,
-        /// Why, when another error said so.
-        #[source]
-        source: Option<nova_auth::BoxError>,
-    },
+    #[error(transparent)]
+    Signing(#[from] SigningError),
     /// The credentials for the call could not be had.
     #[error(transparent)]
     Credentials(#[from] nova_auth::CredentialsError),
@@ -138,15 +132,21 @@ pub enum RuntimeError {
         source: nova_auth::BoxError,
     },
     /// A call could not be signed.
-    #[error("an AWS request could not be signed: {message}")]
-    Signing {
-        /// What could not be done.
-        message: String,
-        /// Why, when another error said so.
-        #[source]
-        source: Option<nova_auth::BoxError>,
-    },
+    #[error(transparent)]
+    Signing(#[from] SigningError),
     /// The credentials for the call could not be had.
     #[error(transparent)]
     Credentials(#[from] nova_auth::CredentialsError),
+}
+
+/// A request that could not be signed: credentials of the wrong kind, or a request the signer
+/// cannot take.
+#[derive(Debug, thiserror::Error)]
+#[error("an AWS request could not be signed: {message}")]
+pub struct SigningError {
+    /// What could not be done.
+    pub message: String,
+    /// Why, when another error said so.
+    #[source]
+    pub source: Option<nova_auth::BoxError>,
 }

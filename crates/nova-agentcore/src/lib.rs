@@ -39,7 +39,7 @@ pub use deployer::{
     DeployError, DeployRequest, Deployed, Deployer, FoundRuntime, Image, Invoked, MIN_SESSION_ID,
     Progress, ROLE_POLICY_NAME, Step, container_tool, new_session_id,
 };
-pub use error::{RuntimeError, SessionError};
+pub use error::{RuntimeError, SessionError, SigningError};
 pub use iam::{BROWSER_ACTIONS, browser_policy};
 pub use options::{
     DEFAULT_BROWSER, DEFAULT_SESSION_TIMEOUT, DEFAULT_VIEWPORT, MAX_SESSION_TIMEOUT,

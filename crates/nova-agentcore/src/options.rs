@@ -56,32 +56,15 @@ impl SessionOptions {
         }
     }
 
-    /// A custom browser (its identifier from the control plane's CreateBrowser).
-    #[must_use]
-    pub fn browser(mut self, identifier: impl Into<String>) -> Self {
-        self.browser = identifier.into();
-        self
-    }
-
-    /// How long the session may live: 1 s to 8 h (whole seconds).
-    #[must_use]
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// The viewport: width 800..=1920, height 600..=1080.
-    #[must_use]
-    pub fn viewport(mut self, width: u32, height: u32) -> Self {
-        self.viewport = (width, height);
-        self
-    }
-
-    /// The session's name, 1..=100 characters (otherwise `nova-act-` and 8 random characters).
-    #[must_use]
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
+    nova_auth::setters! {
+        /// A custom browser (its identifier from the control plane's CreateBrowser).
+        browser(identifier: impl Into<String>) => browser = identifier.into();
+        /// How long the session may live: 1 s to 8 h (whole seconds).
+        timeout(timeout: Duration) => timeout = timeout;
+        /// The viewport: width 800..=1920, height 600..=1080.
+        viewport(width: u32, height: u32) => viewport = (width, height);
+        /// The session's name, 1..=100 characters (otherwise `nova-act-` and 8 random characters).
+        name(name: impl Into<String>) => name = Some(name.into());
     }
 
     /// The browser identifier.

@@ -97,37 +97,20 @@ impl BrowserPool {
         }
     }
 
-    /// How many sessions run at once (at least 1). Mind the account's session quota.
-    pub fn concurrency(mut self, sessions: usize) -> Self {
-        self.concurrency = sessions.max(1);
-        self
-    }
-
-    /// The settings every session starts with.
-    pub fn session_options(mut self, options: SessionOptions) -> Self {
-        self.options = options;
-        self
-    }
-
-    /// The actuator settings each job's browser is attached with (default
-    /// [`Browser::builder`]).
-    pub fn browser(mut self, builder: impl Fn() -> BrowserBuilder + Send + Sync + 'static) -> Self {
-        self.builder = Arc::new(builder);
-        self
-    }
-
-    /// How many sessions a job may go through before it fails for want of one (at least 1,
-    /// default 2): a session that cannot be started or attached is stopped and replaced.
-    pub fn start_attempts(mut self, attempts: u32) -> Self {
-        self.attempts = attempts.max(1);
-        self
-    }
-
-    /// Ends every running job when `shutdown` is triggered (Ctrl-C or SIGTERM with
-    /// [`Shutdown::on_signals`]), stopping its session; jobs not yet begun do not start.
-    pub fn shutdown(mut self, shutdown: &Shutdown) -> Self {
-        self.shutdown = Some(shutdown.clone());
-        self
+    nova_auth::setters! {
+        /// How many sessions run at once (at least 1). Mind the account's session quota.
+        concurrency(sessions: usize) => concurrency = sessions.max(1);
+        /// The settings every session starts with.
+        session_options(options: SessionOptions) => options = options;
+        /// The actuator settings each job's browser is attached with (default
+        /// [`Browser::builder`]).
+        browser(builder: impl Fn() -> BrowserBuilder + Send + Sync + 'static) => builder = Arc::new(builder);
+        /// How many sessions a job may go through before it fails for want of one (at least 1,
+        /// default 2): a session that cannot be started or attached is stopped and replaced.
+        start_attempts(attempts: u32) => attempts = attempts.max(1);
+        /// Ends every running job when `shutdown` is triggered (Ctrl-C or SIGTERM with
+        /// [`Shutdown::on_signals`]), stopping its session; jobs not yet begun do not start.
+        shutdown(shutdown: &Shutdown) => shutdown = Some(shutdown.clone());
     }
 
     /// Runs `work` on every job, each with a browser attached to its own session, at most

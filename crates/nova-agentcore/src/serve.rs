@@ -175,28 +175,15 @@ impl Runtime {
         }
     }
 
-    /// Reads `PORT` and is the base of each invocation's environment (default: the process's).
-    pub fn env(mut self, env: Env) -> Self {
-        self.env = env;
-        self
-    }
-
-    /// Listens on `address` instead of `0.0.0.0:PORT`.
-    pub fn address(mut self, address: SocketAddr) -> Self {
-        self.address = Some(address);
-        self
-    }
-
-    /// Stops on `shutdown` instead of on SIGINT and SIGTERM.
-    pub fn shutdown(mut self, shutdown: &Shutdown) -> Self {
-        self.shutdown = Some(shutdown.clone());
-        self
-    }
-
-    /// How long running invocations get to finish once stopping (default 30 s).
-    pub fn grace(mut self, grace: Duration) -> Self {
-        self.grace = grace;
-        self
+    nova_auth::setters! {
+        /// Reads `PORT` and is the base of each invocation's environment (default: the process's).
+        env(env: Env) => env = env;
+        /// Listens on `address` instead of `0.0.0.0:PORT`.
+        address(address: SocketAddr) => address = Some(address);
+        /// Stops on `shutdown` instead of on SIGINT and SIGTERM.
+        shutdown(shutdown: &Shutdown) => shutdown = Some(shutdown.clone());
+        /// How long running invocations get to finish once stopping (default 30 s).
+        grace(grace: Duration) => grace = grace;
     }
 
     /// Binds the address, so a caller can learn it before serving.

@@ -217,24 +217,15 @@ where
 }
 
 impl BrowserSessionsBuilder {
-    /// Reads `AWS_ENDPOINT_URL_BEDROCK_AGENTCORE`, `AWS_ENDPOINT_URL` and
-    /// `NOVA_ACT_ALLOW_HTTP` from `env` instead of the process.
-    pub fn env(mut self, env: Env) -> Self {
-        self.env = Some(env);
-        self
-    }
-
-    /// Sends the calls and the stream to `url` instead of the region's data plane.
-    pub fn endpoint_url(mut self, url: impl Into<String>) -> Self {
-        self.endpoint = Some(url.into());
-        self
-    }
-
-    /// Allows `http://` beyond this machine (for a test rig you trust; credentials would travel
-    /// in cleartext).
-    pub fn allow_http(mut self, allow: bool) -> Self {
-        self.allow_http = allow;
-        self
+    nova_auth::setters! {
+        /// Reads `AWS_ENDPOINT_URL_BEDROCK_AGENTCORE`, `AWS_ENDPOINT_URL` and
+        /// `NOVA_ACT_ALLOW_HTTP` from `env` instead of the process.
+        env(env: Env) => env = Some(env);
+        /// Sends the calls and the stream to `url` instead of the region's data plane.
+        endpoint_url(url: impl Into<String>) => endpoint = Some(url.into());
+        /// Allows `http://` beyond this machine (for a test rig you trust; credentials would travel
+        /// in cleartext).
+        allow_http(allow: bool) => allow_http = allow;
     }
 
     /// The client, once the endpoint passes the cleartext rule of every Nova Act call.
@@ -362,11 +353,11 @@ impl RemoteSession {
         let url = self.automation_url()?;
         let credentials = self.0.sessions.auth.credentials().await?;
         let Some(aws) = credentials.as_aws() else {
-            return Err(SessionError::Signing {
+            return Err(SessionError::Signing(crate::error::SigningError {
                 message: "remote browsers need AWS credentials (IAM mode), not an API key"
                     .to_owned(),
                 source: None,
-            });
+            }));
         };
         let region = self.0.sessions.auth.region().name().to_owned();
         let mut remote = Remote::new(&url)?.existing_page(true);

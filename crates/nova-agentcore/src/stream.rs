@@ -94,9 +94,8 @@ pub fn sign_handshake(
     region: &str,
     now: SystemTime,
 ) -> Result<Vec<(String, String)>, SessionError> {
-    let failed = |message: String, source: Option<nova_auth::BoxError>| SessionError::Signing {
-        message,
-        source,
+    let failed = |message: String, source: Option<nova_auth::BoxError>| {
+        SessionError::Signing(crate::error::SigningError { message, source })
     };
     let parsed = url::Url::parse(url)
         .map_err(|err| failed(format!("`{url}` is not a URL"), Some(Box::new(err))))?;

@@ -35,28 +35,16 @@ pub struct AuthBuilder {
 }
 
 impl AuthBuilder {
-    /// Forces the mode.
-    #[must_use]
-    pub fn mode(mut self, mode: AuthMode) -> Self {
-        self.mode = Some((mode, Selection::Code));
-        self
-    }
-
-    /// Forces the mode on behalf of `origin` (such as `--auth`), which [`Identity`] names.
-    /// For command-line tools that name the option that chose it; plumbing of the `nova-act`
-    /// command, hidden from the documentation.
-    #[doc(hidden)]
-    #[must_use]
-    pub fn mode_from(mut self, mode: AuthMode, origin: &'static str) -> Self {
-        self.mode = Some((mode, Selection::Option(origin)));
-        self
-    }
-
-    /// Uses this API key (API-key mode).
-    #[must_use]
-    pub fn api_key(mut self, key: impl Into<crate::Secret>) -> Self {
-        self.api_key = Some(key.into());
-        self
+    crate::setters! {
+        /// Forces the mode.
+        mode(mode: AuthMode) => mode = Some((mode, Selection::Code));
+        /// Forces the mode on behalf of `origin` (such as `--auth`), which [`Identity`] names.
+        /// For command-line tools that name the option that chose it; plumbing of the `nova-act`
+        /// command, hidden from the documentation.
+        #[doc(hidden)]
+        mode_from(mode: AuthMode, origin: &'static str) => mode = Some((mode, Selection::Option(origin)));
+        /// Uses this API key (API-key mode).
+        api_key(key: impl Into<crate::Secret>) => api_key = Some(key.into());
     }
 
     /// Uses this AWS profile (IAM mode).
@@ -65,44 +53,22 @@ impl AuthBuilder {
         self.profile_name_from(name, "code")
     }
 
-    /// Uses this AWS profile, chosen by `origin` (such as `--profile`), which error messages
-    /// name.
-    /// For command-line tools that name the option that chose it; plumbing of the `nova-act`
-    /// command, hidden from the documentation.
-    #[doc(hidden)]
-    #[must_use]
-    pub fn profile_name_from(mut self, name: impl Into<String>, origin: &'static str) -> Self {
-        self.profile = Some((name.into(), origin));
-        self
-    }
-
-    /// Uses this provider for AWS credentials (IAM mode), for example an
-    /// [`AwsSdkProvider`](crate::AwsSdkProvider) over an `SdkConfig`, or your own.
-    #[must_use]
-    pub fn aws_provider(mut self, provider: impl CredentialProvider + 'static) -> Self {
-        self.aws_provider = Some(SharedProvider::new(provider));
-        self
-    }
-
-    /// Uses this region.
-    #[must_use]
-    pub fn region(mut self, region: impl Into<String>) -> Self {
-        self.region = Some(region.into());
-        self
-    }
-
-    /// Reads `env` instead of the process environment.
-    #[must_use]
-    pub fn env(mut self, env: Env) -> Self {
-        self.env = Some(env);
-        self
-    }
-
-    /// Uses `clock` for credential expiry.
-    #[must_use]
-    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
-        self.clock = Some(Arc::new(clock));
-        self
+    crate::setters! {
+        /// Uses this AWS profile, chosen by `origin` (such as `--profile`), which error messages
+        /// name.
+        /// For command-line tools that name the option that chose it; plumbing of the `nova-act`
+        /// command, hidden from the documentation.
+        #[doc(hidden)]
+        profile_name_from(name: impl Into<String>, origin: &'static str) => profile = Some((name.into(), origin));
+        /// Uses this provider for AWS credentials (IAM mode), for example an
+        /// [`AwsSdkProvider`](crate::AwsSdkProvider) over an `SdkConfig`, or your own.
+        aws_provider(provider: impl CredentialProvider + 'static) => aws_provider = Some(SharedProvider::new(provider));
+        /// Uses this region.
+        region(region: impl Into<String>) => region = Some(region.into());
+        /// Reads `env` instead of the process environment.
+        env(env: Env) => env = Some(env);
+        /// Uses `clock` for credential expiry.
+        clock(clock: impl Clock + 'static) => clock = Some(Arc::new(clock));
     }
 
     fn env_or_process(&self) -> Env {

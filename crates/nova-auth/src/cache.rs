@@ -60,25 +60,13 @@ impl CachedProvider {
         }
     }
 
-    /// Uses `clock` for expiry decisions.
-    #[must_use]
-    pub fn with_clock(mut self, clock: impl Clock + 'static) -> Self {
-        self.clock = Arc::new(clock);
-        self
-    }
-
-    /// Refreshes this long before expiry.
-    #[must_use]
-    pub fn refresh_before(mut self, margin: Duration) -> Self {
-        self.refresh_before = margin;
-        self
-    }
-
-    /// Waits this long after a failed refresh before trying again (while old credentials last).
-    #[must_use]
-    pub fn retry_after_failure(mut self, wait: Duration) -> Self {
-        self.retry_after_failure = wait;
-        self
+    crate::setters! {
+        /// Uses `clock` for expiry decisions.
+        with_clock(clock: impl Clock + 'static) => clock = Arc::new(clock);
+        /// Refreshes this long before expiry.
+        refresh_before(margin: Duration) => refresh_before = margin;
+        /// Waits this long after a failed refresh before trying again (while old credentials last).
+        retry_after_failure(wait: Duration) => retry_after_failure = wait;
     }
 
     /// The wrapped provider.

@@ -53,6 +53,7 @@ mod provider;
 mod region;
 mod secret;
 mod selection;
+mod setters;
 mod settings;
 mod source;
 

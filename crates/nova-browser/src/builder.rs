@@ -73,51 +73,26 @@ impl Default for BrowserBuilder {
 }
 
 impl BrowserBuilder {
-    /// The Chrome or Chromium executable (otherwise `CHROME_PATH`, then the usual places).
-    pub fn executable(mut self, path: impl Into<PathBuf>) -> Self {
-        self.executable = Some(path.into());
-        self
-    }
-
-    /// Headless or with a window (otherwise `NOVA_ACT_HEADLESS`, default headless).
-    pub fn headless(mut self, headless: bool) -> Self {
-        self.headless = Some(headless);
-        self
-    }
-
-    /// Keeps Chromium's sandbox on. It is off by default, as in Playwright, because it cannot
-    /// start as root or in most containers; turn it on when the pages are untrusted and the
-    /// machine allows it.
-    pub fn sandbox(mut self, sandbox: bool) -> Self {
-        self.sandbox = sandbox;
-        self
-    }
-
-    /// The window and viewport size in CSS pixels (default 1600 × 900).
-    pub fn window_size(mut self, width: u32, height: u32) -> Self {
-        self.window = (width.max(1), height.max(1));
-        self
-    }
-
-    /// Sends every request through `proxy`.
-    pub fn proxy(mut self, proxy: Proxy) -> Self {
-        self.proxy = Some(proxy);
-        self
-    }
-
-    /// Saves downloads into `folder` (created if missing) and reports each finished one, to the
-    /// agent in the result of the action that caused it and to you in [`Browser::downloads`].
-    /// Without a folder, downloads are refused.
-    pub fn downloads_dir(mut self, folder: impl Into<PathBuf>) -> Self {
-        self.downloads = Some(folder.into());
-        self
-    }
-
-    /// Accepts pages whose TLS certificate does not verify (self-signed, expired, another
-    /// host's). For test sites only: it also hides a man in the middle.
-    pub fn ignore_https_errors(mut self, ignore: bool) -> Self {
-        self.ignore_https_errors = ignore;
-        self
+    nova_auth::setters! {
+        /// The Chrome or Chromium executable (otherwise `CHROME_PATH`, then the usual places).
+        executable(path: impl Into<PathBuf>) => executable = Some(path.into());
+        /// Headless or with a window (otherwise `NOVA_ACT_HEADLESS`, default headless).
+        headless(headless: bool) => headless = Some(headless);
+        /// Keeps Chromium's sandbox on. It is off by default, as in Playwright, because it cannot
+        /// start as root or in most containers; turn it on when the pages are untrusted and the
+        /// machine allows it.
+        sandbox(sandbox: bool) => sandbox = sandbox;
+        /// The window and viewport size in CSS pixels (default 1600 × 900).
+        window_size(width: u32, height: u32) => window = (width.max(1), height.max(1));
+        /// Sends every request through `proxy`.
+        proxy(proxy: Proxy) => proxy = Some(proxy);
+        /// Saves downloads into `folder` (created if missing) and reports each finished one, to the
+        /// agent in the result of the action that caused it and to you in [`Browser::downloads`].
+        /// Without a folder, downloads are refused.
+        downloads_dir(folder: impl Into<PathBuf>) => downloads = Some(folder.into());
+        /// Accepts pages whose TLS certificate does not verify (self-signed, expired, another
+        /// host's). For test sites only: it also hides a man in the middle.
+        ignore_https_errors(ignore: bool) => ignore_https_errors = ignore;
     }
 
     /// Lets pages receive files from `folder` (and below it): when the agent types a path into
@@ -182,16 +157,11 @@ impl BrowserBuilder {
         }
     }
 
-    /// The user agent the browser announces.
-    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
-        self.user_agent = Some(user_agent.into());
-        self
-    }
-
-    /// Uses (and keeps) this profile folder instead of a fresh temporary one.
-    pub fn user_data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
-        self.user_data_dir = Some(dir.into());
-        self
+    nova_auth::setters! {
+        /// The user agent the browser announces.
+        user_agent(user_agent: impl Into<String>) => user_agent = Some(user_agent.into());
+        /// Uses (and keeps) this profile folder instead of a fresh temporary one.
+        user_data_dir(dir: impl Into<PathBuf>) => user_data_dir = Some(dir.into());
     }
 
     /// Passes an extra command-line argument to the browser.
@@ -200,47 +170,22 @@ impl BrowserBuilder {
         self
     }
 
-    /// Opens `url` once the browser is up.
-    pub fn starting_page(mut self, url: impl Into<String>) -> Self {
-        self.starting_page = Some(url.into());
-        self
-    }
-
-    /// Sends a simplified DOM (visible text and controls with their boxes) with every
-    /// observation.
-    pub fn simplified_dom(mut self, on: bool) -> Self {
-        self.simplified_dom = on;
-        self
-    }
-
-    /// JPEG quality of observation screenshots, 1..=100 (default 80).
-    pub fn jpeg_quality(mut self, quality: u8) -> Self {
-        self.jpeg_quality = quality.clamp(1, 100);
-        self
-    }
-
-    /// When a page counts as settled after navigating, clicking or pressing Enter.
-    pub fn settle(mut self, settle: Settle) -> Self {
-        self.settle = settle;
-        self
-    }
-
-    /// How long the browser may take to start (default 30 s).
-    pub fn launch_timeout(mut self, timeout: Duration) -> Self {
-        self.launch_timeout = timeout;
-        self
-    }
-
-    /// How long one DevTools command may take (default 30 s).
-    pub fn command_timeout(mut self, timeout: Duration) -> Self {
-        self.command_timeout = timeout;
-        self
-    }
-
-    /// Reads `CHROME_PATH`, `NOVA_ACT_HEADLESS` and `PATH` from `env` instead of the process.
-    pub fn env(mut self, env: Env) -> Self {
-        self.env = Some(env);
-        self
+    nova_auth::setters! {
+        /// Opens `url` once the browser is up.
+        starting_page(url: impl Into<String>) => starting_page = Some(url.into());
+        /// Sends a simplified DOM (visible text and controls with their boxes) with every
+        /// observation.
+        simplified_dom(on: bool) => simplified_dom = on;
+        /// JPEG quality of observation screenshots, 1..=100 (default 80).
+        jpeg_quality(quality: u8) => jpeg_quality = quality.clamp(1, 100);
+        /// When a page counts as settled after navigating, clicking or pressing Enter.
+        settle(settle: Settle) => settle = settle;
+        /// How long the browser may take to start (default 30 s).
+        launch_timeout(timeout: Duration) => launch_timeout = timeout;
+        /// How long one DevTools command may take (default 30 s).
+        command_timeout(timeout: Duration) => command_timeout = timeout;
+        /// Reads `CHROME_PATH`, `NOVA_ACT_HEADLESS` and `PATH` from `env` instead of the process.
+        env(env: Env) => env = Some(env);
     }
 
     fn headless_setting(&self, env: &Env) -> Result<bool, BrowserError> {

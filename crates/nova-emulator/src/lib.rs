@@ -135,61 +135,44 @@ impl Default for EmulatorBuilder {
 }
 
 impl EmulatorBuilder {
-    /// The request rates allowed per caller (an AWS account, or an API key): the service's by
-    /// default ([`Quotas::service`]: 5 InvokeActStep and 100 of every other operation per
-    /// second); a call beyond them is refused with 429 `ThrottlingException`, as the service
-    /// refuses it. Tests that measure beyond the quota say so with [`Quotas::unlimited`].
-    ///
-    /// ```
-    /// # async fn example() -> std::io::Result<()> {
-    /// use nova_emulator::{Emulator, Quotas};
-    ///
-    /// // A load test of the SDK, not of the quota: the emulator must not be the bottleneck.
-    /// let emulator = Emulator::builder().quotas(Quotas::unlimited()).start().await?;
-    /// # drop(emulator); Ok(()) }
-    /// ```
-    #[must_use]
-    pub fn quotas(mut self, quotas: Quotas) -> Self {
-        self.quotas = quotas;
-        self
-    }
-
-    /// How long each InvokeActStep takes to answer: the model's think time (default none), so
-    /// that many acts at once meet the quota as they do in production.
-    #[must_use]
-    pub fn step_latency(mut self, latency: StepLatency) -> Self {
-        self.step_latency = latency;
-        self
-    }
-
-    /// The clock runs and acts time out by (the system's by default): an act still open after
-    /// 24 hours, or a run after a week, ends `TIMED_OUT` as the service ends it. A
-    /// [`ManualClock`] lets a test cross those without waiting. Only timeouts and the
-    /// timestamps the service reports follow it; signatures are checked against the real time.
-    ///
-    /// ```
-    /// # async fn example() -> std::io::Result<()> {
-    /// use std::time::SystemTime;
-    /// use nova_emulator::{Emulator, ManualClock};
-    ///
-    /// let clock = ManualClock::new(SystemTime::now());
-    /// let emulator = Emulator::builder().clock(clock.clone()).start().await?;
-    /// // … create a run and an act, then:
-    /// clock.advance(nova_act_core::limits::ACT_TIMEOUT);
-    /// // the act is now TIMED_OUT.
-    /// # drop(emulator); Ok(()) }
-    /// ```
-    #[must_use]
-    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
-        self.clock = Arc::new(clock);
-        self
-    }
-
-    /// The seed latencies drawn from a range use, for runs that repeat exactly.
-    #[must_use]
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = Some(seed);
-        self
+    nova_act_core::auth::setters! {
+        /// The request rates allowed per caller (an AWS account, or an API key): the service's by
+        /// default ([`Quotas::service`]: 5 InvokeActStep and 100 of every other operation per
+        /// second); a call beyond them is refused with 429 `ThrottlingException`, as the service
+        /// refuses it. Tests that measure beyond the quota say so with [`Quotas::unlimited`].
+        ///
+        /// ```
+        /// # async fn example() -> std::io::Result<()> {
+        /// use nova_emulator::{Emulator, Quotas};
+        ///
+        /// // A load test of the SDK, not of the quota: the emulator must not be the bottleneck.
+        /// let emulator = Emulator::builder().quotas(Quotas::unlimited()).start().await?;
+        /// # drop(emulator); Ok(()) }
+        /// ```
+        quotas(quotas: Quotas) => quotas = quotas;
+        /// How long each InvokeActStep takes to answer: the model's think time (default none), so
+        /// that many acts at once meet the quota as they do in production.
+        step_latency(latency: StepLatency) => step_latency = latency;
+        /// The clock runs and acts time out by (the system's by default): an act still open after
+        /// 24 hours, or a run after a week, ends `TIMED_OUT` as the service ends it. A
+        /// [`ManualClock`] lets a test cross those without waiting. Only timeouts and the
+        /// timestamps the service reports follow it; signatures are checked against the real time.
+        ///
+        /// ```
+        /// # async fn example() -> std::io::Result<()> {
+        /// use std::time::SystemTime;
+        /// use nova_emulator::{Emulator, ManualClock};
+        ///
+        /// let clock = ManualClock::new(SystemTime::now());
+        /// let emulator = Emulator::builder().clock(clock.clone()).start().await?;
+        /// // … create a run and an act, then:
+        /// clock.advance(nova_act_core::limits::ACT_TIMEOUT);
+        /// // the act is now TIMED_OUT.
+        /// # drop(emulator); Ok(()) }
+        /// ```
+        clock(clock: impl Clock + 'static) => clock = Arc::new(clock);
+        /// The seed latencies drawn from a range use, for runs that repeat exactly.
+        seed(seed: u64) => seed = Some(seed);
     }
 
     /// Accepts requests signed with `key`. Without any, one is generated.
@@ -246,18 +229,11 @@ impl EmulatorBuilder {
         self
     }
 
-    /// Answers InvokeActStep with `planner`.
-    #[must_use]
-    pub fn planner(mut self, planner: impl Planner) -> Self {
-        self.planner = Arc::new(planner);
-        self
-    }
-
-    /// The region signatures must be scoped to (default `us-east-1`).
-    #[must_use]
-    pub fn region(mut self, region: impl Into<String>) -> Self {
-        self.region = region.into();
-        self
+    nova_act_core::auth::setters! {
+        /// Answers InvokeActStep with `planner`.
+        planner(planner: impl Planner) => planner = Arc::new(planner);
+        /// The region signatures must be scoped to (default `us-east-1`).
+        region(region: impl Into<String>) => region = region.into();
     }
 
     /// Accepts requests without any authentication. Only for measuring the unsigned floor in

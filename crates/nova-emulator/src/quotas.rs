@@ -49,25 +49,13 @@ impl Quotas {
         }
     }
 
-    /// These quotas with at most `steps` steps per act (`0` = unlimited).
-    #[must_use]
-    pub fn steps_per_act(mut self, steps: u32) -> Self {
-        self.steps_per_act = steps;
-        self
-    }
-
-    /// These quotas with InvokeActStep at `rate` per second (`0` = unlimited).
-    #[must_use]
-    pub fn step_rate(mut self, rate: f64) -> Self {
-        self.step_rate = rate.max(0.0);
-        self
-    }
-
-    /// These quotas with every other operation at `rate` per second (`0` = unlimited).
-    #[must_use]
-    pub fn op_rate(mut self, rate: f64) -> Self {
-        self.op_rate = rate.max(0.0);
-        self
+    nova_act_core::auth::setters! {
+        /// These quotas with at most `steps` steps per act (`0` = unlimited).
+        steps_per_act(steps: u32) => steps_per_act = steps;
+        /// These quotas with InvokeActStep at `rate` per second (`0` = unlimited).
+        step_rate(rate: f64) => step_rate = rate.max(0.0);
+        /// These quotas with every other operation at `rate` per second (`0` = unlimited).
+        op_rate(rate: f64) => op_rate = rate.max(0.0);
     }
 
     fn rate(&self, operation: &str) -> f64 {

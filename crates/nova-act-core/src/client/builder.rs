@@ -88,125 +88,58 @@ impl ClientBuilder {
         self
     }
 
-    /// The AWS region (default: from [`ClientBuilder::auth`], else `us-east-1`).
-    #[must_use]
-    pub fn region(mut self, region: impl Into<String>) -> Self {
-        self.region = Some(region.into());
-        self
-    }
-
-    /// A custom endpoint, such as `http://127.0.0.1:8080` for the emulator. Without it:
-    /// `AWS_ENDPOINT_URL_NOVA_ACT`, then `AWS_ENDPOINT_URL` (IAM), or `NOVA_ACT_API_ENDPOINT`
-    /// (API key), then the service's own endpoint.
-    #[must_use]
-    pub fn endpoint_url(mut self, url: impl Into<String>) -> Self {
-        self.endpoint_url = Some(url.into());
-        self
-    }
-
-    /// Lets credentials travel over plain `http://` to hosts beyond this machine, for a test rig
-    /// you trust on another host; every client built so warns. Without it:
-    /// `NOVA_ACT_ALLOW_HTTP=1`, else only `https://` and loopback `http://` (the emulator) are
-    /// accepted, and any other endpoint fails before anything is sent.
-    #[must_use]
-    pub fn allow_http(mut self, allow: bool) -> Self {
-        self.allow_http = Some(allow);
-        self
-    }
-
-    /// Uses the FIPS endpoint (IAM). Without it: `AWS_USE_FIPS_ENDPOINT`, then the profile's
-    /// `use_fips_endpoint`, then off.
-    #[must_use]
-    pub fn use_fips(mut self, on: bool) -> Self {
-        self.use_fips = Some(on);
-        self
-    }
-
-    /// Uses the dual-stack endpoint (IAM). Without it: `AWS_USE_DUALSTACK_ENDPOINT`, then the
-    /// profile's `use_dualstack_endpoint`, then off.
-    #[must_use]
-    pub fn use_dual_stack(mut self, on: bool) -> Self {
-        self.use_dual_stack = Some(on);
-        self
-    }
-
-    /// Retry settings. Without them: the defaults, with `max_attempts` from
-    /// `AWS_MAX_ATTEMPTS`, then the profile's `max_attempts`.
-    #[must_use]
-    pub fn retry(mut self, retry: RetryConfig) -> Self {
-        self.retry = Some(retry);
-        self
-    }
-
-    /// The retry mode. Without it: `AWS_RETRY_MODE`, then the profile's `retry_mode`, then
-    /// standard.
-    #[must_use]
-    pub fn retry_mode(mut self, mode: RetryMode) -> Self {
-        self.retry_mode = Some(mode);
-        self
-    }
-
-    /// The most InvokeActStep calls per second this client (and every clone of it) makes: the
-    /// account's quota (default [`limits::STEP_RATE`](crate::limits::STEP_RATE), 5; set it to
-    /// the quota AWS raised for your account). Steps of every session and act share it; when the
-    /// service throttles anyway, the pace drops and climbs back, never above this. `0` turns
-    /// pacing off. Without it: `NOVA_ACT_STEP_RATE`, then 5.
-    ///
-    /// ```
-    /// let builder = nova_act_core::Client::builder().step_rate(50.0);
-    /// # drop(builder);
-    /// ```
-    #[must_use]
-    pub fn step_rate(mut self, steps_per_second: f64) -> Self {
-        self.step_rate = Some(steps_per_second);
-        self
-    }
-
-    /// How long a call the service throttles keeps being repeated, with backoff, before the
-    /// throttling error is returned (default 300 s). Throttled attempts do not count against
-    /// [`RetryConfig::max_attempts`]: a throttled request was not processed. With retries off
-    /// ([`RetryConfig::disabled`]) a throttled call fails at once.
-    #[must_use]
-    pub fn throttle_timeout(mut self, timeout: Duration) -> Self {
-        self.throttle_timeout = timeout;
-        self
-    }
-
-    /// Time allowed to connect (default 5 s).
-    #[must_use]
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
-
-    /// Time allowed for one attempt, answer included (default 60 s); `None` for no limit.
-    #[must_use]
-    pub fn attempt_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.attempt_timeout = timeout;
-        self
-    }
-
-    /// Reads endpoint variables from `env` instead of the process environment.
-    #[must_use]
-    pub fn env(mut self, env: Env) -> Self {
-        self.env = env;
-        self
-    }
-
-    /// The clock used for signing (tests fix it).
-    #[must_use]
-    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
-        self.clock = Arc::new(clock);
-        self
-    }
-
-    /// Sends through this `reqwest` client (its timeouts then apply instead): for tests of the
-    /// transport; not part of the supported interface.
-    #[doc(hidden)]
-    #[must_use]
-    pub fn http_client(mut self, http: reqwest::Client) -> Self {
-        self.http = Some(http);
-        self
+    nova_auth::setters! {
+        /// The AWS region (default: from [`ClientBuilder::auth`], else `us-east-1`).
+        region(region: impl Into<String>) => region = Some(region.into());
+        /// A custom endpoint, such as `http://127.0.0.1:8080` for the emulator. Without it:
+        /// `AWS_ENDPOINT_URL_NOVA_ACT`, then `AWS_ENDPOINT_URL` (IAM), or `NOVA_ACT_API_ENDPOINT`
+        /// (API key), then the service's own endpoint.
+        endpoint_url(url: impl Into<String>) => endpoint_url = Some(url.into());
+        /// Lets credentials travel over plain `http://` to hosts beyond this machine, for a test rig
+        /// you trust on another host; every client built so warns. Without it:
+        /// `NOVA_ACT_ALLOW_HTTP=1`, else only `https://` and loopback `http://` (the emulator) are
+        /// accepted, and any other endpoint fails before anything is sent.
+        allow_http(allow: bool) => allow_http = Some(allow);
+        /// Uses the FIPS endpoint (IAM). Without it: `AWS_USE_FIPS_ENDPOINT`, then the profile's
+        /// `use_fips_endpoint`, then off.
+        use_fips(on: bool) => use_fips = Some(on);
+        /// Uses the dual-stack endpoint (IAM). Without it: `AWS_USE_DUALSTACK_ENDPOINT`, then the
+        /// profile's `use_dualstack_endpoint`, then off.
+        use_dual_stack(on: bool) => use_dual_stack = Some(on);
+        /// Retry settings. Without them: the defaults, with `max_attempts` from
+        /// `AWS_MAX_ATTEMPTS`, then the profile's `max_attempts`.
+        retry(retry: RetryConfig) => retry = Some(retry);
+        /// The retry mode. Without it: `AWS_RETRY_MODE`, then the profile's `retry_mode`, then
+        /// standard.
+        retry_mode(mode: RetryMode) => retry_mode = Some(mode);
+        /// The most InvokeActStep calls per second this client (and every clone of it) makes: the
+        /// account's quota (default [`limits::STEP_RATE`](crate::limits::STEP_RATE), 5; set it to
+        /// the quota AWS raised for your account). Steps of every session and act share it; when the
+        /// service throttles anyway, the pace drops and climbs back, never above this. `0` turns
+        /// pacing off. Without it: `NOVA_ACT_STEP_RATE`, then 5.
+        ///
+        /// ```
+        /// let builder = nova_act_core::Client::builder().step_rate(50.0);
+        /// # drop(builder);
+        /// ```
+        step_rate(steps_per_second: f64) => step_rate = Some(steps_per_second);
+        /// How long a call the service throttles keeps being repeated, with backoff, before the
+        /// throttling error is returned (default 300 s). Throttled attempts do not count against
+        /// [`RetryConfig::max_attempts`]: a throttled request was not processed. With retries off
+        /// ([`RetryConfig::disabled`]) a throttled call fails at once.
+        throttle_timeout(timeout: Duration) => throttle_timeout = timeout;
+        /// Time allowed to connect (default 5 s).
+        connect_timeout(timeout: Duration) => connect_timeout = timeout;
+        /// Time allowed for one attempt, answer included (default 60 s); `None` for no limit.
+        attempt_timeout(timeout: Option<Duration>) => attempt_timeout = timeout;
+        /// Reads endpoint variables from `env` instead of the process environment.
+        env(env: Env) => env = env;
+        /// The clock used for signing (tests fix it).
+        clock(clock: impl Clock + 'static) => clock = Arc::new(clock);
+        /// Sends through this `reqwest` client (its timeouts then apply instead): for tests of the
+        /// transport; not part of the supported interface.
+        #[doc(hidden)]
+        http_client(http: reqwest::Client) => http = Some(http);
     }
 
     /// The client. Fails when no credentials were given, when the endpoint settings contradict

@@ -125,29 +125,17 @@ impl Workflow {
         }
     }
 
-    /// Runs under workflow definition `name` (made with CreateWorkflowDefinition, for example
-    /// `nova-act workflow create NAME`).
-    #[must_use]
-    pub fn definition(mut self, name: impl Into<String>) -> Self {
-        self.definition = Some(name.into());
-        self
-    }
-
-    /// Uses model `id`.
-    #[must_use]
-    pub fn model(mut self, id: impl Into<String>) -> Self {
-        self.model_id = id.into();
-        self
-    }
-
-    /// Stops cleanly when `shutdown` is triggered (for example by [`Shutdown::on_signals`]):
-    /// the act in progress ends FAILED, the closure gets its error and returns (it has
-    /// [`SHUTDOWN_GRACE`] to do so before it is dropped), and the run is marked FAILED. A run is
-    /// not started once `shutdown` was triggered.
-    #[must_use]
-    pub fn shutdown(mut self, shutdown: Shutdown) -> Self {
-        self.shutdown = Some(shutdown);
-        self
+    nova_auth::setters! {
+        /// Runs under workflow definition `name` (made with CreateWorkflowDefinition, for example
+        /// `nova-act workflow create NAME`).
+        definition(name: impl Into<String>) => definition = Some(name.into());
+        /// Uses model `id`.
+        model(id: impl Into<String>) => model_id = id.into();
+        /// Stops cleanly when `shutdown` is triggered (for example by [`Shutdown::on_signals`]):
+        /// the act in progress ends FAILED, the closure gets its error and returns (it has
+        /// [`SHUTDOWN_GRACE`] to do so before it is dropped), and the run is marked FAILED. A run is
+        /// not started once `shutdown` was triggered.
+        shutdown(shutdown: Shutdown) => shutdown = Some(shutdown);
     }
 
     /// The definition named in code or by the environment, and where it was named.

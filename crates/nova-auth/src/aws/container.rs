@@ -56,25 +56,13 @@ impl ContainerProvider {
         }
     }
 
-    /// Time allowed to connect to the endpoint (default 1 s).
-    #[must_use]
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
-
-    /// Time allowed for the endpoint's answer (default 5 s).
-    #[must_use]
-    pub fn read_timeout(mut self, timeout: Duration) -> Self {
-        self.read_timeout = timeout;
-        self
-    }
-
-    /// Total time allowed, retries included (default [`DEFAULT_CONTAINER_TIMEOUT`]).
-    #[must_use]
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
+    crate::setters! {
+        /// Time allowed to connect to the endpoint (default 1 s).
+        connect_timeout(timeout: Duration) => connect_timeout = timeout;
+        /// Time allowed for the endpoint's answer (default 5 s).
+        read_timeout(timeout: Duration) => read_timeout = timeout;
+        /// Total time allowed, retries included (default [`DEFAULT_CONTAINER_TIMEOUT`]).
+        timeout(timeout: Duration) => timeout = timeout;
     }
 }
 

@@ -73,29 +73,17 @@ impl DefaultChainBuilder {
         self.profile_name_from(name, "code")
     }
 
-    /// Uses this profile, chosen by `origin` (such as `--profile`), which error messages name.
-    /// For command-line tools that name the option that chose it; plumbing of the `nova-act`
-    /// command, hidden from the documentation.
-    #[doc(hidden)]
-    #[must_use]
-    pub fn profile_name_from(mut self, name: impl Into<String>, origin: &'static str) -> Self {
-        self.profile = Some((name.into(), origin));
-        self
-    }
-
-    /// Total time allowed for IMDS (default [`super::imds::DEFAULT_IMDS_TIMEOUT`]).
-    #[must_use]
-    pub fn imds_timeout(mut self, timeout: Duration) -> Self {
-        self.imds_timeout = Some(timeout);
-        self
-    }
-
-    /// Total time allowed for the container endpoint (default
-    /// [`DEFAULT_CONTAINER_TIMEOUT`](crate::DEFAULT_CONTAINER_TIMEOUT)).
-    #[must_use]
-    pub fn container_timeout(mut self, timeout: Duration) -> Self {
-        self.container_timeout = Some(timeout);
-        self
+    crate::setters! {
+        /// Uses this profile, chosen by `origin` (such as `--profile`), which error messages name.
+        /// For command-line tools that name the option that chose it; plumbing of the `nova-act`
+        /// command, hidden from the documentation.
+        #[doc(hidden)]
+        profile_name_from(name: impl Into<String>, origin: &'static str) => profile = Some((name.into(), origin));
+        /// Total time allowed for IMDS (default [`super::imds::DEFAULT_IMDS_TIMEOUT`]).
+        imds_timeout(timeout: Duration) => imds_timeout = Some(timeout);
+        /// Total time allowed for the container endpoint (default
+        /// [`DEFAULT_CONTAINER_TIMEOUT`](crate::DEFAULT_CONTAINER_TIMEOUT)).
+        container_timeout(timeout: Duration) => container_timeout = Some(timeout);
     }
 
     /// The chain.

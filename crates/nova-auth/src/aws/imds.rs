@@ -57,26 +57,14 @@ impl ImdsProvider {
         }
     }
 
-    /// Total time allowed for the token and credential requests, retries included (default 1 s).
-    #[must_use]
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// Time allowed to connect (default 1 s; the total timeout applies too).
-    #[must_use]
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
-
-    /// Attempts per request (default 1: retries back off for longer than the default total
-    /// timeout; raise both together).
-    #[must_use]
-    pub fn max_attempts(mut self, attempts: u32) -> Self {
-        self.max_attempts = attempts.max(1);
-        self
+    crate::setters! {
+        /// Total time allowed for the token and credential requests, retries included (default 1 s).
+        timeout(timeout: Duration) => timeout = timeout;
+        /// Time allowed to connect (default 1 s; the total timeout applies too).
+        connect_timeout(timeout: Duration) => connect_timeout = timeout;
+        /// Attempts per request (default 1: retries back off for longer than the default total
+        /// timeout; raise both together).
+        max_attempts(attempts: u32) => max_attempts = attempts.max(1);
     }
 
     fn endpoint(&self) -> String {
