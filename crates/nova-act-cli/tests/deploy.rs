@@ -304,6 +304,22 @@ fn fake_docker(dir: &Path) -> String {
     format!("{}:/usr/bin:/bin", bin.display())
 }
 
+/// `workflow deploy price-watch` of a prebuilt image, which must fail: its stderr.
+async fn failed_deploy(emulator: &nova_emulator::RunningEmulator, aws: &Aws) -> String {
+    let home = home();
+    let image = format!("{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/nova-act/price-watch:v1");
+    let out = nova_act(
+        emulator,
+        aws,
+        home.path(),
+        "/usr/bin:/bin",
+        &["workflow", "deploy", "price-watch", "--image", &image],
+    )
+    .await;
+    assert!(out.starts_with("exit 1"), "{out}");
+    out.split("--- stderr\n").nth(1).unwrap().to_owned()
+}
+
 /// `nova-act args…` as the emulator's key, with every endpoint on the fakes.
 async fn nova_act(
     emulator: &nova_emulator::RunningEmulator,
@@ -492,18 +508,7 @@ async fn a_runtime_that_fails_says_why_and_what_was_created() {
     let aws = Aws::start().await;
     no_role(&aws).await;
     control(&aws, false, "CREATE_FAILED").await;
-    let home = home();
-    let image = format!("{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/nova-act/price-watch:v1");
-    let out = nova_act(
-        &emulator,
-        &aws,
-        home.path(),
-        "/usr/bin:/bin",
-        &["workflow", "deploy", "price-watch", "--image", &image],
-    )
-    .await;
-    assert!(out.starts_with("exit 1"), "{out}");
-    let stderr = out.split("--- stderr\n").nth(1).unwrap();
+    let stderr = failed_deploy(&emulator, &aws).await;
     insta::assert_snapshot!(stderr, @r"
         error: the deploy stopped at step `ready` (created before it, and left in place: workflow definition price-watch, execution role nova-act-price-watch-role, runtime price_watch)
           caused by: the runtime is CREATE_FAILED: the image nova-act/price-watch could not be pulled
@@ -529,18 +534,7 @@ async fn a_refused_permission_names_the_action() {
         iam_error(403, "AccessDenied", refusal),
     )
     .await;
-    let home = home();
-    let image = format!("{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/nova-act/price-watch:v1");
-    let out = nova_act(
-        &emulator,
-        &aws,
-        home.path(),
-        "/usr/bin:/bin",
-        &["workflow", "deploy", "price-watch", "--image", &image],
-    )
-    .await;
-    assert!(out.starts_with("exit 1"), "{out}");
-    let stderr = out.split("--- stderr\n").nth(1).unwrap();
+    let stderr = failed_deploy(&emulator, &aws).await;
     insta::assert_snapshot!(stderr, @r"
         error: the deploy stopped at step `execution role` (created before it, and left in place: workflow definition price-watch)
           caused by: AWS refused iam:CreateRole: User: arn:aws:iam::123456789012:user/dev is not authorized to perform: iam:CreateRole on resource: arn:aws:iam::123456789012:role/nova-act-price-watch-role. The caller's IAM policy must allow it

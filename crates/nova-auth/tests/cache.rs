@@ -32,6 +32,19 @@ fn creds(id: &str, expiry: Option<SystemTime>) -> Credentials {
     .into()
 }
 
+/// Credentials `id` that expire `secs` after [`start`], as a load's answer.
+fn expiring(id: &str, secs: u64) -> Result<Credentials, CredentialsError> {
+    Ok(creds(id, Some(start() + Duration::from_secs(secs))))
+}
+
+/// A load that fails as a metadata service that is down fails.
+fn down() -> Result<Credentials, CredentialsError> {
+    Err(CredentialsError::provider(
+        "script",
+        "metadata service down",
+    ))
+}
+
 /// Answers from a script, counting loads; each load yields to the scheduler first so that
 /// concurrent callers really do overlap it.
 #[derive(Debug, Clone, Default)]
@@ -104,14 +117,8 @@ async fn credentials_without_expiry_are_loaded_once() {
 async fn a_thousand_concurrent_callers_at_expiry_share_one_load() {
     let clock = ManualClock::new(start());
     let script = Scripted::default()
-        .then(Ok(creds(
-            "AKIAOLD000000001",
-            Some(start() + Duration::from_secs(600)),
-        )))
-        .then(Ok(creds(
-            "AKIANEW000000002",
-            Some(start() + Duration::from_secs(7200)),
-        )));
+        .then(expiring("AKIAOLD000000001", 600))
+        .then(expiring("AKIANEW000000002", 7200));
     let cache = CachedProvider::new(script.clone()).with_clock(clock.clone());
     cache.credentials().await.unwrap();
     clock.advance(Duration::from_secs(400)); // inside the refresh window
@@ -138,18 +145,9 @@ async fn a_failed_refresh_keeps_valid_credentials_and_warns() {
     let (logs, _guard) = Logs::capture();
     let clock = ManualClock::new(start());
     let script = Scripted::default()
-        .then(Ok(creds(
-            "AKIAOLD000000001",
-            Some(start() + Duration::from_secs(600)),
-        )))
-        .then(Err(CredentialsError::provider(
-            "script",
-            "metadata service down",
-        )))
-        .then(Ok(creds(
-            "AKIANEW000000002",
-            Some(start() + Duration::from_secs(7200)),
-        )));
+        .then(expiring("AKIAOLD000000001", 600))
+        .then(down())
+        .then(expiring("AKIANEW000000002", 7200));
     let cache = CachedProvider::new(script.clone()).with_clock(clock.clone());
     cache.credentials().await.unwrap();
 
@@ -178,14 +176,8 @@ async fn a_failed_refresh_keeps_valid_credentials_and_warns() {
 async fn a_failed_refresh_after_expiry_is_an_error() {
     let clock = ManualClock::new(start());
     let script = Scripted::default()
-        .then(Ok(creds(
-            "AKIAOLD000000001",
-            Some(start() + Duration::from_secs(600)),
-        )))
-        .then(Err(CredentialsError::provider(
-            "script",
-            "metadata service down",
-        )));
+        .then(expiring("AKIAOLD000000001", 600))
+        .then(down());
     let cache = CachedProvider::new(script).with_clock(clock.clone());
     cache.credentials().await.unwrap();
     clock.advance(Duration::from_secs(601));

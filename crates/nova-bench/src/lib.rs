@@ -138,15 +138,8 @@ pub fn nova_act_client(emulator: &RunningEmulator) -> Client {
 /// A client for `emulator` whose steps are paced at `step_rate` (0: not paced), as an
 /// application's would be.
 pub fn paced_client(emulator: &RunningEmulator, step_rate: f64) -> Client {
-    let key = emulator.access_key();
-    let creds = AwsCredentials::new(
-        &key.access_key_id,
-        key.secret_access_key.as_str(),
-        None,
-        Source::Code,
-    );
     Client::builder()
-        .credentials_provider(nova_auth::Credentials::from(creds), AuthMode::Iam)
+        .credentials_provider(emulator.access_key().credentials(), AuthMode::Iam)
         .endpoint_url(emulator.url())
         .env(Env::empty())
         .step_rate(step_rate)

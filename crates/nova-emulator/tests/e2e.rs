@@ -322,16 +322,7 @@ async fn finished_runs_and_acts_refuse_updates() {
     };
     client.update_workflow_run(finish.clone()).await.unwrap();
     let err = client.update_workflow_run(finish).await.unwrap_err();
-    assert!(
-        matches!(
-            &err,
-            Error::Validation {
-                reason: ValidationExceptionReason::InvalidStatus,
-                ..
-            }
-        ),
-        "{err}"
-    );
+    assert!(invalid_status(&err), "{err}");
     let err = client
         .create_session(CreateSessionInput {
             workflow_definition_name: "flow".into(),
@@ -340,21 +331,24 @@ async fn finished_runs_and_acts_refuse_updates() {
         })
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            &err,
-            Error::Validation {
-                reason: ValidationExceptionReason::InvalidStatus,
-                ..
-            }
-        ),
-        "{err}"
-    );
+    assert!(invalid_status(&err), "{err}");
     let err = client
         .create_workflow_run(CreateWorkflowRunInput::new("flow", "no-such-model"))
         .await
         .unwrap_err();
     assert!(matches!(&err, Error::Validation { .. }), "{err}");
+}
+
+/// Whether the service refused for the resource's state (`ValidationException`, reason
+/// `InvalidStatus`).
+fn invalid_status(err: &Error) -> bool {
+    matches!(
+        err,
+        Error::Validation {
+            reason: ValidationExceptionReason::InvalidStatus,
+            ..
+        }
+    )
 }
 
 #[tokio::test]

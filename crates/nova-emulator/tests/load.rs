@@ -1,11 +1,10 @@
 //! Load: many act loops at once, then many in sequence with memory checked. Scaled so CI stays
 //! fast; `NOVA_LOAD_FULL=1` runs the full size (500 concurrent, 10,000 sequential).
 
-use nova_test_support::PretendPage;
+use nova_test_support::pretend_act;
 use std::sync::Arc;
 
 use nova_act_core::Client;
-use nova_act_core::runtime::Workflow;
 use nova_auth::AuthMode;
 use nova_emulator::{Emulator, Quotas, RunningEmulator};
 use serde_json::json;
@@ -34,16 +33,14 @@ async fn setup() -> (RunningEmulator, Client) {
 }
 
 async fn one_act(client: &Client) -> Result<(), String> {
-    let result = Workflow::new(client)
-        .definition("default")
-        .run(|run| async move {
-            run.session(PretendPage::at("http://127.0.0.1/load"))
-                .await?
-                .act("What page is this?")
-                .await
-        })
-        .await
-        .map_err(|e| e.to_string())?;
+    let result = pretend_act(
+        client,
+        "default",
+        "http://127.0.0.1/load",
+        "What page is this?",
+    )
+    .await
+    .map_err(|e| e.to_string())?;
     if result.value == Some(json!("http://127.0.0.1/load")) {
         Ok(())
     } else {

@@ -5,7 +5,6 @@
 use std::sync::OnceLock;
 use std::time::SystemTime;
 
-use nova_auth::{AwsCredentials, Source};
 use nova_emulator::{Emulator, Quotas, RunningEmulator};
 use proptest::prelude::*;
 use proptest::test_runner::{TestCaseError, TestRunner};
@@ -251,20 +250,17 @@ fn authenticated_request_with_any_body_gets_a_4xx_or_succeeds(
                 .body(body),
         )
     } else {
-        let key = emulator.access_key();
-        let aws = AwsCredentials::new(
-            &key.access_key_id,
-            key.secret_access_key.as_str(),
-            None,
-            Source::Code,
-        );
+        let credentials = emulator.access_key().credentials();
+        let aws = credentials
+            .as_aws()
+            .expect("an access key is AWS credentials");
         let mut signed = http::Request::builder()
             .method(method.as_str())
             .uri(&url)
             .header("content-type", "application/json")
             .body(body.clone())
             .map_err(|err| TestCaseError::fail(err.to_string()))?;
-        nova_act_core::sign_request(&mut signed, &aws, emulator.region(), SystemTime::now())
+        nova_act_core::sign_request(&mut signed, aws, emulator.region(), SystemTime::now())
             .map_err(|err| TestCaseError::fail(err.to_string()))?;
         let mut request = shared.http.request(method, url).body(body);
         for (name, value) in signed.headers() {

@@ -9,7 +9,7 @@ use aws_sdk_novaact::error::ProvideErrorMetadata;
 use aws_sdk_novaact::types::{CallResult, CallResultContent, ToolInputSchema, ToolSpec};
 use nova_act_core::limits;
 use nova_emulator::{Emulator, ManualClock, Quotas, RunningEmulator};
-use nova_test_support::PretendPage;
+use nova_test_support::pretend_act;
 
 fn client(emulator: &RunningEmulator) -> Client {
     support::aws_sdk(emulator, &emulator.access_key().secret_access_key, false)
@@ -47,6 +47,20 @@ async fn session(sdk: &Client) -> (String, String) {
     (run, session.session_id().to_owned())
 }
 
+/// InvokeActStep on act `act` of the `limits` definition, its ids filled in.
+fn step(
+    sdk: &Client,
+    run: &str,
+    session: &str,
+    act: &str,
+) -> aws_sdk_novaact::operation::invoke_act_step::builders::InvokeActStepFluentBuilder {
+    sdk.invoke_act_step()
+        .workflow_definition_name("limits")
+        .workflow_run_id(run)
+        .session_id(session)
+        .act_id(act)
+}
+
 fn result(text: &str) -> CallResult {
     CallResult::builder()
         .call_id("initiateAct")
@@ -64,11 +78,7 @@ async fn steps_beyond_five_a_second_are_throttled_as_the_service_throttles_them(
     // Twenty steps at once: the bucket holds one second's worth (5) and refills at 5/s, so
     // however slowly these arrive (within 2 s), at most 15 pass and the rest are throttled.
     let calls = (0..20).map(|_| {
-        sdk.invoke_act_step()
-            .workflow_definition_name("limits")
-            .workflow_run_id(&run)
-            .session_id(&session)
-            .act_id(&act)
+        step(&sdk, &run, &session, &act)
             .call_results(result("{}"))
             .send()
     });
@@ -115,11 +125,7 @@ async fn the_201st_step_and_an_oversized_step_are_refused() {
     let (run, session) = session(&sdk).await;
     let act = new_act(&sdk, &run, &session, "t").await;
     let step = |previous: Option<String>, text: String| {
-        sdk.invoke_act_step()
-            .workflow_definition_name("limits")
-            .workflow_run_id(&run)
-            .session_id(&session)
-            .act_id(&act)
+        step(&sdk, &run, &session, &act)
             .set_previous_step_id(previous)
             .call_results(result(&text))
             .send()
@@ -222,16 +228,13 @@ async fn three_acts(step_rate: f64) -> Vec<nova_act_core::runtime::ActResult> {
     .build()
     .unwrap();
     support::define(&client, "default").await;
-    let acts = (0..3).map(|_| async {
-        nova_act_core::runtime::Workflow::new(&client)
-            .definition("default")
-            .run(|run| async move {
-                run.session(PretendPage::at("http://127.0.0.1/quota"))
-                    .await?
-                    .act("What page is this?")
-                    .await
-            })
-            .await
+    let acts = (0..3).map(|_| {
+        pretend_act(
+            &client,
+            "default",
+            "http://127.0.0.1/quota",
+            "What page is this?",
+        )
     });
     futures_util::future::join_all(acts)
         .await
@@ -362,11 +365,7 @@ async fn a_step_latency_holds_each_step_that_long() {
     let (run, session) = session(&sdk).await;
     let act = new_act(&sdk, &run, &session, "t").await;
     let started = std::time::Instant::now();
-    sdk.invoke_act_step()
-        .workflow_definition_name("limits")
-        .workflow_run_id(&run)
-        .session_id(&session)
-        .act_id(&act)
+    step(&sdk, &run, &session, &act)
         .call_results(result("{}"))
         .send()
         .await
@@ -432,12 +431,7 @@ async fn acts_time_out_after_a_day_and_runs_after_a_week() {
         Some("ActTimeoutError")
     );
     // A timed-out act takes no more steps.
-    let refused = sdk
-        .invoke_act_step()
-        .workflow_definition_name("limits")
-        .workflow_run_id(&run)
-        .session_id(&session)
-        .act_id(first.act_id())
+    let refused = step(&sdk, &run, &session, first.act_id())
         .call_results(result("{}"))
         .send()
         .await

@@ -11,6 +11,10 @@ const API_KEY: &str = "5b0c2e8a-4d1f-4c3b-9a7e-1f2d3c4b5a69";
 const SECRET: &str = "s3cr3tAccessKeyThatMustNeverBeLogged0001";
 const TOKEN: &str = "SessionTokenThatMustNeverBeLogged000000001";
 
+async fn built(env: Env) -> NovaAct {
+    NovaAct::builder().env(env).build().await.unwrap()
+}
+
 async fn workflow(nova: &NovaAct) -> String {
     let result = nova
         .workflow()
@@ -43,15 +47,12 @@ async fn no_secret_reaches_logs_or_errors_in_either_mode() {
     let mut seen = String::new();
 
     // API-key mode.
-    let nova = NovaAct::builder()
-        .env(Env::from_vars([
-            ("NOVA_ACT_API_KEY", API_KEY),
-            ("NOVA_ACT_API_ENDPOINT", emulator.url()),
-            ("HOME", "/nonexistent"),
-        ]))
-        .build()
-        .await
-        .unwrap();
+    let nova = built(Env::from_vars([
+        ("NOVA_ACT_API_KEY", API_KEY),
+        ("NOVA_ACT_API_ENDPOINT", emulator.url()),
+        ("HOME", "/nonexistent"),
+    ]))
+    .await;
     let run = workflow(&nova).await;
     assert!(run.starts_with("Ok("), "{run}");
     seen += &run;
@@ -69,11 +70,7 @@ async fn no_secret_reaches_logs_or_errors_in_either_mode() {
             ("HOME", "/nonexistent"),
         ])
     };
-    let nova = NovaAct::builder()
-        .env(iam_env(SECRET))
-        .build()
-        .await
-        .unwrap();
+    let nova = built(iam_env(SECRET)).await;
     // `default` exists: the API-key service above made it.
     let run = workflow(&nova).await;
     assert!(run.starts_with("Ok("), "{run}");
@@ -81,22 +78,15 @@ async fn no_secret_reaches_logs_or_errors_in_either_mode() {
     seen += &format!("{nova:?}{:?}", nova.identity().await);
 
     // Failures: a refused API key, a wrong secret, a malformed key.
-    let wrong_key = NovaAct::builder()
-        .env(Env::from_vars([
-            ("NOVA_ACT_API_KEY", "00000000-0000-4000-8000-000000000000"),
-            ("NOVA_ACT_API_ENDPOINT", emulator.url()),
-        ]))
-        .build()
-        .await
-        .unwrap();
+    let wrong_key = built(Env::from_vars([
+        ("NOVA_ACT_API_KEY", "00000000-0000-4000-8000-000000000000"),
+        ("NOVA_ACT_API_ENDPOINT", emulator.url()),
+    ]))
+    .await;
     let run = workflow(&wrong_key).await;
     assert!(run.contains("ApiKeyRejected"), "{run}");
     seen += &run;
-    let wrong_secret = NovaAct::builder()
-        .env(iam_env("wrong-secret-wrong-secret-wrong-secret00"))
-        .build()
-        .await
-        .unwrap();
+    let wrong_secret = built(iam_env("wrong-secret-wrong-secret-wrong-secret00")).await;
     let run = workflow(&wrong_secret).await;
     assert!(run.contains("InvalidSignatureException"), "{run}");
     seen += &run;

@@ -13,7 +13,7 @@ mod service;
 mod sigv4;
 
 #[cfg(feature = "actuator")]
-pub use page::PretendPage;
+pub use page::{PretendPage, pretend_act};
 pub use procs::{alive, listening_sockets, process_group, processes_mentioning};
 #[cfg(feature = "client")]
 pub use service::{define, open_act};

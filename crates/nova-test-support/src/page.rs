@@ -2,7 +2,10 @@
 //! emulator, where a browser would only cost time.
 
 use async_trait::async_trait;
-use nova_act_core::runtime::{Actuator, BrowserAction, CallError, Observation};
+use nova_act_core::Client;
+use nova_act_core::runtime::{
+    ActError, ActResult, Actuator, BrowserAction, CallError, Observation, Workflow, WorkflowError,
+};
 use serde_json::{Value, json};
 
 /// A page at a fixed URL: every observation is a blank page there, every other action does
@@ -38,4 +41,20 @@ impl Actuator for PretendPage {
     async fn current_url(&mut self) -> Option<String> {
         Some(self.url.clone())
     }
+}
+
+/// One act of `task` on a [`PretendPage`] at `url`, in a workflow run of its own under
+/// `definition`: the unit of work of the load tests and the fleet benchmark.
+pub async fn pretend_act(
+    client: &Client,
+    definition: &str,
+    url: &str,
+    task: &str,
+) -> Result<ActResult, WorkflowError<ActError>> {
+    let url = url.to_owned();
+    let task = task.to_owned();
+    Workflow::new(client)
+        .definition(definition)
+        .run(|run| async move { run.session(PretendPage::at(url)).await?.act(task).await })
+        .await
 }

@@ -24,7 +24,7 @@
     missing_docs
 )]
 
-use nova_test_support::PretendPage;
+use nova_test_support::pretend_act;
 use std::borrow::Cow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -261,16 +261,9 @@ async fn first_observation(rounds: usize) -> serde_json::Value {
     use nova_agentcore::{BrowserSessions, SessionOptions};
     use nova_browser::Browser;
     let emulator = nova_emulator::Emulator::builder().start().await.unwrap();
-    let key = emulator.access_key();
-    let aws = AwsCredentials::new(
-        &key.access_key_id,
-        key.secret_access_key.as_str(),
-        None,
-        Source::Code,
-    );
     let auth = nova_auth::Auth::builder()
         .mode(nova_auth::AuthMode::Iam)
-        .aws_provider(Credentials::from(aws))
+        .aws_provider(emulator.access_key().credentials())
         .region("us-east-1")
         .env(nova_auth::Env::empty())
         .build()
@@ -330,17 +323,7 @@ async fn fleet_run(
     let results: Vec<_> = futures_util::stream::iter(0..tasks)
         .map(|_| {
             let client = client.clone();
-            async move {
-                nova_act_core::runtime::Workflow::new(&client)
-                    .definition("bench")
-                    .run(|run| async move {
-                        run.session(PretendPage::at("http://127.0.0.1/fleet"))
-                            .await?
-                            .act("fleet")
-                            .await
-                    })
-                    .await
-            }
+            async move { pretend_act(&client, "bench", "http://127.0.0.1/fleet", "fleet").await }
         })
         .buffer_unordered(concurrency)
         .collect()
