@@ -173,18 +173,8 @@ pub(crate) async fn supervise(name: &str, binary: &Path) -> Result<ExitCode, Str
         .await
         .map_err(|err| err.to_string())?;
     let key = emulator.access_key().clone();
-    let client = nova_act::Client::builder()
-        .credentials_provider(
-            nova_act::Credentials::from(nova_act::AwsCredentials::new(
-                &key.access_key_id,
-                key.secret_access_key.as_str(),
-                None,
-                nova_act::Source::Code,
-            )),
-            nova_act::AuthMode::Iam,
-        )
-        .endpoint_url(emulator.url())
-        .env(Env::empty())
+    let client = emulator
+        .client(nova_act::AuthMode::Iam)
         .build()
         .map_err(|err| crate::report(&err))?;
     client

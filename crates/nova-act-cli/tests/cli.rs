@@ -3,6 +3,7 @@
 
 mod support;
 
+use nova_test_support::mount;
 use std::process::Command;
 
 use serde_json::json;
@@ -105,11 +106,7 @@ async fn aws(models_status: u16) -> MockServer {
                 json!({"message": "User is not authorized to perform nova-act:ListModels"}),
             )
     };
-    Mock::given(method("POST"))
-        .and(path("/models"))
-        .respond_with(models)
-        .mount(&server)
-        .await;
+    mount(&server, "POST", "/models", models).await;
     server
 }
 
@@ -1022,20 +1019,7 @@ async fn interrupt(emulator: &nova_emulator::RunningEmulator, args: &[&str]) {
         !statuses.is_empty() && statuses.iter().all(|s| **s == json!("FAILED")),
         "{statuses:?}"
     );
-    let client = nova_act::Client::builder()
-        .credentials_provider(
-            nova_act::Credentials::from(nova_act::AwsCredentials::new(
-                &key.access_key_id,
-                key.secret_access_key.as_str(),
-                None,
-                nova_act::Source::Code,
-            )),
-            nova_act::AuthMode::Iam,
-        )
-        .endpoint_url(emulator.url())
-        .env(nova_act::Env::empty())
-        .build()
-        .unwrap();
+    let client = emulator.client(nova_act::AuthMode::Iam).build().unwrap();
     let acts = client
         .list_acts(nova_act::model::ListActsInput {
             workflow_definition_name: "quickstart".into(),
@@ -1089,15 +1073,11 @@ fn a_browser_quickstart_leaves_nothing_in_tmpdir() {
 #[tokio::test]
 async fn credentials_never_go_in_cleartext_beyond_loopback() {
     let proxy = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/models"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+    mount(&proxy, "POST", "/models", ResponseTemplate::new(200).set_body_json(json!({
             "modelSummaries": [{"modelId": "nova-act-v1", "modelLifecycle": {"status": "ACTIVE"}, "minimumCompatibilityVersion": 1}],
             "modelAliases": [],
             "compatibilityInformation": {"clientCompatibilityVersion": 1, "supportedModelIds": ["nova-act-v1"]}
-        })))
-        .mount(&proxy)
-        .await;
+        }))).await;
     let remote = "http://10.255.255.1:8080";
     let home = home();
     let iam = |extra: Option<(&'static str, String)>| {

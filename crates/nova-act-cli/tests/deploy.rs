@@ -6,11 +6,12 @@
 
 mod support;
 
+use nova_test_support::mount;
 use std::path::Path;
 
 use serde_json::{Value, json};
 use support::*;
-use wiremock::matchers::{body_string_contains, header, method, path};
+use wiremock::matchers::{body_string_contains, header, method};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 const ACCOUNT: &str = "123456789012";
@@ -256,30 +257,38 @@ async fn control(aws: &Aws, existing: bool, end: &str) {
     } else {
         Vec::new()
     };
-    Mock::given(method("POST"))
-        .and(path("/runtimes"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"agentRuntimes": listed})))
-        .mount(&aws.control)
-        .await;
-    Mock::given(method("PUT"))
-        .and(path("/runtimes"))
-        .respond_with(ResponseTemplate::new(202).set_body_json(runtime_json("CREATING", "1")))
-        .mount(&aws.control)
-        .await;
-    Mock::given(method("PUT"))
-        .and(path(format!("/runtimes/{RUNTIME_ID}")))
-        .respond_with(ResponseTemplate::new(202).set_body_json(runtime_json("UPDATING", "2")))
-        .mount(&aws.control)
-        .await;
+    mount(
+        &aws.control,
+        "POST",
+        "/runtimes",
+        ResponseTemplate::new(200).set_body_json(json!({"agentRuntimes": listed})),
+    )
+    .await;
+    mount(
+        &aws.control,
+        "PUT",
+        "/runtimes",
+        ResponseTemplate::new(202).set_body_json(runtime_json("CREATING", "1")),
+    )
+    .await;
+    mount(
+        &aws.control,
+        "PUT",
+        format!("/runtimes/{RUNTIME_ID}"),
+        ResponseTemplate::new(202).set_body_json(runtime_json("UPDATING", "2")),
+    )
+    .await;
     let mut got = runtime_json(end, "1");
     if end.ends_with("FAILED") {
         got["failureReason"] = json!("the image nova-act/price-watch could not be pulled");
     }
-    Mock::given(method("GET"))
-        .and(path(format!("/runtimes/{RUNTIME_ID}")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(got))
-        .mount(&aws.control)
-        .await;
+    mount(
+        &aws.control,
+        "GET",
+        format!("/runtimes/{RUNTIME_ID}"),
+        ResponseTemplate::new(200).set_body_json(got),
+    )
+    .await;
 }
 
 /// A `docker` that records each call's arguments (and what `login` read on stdin) in
@@ -555,18 +564,18 @@ async fn invoke_finds_the_runtime_adds_the_workflow_and_prints_the_answer() {
     let emulator = nova_emulator::Emulator::builder().start().await.unwrap();
     let aws = Aws::start().await;
     control(&aws, true, "READY").await;
-    Mock::given(method("POST"))
-        .and(path(format!(
+    mount(
+        &aws.data,
+        "POST",
+        format!(
             "/runtimes/{}/invocations",
             RUNTIME_ARN.replace(':', "%3A").replace('/', "%2F")
-        )))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .insert_header("content-type", "application/json")
-                .set_body_json(json!({"answer": "4.99"})),
-        )
-        .mount(&aws.data)
-        .await;
+        ),
+        ResponseTemplate::new(200)
+            .insert_header("content-type", "application/json")
+            .set_body_json(json!({"answer": "4.99"})),
+    )
+    .await;
     let home = home();
     let session = "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d-01";
     let out = nova_act(
@@ -713,11 +722,13 @@ async fn undeploy_removes_the_runtime_and_with_yes_the_role_and_repository() {
     let emulator = nova_emulator::Emulator::builder().start().await.unwrap();
     let aws = Aws::start().await;
     control(&aws, true, "READY").await;
-    Mock::given(method("DELETE"))
-        .and(path(format!("/runtimes/{RUNTIME_ID}")))
-        .respond_with(ResponseTemplate::new(202).set_body_json(json!({"status": "DELETING"})))
-        .mount(&aws.control)
-        .await;
+    mount(
+        &aws.control,
+        "DELETE",
+        format!("/runtimes/{RUNTIME_ID}"),
+        ResponseTemplate::new(202).set_body_json(json!({"status": "DELETING"})),
+    )
+    .await;
     iam_ok(&aws, "DeleteRolePolicy").await;
     iam_ok(&aws, "DeleteRole").await;
     answer(

@@ -2,6 +2,7 @@
 //! settings refused before any call, refusals that name the permission or the quota, and
 //! throttled or failed calls repeated as the AWS SDKs repeat them.
 
+use nova_test_support::{mount, mount_expecting};
 use std::time::Duration;
 
 use nova_agentcore::{BrowserSessions, SessionError, SessionOptions};
@@ -45,12 +46,14 @@ fn started() -> ResponseTemplate {
 #[tokio::test]
 async fn a_session_starts_with_its_settings_and_stops_by_id() {
     let server = MockServer::start().await;
-    Mock::given(method("PUT"))
-        .and(path("/browsers/aws.browser.v1/sessions/start"))
-        .respond_with(started())
-        .expect(1)
-        .mount(&server)
-        .await;
+    mount_expecting(
+        &server,
+        "PUT",
+        "/browsers/aws.browser.v1/sessions/start",
+        started(),
+        1,
+    )
+    .await;
     Mock::given(method("PUT"))
         .and(path("/browsers/aws.browser.v1/sessions/stop"))
         .and(query_param("sessionId", "01JSESSION"))
@@ -127,11 +130,13 @@ async fn calls_are_signed_for_agentcore_and_throttled_ones_are_repeated() {
         .up_to_n_times(1)
         .mount(&server)
         .await;
-    Mock::given(method("PUT"))
-        .and(path("/browsers/aws.browser.v1/sessions/start"))
-        .respond_with(started())
-        .mount(&server)
-        .await;
+    mount(
+        &server,
+        "PUT",
+        "/browsers/aws.browser.v1/sessions/start",
+        started(),
+    )
+    .await;
     let session = sessions(&server)
         .await
         .start(SessionOptions::new())
@@ -160,15 +165,15 @@ async fn calls_are_signed_for_agentcore_and_throttled_ones_are_repeated() {
     // A server error of a stop (safe to repeat) is repeated; the answer, once it fails every
     // attempt, says what the service said.
     let failing = MockServer::start().await;
-    Mock::given(method("PUT"))
-        .and(path("/browsers/aws.browser.v1/sessions/start"))
-        .respond_with(
-            ResponseTemplate::new(500)
-                .insert_header("x-amzn-errortype", "InternalServerException")
-                .set_body_json(json!({"message": "try again"})),
-        )
-        .mount(&failing)
-        .await;
+    mount(
+        &failing,
+        "PUT",
+        "/browsers/aws.browser.v1/sessions/start",
+        ResponseTemplate::new(500)
+            .insert_header("x-amzn-errortype", "InternalServerException")
+            .set_body_json(json!({"message": "try again"})),
+    )
+    .await;
     let err = sessions(&failing)
         .await
         .start(SessionOptions::new())
@@ -199,15 +204,17 @@ async fn refusals_name_the_permission_or_the_quota() {
         .up_to_n_times(1)
         .mount(&server)
         .await;
-    Mock::given(method("PUT"))
-        .and(path("/browsers/aws.browser.v1/sessions/start"))
-        .respond_with(refuse(
+    mount(
+        &server,
+        "PUT",
+        "/browsers/aws.browser.v1/sessions/start",
+        refuse(
             402,
             "ServiceQuotaExceededException",
             "Too many browser sessions",
-        ))
-        .mount(&server)
-        .await;
+        ),
+    )
+    .await;
     let sessions = sessions(&server).await;
     let denied = sessions.start(SessionOptions::new()).await.unwrap_err();
     assert!(
@@ -234,20 +241,24 @@ async fn refusals_name_the_permission_or_the_quota() {
 /// A data plane that starts sessions and counts stops.
 async fn data_plane_counting_stops() -> MockServer {
     let server = MockServer::start().await;
-    Mock::given(method("PUT"))
-        .and(path("/browsers/aws.browser.v1/sessions/start"))
-        .respond_with(started())
-        .mount(&server)
-        .await;
-    Mock::given(method("PUT"))
-        .and(path("/browsers/aws.browser.v1/sessions/stop"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+    mount(
+        &server,
+        "PUT",
+        "/browsers/aws.browser.v1/sessions/start",
+        started(),
+    )
+    .await;
+    mount(
+        &server,
+        "PUT",
+        "/browsers/aws.browser.v1/sessions/stop",
+        ResponseTemplate::new(200).set_body_json(json!({
             "browserIdentifier": "aws.browser.v1",
             "sessionId": "01JSESSION",
             "lastUpdatedAt": "2026-12-02T00:01:00Z"
-        })))
-        .mount(&server)
-        .await;
+        })),
+    )
+    .await;
     server
 }
 

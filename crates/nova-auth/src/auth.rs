@@ -47,17 +47,10 @@ impl AuthBuilder {
         api_key(key: impl Into<crate::Secret>) => api_key = Some(key.into());
     }
 
-    /// Uses this AWS profile (IAM mode).
-    #[must_use]
-    pub fn profile_name(self, name: impl Into<String>) -> Self {
-        self.profile_name_from(name, "code")
-    }
-
     crate::setters! {
-        /// Uses this AWS profile, chosen by `origin` (such as `--profile`), which error messages
-        /// name.
-        /// For command-line tools that name the option that chose it; plumbing of the `nova-act`
-        /// command, hidden from the documentation.
+        /// Uses this AWS profile (IAM mode).
+        profile_name(name: impl Into<String>) => profile = Some((name.into(), "code"));
+        /// [`AuthBuilder::profile_name`] chosen by `origin` (`--profile`), which errors name.
         #[doc(hidden)]
         profile_name_from(name: impl Into<String>, origin: &'static str) => profile = Some((name.into(), origin));
         /// Uses this provider for AWS credentials (IAM mode), for example an

@@ -6,6 +6,7 @@
 
 mod support;
 
+use nova_test_support::mount;
 use std::time::Duration;
 
 use nova_auth::{CachedProvider, ContainerProvider, CredentialProvider, ImdsProvider};
@@ -97,11 +98,7 @@ async fn imds_refusing_the_token_is_not_configured() {
         return child_imds().await;
     }
     let server = MockServer::start().await;
-    Mock::given(method("PUT"))
-        .and(path(TOKEN_PATH))
-        .respond_with(ResponseTemplate::new(403))
-        .mount(&server)
-        .await;
+    mount(&server, "PUT", TOKEN_PATH, ResponseTemplate::new(403)).await;
     let out = isolated(TEST, imds_env(&server)).await;
     let out = out.replace(&server.uri(), "[IMDS]");
     insta::assert_snapshot!(out, @"error (not configured): imds: the instance metadata service at [IMDS] could not be used (failed to load IMDS session token: service error: request forbidden: IMDS is disabled or the caller has insufficient permissions.); IMDS is off here, or this is not an EC2 instance");
@@ -114,11 +111,13 @@ async fn imds_silent_past_the_timeout_is_not_configured() {
         return child_imds().await;
     }
     let server = MockServer::start().await;
-    Mock::given(method("PUT"))
-        .and(path(TOKEN_PATH))
-        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(30)))
-        .mount(&server)
-        .await;
+    mount(
+        &server,
+        "PUT",
+        TOKEN_PATH,
+        ResponseTemplate::new(200).set_delay(Duration::from_secs(30)),
+    )
+    .await;
     let out = isolated(TEST, imds_env(&server)).await;
     let out = out.replace(&server.uri(), "[IMDS]");
     assert!(out.starts_with("error (not configured): imds:"), "{out}");

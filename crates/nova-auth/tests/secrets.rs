@@ -128,7 +128,8 @@ mod temporary {
 async fn role_web_identity_and_sso_paths_leak_nothing() {
     use nova_auth::{ProfileProvider, WebIdentityProvider};
     use temporary::*;
-    use wiremock::matchers::{body_string_contains, method, path};
+    use nova_test_support::mount;
+    use wiremock::matchers::{body_string_contains, method};
     use wiremock::{Mock, MockServer, ResponseTemplate};
 
     const TEST: &str = "role_web_identity_and_sso_paths_leak_nothing";
@@ -208,13 +209,9 @@ async fn role_web_identity_and_sso_paths_leak_nothing() {
             .mount(&server)
             .await;
     }
-    Mock::given(method("GET"))
-        .and(path("/federation/credentials"))
-        .respond_with(ResponseTemplate::new(200).set_body_string(format!(
+    mount(&server, "GET", "/federation/credentials", ResponseTemplate::new(200).set_body_string(format!(
             r#"{{"roleCredentials":{{"accessKeyId":"ASIAISSUEDEXAMPLE000","secretAccessKey":"{ISSUED_SECRET}","sessionToken":"{ISSUED_TOKEN}","expiration":4070908800000}}}}"#
-        )))
-        .mount(&server)
-        .await;
+        ))).await;
 
     let home = tempfile::tempdir().unwrap();
     let write = |relative: &str, text: &str| {

@@ -132,6 +132,27 @@ impl BrowserBuilder {
         self
     }
 
+    /// The page the agent drives, on tab `target`: the tabs pages open announced (so the
+    /// actuator can follow them), the tab attached, and the starting page opened.
+    async fn open_page(
+        &self,
+        connection: &Arc<Connection>,
+        target: &str,
+    ) -> Result<Page, BrowserError> {
+        connection
+            .call(
+                None,
+                "Target.setDiscoverTargets",
+                json!({ "discover": true }),
+            )
+            .await?;
+        let page = Page::attach(Arc::clone(connection), target, self.window).await?;
+        if let Some(url) = &self.starting_page {
+            page.goto(url, self.settle).await?;
+        }
+        Ok(page)
+    }
+
     /// With a URL policy, makes every request of our targets pause before it is sent, from
     /// each target's start: tabs pages open are attached by the browser and wait for us.
     async fn pause_requests(&self, connection: &Connection) -> Result<(), BrowserError> {
@@ -359,18 +380,7 @@ impl BrowserBuilder {
             .await?;
         let target = text_field(&created, "targetId", "Target.createTarget")?;
         close_other_tabs(&connection, &target).await;
-        // Announces the tabs pages open, so the actuator can follow them.
-        connection
-            .call(
-                None,
-                "Target.setDiscoverTargets",
-                json!({ "discover": true }),
-            )
-            .await?;
-        let page = Page::attach(Arc::clone(&connection), &target, self.window).await?;
-        if let Some(url) = &self.starting_page {
-            page.goto(url, self.settle).await?;
-        }
+        let page = self.open_page(&connection, &target).await?;
         tracing::debug!(pid = process.id(), headless, "browser ready");
         Ok(Browser {
             page,
@@ -449,17 +459,7 @@ impl BrowserBuilder {
             opened.push(target.clone());
             target
         };
-        connection
-            .call(
-                None,
-                "Target.setDiscoverTargets",
-                json!({ "discover": true }),
-            )
-            .await?;
-        let page = Page::attach(Arc::clone(&connection), &target, self.window).await?;
-        if let Some(url) = &self.starting_page {
-            page.goto(url, self.settle).await?;
-        }
+        let page = self.open_page(&connection, &target).await?;
         tracing::debug!(target_id = %target, "attached to a running browser");
         Ok(Browser {
             page,

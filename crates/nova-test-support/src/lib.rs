@@ -4,6 +4,8 @@
 
 #[cfg(feature = "browser")]
 pub mod act;
+#[cfg(feature = "http")]
+mod http;
 #[cfg(feature = "actuator")]
 mod page;
 mod procs;
@@ -12,6 +14,8 @@ mod service;
 #[cfg(feature = "sigv4")]
 mod sigv4;
 
+#[cfg(feature = "http")]
+pub use http::{mount, mount_expecting};
 #[cfg(feature = "actuator")]
 pub use page::{PretendPage, pretend_act};
 pub use procs::{alive, listening_sockets, process_group, processes_mentioning};

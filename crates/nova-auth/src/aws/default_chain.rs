@@ -67,16 +67,11 @@ impl DefaultChainBuilder {
         self
     }
 
-    /// Uses this profile in the profile-file step, whatever `AWS_PROFILE` says.
-    #[must_use]
-    pub fn profile_name(self, name: impl Into<String>) -> Self {
-        self.profile_name_from(name, "code")
-    }
-
     crate::setters! {
-        /// Uses this profile, chosen by `origin` (such as `--profile`), which error messages name.
-        /// For command-line tools that name the option that chose it; plumbing of the `nova-act`
-        /// command, hidden from the documentation.
+        /// Uses this profile in the profile-file step, whatever `AWS_PROFILE` says.
+        profile_name(name: impl Into<String>) => profile = Some((name.into(), "code"));
+        /// [`DefaultChainBuilder::profile_name`] chosen by `origin` (`--profile`), which errors
+        /// name.
         #[doc(hidden)]
         profile_name_from(name: impl Into<String>, origin: &'static str) => profile = Some((name.into(), origin));
         /// Total time allowed for IMDS (default [`super::imds::DEFAULT_IMDS_TIMEOUT`]).

@@ -62,21 +62,12 @@ impl ProfileProvider {
         }
     }
 
-    /// Uses the profile `name`, whatever `AWS_PROFILE` says.
-    #[must_use]
-    pub fn profile_name(self, name: impl Into<String>) -> Self {
-        self.profile_name_from(name, "code")
-    }
-
-    /// Uses the profile `name`, chosen by `origin` (such as `--profile`), which error messages
-    /// name.
-    /// For command-line tools that name the option that chose it; plumbing of the `nova-act`
-    /// command, hidden from the documentation.
-    #[doc(hidden)]
-    #[must_use]
-    pub fn profile_name_from(mut self, name: impl Into<String>, origin: &'static str) -> Self {
-        self.name = Some((name.into(), origin));
-        self
+    crate::setters! {
+        /// Uses the profile `name`, whatever `AWS_PROFILE` says.
+        profile_name(name: impl Into<String>) => name = Some((name.into(), "code"));
+        /// [`ProfileProvider::profile_name`] chosen by `origin` (`--profile`), which errors name.
+        #[doc(hidden)]
+        profile_name_from(name: impl Into<String>, origin: &'static str) => name = Some((name.into(), origin));
     }
 }
 
