@@ -127,8 +127,8 @@ mod temporary {
 #[tokio::test]
 async fn role_web_identity_and_sso_paths_leak_nothing() {
     use nova_auth::{ProfileProvider, WebIdentityProvider};
-    use temporary::*;
     use nova_test_support::mount;
+    use temporary::*;
     use wiremock::matchers::{body_string_contains, method};
     use wiremock::{Mock, MockServer, ResponseTemplate};
 
