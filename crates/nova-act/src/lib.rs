@@ -175,10 +175,46 @@ impl NovaActBuilder {
         self
     }
 
-    /// Uses your own credentials provider (IAM credentials).
+    /// Uses your own credentials provider, of either kind: an API key from a vault, AWS keys
+    /// from a parent process (see [`AuthBuilder::provider`]).
+    ///
+    /// ```no_run
+    /// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+    /// use async_trait::async_trait;
+    /// use nova_act::{ApiKey, AwsCredentials, CredentialProvider, Credentials, CredentialsError, NovaAct, Source};
+    ///
+    /// /// An API key kept in a vault.
+    /// #[derive(Debug)]
+    /// struct Vault;
+    ///
+    /// #[async_trait]
+    /// impl CredentialProvider for Vault {
+    ///     async fn credentials(&self) -> Result<Credentials, CredentialsError> {
+    ///         let key = "0123456789abcdef0123456789abcdef0123"; // read from the vault
+    ///         Ok(ApiKey::new(key, Source::custom("vault")).into())
+    ///     }
+    /// }
+    ///
+    /// /// AWS keys handed down by a parent process.
+    /// #[derive(Debug)]
+    /// struct Parent;
+    ///
+    /// #[async_trait]
+    /// impl CredentialProvider for Parent {
+    ///     async fn credentials(&self) -> Result<Credentials, CredentialsError> {
+    ///         let (id, secret) = ("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+    ///         Ok(AwsCredentials::new(id, secret, None, Source::custom("parent")).into())
+    ///     }
+    /// }
+    ///
+    /// let with_key = NovaAct::builder().credentials_provider(Vault).build().await?;
+    /// let with_aws = NovaAct::builder().credentials_provider(Parent).build().await?;
+    /// println!("{}\n{}", with_key.identity().await?, with_aws.identity().await?);
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn credentials_provider(mut self, provider: impl CredentialProvider + 'static) -> Self {
-        self.auth = self.auth.aws_provider(provider);
+        self.auth = self.auth.provider(provider);
         self
     }
 

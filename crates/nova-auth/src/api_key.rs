@@ -102,4 +102,8 @@ impl CredentialProvider for ApiKeyProvider {
     fn name(&self) -> Cow<'static, str> {
         Cow::Borrowed("api key")
     }
+
+    fn mode(&self) -> Option<crate::AuthMode> {
+        Some(crate::AuthMode::ApiKey)
+    }
 }

@@ -29,6 +29,7 @@ pub struct AuthBuilder {
     api_key: Option<crate::Secret>,
     profile: Option<(String, &'static str)>,
     aws_provider: Option<SharedProvider>,
+    own: Option<SharedProvider>,
     region: Option<String>,
     env: Option<Env>,
     clock: Option<Arc<dyn Clock>>,
@@ -56,6 +57,11 @@ impl AuthBuilder {
         /// Uses this provider for AWS credentials (IAM mode), for example an
         /// [`AwsSdkProvider`](crate::AwsSdkProvider) over an `SdkConfig`, or your own.
         aws_provider(provider: impl CredentialProvider + 'static) => aws_provider = Some(SharedProvider::new(provider));
+        /// Uses your own provider, of either kind: an API key from a vault or a keychain, AWS
+        /// keys from a parent process. Its [`CredentialProvider::mode`] gives the mode when it
+        /// says; otherwise its first load does. A mode forced beside it that it cannot serve, or
+        /// a later load of the other kind, is an error naming both.
+        provider(provider: impl CredentialProvider + 'static) => own = Some(SharedProvider::new(provider));
         /// Uses this region.
         region(region: impl Into<String>) => region = Some(region.into());
         /// Reads `env` instead of the process environment.
@@ -69,8 +75,51 @@ impl AuthBuilder {
     }
 
     /// Decides the mode without loading anything: code, then `NOVA_ACT_AUTH`, then
-    /// `NOVA_ACT_API_KEY`, then IAM.
-    pub fn select(&self) -> Result<(AuthMode, Selection), AuthError> {
+    /// `NOVA_ACT_API_KEY`, then IAM. `None` for a [provider](AuthBuilder::provider) of your
+    /// own that does not say its kind (and no mode forced): its first load decides.
+    pub fn select(&self) -> Result<(Option<AuthMode>, Selection), AuthError> {
+        if let Some(own) = &self.own {
+            return self.select_own(own);
+        }
+        self.select_settings().map(|(mode, by)| (Some(mode), by))
+    }
+
+    /// The mode beside a provider of your own: the one forced, if it can serve it, else the
+    /// kind it says it is.
+    fn select_own(&self, own: &SharedProvider) -> Result<(Option<AuthMode>, Selection), AuthError> {
+        if let Some(other) = self
+            .aws_in_code()
+            .or_else(|| self.api_key.as_ref().map(|_| "an API key".to_owned()))
+        {
+            return Err(AuthError::TwoProviders {
+                provider: own.name().into_owned(),
+                other,
+            });
+        }
+        let forced = match self.mode {
+            Some(forced) => Some(forced),
+            None => self
+                .env_or_process()
+                .get(env::AUTH_MODE)
+                .map(|value| parse_mode(&value).map(|mode| (mode, Selection::AuthVariable(mode))))
+                .transpose()?,
+        };
+        match (forced, own.mode()) {
+            (Some((mode, by)), Some(provides)) if provides != mode => {
+                Err(AuthError::ProviderMode {
+                    provider: own.name().into_owned(),
+                    provides,
+                    mode,
+                    selected_by: by,
+                })
+            }
+            (Some((mode, by)), _) => Ok((Some(mode), by)),
+            (None, provides) => Ok((provides, Selection::Code)),
+        }
+    }
+
+    /// The mode from the settings alone (no provider of your own).
+    fn select_settings(&self) -> Result<(AuthMode, Selection), AuthError> {
         let aws_in_code = self.aws_in_code();
         let forced = self.mode.map(|(mode, _)| mode);
         match (forced, &self.api_key, aws_in_code) {
@@ -90,11 +139,7 @@ impl AuthBuilder {
         }
         let env = self.env_or_process();
         if let Some(value) = env.get(env::AUTH_MODE) {
-            let mode = match value.to_ascii_lowercase().as_str() {
-                "api-key" | "apikey" | "api_key" => AuthMode::ApiKey,
-                "iam" | "aws" => AuthMode::Iam,
-                _ => return Err(AuthError::UnknownMode { value }),
-            };
+            let mode = parse_mode(&value)?;
             return Ok((mode, Selection::AuthVariable(mode)));
         }
         if env.is_set(env::API_KEY) {
@@ -124,13 +169,19 @@ impl AuthBuilder {
         }
     }
 
-    fn provider(&self, mode: AuthMode) -> SharedProvider {
+    /// The provider for `mode`; `None` only for a provider of your own that decides by its
+    /// first load.
+    fn provider_for(&self, mode: Option<AuthMode>) -> SharedProvider {
+        if let Some(own) = &self.own {
+            return SharedProvider::new(crate::kind::OneKind::new(own.clone(), mode));
+        }
         match mode {
-            AuthMode::ApiKey => match &self.api_key {
+            Some(AuthMode::ApiKey) => match &self.api_key {
                 Some(key) => SharedProvider::new(ApiKeyProvider::new(key.clone())),
                 None => SharedProvider::new(ApiKeyProvider::with_env(self.env_or_process())),
             },
-            AuthMode::Iam => match &self.aws_provider {
+            // IAM: without a provider of your own the selection always names a mode.
+            Some(AuthMode::Iam) | None => match &self.aws_provider {
                 Some(provider) => provider.clone(),
                 None => self.aws_chain(),
             },
@@ -154,11 +205,19 @@ impl AuthBuilder {
     /// Selects the mode, resolves the region and loads the first credentials, so that a
     /// misconfiguration shows up here rather than at the first request.
     pub async fn build(self) -> Result<Auth, AuthError> {
-        let (mode, selection) = self.select()?;
+        let (chosen, selection) = self.select()?;
         let env = self.env_or_process();
         let clock = self.clock.clone().unwrap_or_else(|| Arc::new(SystemClock));
-        let cache = CachedProvider::new(self.provider(mode)).with_clock(clock);
+        let cache = CachedProvider::new(self.provider_for(chosen)).with_clock(clock);
         let first = cache.credentials().await;
+        // A provider of your own that does not say its kind: its first load decides.
+        let mode = match chosen {
+            Some(mode) => mode,
+            None => match first {
+                Ok(ref credentials) => credentials.mode(),
+                Err(err) => return Err(err.into()),
+            },
+        };
         let first = match (mode, selection, first) {
             (_, _, Ok(creds)) => creds,
             (AuthMode::ApiKey, _, Err(err)) if err.is_not_configured() => {
@@ -192,6 +251,7 @@ impl AuthBuilder {
         let (region, settings) =
             crate::settings::resolve(&env, self.region.as_deref(), profile.as_ref());
         let available = crate::available::available(
+            self.own.as_ref().map(|own| (mode, own.name().into_owned())),
             self.api_key.is_some(),
             self.aws_in_code(),
             profile.as_ref(),
@@ -212,6 +272,17 @@ impl AuthBuilder {
             available,
             provider: cache,
         })
+    }
+}
+
+/// The mode `NOVA_ACT_AUTH` names.
+fn parse_mode(value: &str) -> Result<AuthMode, AuthError> {
+    match value.to_ascii_lowercase().as_str() {
+        "api-key" | "apikey" | "api_key" => Ok(AuthMode::ApiKey),
+        "iam" | "aws" => Ok(AuthMode::Iam),
+        _ => Err(AuthError::UnknownMode {
+            value: value.to_owned(),
+        }),
     }
 }
 

@@ -27,6 +27,7 @@ impl fmt::Display for Available {
 /// What the settings in code and the environment make available, without any network call (an
 /// instance role is not probed, so it is not listed).
 pub(crate) fn available(
+    own: Option<(AuthMode, String)>,
     api_key_in_code: bool,
     aws_in_code: Option<String>,
     profile: Option<&ProfileFacts>,
@@ -34,6 +35,9 @@ pub(crate) fn available(
 ) -> Vec<Available> {
     let mut found = Vec::new();
     let mut add = |mode, source: String| found.push(Available { mode, source });
+    if let Some((mode, name)) = own {
+        add(mode, format!("code (provider `{name}`)"));
+    }
     if api_key_in_code {
         add(AuthMode::ApiKey, "code".to_owned());
     }

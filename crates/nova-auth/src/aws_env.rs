@@ -66,4 +66,8 @@ impl CredentialProvider for EnvironmentProvider {
     fn name(&self) -> Cow<'static, str> {
         Cow::Borrowed("environment")
     }
+
+    fn mode(&self) -> Option<crate::AuthMode> {
+        Some(crate::AuthMode::Iam)
+    }
 }

@@ -166,4 +166,8 @@ impl CredentialProvider for CachedProvider {
     fn name(&self) -> Cow<'static, str> {
         self.inner.name()
     }
+
+    fn mode(&self) -> Option<crate::AuthMode> {
+        self.inner.mode()
+    }
 }

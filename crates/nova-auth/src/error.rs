@@ -230,6 +230,34 @@ pub enum AuthError {
         aws: String,
     },
 
+    /// A provider of your own was given in code beside other credentials.
+    #[error(
+        "both your provider `{provider}` and {other} were given in code; keep one (a provider \
+         can hand out either kind of credentials)"
+    )]
+    TwoProviders {
+        /// Your provider's name.
+        provider: String,
+        /// The other credentials given.
+        other: String,
+    },
+
+    /// A provider of your own cannot serve the mode chosen beside it.
+    #[error(
+        "your provider `{provider}` hands out {provides} credentials, but {selected_by} selects \
+         {mode} mode; give a provider of that kind, or choose {provides} mode"
+    )]
+    ProviderMode {
+        /// Your provider's name.
+        provider: String,
+        /// The kind it hands out.
+        provides: crate::credentials::AuthMode,
+        /// The mode chosen.
+        mode: crate::credentials::AuthMode,
+        /// What chose it.
+        selected_by: crate::selection::Selection,
+    },
+
     /// `NOVA_ACT_AUTH` holds a value that is not a mode.
     #[error("NOVA_ACT_AUTH is `{value}`, which is not a mode; use `api-key` or `iam`, or unset it")]
     UnknownMode {

@@ -49,6 +49,7 @@ mod clock;
 mod credentials;
 pub mod env;
 mod error;
+mod kind;
 mod provider;
 mod region;
 mod secret;

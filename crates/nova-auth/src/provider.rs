@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::credentials::Credentials;
+use crate::credentials::{AuthMode, Credentials};
 use crate::error::CredentialsError;
 
 /// Something that hands out Nova Act credentials.
@@ -40,6 +40,13 @@ pub trait CredentialProvider: Send + Sync + Debug {
     fn name(&self) -> Cow<'static, str> {
         Cow::Borrowed("custom")
     }
+
+    /// The kind of credentials this provider hands out, when it knows before loading: a forced
+    /// mode it cannot serve is then refused before anything loads. `None` (the default): its
+    /// first load decides.
+    fn mode(&self) -> Option<AuthMode> {
+        None
+    }
 }
 
 #[async_trait]
@@ -51,6 +58,10 @@ impl<T: CredentialProvider + ?Sized> CredentialProvider for Arc<T> {
     fn name(&self) -> Cow<'static, str> {
         (**self).name()
     }
+
+    fn mode(&self) -> Option<AuthMode> {
+        (**self).mode()
+    }
 }
 
 #[async_trait]
@@ -61,6 +72,10 @@ impl<T: CredentialProvider + ?Sized> CredentialProvider for Box<T> {
 
     fn name(&self) -> Cow<'static, str> {
         (**self).name()
+    }
+
+    fn mode(&self) -> Option<AuthMode> {
+        (**self).mode()
     }
 }
 
@@ -74,6 +89,10 @@ impl CredentialProvider for Credentials {
 
     fn name(&self) -> Cow<'static, str> {
         Cow::Borrowed("fixed")
+    }
+
+    fn mode(&self) -> Option<AuthMode> {
+        Some(Credentials::mode(self))
     }
 }
 
@@ -102,5 +121,9 @@ impl CredentialProvider for SharedProvider {
 
     fn name(&self) -> Cow<'static, str> {
         self.0.name()
+    }
+
+    fn mode(&self) -> Option<AuthMode> {
+        self.0.mode()
     }
 }

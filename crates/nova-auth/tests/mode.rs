@@ -210,6 +210,6 @@ async fn select_decides_without_loading() {
     let builder = with(&[("NOVA_ACT_API_KEY", API_KEY)]);
     assert_eq!(
         builder.select().unwrap(),
-        (AuthMode::ApiKey, Selection::ApiKeyVariable)
+        (Some(AuthMode::ApiKey), Selection::ApiKeyVariable)
     );
 }

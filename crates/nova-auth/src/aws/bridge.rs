@@ -70,6 +70,10 @@ impl CredentialProvider for AwsSdkProvider {
     fn name(&self) -> Cow<'static, str> {
         self.name.clone()
     }
+
+    fn mode(&self) -> Option<crate::AuthMode> {
+        Some(crate::AuthMode::Iam)
+    }
 }
 
 /// One of this crate's providers as an AWS SDK `ProvideCredentials`, so AWS SDK clients can use

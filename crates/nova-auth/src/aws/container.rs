@@ -111,4 +111,8 @@ impl CredentialProvider for ContainerProvider {
     fn name(&self) -> Cow<'static, str> {
         Cow::Borrowed(NAME)
     }
+
+    fn mode(&self) -> Option<crate::AuthMode> {
+        Some(crate::AuthMode::Iam)
+    }
 }

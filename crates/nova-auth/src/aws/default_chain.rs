@@ -116,4 +116,8 @@ impl CredentialProvider for DefaultChain {
     fn name(&self) -> Cow<'static, str> {
         Cow::Borrowed("default AWS chain")
     }
+
+    fn mode(&self) -> Option<crate::AuthMode> {
+        Some(crate::AuthMode::Iam)
+    }
 }

@@ -172,4 +172,8 @@ impl CredentialProvider for ImdsProvider {
     fn name(&self) -> Cow<'static, str> {
         Cow::Borrowed(NAME)
     }
+
+    fn mode(&self) -> Option<crate::AuthMode> {
+        Some(crate::AuthMode::Iam)
+    }
 }

@@ -419,6 +419,10 @@ impl CredentialProvider for ProfileProvider {
     fn name(&self) -> Cow<'static, str> {
         Cow::Borrowed(NAME)
     }
+
+    fn mode(&self) -> Option<crate::AuthMode> {
+        Some(crate::AuthMode::Iam)
+    }
 }
 
 #[cfg(test)]

@@ -123,4 +123,8 @@ impl CredentialProvider for WebIdentityProvider {
     fn name(&self) -> Cow<'static, str> {
         Cow::Borrowed(NAME)
     }
+
+    fn mode(&self) -> Option<crate::AuthMode> {
+        Some(crate::AuthMode::Iam)
+    }
 }
