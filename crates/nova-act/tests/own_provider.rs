@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use nova_act::{
     ApiKey, AuthMode, CredentialProvider, Credentials, CredentialsError, Env, NovaAct, Source,
 };
-use nova_test_support::PretendPage;
+use nova_test_support::pretend_act;
 use serde_json::json;
 
 /// Credentials kept somewhere the SDK does not know, handed over on every load.
@@ -51,16 +51,14 @@ async fn a_workflow_runs_with_an_api_key_or_aws_keys_from_your_own_provider() {
         let identity = nova.identity().await.unwrap().to_string();
         assert!(identity.starts_with(shown), "{identity}");
         assert!(identity.contains(" from custom: vault "), "{identity}");
-        let result = nova
-            .workflow()
-            .run(|run| async move {
-                run.session(PretendPage::at("http://127.0.0.1/vault"))
-                    .await?
-                    .act("What page is this?")
-                    .await
-            })
-            .await
-            .unwrap();
+        let result = pretend_act(
+            nova.client(),
+            "default",
+            "http://127.0.0.1/vault",
+            "What page is this?",
+        )
+        .await
+        .unwrap();
         assert_eq!(result.value, Some(json!("http://127.0.0.1/vault")));
     }
     assert_eq!(emulator.created().runs, 2);

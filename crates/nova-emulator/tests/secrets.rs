@@ -5,7 +5,7 @@
 
 use nova_act::{Env, NovaAct};
 use nova_emulator::{AccessKey, Emulator};
-use nova_test_support::PretendPage;
+use nova_test_support::pretend_act;
 
 const API_KEY: &str = "5b0c2e8a-4d1f-4c3b-9a7e-1f2d3c4b5a69";
 const SECRET: &str = "s3cr3tAccessKeyThatMustNeverBeLogged0001";
@@ -16,15 +16,13 @@ async fn built(env: Env) -> NovaAct {
 }
 
 async fn workflow(nova: &NovaAct) -> String {
-    let result = nova
-        .workflow()
-        .run(|run| async move {
-            run.session(PretendPage::at("http://127.0.0.1/"))
-                .await?
-                .act("What page is this?")
-                .await
-        })
-        .await;
+    let result = pretend_act(
+        nova.client(),
+        "default",
+        "http://127.0.0.1/",
+        "What page is this?",
+    )
+    .await;
     format!("{result:?}")
 }
 

@@ -8,6 +8,18 @@ use crate::error::ServiceError;
 use crate::planner::{ActView, Planner};
 use crate::server::{Serve, Shared};
 
+/// The four ids that name an act in a request's path.
+macro_rules! act_path {
+    ($input:expr) => {
+        (
+            &$input.workflow_definition_name,
+            &$input.workflow_run_id,
+            &$input.session_id,
+            &$input.act_id,
+        )
+    };
+}
+
 impl Store {
     pub(super) fn act_mut(
         &mut self,
@@ -120,12 +132,7 @@ impl Store {
         planner: &dyn Planner,
         steps_per_act: Option<usize>,
     ) -> Result<InvokeActStepOutput, ServiceError> {
-        let act = self.open_act((
-            &input.workflow_definition_name,
-            &input.workflow_run_id,
-            &input.session_id,
-            &input.act_id,
-        ))?;
+        let act = self.open_act(act_path!(input))?;
         if act.last_step != input.previous_step_id {
             return Err(ServiceError::field(
                 "previousStepId",
@@ -159,12 +166,7 @@ impl Store {
         input: UpdateActInput,
     ) -> Result<UpdateActOutput, ServiceError> {
         let now = self.now();
-        let act = self.open_act((
-            &input.workflow_definition_name,
-            &input.workflow_run_id,
-            &input.session_id,
-            &input.act_id,
-        ))?;
+        let act = self.open_act(act_path!(input))?;
         if !finished_act(&input.status) {
             return Err(ServiceError::field(
                 "status",
@@ -193,29 +195,11 @@ impl Store {
     }
 }
 
-impl Serve for CreateActInput {
-    fn serve(self, shared: &Shared) -> Result<Self::Output, ServiceError> {
-        shared.store().create_act(self)
-    }
-}
-
-impl Serve for ListActsInput {
-    fn serve(self, shared: &Shared) -> Result<Self::Output, ServiceError> {
-        shared.store().list_acts(&self)
-    }
-}
-
 impl Serve for InvokeActStepInput {
     fn serve(self, shared: &Shared) -> Result<Self::Output, ServiceError> {
         shared
             .store()
             .invoke_step(self, shared.planner.as_ref(), shared.meter.steps_per_act())
-    }
-}
-
-impl Serve for UpdateActInput {
-    fn serve(self, shared: &Shared) -> Result<Self::Output, ServiceError> {
-        shared.store().update_act(self)
     }
 }
 
@@ -253,4 +237,10 @@ fn models(version: i32) -> ListModelsOutput {
             message: (version < 1).then(|| "this client is too old; upgrade the SDK".to_owned()),
         },
     }
+}
+
+served_by_store! {
+    CreateActInput => create_act();
+    ListActsInput => list_acts(&);
+    UpdateActInput => update_act();
 }

@@ -282,6 +282,18 @@ impl Store {
 }
 
 // After the macros above, which the resources' files use.
+/// The operations the store answers on its own: each input and the store method that serves
+/// it, taking the input by value or (`&`) by reference.
+macro_rules! served_by_store {
+    ($($input:ty => $method:ident($($by:tt)?);)*) => {$(
+        impl Serve for $input {
+            fn serve(self, shared: &Shared) -> Result<Self::Output, ServiceError> {
+                shared.store().$method($($by)? self)
+            }
+        }
+    )*};
+}
+
 mod acts;
 mod definitions;
 mod runs;

@@ -247,12 +247,6 @@ impl Store {
     }
 }
 
-impl Serve for CreateWorkflowRunInput {
-    fn serve(self, shared: &Shared) -> Result<Self::Output, ServiceError> {
-        shared.store().create_run(self)
-    }
-}
-
 impl Serve for GetWorkflowRunInput {
     fn serve(self, shared: &Shared) -> Result<Self::Output, ServiceError> {
         let arn = shared.run_arn(&self.workflow_definition_name, &self.workflow_run_id);
@@ -269,26 +263,10 @@ impl Serve for ListWorkflowRunsInput {
     }
 }
 
-impl Serve for UpdateWorkflowRunInput {
-    fn serve(self, shared: &Shared) -> Result<Self::Output, ServiceError> {
-        shared.store().update_run(self)
-    }
-}
-
-impl Serve for DeleteWorkflowRunInput {
-    fn serve(self, shared: &Shared) -> Result<Self::Output, ServiceError> {
-        shared.store().delete_run(&self)
-    }
-}
-
-impl Serve for CreateSessionInput {
-    fn serve(self, shared: &Shared) -> Result<Self::Output, ServiceError> {
-        shared.store().create_session(self)
-    }
-}
-
-impl Serve for ListSessionsInput {
-    fn serve(self, shared: &Shared) -> Result<Self::Output, ServiceError> {
-        shared.store().list_sessions(&self)
-    }
+served_by_store! {
+    CreateWorkflowRunInput => create_run();
+    UpdateWorkflowRunInput => update_run();
+    DeleteWorkflowRunInput => delete_run(&);
+    CreateSessionInput => create_session();
+    ListSessionsInput => list_sessions(&);
 }
