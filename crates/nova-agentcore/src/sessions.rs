@@ -81,13 +81,11 @@ impl BrowserSessions {
         });
         let path = format!("/browsers/{}/sessions/start", encode(&options.browser));
         let started = self
-            .client
-            .json(
-                &self.service,
-                &Call::rest_json(Method::PUT, path, &body, Retry::WithToken),
+            .call(
+                "StartBrowserSession",
+                Call::rest_json(Method::PUT, path, &body, Retry::WithToken),
             )
-            .await
-            .map_err(|err| err.into_session_error("StartBrowserSession"))?;
+            .await?;
         let field = |name: &str| {
             started[name]
                 .as_str()
@@ -119,10 +117,11 @@ impl BrowserSessions {
             encode(session.id())
         );
         let got = self
-            .client
-            .json(&self.service, &Call::new(Method::GET, path, Retry::Safe))
-            .await
-            .map_err(|err| err.into_session_error("GetBrowserSession"))?;
+            .call(
+                "GetBrowserSession",
+                Call::new(Method::GET, path, Retry::Safe),
+            )
+            .await?;
         Ok(got["status"].as_str().unwrap_or("UNKNOWN").to_owned())
     }
 
@@ -138,13 +137,11 @@ impl BrowserSessions {
                 body["nextToken"] = token.into();
             }
             let page = self
-                .client
-                .json(
-                    &self.service,
-                    &Call::rest_json(Method::POST, path.clone(), &body, Retry::Safe),
+                .call(
+                    "ListBrowserSessions",
+                    Call::rest_json(Method::POST, path.clone(), &body, Retry::Safe),
                 )
-                .await
-                .map_err(|err| err.into_session_error("ListBrowserSessions"))?;
+                .await?;
             let items = page["items"]
                 .as_array()
                 .map(Vec::as_slice)
@@ -159,6 +156,18 @@ impl BrowserSessions {
                 return Ok(ids);
             }
         }
+    }
+
+    /// One call of the session API: its answer, or its failure named for `action`.
+    async fn call(
+        &self,
+        action: &'static str,
+        call: Call,
+    ) -> Result<serde_json::Value, SessionError> {
+        self.client
+            .json(&self.service, &call)
+            .await
+            .map_err(|err| err.into_session_error(action))
     }
 
     /// Starts a session, runs `body` with it, and stops the session whatever happens: when

@@ -98,6 +98,20 @@ pub(crate) fn from_aws_error(
     }
 }
 
+/// Credentials from an AWS SDK provider that is configured here, with its request dumps kept
+/// out of TRACE logs; a failure is `provider`'s, said with `message` (what to check).
+pub(crate) async fn delegated(
+    delegate: &impl aws_credential_types::provider::ProvideCredentials,
+    source: Source,
+    provider: &'static str,
+    message: impl FnOnce() -> String,
+) -> Result<crate::Credentials, CredentialsError> {
+    match quietly(delegate.provide_credentials()).await {
+        Ok(creds) => Ok(from_aws(&creds, source).into()),
+        Err(err) => Err(configured_failure(provider, err, &message())),
+    }
+}
+
 /// Maps an aws-config error from a source whose settings are present: even "not loaded" then
 /// means the source is broken, and the chain must stop rather than hide it. `message` says what
 /// failed and what to do, since aws-config's own messages say only the first.

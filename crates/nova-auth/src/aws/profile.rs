@@ -6,10 +6,9 @@ use std::sync::OnceLock;
 
 use async_trait::async_trait;
 use aws_config::profile::{Profile, ProfileFileCredentialsProvider, ProfileSet};
-use aws_credential_types::provider::ProvideCredentials;
 use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
 
-use super::{aws_env, configured_failure, from_aws, provider_config};
+use super::{aws_env, provider_config};
 use crate::credentials::{AwsCredentials, Credentials};
 use crate::env::{self, Env};
 use crate::error::CredentialsError;
@@ -401,19 +400,15 @@ impl CredentialProvider for ProfileProvider {
                 .configure(&provider_config(&region))
                 .build()
         });
-        match super::quietly(delegate.provide_credentials()).await {
-            Ok(creds) => Ok(from_aws(&creds, source).into()),
-            // A profile that is there but does not resolve is broken, not absent.
-            Err(err) => Err(configured_failure(
-                NAME,
-                err,
-                &format!(
-                    "profile `{}` gave no credentials; {}",
-                    profiles.name,
-                    fix(&chain, &profiles.name)
-                ),
-            )),
-        }
+        // A profile that is there but does not resolve is broken, not absent.
+        super::delegated(delegate, source, NAME, || {
+            format!(
+                "profile `{}` gave no credentials; {}",
+                profiles.name,
+                fix(&chain, &profiles.name)
+            )
+        })
+        .await
     }
 
     fn name(&self) -> Cow<'static, str> {

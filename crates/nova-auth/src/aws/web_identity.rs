@@ -5,9 +5,8 @@ use std::sync::OnceLock;
 
 use async_trait::async_trait;
 use aws_config::web_identity_token::{StaticConfiguration, WebIdentityTokenCredentialsProvider};
-use aws_credential_types::provider::ProvideCredentials;
 
-use super::{configured_failure, from_aws, provider_config};
+use super::provider_config;
 use crate::credentials::Credentials;
 use crate::env::{self, Env};
 use crate::error::CredentialsError;
@@ -107,17 +106,13 @@ impl CredentialProvider for WebIdentityProvider {
                 .configure(&provider_config(&region))
                 .build()
         });
-        match super::quietly(delegate.provide_credentials()).await {
-            Ok(creds) => Ok(from_aws(&creds, source).into()),
-            Err(err) => Err(configured_failure(
-                NAME,
-                err,
-                &format!(
-                    "the web identity token was not exchanged for credentials; check {ROLE_ARN}, \
-                     and that the role trusts the identity provider that issued the token"
-                ),
-            )),
-        }
+        super::delegated(delegate, source, NAME, || {
+            format!(
+                "the web identity token was not exchanged for credentials; check {ROLE_ARN}, and \
+                 that the role trusts the identity provider that issued the token"
+            )
+        })
+        .await
     }
 
     fn name(&self) -> Cow<'static, str> {
