@@ -44,6 +44,18 @@ async fn emulator() -> RunningEmulator {
         .unwrap()
 }
 
+/// `run --tasks FILE --starting-page PAGE`, then `more`.
+fn tasks_args(tasks: &Path, page: &str, more: &[&str]) -> Vec<String> {
+    let mut args = vec![
+        "--tasks".to_owned(),
+        tasks.display().to_string(),
+        "--starting-page".to_owned(),
+        page.to_owned(),
+    ];
+    args.extend(more.iter().map(|arg| (*arg).to_owned()));
+    args
+}
+
 /// `nova-act run args…` with the API key, against `emulator`.
 async fn nova_act_run(emulator: &RunningEmulator, home: &Path, args: Vec<String>) -> String {
     let (home, url) = (home.to_owned(), emulator.url().to_owned());
@@ -360,16 +372,16 @@ async fn many_tasks_run_at_once_within_the_quota_with_one_result_line_each_in_or
     let out = nova_act_run(
         &emulator,
         home.path(),
-        vec![
-            "--tasks".into(),
-            tasks.display().to_string(),
-            "--starting-page".into(),
-            url.clone(),
-            "--concurrency".into(),
-            "4".into(),
-            "--results".into(),
-            results.display().to_string(),
-        ],
+        tasks_args(
+            &tasks,
+            &url,
+            &[
+                "--concurrency",
+                "4",
+                "--results",
+                &results.display().to_string(),
+            ],
+        ),
     )
     .await;
     if browser_missing(&out) {
@@ -427,12 +439,7 @@ async fn a_tasks_file_is_checked_before_anything_starts() {
     let out = nova_act_run(
         &emulator,
         home.path(),
-        vec![
-            "--tasks".into(),
-            tasks.display().to_string(),
-            "--starting-page".into(),
-            "https://example.com/".into(),
-        ],
+        tasks_args(&tasks, "https://example.com/", &[]),
     )
     .await;
     assert!(out.starts_with("exit 2\n"), "{out}");

@@ -142,6 +142,20 @@ impl Service {
     }
 }
 
+/// One act of `request` in a run of its own, on a [`Recorder`] page.
+async fn recorded_act(
+    client: &Client,
+    request: impl Into<ActRequest>,
+) -> Result<ActResult, WorkflowError<ActError>> {
+    let request = request.into();
+    Workflow::new(client)
+        .run(|run| async move {
+            let mut session = run.session(Recorder::default()).await?;
+            session.act(request).await
+        })
+        .await
+}
+
 /// Records what it is asked to do; `lookup` is its one tool.
 #[derive(Default)]
 struct Recorder {
@@ -262,13 +276,7 @@ async fn an_agent_that_throws_fails_the_act_and_the_run() {
     )
     .await;
     let client = service.client(AuthMode::Iam);
-    let err = Workflow::new(&client)
-        .run(|run| async move {
-            let mut session = run.session(Recorder::default()).await?;
-            session.act("Buy apples").await
-        })
-        .await
-        .unwrap_err();
+    let err = recorded_act(&client, "Buy apples").await.unwrap_err();
     insta::assert_snapshot!(err.to_string(), @"the workflow failed: the agent could not do the task (act 33333333-3333-4333-8333-333333333333): The page needs a login");
     assert!(service.log().contains(r#"UpdateAct {"error":{"message":"The page needs a login","type":"ActAgentFailed"},"status":"FAILED"}"#), "{}", service.log());
     assert_eq!(service.finished_with().await, "FAILED");
@@ -282,13 +290,7 @@ async fn running_out_of_steps_is_a_typed_error_and_still_updates_the_act() {
     )
     .await;
     let client = service.client(AuthMode::Iam);
-    let err = Workflow::new(&client)
-        .run(|run| async move {
-            let mut session = run.session(Recorder::default()).await?;
-            session
-                .act(ActRequest::new("Think forever").max_steps(2))
-                .await
-        })
+    let err = recorded_act(&client, ActRequest::new("Think forever").max_steps(2))
         .await
         .unwrap_err();
     assert!(
@@ -315,15 +317,12 @@ async fn an_act_past_its_timeout_is_marked_timed_out() {
     )
     .await;
     let client = service.client(AuthMode::Iam);
-    let err = Workflow::new(&client)
-        .run(|run| async move {
-            let mut session = run.session(Recorder::default()).await?;
-            session
-                .act(ActRequest::new("Be quick").timeout(Duration::from_secs(5)))
-                .await
-        })
-        .await
-        .unwrap_err();
+    let err = recorded_act(
+        &client,
+        ActRequest::new("Be quick").timeout(Duration::from_secs(5)),
+    )
+    .await
+    .unwrap_err();
     insta::assert_snapshot!(err.to_string(), @"the workflow failed: the act did not finish within 5s (act 33333333-3333-4333-8333-333333333333); raise the timeout or split the task");
     assert!(
         service.log().contains(r#""status":"TIMED_OUT""#),

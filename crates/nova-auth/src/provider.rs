@@ -49,35 +49,27 @@ pub trait CredentialProvider: Send + Sync + Debug {
     }
 }
 
-#[async_trait]
-impl<T: CredentialProvider + ?Sized> CredentialProvider for Arc<T> {
-    async fn credentials(&self) -> Result<Credentials, CredentialsError> {
-        (**self).credentials().await
-    }
+/// A provider behind a smart pointer is a provider.
+macro_rules! through_pointer {
+    ($($pointer:ident),*) => {$(
+        #[async_trait]
+        impl<T: CredentialProvider + ?Sized> CredentialProvider for $pointer<T> {
+            async fn credentials(&self) -> Result<Credentials, CredentialsError> {
+                (**self).credentials().await
+            }
 
-    fn name(&self) -> Cow<'static, str> {
-        (**self).name()
-    }
+            fn name(&self) -> Cow<'static, str> {
+                (**self).name()
+            }
 
-    fn mode(&self) -> Option<AuthMode> {
-        (**self).mode()
-    }
+            fn mode(&self) -> Option<AuthMode> {
+                (**self).mode()
+            }
+        }
+    )*};
 }
 
-#[async_trait]
-impl<T: CredentialProvider + ?Sized> CredentialProvider for Box<T> {
-    async fn credentials(&self) -> Result<Credentials, CredentialsError> {
-        (**self).credentials().await
-    }
-
-    fn name(&self) -> Cow<'static, str> {
-        (**self).name()
-    }
-
-    fn mode(&self) -> Option<AuthMode> {
-        (**self).mode()
-    }
-}
+through_pointer!(Arc, Box);
 
 /// Credentials are their own provider: always the same value, for tests, for programs that
 /// fetch credentials themselves, and for short-lived tools.

@@ -6,10 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use nova_act_core::RetryConfig;
 use nova_act_core::model::{Call, CallResult, ToolInputSchema, ToolSpec};
 use nova_act_core::runtime::*;
-use nova_act_core::{Client, RetryConfig};
-use nova_auth::{ApiKey, AuthMode, Credentials, Env, Source};
+use nova_auth::AuthMode;
 use nova_emulator::{ActView, Emulator, Planner, call};
 use serde_json::{Value, json};
 
@@ -78,13 +78,8 @@ async fn mcp_tools_are_offered_beside_the_users_own_and_answer_the_agent() {
         .start()
         .await
         .unwrap();
-    let client = Client::builder()
-        .credentials_provider(
-            Credentials::from(ApiKey::new(emulator.api_key(), Source::Code)),
-            AuthMode::ApiKey,
-        )
-        .endpoint_url(emulator.url())
-        .env(Env::empty())
+    let client = emulator
+        .client(AuthMode::ApiKey)
         .retry(RetryConfig::disabled())
         .build()
         .unwrap();

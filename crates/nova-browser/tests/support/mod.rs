@@ -12,7 +12,7 @@ use axum::response::Html;
 use axum::routing::get;
 use nova_act_core::model::{Call, CallResult};
 use nova_act_core::{Client, RetryConfig};
-use nova_auth::{ApiKey, AuthMode, Env, Source};
+use nova_auth::AuthMode;
 use nova_browser::{Browser, BrowserBuilder, BrowserError};
 use nova_emulator::{ActView, Emulator, Planner, RunningEmulator, call};
 use serde_json::Value;
@@ -214,13 +214,8 @@ impl Planner for Reader {
 /// An emulator with `planner`, and an API-key client for it.
 pub async fn service(planner: impl Planner) -> (RunningEmulator, Client) {
     let emulator = Emulator::builder().planner(planner).start().await.unwrap();
-    let client = Client::builder()
-        .credentials_provider(
-            nova_auth::Credentials::from(ApiKey::new(emulator.api_key(), Source::Code)),
-            AuthMode::ApiKey,
-        )
-        .endpoint_url(emulator.url())
-        .env(Env::empty())
+    let client = emulator
+        .client(AuthMode::ApiKey)
         .retry(RetryConfig::disabled())
         .build()
         .unwrap();
