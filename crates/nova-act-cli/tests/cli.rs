@@ -3,6 +3,8 @@
 
 mod support;
 
+use nova_act::model::{Call, CallResult};
+use nova_emulator::{ActView, Planner};
 use nova_test_support::mount;
 use std::process::Command;
 
@@ -840,13 +842,8 @@ fn both_kinds_configured_are_shown_and_the_choice_is_explained() {
 /// An agent that looks once, then waits and waits: an act long enough to interrupt.
 struct SlowAgent;
 
-impl nova_emulator::Planner for SlowAgent {
-    fn plan(
-        &self,
-        _act: &nova_emulator::ActView,
-        step: usize,
-        _results: &[nova_act::model::CallResult],
-    ) -> Vec<nova_act::model::Call> {
+impl Planner for SlowAgent {
+    fn plan(&self, _act: &ActView, step: usize, _results: &[CallResult]) -> Vec<Call> {
         let (name, input) = match step {
             0 => ("takeObservation", json!([])),
             _ => ("wait", json!([30])),

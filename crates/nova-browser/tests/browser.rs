@@ -4,8 +4,10 @@
 
 mod support;
 
+use nova_act_core::model::{Call, CallResult};
 use nova_act_core::runtime::{Actuator, BrowserAction, Workflow};
 use nova_browser::{Browser, BrowserError};
+use nova_emulator::{ActView, Planner};
 use serde_json::{Value, json};
 use support::{Reader, bbox, launch, service, site, text_of};
 
@@ -353,14 +355,7 @@ async fn failures_are_call_errors_the_agent_can_read() {
         .browser(action("goToUrl", json!(["data:text/html,<h1>fine</h1>"])))
         .await
         .unwrap();
-    assert_eq!(
-        browser
-            .page()
-            .evaluate("document.querySelector('h1').textContent")
-            .await
-            .unwrap(),
-        json!("fine")
-    );
+    assert_eq!(support::heading(&browser).await, json!("fine"));
     browser.close().await;
 }
 
@@ -527,13 +522,8 @@ async fn structured_answers_and_guardrails_on_a_real_page() {
     };
     // The first act reads the heading as JSON; the second follows the link.
     struct ByTask;
-    impl nova_emulator::Planner for ByTask {
-        fn plan(
-            &self,
-            act: &nova_emulator::ActView,
-            step: usize,
-            results: &[nova_act_core::model::CallResult],
-        ) -> Vec<nova_act_core::model::Call> {
+    impl Planner for ByTask {
+        fn plan(&self, act: &ActView, step: usize, results: &[CallResult]) -> Vec<Call> {
             let seen = support::observation(results).expect("an observation");
             let calls = if act.task.starts_with("Read the heading") {
                 vec![(

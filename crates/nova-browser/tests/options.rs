@@ -4,6 +4,8 @@
 
 mod support;
 
+use nova_act_core::model::{Call, CallResult};
+use nova_emulator::{ActView, Planner};
 use std::sync::{Arc, Mutex};
 
 use nova_act_core::runtime::{Actuator, BrowserAction};
@@ -166,11 +168,7 @@ async fn a_proxy_that_asks_for_credentials_gets_them_over_devtools() {
     else {
         return;
     };
-    let heading = browser
-        .page()
-        .evaluate("document.querySelector('h1').textContent")
-        .await
-        .unwrap();
+    let heading = support::heading(&browser).await;
     assert_eq!(heading, "via proxy: http://shop.nova-act.test/cart");
     // Challenged first, then answered; the password is not on the browser's command line.
     let seen = seen.lock().unwrap().clone();
@@ -254,11 +252,7 @@ async fn a_self_signed_page_opens_only_when_https_errors_are_ignored() {
         .browser(action("goToUrl", json!([url])))
         .await
         .unwrap();
-    let heading = lenient
-        .page()
-        .evaluate("document.querySelector('h1').textContent")
-        .await
-        .unwrap();
+    let heading = support::heading(&lenient).await;
     assert_eq!(heading, "self-signed");
     lenient.close().await;
 }
@@ -269,13 +263,8 @@ struct FilesAgent {
     allowed: String,
 }
 
-impl nova_emulator::Planner for FilesAgent {
-    fn plan(
-        &self,
-        _act: &nova_emulator::ActView,
-        step: usize,
-        results: &[nova_act_core::model::CallResult],
-    ) -> Vec<nova_act_core::model::Call> {
+impl Planner for FilesAgent {
+    fn plan(&self, _act: &ActView, step: usize, results: &[CallResult]) -> Vec<Call> {
         // The input is at (100..400, 100..160), the link at (100..400, 300..360) of 1600 × 900.
         let input = "<bbox>100,120,200,170</bbox>";
         let calls = match step {

@@ -1,8 +1,8 @@
 //! The `nova-emulator` program as a user runs it: its flags, its first line, keys from the
 //! environment, and a clean stop on SIGTERM.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::io::{BufRead, BufReader, Lines};
+use std::process::{Child, ChildStdout, Command, Stdio};
 
 use nova_act_core::model::{CreateWorkflowRunInput, ListModelsInput};
 use nova_act_core::{Client, RetryConfig};
@@ -14,6 +14,19 @@ const SECRET: &str = "emulator-binary-secret-not-in-ps";
 const API_KEY: &str = "0f2b6d0e-6a1c-4c7e-9a57-3f6a1b2c9d10";
 
 /// The program with nothing from this machine's environment but `PATH`.
+/// Starts `command` with its output piped: the child, its stdout's lines, and the first one
+/// (`listening on URL`).
+fn started(command: &mut Command) -> (Child, Lines<BufReader<ChildStdout>>, String) {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    (child, lines, first)
+}
+
 fn program() -> Command {
     let mut command = Command::new(BIN);
     command.env_clear();
@@ -35,19 +48,15 @@ fn client(url: &str, credentials: Credentials, mode: AuthMode) -> Client {
 
 #[tokio::test]
 async fn keys_from_the_environment_first_line_and_a_clean_sigterm() {
-    let mut child = program()
+    let mut command = program();
+    command
         .args(["--listen", "127.0.0.1:0"])
         .env(
             "NOVA_EMULATOR_ACCESS_KEYS",
             format!("AKIAOTHERKEY00000000:other,{ID}:{SECRET}"),
         )
-        .env("NOVA_EMULATOR_API_KEYS", API_KEY)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next().unwrap().unwrap();
+        .env("NOVA_EMULATOR_API_KEYS", API_KEY);
+    let (mut child, mut lines, first) = started(&mut command);
     let url = first
         .strip_prefix("listening on ")
         .unwrap_or_else(|| panic!("first line: {first}"))
@@ -156,14 +165,7 @@ fn malformed_values_are_usage_errors_that_name_the_form() {
 
 #[test]
 fn a_non_loopback_address_is_served_with_a_warning() {
-    let mut child = program()
-        .args(["--listen", "0.0.0.0:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = stdout.next().unwrap().unwrap();
+    let (mut child, _stdout, first) = started(program().args(["--listen", "0.0.0.0:0"]));
     assert!(first.starts_with("listening on http://0.0.0.0:"), "{first}");
     let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
     let warning = stderr

@@ -171,6 +171,15 @@ pub async fn launch(builder: BrowserBuilder) -> Option<Browser> {
 
 pub use nova_test_support::act::observation;
 
+/// The text of the page's first `h1`.
+pub async fn heading(browser: &Browser) -> Value {
+    browser
+        .page()
+        .evaluate("document.querySelector('h1').textContent")
+        .await
+        .unwrap()
+}
+
 /// The `<bbox>` of the first simplified-DOM line containing `needle`.
 pub fn bbox(observation: &Value, needle: &str) -> String {
     let dom = observation["simplifiedDOM"].as_str().unwrap_or_default();
