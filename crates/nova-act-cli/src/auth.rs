@@ -173,25 +173,17 @@ pub(crate) async fn doctor(cli: &Cli) -> Result<ExitCode, String> {
 
 async fn run_checks(cli: &Cli) -> Vec<Check> {
     let mut checks = Vec::new();
-    let auth = match cli.auth_builder().build().await {
-        Ok(auth) => auth,
-        Err(err) => {
-            checks.push(Check::fail(
-                "credentials",
-                "none usable",
-                nova_act::Report(&err).to_string(),
-            ));
-            return checks;
-        }
+    let loaded = async {
+        let auth = (cli.auth_builder().build().await)
+            .map_err(|err| ("none usable", nova_act::Report(&err).to_string()))?;
+        let identity = (auth.identity().await)
+            .map_err(|err| ("could not load them", nova_act::Report(&err).to_string()))?;
+        Ok::<_, (&str, String)>((auth, identity))
     };
-    let identity = match auth.identity().await {
-        Ok(identity) => identity,
-        Err(err) => {
-            checks.push(Check::fail(
-                "credentials",
-                "could not load them",
-                nova_act::Report(&err).to_string(),
-            ));
+    let (auth, identity) = match loaded.await {
+        Ok(loaded) => loaded,
+        Err((summary, detail)) => {
+            checks.push(Check::fail("credentials", summary, detail));
             return checks;
         }
     };
