@@ -181,7 +181,9 @@ impl NovaActBuilder {
     /// ```no_run
     /// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
     /// use async_trait::async_trait;
-    /// use nova_act::{ApiKey, AwsCredentials, CredentialProvider, Credentials, CredentialsError, NovaAct, Source};
+    /// use nova_act::{
+    ///     ApiKey, AwsCredentials, CredentialProvider, Credentials, CredentialsError, NovaAct, Source,
+    /// };
     ///
     /// /// An API key kept in a vault.
     /// #[derive(Debug)]
@@ -202,7 +204,8 @@ impl NovaActBuilder {
     /// #[async_trait]
     /// impl CredentialProvider for Parent {
     ///     async fn credentials(&self) -> Result<Credentials, CredentialsError> {
-    ///         let (id, secret) = ("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+    ///         let id = "AKIAIOSFODNN7EXAMPLE";
+    ///         let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
     ///         Ok(AwsCredentials::new(id, secret, None, Source::custom("parent")).into())
     ///     }
     /// }

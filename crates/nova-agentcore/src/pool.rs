@@ -104,7 +104,8 @@ impl BrowserPool {
         session_options(options: SessionOptions) => options = options;
         /// The actuator settings each job's browser is attached with (default
         /// [`Browser::builder`]).
-        browser(builder: impl Fn() -> BrowserBuilder + Send + Sync + 'static) => builder = Arc::new(builder);
+        browser(builder: impl Fn() -> BrowserBuilder + Send + Sync + 'static)
+            => builder = Arc::new(builder);
         /// How many sessions a job may go through before it fails for want of one (at least 1,
         /// default 2): a session that cannot be started or attached is stopped and replaced.
         start_attempts(attempts: u32) => attempts = attempts.max(1);

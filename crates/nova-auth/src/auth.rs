@@ -43,7 +43,8 @@ impl AuthBuilder {
         /// For command-line tools that name the option that chose it; plumbing of the `nova-act`
         /// command, hidden from the documentation.
         #[doc(hidden)]
-        mode_from(mode: AuthMode, origin: &'static str) => mode = Some((mode, Selection::Option(origin)));
+        mode_from(mode: AuthMode, origin: &'static str)
+            => mode = Some((mode, Selection::Option(origin)));
         /// Uses this API key (API-key mode).
         api_key(key: impl Into<crate::Secret>) => api_key = Some(key.into());
     }
@@ -53,15 +54,18 @@ impl AuthBuilder {
         profile_name(name: impl Into<String>) => profile = Some((name.into(), "code"));
         /// [`AuthBuilder::profile_name`] chosen by `origin` (`--profile`), which errors name.
         #[doc(hidden)]
-        profile_name_from(name: impl Into<String>, origin: &'static str) => profile = Some((name.into(), origin));
+        profile_name_from(name: impl Into<String>, origin: &'static str)
+            => profile = Some((name.into(), origin));
         /// Uses this provider for AWS credentials (IAM mode), for example an
         /// [`AwsSdkProvider`](crate::AwsSdkProvider) over an `SdkConfig`, or your own.
-        aws_provider(provider: impl CredentialProvider + 'static) => aws_provider = Some(SharedProvider::new(provider));
+        aws_provider(provider: impl CredentialProvider + 'static)
+            => aws_provider = Some(SharedProvider::new(provider));
         /// Uses your own provider, of either kind: an API key from a vault or a keychain, AWS
         /// keys from a parent process. Its [`CredentialProvider::mode`] gives the mode when it
         /// says; otherwise its first load does. A mode forced beside it that it cannot serve, or
         /// a later load of the other kind, is an error naming both.
-        provider(provider: impl CredentialProvider + 'static) => own = Some(SharedProvider::new(provider));
+        provider(provider: impl CredentialProvider + 'static)
+            => own = Some(SharedProvider::new(provider));
         /// Uses this region.
         region(region: impl Into<String>) => region = Some(region.into());
         /// Reads `env` instead of the process environment.

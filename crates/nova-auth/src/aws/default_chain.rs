@@ -73,7 +73,8 @@ impl DefaultChainBuilder {
         /// [`DefaultChainBuilder::profile_name`] chosen by `origin` (`--profile`), which errors
         /// name.
         #[doc(hidden)]
-        profile_name_from(name: impl Into<String>, origin: &'static str) => profile = Some((name.into(), origin));
+        profile_name_from(name: impl Into<String>, origin: &'static str)
+            => profile = Some((name.into(), origin));
         /// Total time allowed for IMDS (default [`super::imds::DEFAULT_IMDS_TIMEOUT`]).
         imds_timeout(timeout: Duration) => imds_timeout = Some(timeout);
         /// Total time allowed for the container endpoint (default

@@ -66,7 +66,8 @@ impl ProfileProvider {
         profile_name(name: impl Into<String>) => name = Some((name.into(), "code"));
         /// [`ProfileProvider::profile_name`] chosen by `origin` (`--profile`), which errors name.
         #[doc(hidden)]
-        profile_name_from(name: impl Into<String>, origin: &'static str) => name = Some((name.into(), origin));
+        profile_name_from(name: impl Into<String>, origin: &'static str)
+            => name = Some((name.into(), origin));
     }
 }
 
