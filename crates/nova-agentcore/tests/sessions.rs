@@ -2,7 +2,7 @@
 //! settings refused before any call, refusals that name the permission or the quota, and
 //! throttled or failed calls repeated as the AWS SDKs repeat them.
 
-use nova_test_support::{mount, mount_expecting};
+use nova_test_support::{answer, mount};
 use std::time::Duration;
 
 use nova_agentcore::{BrowserSessions, SessionError, SessionOptions};
@@ -46,14 +46,10 @@ fn started() -> ResponseTemplate {
 #[tokio::test]
 async fn a_session_starts_with_its_settings_and_stops_by_id() {
     let server = MockServer::start().await;
-    mount_expecting(
-        &server,
-        "PUT",
-        "/browsers/aws.browser.v1/sessions/start",
-        started(),
-        1,
-    )
-    .await;
+    answer("PUT", "/browsers/aws.browser.v1/sessions/start", started())
+        .expect(1)
+        .mount(&server)
+        .await;
     Mock::given(method("PUT"))
         .and(path("/browsers/aws.browser.v1/sessions/stop"))
         .and(query_param("sessionId", "01JSESSION"))
@@ -120,16 +116,16 @@ async fn settings_out_of_range_are_refused_before_any_call() {
 #[tokio::test]
 async fn calls_are_signed_for_agentcore_and_throttled_ones_are_repeated() {
     let server = MockServer::start().await;
-    Mock::given(method("PUT"))
-        .and(path("/browsers/aws.browser.v1/sessions/start"))
-        .respond_with(
-            ResponseTemplate::new(429)
-                .insert_header("x-amzn-errortype", "ThrottlingException")
-                .set_body_json(json!({"message": "Rate exceeded"})),
-        )
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
+    answer(
+        "PUT",
+        "/browsers/aws.browser.v1/sessions/start",
+        ResponseTemplate::new(429)
+            .insert_header("x-amzn-errortype", "ThrottlingException")
+            .set_body_json(json!({"message": "Rate exceeded"})),
+    )
+    .up_to_n_times(1)
+    .mount(&server)
+    .await;
     mount(
         &server,
         "PUT",
@@ -194,16 +190,18 @@ async fn refusals_name_the_permission_or_the_quota() {
             .insert_header("x-amzn-errortype", kind)
             .set_body_json(json!({"message": message}))
     };
-    Mock::given(method("PUT"))
-        .and(path("/browsers/aws.browser.v1/sessions/start"))
-        .respond_with(refuse(
+    answer(
+        "PUT",
+        "/browsers/aws.browser.v1/sessions/start",
+        refuse(
             403,
             "AccessDeniedException",
             "User is not authorized to perform: bedrock-agentcore:StartBrowserSession",
-        ))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
+        ),
+    )
+    .up_to_n_times(1)
+    .mount(&server)
+    .await;
     mount(
         &server,
         "PUT",

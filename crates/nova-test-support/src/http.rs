@@ -3,6 +3,14 @@
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Respond};
 
+/// `response` to `verb` requests to `at`, to mount as it is or after limiting it
+/// (`.expect(n)`, `.up_to_n_times(1)` for a refused first attempt).
+pub fn answer(verb: &str, at: impl AsRef<str>, response: impl Respond + 'static) -> Mock {
+    Mock::given(method(verb))
+        .and(path(at.as_ref()))
+        .respond_with(response)
+}
+
 /// Answers every `verb` request to `at` on `server` with `response`.
 pub async fn mount(
     server: &MockServer,
@@ -10,25 +18,5 @@ pub async fn mount(
     at: impl AsRef<str>,
     response: impl Respond + 'static,
 ) {
-    Mock::given(method(verb))
-        .and(path(at.as_ref()))
-        .respond_with(response)
-        .mount(server)
-        .await;
-}
-
-/// [`mount`], and checks when `server` is dropped that exactly `times` such requests came.
-pub async fn mount_expecting(
-    server: &MockServer,
-    verb: &str,
-    at: impl AsRef<str>,
-    response: impl Respond + 'static,
-    times: u64,
-) {
-    Mock::given(method(verb))
-        .and(path(at.as_ref()))
-        .respond_with(response)
-        .expect(times)
-        .mount(server)
-        .await;
+    answer(verb, at, response).mount(server).await;
 }

@@ -15,7 +15,7 @@ mod service;
 mod sigv4;
 
 #[cfg(feature = "http")]
-pub use http::{mount, mount_expecting};
+pub use http::{answer, mount};
 #[cfg(feature = "actuator")]
 pub use page::{PretendPage, pretend_act};
 pub use procs::{alive, listening_sockets, process_group, processes_mentioning};
