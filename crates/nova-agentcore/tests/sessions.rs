@@ -11,6 +11,16 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+/// Where StartBrowserSession goes for the AWS-managed browser.
+const START: &str = "/browsers/aws.browser.v1/sessions/start";
+
+/// The session API's refusal: `status`, the error's name in `x-amzn-errortype`, its message.
+fn refuse(status: u16, kind: &str, message: &str) -> ResponseTemplate {
+    ResponseTemplate::new(status)
+        .insert_header("x-amzn-errortype", kind)
+        .set_body_json(json!({"message": message}))
+}
+
 async fn auth() -> Auth {
     let aws = AwsCredentials::new("AKIDEXAMPLE", "secret", Some("token".into()), Source::Code);
     Auth::builder()
@@ -46,7 +56,7 @@ fn started() -> ResponseTemplate {
 #[tokio::test]
 async fn a_session_starts_with_its_settings_and_stops_by_id() {
     let server = MockServer::start().await;
-    answer("PUT", "/browsers/aws.browser.v1/sessions/start", started())
+    answer("PUT", START, started())
         .expect(1)
         .mount(&server)
         .await;
@@ -118,21 +128,13 @@ async fn calls_are_signed_for_agentcore_and_throttled_ones_are_repeated() {
     let server = MockServer::start().await;
     answer(
         "PUT",
-        "/browsers/aws.browser.v1/sessions/start",
-        ResponseTemplate::new(429)
-            .insert_header("x-amzn-errortype", "ThrottlingException")
-            .set_body_json(json!({"message": "Rate exceeded"})),
+        START,
+        refuse(429, "ThrottlingException", "Rate exceeded"),
     )
     .up_to_n_times(1)
     .mount(&server)
     .await;
-    mount(
-        &server,
-        "PUT",
-        "/browsers/aws.browser.v1/sessions/start",
-        started(),
-    )
-    .await;
+    mount(&server, "PUT", START, started()).await;
     let session = sessions(&server)
         .await
         .start(SessionOptions::new())
@@ -164,10 +166,8 @@ async fn calls_are_signed_for_agentcore_and_throttled_ones_are_repeated() {
     mount(
         &failing,
         "PUT",
-        "/browsers/aws.browser.v1/sessions/start",
-        ResponseTemplate::new(500)
-            .insert_header("x-amzn-errortype", "InternalServerException")
-            .set_body_json(json!({"message": "try again"})),
+        START,
+        refuse(500, "InternalServerException", "try again"),
     )
     .await;
     let err = sessions(&failing)
@@ -185,14 +185,9 @@ async fn calls_are_signed_for_agentcore_and_throttled_ones_are_repeated() {
 #[tokio::test]
 async fn refusals_name_the_permission_or_the_quota() {
     let server = MockServer::start().await;
-    let refuse = |status: u16, kind: &str, message: &str| {
-        ResponseTemplate::new(status)
-            .insert_header("x-amzn-errortype", kind)
-            .set_body_json(json!({"message": message}))
-    };
     answer(
         "PUT",
-        "/browsers/aws.browser.v1/sessions/start",
+        START,
         refuse(
             403,
             "AccessDeniedException",
@@ -205,7 +200,7 @@ async fn refusals_name_the_permission_or_the_quota() {
     mount(
         &server,
         "PUT",
-        "/browsers/aws.browser.v1/sessions/start",
+        START,
         refuse(
             402,
             "ServiceQuotaExceededException",
@@ -239,13 +234,7 @@ async fn refusals_name_the_permission_or_the_quota() {
 /// A data plane that starts sessions and counts stops.
 async fn data_plane_counting_stops() -> MockServer {
     let server = MockServer::start().await;
-    mount(
-        &server,
-        "PUT",
-        "/browsers/aws.browser.v1/sessions/start",
-        started(),
-    )
-    .await;
+    mount(&server, "PUT", START, started()).await;
     mount(
         &server,
         "PUT",
