@@ -196,10 +196,7 @@ pub(crate) enum Failure {
     /// The credentials could not be had.
     Credentials(nova_auth::CredentialsError),
     /// The request could not be signed or built.
-    Unsigned {
-        message: &'static str,
-        source: Option<nova_auth::BoxError>,
-    },
+    Unsigned(SigningError),
 }
 
 impl Failure {
@@ -226,10 +223,7 @@ impl Failure {
             },
             Self::Unreachable(source) => SessionError::Unreachable { action, source },
             Self::Credentials(err) => SessionError::Credentials(err),
-            Self::Unsigned { message, source } => SessionError::Signing(SigningError {
-                message: message.to_owned(),
-                source,
-            }),
+            Self::Unsigned(err) => SessionError::Signing(err),
         }
     }
 
@@ -253,10 +247,7 @@ impl Failure {
                 source,
             },
             Self::Credentials(err) => RuntimeError::Credentials(err),
-            Self::Unsigned { message, source } => RuntimeError::Signing(SigningError {
-                message: message.to_owned(),
-                source,
-            }),
+            Self::Unsigned(err) => RuntimeError::Signing(err),
         }
     }
 }
@@ -339,7 +330,7 @@ impl AwsClient {
                                 && matches!(status, 500 | 502 | 503 | 504))
                     }
                     Failure::Unreachable(_) => call.retry != Retry::OnlyIfUnsent,
-                    Failure::Credentials(_) | Failure::Unsigned { .. } => false,
+                    Failure::Credentials(_) | Failure::Unsigned(_) => false,
                 };
             if !again || attempt >= self.retry.max_attempts {
                 return Err(failure);
@@ -440,14 +431,16 @@ impl AwsClient {
             .await
             .map_err(Failure::Credentials)?;
         let Some(aws) = credentials.as_aws() else {
-            return Err(Failure::Unsigned {
-                message: "AgentCore takes AWS credentials (IAM mode), not an API key",
+            return Err(Failure::Unsigned(SigningError {
+                message: "AgentCore takes AWS credentials (IAM mode), not an API key".to_owned(),
                 source: None,
-            });
+            }));
         };
-        let unusable = |err: Box<dyn std::error::Error + Send + Sync>| Failure::Unsigned {
-            message: "the request cannot be built or signed",
-            source: Some(err),
+        let unusable = |err: nova_auth::BoxError| {
+            Failure::Unsigned(SigningError {
+                message: "the request cannot be built or signed".to_owned(),
+                source: Some(err),
+            })
         };
         let mut builder = http::Request::builder()
             .method(call.method.clone())
