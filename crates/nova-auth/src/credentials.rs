@@ -85,6 +85,14 @@ impl Credentials {
         }
     }
 
+    /// The same credentials, from `source`.
+    pub(crate) fn with_source(self, source: Source) -> Self {
+        match self {
+            Self::ApiKey(key) => ApiKey::new(key.key().clone(), source).into(),
+            Self::Aws(aws) => aws.with_source(source).into(),
+        }
+    }
+
     /// The API key, if these are API-key credentials.
     pub fn as_api_key(&self) -> Option<&ApiKey> {
         match self {
@@ -210,6 +218,11 @@ impl AwsCredentials {
     #[must_use]
     pub fn with_account_id(self, account_id: Option<String>) -> Self {
         self.edit(|inner| inner.account_id = account_id)
+    }
+
+    /// The same credentials, from `source`.
+    pub(crate) fn with_source(self, source: Source) -> Self {
+        self.edit(|inner| inner.source = source)
     }
 
     fn edit(self, change: impl FnOnce(&mut AwsInner)) -> Self {

@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 
 use async_trait::async_trait;
 
-use crate::credentials::{ApiKey, AuthMode, AwsCredentials, Credentials};
+use crate::credentials::{AuthMode, Credentials};
 use crate::error::CredentialsError;
 use crate::provider::{CredentialProvider, SharedProvider};
 use crate::source::Source;
@@ -64,17 +64,5 @@ fn labelled(credentials: Credentials, name: &str) -> Credentials {
     if *credentials.source() != Source::Code || name == "custom" {
         return credentials;
     }
-    let source = Source::custom(name.to_owned());
-    match credentials {
-        Credentials::ApiKey(key) => ApiKey::new(key.key().clone(), source).into(),
-        Credentials::Aws(aws) => AwsCredentials::new(
-            aws.access_key_id(),
-            aws.secret_access_key().clone(),
-            aws.session_token().cloned(),
-            source,
-        )
-        .with_expiry(aws.expiry())
-        .with_account_id(aws.account_id().map(str::to_owned))
-        .into(),
-    }
+    credentials.with_source(Source::custom(name.to_owned()))
 }
