@@ -102,11 +102,7 @@ impl AuthBuilder {
         }
         let forced = match self.mode {
             Some(forced) => Some(forced),
-            None => self
-                .env_or_process()
-                .get(env::AUTH_MODE)
-                .map(|value| parse_mode(&value).map(|mode| (mode, Selection::AuthVariable(mode))))
-                .transpose()?,
+            None => auth_variable(&self.env_or_process())?,
         };
         match (forced, own.mode()) {
             (Some((mode, by)), Some(provides)) if provides != mode => {
@@ -142,9 +138,8 @@ impl AuthBuilder {
             (None, None, None) => {}
         }
         let env = self.env_or_process();
-        if let Some(value) = env.get(env::AUTH_MODE) {
-            let mode = parse_mode(&value)?;
-            return Ok((mode, Selection::AuthVariable(mode)));
+        if let Some(forced) = auth_variable(&env)? {
+            return Ok(forced);
         }
         if env.is_set(env::API_KEY) {
             let ignored: Vec<&str> = [env::ACCESS_KEY_ID, env::PROFILE]
@@ -279,15 +274,17 @@ impl AuthBuilder {
     }
 }
 
-/// The mode `NOVA_ACT_AUTH` names.
-fn parse_mode(value: &str) -> Result<AuthMode, AuthError> {
-    match value.to_ascii_lowercase().as_str() {
-        "api-key" | "apikey" | "api_key" => Ok(AuthMode::ApiKey),
-        "iam" | "aws" => Ok(AuthMode::Iam),
-        _ => Err(AuthError::UnknownMode {
-            value: value.to_owned(),
-        }),
-    }
+/// The mode `NOVA_ACT_AUTH` forces, if it is set.
+fn auth_variable(env: &Env) -> Result<Option<(AuthMode, Selection)>, AuthError> {
+    let Some(value) = env.get(env::AUTH_MODE) else {
+        return Ok(None);
+    };
+    let mode = match value.to_ascii_lowercase().as_str() {
+        "api-key" | "apikey" | "api_key" => AuthMode::ApiKey,
+        "iam" | "aws" => AuthMode::Iam,
+        _ => return Err(AuthError::UnknownMode { value }),
+    };
+    Ok(Some((mode, Selection::AuthVariable(mode))))
 }
 
 /// The settled authentication: mode, why, region, and a cached provider for every request.
