@@ -382,10 +382,8 @@ pub(crate) fn report_run<E>(err: &nova_act::runtime::WorkflowError<E>) -> String
 where
     nova_act::runtime::WorkflowError<E>: std::error::Error + 'static,
 {
-    match hints::for_workflow(err) {
-        Some(hint) => with_hint(format!("{:#}", nova_act::Report(err)), Some(hint)),
-        None => report(err),
-    }
+    let hint = hints::for_workflow(err).or_else(|| hints::for_error(err));
+    with_hint(format!("{:#}", nova_act::Report(err)), hint)
 }
 
 fn with_hint(text: String, hint: Option<String>) -> String {
