@@ -106,20 +106,8 @@ fn round_trips(c: &mut Criterion) {
         })
     });
     group.bench_function("aws-sdk-novaact", |b| {
-        b.to_async(&runtime).iter(|| async {
-            sdk.create_workflow_run()
-                .workflow_definition_name("bench")
-                .model_id("nova-act-latest")
-                .client_info(
-                    aws_sdk_novaact::types::ClientInfo::builder()
-                        .compatibility_version(1)
-                        .build()
-                        .unwrap(),
-                )
-                .send()
-                .await
-                .unwrap()
-        })
+        b.to_async(&runtime)
+            .iter(|| async { nova_test_support::sdk_run(&sdk, "bench").await })
     });
     group.bench_function("signed-floor", |b| {
         b.to_async(&runtime).iter(|| async {

@@ -149,21 +149,7 @@ pub fn paced_client(emulator: &RunningEmulator, step_rate: f64) -> Client {
 
 /// aws-sdk-novaact's client for `emulator`.
 pub fn sdk_client(emulator: &RunningEmulator) -> aws_sdk_novaact::Client {
-    let key = emulator.access_key();
-    let creds = aws_credential_types::Credentials::new(
-        &key.access_key_id,
-        &key.secret_access_key,
-        None,
-        None,
-        "bench",
-    );
-    let config = aws_sdk_novaact::Config::builder()
-        .behavior_version(aws_sdk_novaact::config::BehaviorVersion::latest())
-        .region(aws_types::region::Region::new("us-east-1"))
-        .credentials_provider(creds)
-        .endpoint_url(emulator.url())
-        .build();
-    aws_sdk_novaact::Client::from_conf(config)
+    nova_test_support::aws_sdk(emulator, &emulator.access_key().secret_access_key, true)
 }
 
 pub use nova_test_support::define;

@@ -4,6 +4,8 @@
 
 #[cfg(feature = "browser")]
 pub mod act;
+#[cfg(feature = "aws-sdk")]
+mod aws_sdk;
 #[cfg(feature = "http")]
 mod http;
 #[cfg(feature = "actuator")]
@@ -14,6 +16,8 @@ mod service;
 #[cfg(feature = "sigv4")]
 mod sigv4;
 
+#[cfg(feature = "aws-sdk")]
+pub use aws_sdk::{aws_sdk, sdk_run};
 #[cfg(feature = "http")]
 pub use http::{answer, mount};
 #[cfg(feature = "actuator")]

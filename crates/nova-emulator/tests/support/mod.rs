@@ -51,41 +51,4 @@ pub async fn open_act(client: &Client, definition: &str) -> (String, String, Str
     nova_test_support::open_act(client, definition, "t").await
 }
 
-/// The AWS SDK's own client (`aws-sdk-novaact`) for `emulator`, signing with its access key id
-/// and `secret`; with `retries` off nothing of the SDK's softens what the emulator answers.
-pub fn aws_sdk(emulator: &RunningEmulator, secret: &str, retries: bool) -> aws_sdk_novaact::Client {
-    let credentials = aws_credential_types::Credentials::new(
-        &emulator.access_key().access_key_id,
-        secret,
-        None,
-        None,
-        "test",
-    );
-    let mut config = aws_sdk_novaact::Config::builder()
-        .behavior_version(aws_sdk_novaact::config::BehaviorVersion::latest())
-        .region(aws_types::region::Region::new("us-east-1"))
-        .credentials_provider(credentials)
-        .endpoint_url(emulator.url());
-    if !retries {
-        config = config.retry_config(aws_smithy_types::retry::RetryConfig::disabled());
-    }
-    aws_sdk_novaact::Client::from_conf(config.build())
-}
-
-/// CreateWorkflowRun under `definition` through the AWS SDK's client; the run's id.
-pub async fn sdk_run(sdk: &aws_sdk_novaact::Client, definition: &str) -> String {
-    sdk.create_workflow_run()
-        .workflow_definition_name(definition)
-        .model_id("nova-act-latest")
-        .client_info(
-            aws_sdk_novaact::types::ClientInfo::builder()
-                .compatibility_version(1)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .workflow_run_id()
-        .to_owned()
-}
+pub use nova_test_support::{aws_sdk, sdk_run};
