@@ -86,6 +86,9 @@ async fn an_api_key_provider_selects_api_key_mode_and_is_named() {
         @"api-key credentials ****8c7f from custom: vault (chosen by the program's settings), region us-east-1 (from default)"
     );
     assert_eq!(identity.available[0].source, "code (provider `vault`)");
+    // The key your provider hands out shows in no description of it.
+    let shown = format!("{auth:?}{identity:?}{identity}");
+    assert!(!shown.contains(API_KEY), "{shown}");
 }
 
 #[tokio::test]
@@ -120,6 +123,7 @@ async fn a_forced_mode_the_provider_cannot_serve_is_refused_naming_both() {
         .await
         .unwrap_err();
     insta::assert_snapshot!(err.to_string(), @"vault: handed out api-key credentials, but it serves a client built for iam mode; a provider keeps to one kind");
+    assert!(!format!("{err:?}").contains(API_KEY), "{err:?}");
 }
 
 #[tokio::test]
