@@ -41,6 +41,10 @@ pub use nova_auth::{
     ManualClock, REDACTED, Region, RegionSource, Report, SdkSettings, Secret, Selection, Setting,
     SettingOrigin, SharedProvider, Source, SystemClock,
 };
+/// The API key from where production keeps it (feature `key-stores`, on by default).
+#[cfg(feature = "key-stores")]
+#[doc(inline)]
+pub use nova_auth::{ApiKeyStore, REREAD_AFTER_REFUSAL, StorePermission};
 /// The AWS credential sources that come from aws-config (feature `aws`, on by default).
 #[cfg(feature = "aws")]
 #[doc(inline)]

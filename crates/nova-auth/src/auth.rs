@@ -138,10 +138,25 @@ impl AuthBuilder {
             (None, None, None) => {}
         }
         let env = self.env_or_process();
+        let store = store_variable(&env)?;
         if let Some(forced) = auth_variable(&env)? {
+            if let (Some(var), AuthMode::Iam) = (store, forced.0) {
+                tracing::warn!(
+                    target: MODE_NOTICE,
+                    ignored = var,
+                    "NOVA_ACT_AUTH=iam, so IAM is used and {var} (a store holding an API key) is                      ignored"
+                );
+            }
             return Ok(forced);
         }
         if env.is_set(env::API_KEY) {
+            if let Some(var) = store {
+                tracing::warn!(
+                    target: MODE_NOTICE,
+                    ignored = var,
+                    "NOVA_ACT_API_KEY is set, so the key in it is used and {var} is ignored;                      unset one of them"
+                );
+            }
             let ignored: Vec<&str> = [env::ACCESS_KEY_ID, env::PROFILE]
                 .into_iter()
                 .filter(|var| env.is_set(var))
@@ -155,6 +170,11 @@ impl AuthBuilder {
                 );
             }
             return Ok((AuthMode::ApiKey, Selection::ApiKeyVariable));
+        }
+        // The AWS credentials of the environment then read the key: no notice that they are
+        // unused.
+        if let Some(var) = store {
+            return Ok((AuthMode::ApiKey, Selection::KeyStore(var)));
         }
         Ok((AuthMode::Iam, Selection::Default))
     }
@@ -177,7 +197,9 @@ impl AuthBuilder {
         match mode {
             Some(AuthMode::ApiKey) => match &self.api_key {
                 Some(key) => SharedProvider::new(ApiKeyProvider::new(key.clone())),
-                None => SharedProvider::new(ApiKeyProvider::with_env(self.env_or_process())),
+                None => self.key_store().unwrap_or_else(|| {
+                    SharedProvider::new(ApiKeyProvider::with_env(self.env_or_process()))
+                }),
             },
             // IAM: without a provider of your own the selection always names a mode.
             Some(AuthMode::Iam) | None => match &self.aws_provider {
@@ -185,6 +207,28 @@ impl AuthBuilder {
                 None => self.aws_chain(),
             },
         }
+    }
+
+    /// The store the environment names for the key, unless `NOVA_ACT_API_KEY` is set (it wins).
+    #[cfg(feature = "key-stores")]
+    fn key_store(&self) -> Option<SharedProvider> {
+        let env = self.env_or_process();
+        if env.is_set(env::API_KEY) {
+            return None;
+        }
+        let mut store = crate::ApiKeyStore::from_env(&env).ok().flatten()?;
+        if let Some(region) = &self.region {
+            store = store.region(region.clone());
+        }
+        if let Some(clock) = &self.clock {
+            store = store.clock(clock.clone());
+        }
+        Some(SharedProvider::new(store))
+    }
+
+    #[cfg(not(feature = "key-stores"))]
+    fn key_store(&self) -> Option<SharedProvider> {
+        None
     }
 
     #[cfg(feature = "aws")]
@@ -271,6 +315,22 @@ impl AuthBuilder {
             available,
             provider: cache,
         })
+    }
+}
+
+/// The one variable naming a store for the API key, if one is set; two are a conflict.
+fn store_variable(env: &Env) -> Result<Option<&'static str>, AuthError> {
+    let set: Vec<&'static str> = env::API_KEY_STORES
+        .into_iter()
+        .filter(|var| env.is_set(var))
+        .collect();
+    match set.as_slice() {
+        [] => Ok(None),
+        [first, second, ..] => Err(AuthError::TwoStores { first, second }),
+        #[cfg(feature = "key-stores")]
+        [one] => Ok(Some(one)),
+        #[cfg(not(feature = "key-stores"))]
+        [one] => Err(AuthError::NoKeyStores { variable: one }),
     }
 }
 
@@ -414,5 +474,9 @@ impl CredentialProvider for Auth {
 
     fn name(&self) -> Cow<'static, str> {
         self.provider.name()
+    }
+
+    async fn refused(&self, refused: &Credentials) -> Option<Credentials> {
+        self.provider.refused(refused).await
     }
 }

@@ -13,7 +13,8 @@ use crate::settings::ProfileFacts;
 pub struct Available {
     /// API key or IAM.
     pub mode: AuthMode,
-    /// Where: `code`, `NOVA_ACT_API_KEY`, `environment (AWS_ACCESS_KEY_ID)`,
+    /// Where: `code`, `NOVA_ACT_API_KEY`, `NOVA_ACT_API_KEY_SECRET_ID (NAME)` and the other
+    /// key stores' variables, `environment (AWS_ACCESS_KEY_ID)`,
     /// `profile NAME (FILE)`, `web identity (AWS_ROLE_ARN)`, `container (VARIABLE)`.
     pub source: String,
 }
@@ -43,6 +44,11 @@ pub(crate) fn available(
     }
     if env.is_set(env::API_KEY) {
         add(AuthMode::ApiKey, env::API_KEY.to_owned());
+    }
+    for var in env::API_KEY_STORES {
+        if let Some(name) = env.get(var) {
+            add(AuthMode::ApiKey, format!("{var} ({name})"));
+        }
     }
     if let Some(what) = aws_in_code {
         add(AuthMode::Iam, format!("code ({what})"));

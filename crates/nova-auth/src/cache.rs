@@ -170,4 +170,15 @@ impl CredentialProvider for CachedProvider {
     fn mode(&self) -> Option<crate::AuthMode> {
         self.inner.mode()
     }
+
+    /// Asks the source; new credentials it gives replace the cached ones for every caller.
+    async fn refused(&self, refused: &Credentials) -> Option<Credentials> {
+        let _single_flight = self.state.loading.lock().await;
+        let fresh = self.inner.refused(refused).await?;
+        *self.write() = Cached {
+            credentials: Some(fresh.clone()),
+            quiet_until: None,
+        };
+        Some(fresh)
+    }
 }

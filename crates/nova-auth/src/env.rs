@@ -9,6 +9,27 @@ use std::sync::Arc;
 pub const API_KEY: &str = "NOVA_ACT_API_KEY";
 /// `NOVA_ACT_AUTH`: forces the auth mode, `api-key` or `iam`.
 pub const AUTH_MODE: &str = "NOVA_ACT_AUTH";
+/// `NOVA_ACT_API_KEY_SECRET_ID`: the AWS Secrets Manager secret (name or ARN) holding the key.
+pub const API_KEY_SECRET_ID: &str = "NOVA_ACT_API_KEY_SECRET_ID";
+/// `NOVA_ACT_API_KEY_PARAMETER`: the SSM Parameter Store parameter holding the key.
+pub const API_KEY_PARAMETER: &str = "NOVA_ACT_API_KEY_PARAMETER";
+/// `NOVA_ACT_API_KEY_AGENTCORE_PROVIDER`: the AgentCore Identity API-key credential provider
+/// holding the key.
+pub const API_KEY_AGENTCORE_PROVIDER: &str = "NOVA_ACT_API_KEY_AGENTCORE_PROVIDER";
+/// The variables that name a store holding the API key, in the order they are listed.
+pub const API_KEY_STORES: [&str; 3] = [
+    API_KEY_SECRET_ID,
+    API_KEY_PARAMETER,
+    API_KEY_AGENTCORE_PROVIDER,
+];
+/// `NOVA_ACT_WORKLOAD_NAME`: the AgentCore workload identity that asks for a workload access
+/// token outside AgentCore Runtime.
+pub const WORKLOAD_NAME: &str = "NOVA_ACT_WORKLOAD_NAME";
+/// `NOVA_ACT_USER_ID`: the user the workload access token is issued for, outside the runtime.
+pub const USER_ID: &str = "NOVA_ACT_USER_ID";
+/// `NOVA_ACT_WORKLOAD_ACCESS_TOKEN`: the workload access token of the current AgentCore Runtime
+/// invocation (the runtime's handler sets it for each invocation's workflow).
+pub const WORKLOAD_ACCESS_TOKEN: &str = "NOVA_ACT_WORKLOAD_ACCESS_TOKEN";
 /// `AWS_ACCESS_KEY_ID`.
 pub const ACCESS_KEY_ID: &str = "AWS_ACCESS_KEY_ID";
 /// `AWS_SECRET_ACCESS_KEY`.

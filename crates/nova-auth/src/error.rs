@@ -106,6 +106,21 @@ pub enum CredentialsError {
         cause: Option<BoxError>,
     },
 
+    /// A key store refused the read for want of a permission.
+    #[error(
+        "{store} refused to hand out the API key ({message}); the AWS identity reading it needs          `{action}` on {resource}"
+    )]
+    StoreDenied {
+        /// The store: `Secrets Manager`, `Parameter Store`, `AgentCore Identity`.
+        store: &'static str,
+        /// The IAM action that is missing.
+        action: &'static str,
+        /// The resource it is needed on.
+        resource: String,
+        /// The store's message.
+        message: String,
+    },
+
     /// No provider of a chain was configured; lists what each one looked for.
     #[error("{0}")]
     NotFound(Attempts),
@@ -240,6 +255,25 @@ pub enum AuthError {
         provider: String,
         /// The other credentials given.
         other: String,
+    },
+
+    /// Two variables name a store for the API key.
+    #[error("both {first} and {second} are set, and each names a store for the API key; unset one")]
+    TwoStores {
+        /// The first variable set.
+        first: &'static str,
+        /// The second.
+        second: &'static str,
+    },
+
+    /// A variable names a key store, but this build has none.
+    #[error(
+        "{variable} is set, but this build of the SDK reads no key stores (nova-auth's \
+         `key-stores` feature is off); enable it, or set NOVA_ACT_API_KEY instead"
+    )]
+    NoKeyStores {
+        /// The variable set.
+        variable: &'static str,
     },
 
     /// A provider of your own cannot serve the mode chosen beside it.

@@ -57,6 +57,12 @@ impl CredentialProvider for OneKind {
     fn mode(&self) -> Option<AuthMode> {
         self.mode.get().copied().or_else(|| self.inner.mode())
     }
+
+    async fn refused(&self, refused: &Credentials) -> Option<Credentials> {
+        let name = self.inner.name();
+        let fresh = self.inner.refused(refused).await?;
+        (Some(fresh.mode()) == self.mode.get().copied()).then(|| labelled(fresh, &name))
+    }
 }
 
 /// `credentials`, with the source `custom: NAME` when they only said "code".

@@ -57,6 +57,8 @@ mod selection;
 mod setters;
 mod settings;
 mod source;
+#[cfg(feature = "key-stores")]
+mod store;
 
 pub use api_key::{API_KEY_LEN, ApiKeyProvider};
 pub use auth::{Auth, AuthBuilder, Identity, MODE_NOTICE};
@@ -83,6 +85,8 @@ pub use secret::{REDACTED, Secret};
 pub use selection::Selection;
 pub use settings::{SdkSettings, Setting, SettingOrigin};
 pub use source::{Link, Source};
+#[cfg(feature = "key-stores")]
+pub use store::{ApiKeyStore, REREAD_AFTER_REFUSAL, StorePermission};
 
 /// The code in this crate's README, compiled as doc tests.
 #[cfg(doctest)]

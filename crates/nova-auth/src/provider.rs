@@ -47,6 +47,16 @@ pub trait CredentialProvider: Send + Sync + Debug {
     fn mode(&self) -> Option<AuthMode> {
         None
     }
+
+    /// The service refused `refused` (HTTP 401 or 403 on an API key): a provider whose source
+    /// may have rotated the key reads it again and returns the new credentials. `None` (the
+    /// default): nothing new to offer, and the refusal is reported. Providers that re-read keep
+    /// it rare (the key stores re-read at most once a minute, one read for all callers), since a
+    /// key that is simply wrong is refused on every request.
+    async fn refused(&self, refused: &Credentials) -> Option<Credentials> {
+        let _ = refused;
+        None
+    }
 }
 
 /// A provider behind a smart pointer is a provider.
@@ -64,6 +74,10 @@ macro_rules! through_pointer {
 
             fn mode(&self) -> Option<AuthMode> {
                 (**self).mode()
+            }
+
+            async fn refused(&self, refused: &Credentials) -> Option<Credentials> {
+                (**self).refused(refused).await
             }
         }
     )*};
@@ -117,5 +131,9 @@ impl CredentialProvider for SharedProvider {
 
     fn mode(&self) -> Option<AuthMode> {
         self.0.mode()
+    }
+
+    async fn refused(&self, refused: &Credentials) -> Option<Credentials> {
+        self.0.refused(refused).await
     }
 }

@@ -17,6 +17,9 @@ pub enum Selection {
     AuthVariable(AuthMode),
     /// `NOVA_ACT_API_KEY` is set.
     ApiKeyVariable,
+    /// A variable naming a store that holds the API key is set (`NOVA_ACT_API_KEY_SECRET_ID`,
+    /// `NOVA_ACT_API_KEY_PARAMETER`, `NOVA_ACT_API_KEY_AGENTCORE_PROVIDER`).
+    KeyStore(&'static str),
     /// Nothing chose; with no API key the AWS credential chain applies.
     Default,
 }
@@ -28,6 +31,7 @@ impl fmt::Display for Selection {
             Self::Option(name) => f.write_str(name),
             Self::AuthVariable(mode) => write!(f, "{}={mode}", env::AUTH_MODE),
             Self::ApiKeyVariable => write!(f, "{} being set", env::API_KEY),
+            Self::KeyStore(var) => write!(f, "{var} being set"),
             Self::Default => write!(f, "the default (no {})", env::API_KEY),
         }
     }

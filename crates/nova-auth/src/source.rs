@@ -39,6 +39,14 @@ pub enum Source {
     Imds,
     /// A provider outside this crate, by the name it gives.
     Custom(Cow<'static, str>),
+    /// A store that keeps the API key: a Secrets Manager secret, a Parameter Store parameter,
+    /// an AgentCore Identity provider.
+    KeyStore {
+        /// What holds it, such as `Secrets Manager secret`.
+        store: Cow<'static, str>,
+        /// Its name (or ARN) there.
+        name: String,
+    },
 }
 
 impl Source {
@@ -186,6 +194,7 @@ impl fmt::Display for Source {
             Self::Container => f.write_str("container"),
             Self::Imds => f.write_str("imds"),
             Self::Custom(name) => write!(f, "custom: {name}"),
+            Self::KeyStore { store, name } => write!(f, "{store} {name}"),
         }
     }
 }

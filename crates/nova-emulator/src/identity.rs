@@ -35,6 +35,47 @@ pub(crate) struct Trust {
     pub(crate) sso_tokens: Vec<String>,
 }
 
+/// The API keys accepted: those given at start, those added since, minus those revoked (a key
+/// rotated in a store while workflows run).
+#[derive(Debug)]
+pub(crate) struct ApiKeys {
+    initial: Vec<String>,
+    changes: RwLock<(Vec<String>, Vec<String>)>,
+}
+
+impl ApiKeys {
+    pub(crate) fn new(initial: Vec<String>) -> Self {
+        Self {
+            initial,
+            changes: RwLock::default(),
+        }
+    }
+
+    /// The first key given at start.
+    pub(crate) fn first(&self) -> &str {
+        &self.initial[0]
+    }
+
+    pub(crate) fn accepts(&self, key: &str) -> bool {
+        let changes = self.changes.read().unwrap_or_else(PoisonError::into_inner);
+        let (added, revoked) = &*changes;
+        (self.initial.iter().any(|k| k == key) || added.iter().any(|k| k == key))
+            && !revoked.iter().any(|k| k == key)
+    }
+
+    pub(crate) fn add(&self, key: &str) {
+        let mut changes = self.changes.write().unwrap_or_else(PoisonError::into_inner);
+        changes.1.retain(|k| k != key);
+        changes.0.push(key.to_owned());
+    }
+
+    pub(crate) fn revoke(&self, key: &str) {
+        let mut changes = self.changes.write().unwrap_or_else(PoisonError::into_inner);
+        changes.0.retain(|k| k != key);
+        changes.1.push(key.to_owned());
+    }
+}
+
 /// Temporary credentials the emulator issued.
 pub(crate) struct Issued {
     key: AccessKey,

@@ -36,6 +36,7 @@
 mod agentcore_browser;
 mod error;
 mod identity;
+mod key_stores;
 mod planner;
 mod policy;
 mod quotas;
@@ -67,6 +68,7 @@ pub const BODY_LIMIT: usize = 16 * 1024 * 1024;
 pub struct EmulatorBuilder {
     keys: Vec<AccessKey>,
     api_keys: Vec<String>,
+    key_stores: key_stores::KeyStores,
     policies: Vec<(String, Policy)>,
     trust: identity::Trust,
     planner: Arc<dyn Planner>,
@@ -118,6 +120,7 @@ impl Default for EmulatorBuilder {
         Self {
             keys: Vec::new(),
             api_keys: Vec::new(),
+            key_stores: key_stores::KeyStores::default(),
             policies: Vec::new(),
             trust: identity::Trust::default(),
             planner: Arc::new(ScriptedPlanner::new()),
@@ -186,6 +189,31 @@ impl EmulatorBuilder {
     #[must_use]
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
         self.api_keys.push(key.into());
+        self
+    }
+
+    /// A Secrets Manager secret `name` holding `value` (its ARN is `name`, `-` and six letters,
+    /// as the service makes it), read with `secretsmanager:GetSecretValue`.
+    #[must_use]
+    pub fn secret(self, name: &str, value: &str) -> Self {
+        self.key_stores.set(key_stores::Kind::Secret, name, value);
+        self
+    }
+
+    /// An SSM parameter `name` (a SecureString) holding `value`, read with `ssm:GetParameter`.
+    #[must_use]
+    pub fn parameter(self, name: &str, value: &str) -> Self {
+        self.key_stores
+            .set(key_stores::Kind::Parameter, name, value);
+        self
+    }
+
+    /// An AgentCore Identity API-key credential provider `provider` holding `key`, read with
+    /// `bedrock-agentcore:GetResourceApiKey` and a workload access token the emulator issued.
+    #[must_use]
+    pub fn identity_api_key(self, provider: &str, key: &str) -> Self {
+        self.key_stores
+            .set(key_stores::Kind::IdentityApiKey, provider, key);
         self
     }
 
@@ -292,7 +320,8 @@ impl EmulatorBuilder {
         let shared = Arc::new(server::Shared {
             identities: identity::Identities::new(self.keys, self.policies, self.trust),
             sigv4: sigv4::Cache::default(),
-            api_keys: self.api_keys,
+            api_keys: identity::ApiKeys::new(self.api_keys),
+            key_stores: self.key_stores,
             planner: self.planner,
             region: self.region,
             account: ACCOUNT_ID.to_owned(),
@@ -386,7 +415,7 @@ impl RunningEmulator {
 
     /// The first API key it accepts.
     pub fn api_key(&self) -> &str {
-        &self.shared.api_keys[0]
+        self.shared.api_keys.first()
     }
 
     /// A client of this emulator in `mode`: its first access key (IAM) or API key, its URL and
@@ -415,6 +444,48 @@ impl RunningEmulator {
             .endpoint_url(self.url())
             .region(self.region())
             .env(nova_act_core::auth::Env::empty())
+    }
+
+    /// Changes secret `name` to `value` while the emulator runs (a rotation).
+    pub fn set_secret(&self, name: &str, value: &str) {
+        self.shared
+            .key_stores
+            .set(key_stores::Kind::Secret, name, value);
+    }
+
+    /// Changes parameter `name` to `value` while the emulator runs.
+    pub fn set_parameter(&self, name: &str, value: &str) {
+        self.shared
+            .key_stores
+            .set(key_stores::Kind::Parameter, name, value);
+    }
+
+    /// Changes the key of AgentCore Identity provider `provider` while the emulator runs.
+    pub fn set_identity_api_key(&self, provider: &str, key: &str) {
+        self.shared
+            .key_stores
+            .set(key_stores::Kind::IdentityApiKey, provider, key);
+    }
+
+    /// Accepts API key `key` from now on.
+    pub fn accept_api_key(&self, key: &str) {
+        self.shared.api_keys.add(key);
+    }
+
+    /// Refuses API key `key` from now on (HTTP 403), as nova.amazon.com refuses a deleted key.
+    pub fn revoke_api_key(&self, key: &str) {
+        self.shared.api_keys.revoke(key);
+    }
+
+    /// A workload access token for `workload`, as AgentCore Runtime hands one to each
+    /// invocation; AgentCore Identity's `GetResourceApiKey` accepts it.
+    pub fn workload_access_token(&self, workload: &str) -> String {
+        key_stores::issue_token(&self.shared.key_stores, workload)
+    }
+
+    /// The ARN of secret `name`.
+    pub fn secret_arn(&self, name: &str) -> String {
+        key_stores::secret_arn(self.region(), ACCOUNT_ID, name)
     }
 
     /// The region signatures are scoped to.

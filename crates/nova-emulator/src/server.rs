@@ -25,7 +25,9 @@ pub(crate) struct Shared {
     pub(crate) identities: Identities,
     /// Derived signing keys and the count of general-path verifications.
     pub(crate) sigv4: sigv4::Cache,
-    pub(crate) api_keys: Vec<String>,
+    pub(crate) api_keys: identity::ApiKeys,
+    /// Secrets Manager, Parameter Store and AgentCore Identity, holding API keys.
+    pub(crate) key_stores: crate::key_stores::KeyStores,
     pub(crate) planner: Arc<dyn Planner>,
     pub(crate) region: String,
     pub(crate) account: String,
@@ -120,6 +122,15 @@ pub(crate) async fn handle(
     let request_id = uuid::Uuid::new_v4().to_string();
     let path = uri.path().to_owned();
     let api_key_service = path.starts_with("/agent/");
+    if let Some(call) = crate::key_stores::route(&method, &uri, &headers) {
+        let request = sigv4::Received {
+            method: &method,
+            uri: &uri,
+            headers: &headers,
+            body: &bytes,
+        };
+        return crate::key_stores::serve(&shared, call, &request, &request_id);
+    }
     let outcome = if path == "/" && method == Method::POST {
         let request = sigv4::Received {
             method: &method,
@@ -220,7 +231,7 @@ pub(crate) fn authenticate<'a>(
                 401,
                 "missing API key: send Authorization: Bearer <key> or X-Api-Key",
             )),
-            Some(key) if shared.api_keys.iter().any(|k| k == key) => Ok(Caller::ApiKey),
+            Some(key) if shared.api_keys.accepts(key) => Ok(Caller::ApiKey),
             Some(_) => Err(ServiceError::api_key(403, "the API key is not valid")),
         };
     }

@@ -257,12 +257,25 @@ impl Client {
             Ok(credentials) => credentials,
             Err(err) => return Outcome::Done(Err(err)),
         };
-        match self
+        let mut sent = self
             .inner
             .wire
             .attempt::<O>(prepared, &credentials, attempt)
-            .await
+            .await;
+        // A refused key may have been rotated at its store: the provider reads it again (rarely,
+        // once for all callers) and the request goes once more with the new key.
+        if let (Err(Error::ApiKeyRejected { .. }), _) = &sent
+            && let Some(fresh) = self.inner.provider.refused(&credentials).await
+            && fresh.mode() == self.inner.mode
         {
+            tracing::debug!(source = %fresh.source(), "the API key was refused; sending again with the key read anew");
+            sent = self
+                .inner
+                .wire
+                .attempt::<O>(prepared, &fresh, attempt)
+                .await;
+        }
+        match sent {
             (Ok(output), _) => Outcome::Done(Ok(output)),
             (Err(err), unsent) => match crate::retry::retryable(&err, O::RETRY, unsent) {
                 Some(wait) => Outcome::Retry(err, wait),
