@@ -144,7 +144,8 @@ impl AuthBuilder {
                 tracing::warn!(
                     target: MODE_NOTICE,
                     ignored = var,
-                    "NOVA_ACT_AUTH=iam, so IAM is used and {var} (a store holding an API key) is                      ignored"
+                    "NOVA_ACT_AUTH=iam, so IAM is used and {var} (a store holding an API key) is \
+                     ignored"
                 );
             }
             return Ok(forced);
@@ -154,7 +155,8 @@ impl AuthBuilder {
                 tracing::warn!(
                     target: MODE_NOTICE,
                     ignored = var,
-                    "NOVA_ACT_API_KEY is set, so the key in it is used and {var} is ignored;                      unset one of them"
+                    "NOVA_ACT_API_KEY is set, so the key in it is used and {var} is ignored; \
+                     unset one of them"
                 );
             }
             let ignored: Vec<&str> = [env::ACCESS_KEY_ID, env::PROFILE]

@@ -108,7 +108,8 @@ pub enum CredentialsError {
 
     /// A key store refused the read for want of a permission.
     #[error(
-        "{store} refused to hand out the API key ({message}); the AWS identity reading it needs          `{action}` on {resource}"
+        "{store} refused to hand out the API key ({message}); the AWS identity reading it needs \
+         `{action}` on {resource}"
     )]
     StoreDenied {
         /// The store: `Secrets Manager`, `Parameter Store`, `AgentCore Identity`.
