@@ -79,6 +79,20 @@ struct Args {
     )]
     step_latency: StepLatency,
 
+    /// A Secrets Manager secret to serve, NAME=VALUE, or NAME=@FILE so the value stays out of
+    /// `ps` (repeatable).
+    #[arg(long = "secrets-manager-secret", value_name = "NAME=VALUE")]
+    secrets: Vec<String>,
+
+    /// An SSM parameter (SecureString) to serve, NAME=VALUE or NAME=@FILE (repeatable).
+    #[arg(long = "ssm-parameter", value_name = "NAME=VALUE")]
+    parameters: Vec<String>,
+
+    /// An AgentCore Identity API-key credential provider to serve, PROVIDER=VALUE or
+    /// PROVIDER=@FILE (repeatable).
+    #[arg(long = "identity-api-key", value_name = "PROVIDER=VALUE")]
+    identity_api_keys: Vec<String>,
+
     /// The seed step latencies drawn from a range use.
     #[arg(long, value_name = "N")]
     seed: Option<u64>,
@@ -94,6 +108,25 @@ fn rate(value: &str) -> Result<f64, String> {
         .ok_or_else(|| {
             format!("`{value}` is not a rate; expected requests per second, 0 for no limit")
         })
+}
+
+/// `NAME=VALUE` or `NAME=@FILE` (the file's content, without its final line break): a value a
+/// key store serves.
+fn stored(flag: &str, value: &str) -> Result<(String, String), clap::Error> {
+    let Some((name, value)) = value.split_once('=').filter(|(n, _)| !n.is_empty()) else {
+        // The value may be a secret: not repeated.
+        return Err(usage(format!(
+            "a {flag} value is not NAME=VALUE or NAME=@FILE"
+        )));
+    };
+    let value = match value.strip_prefix('@') {
+        Some(file) => std::fs::read_to_string(file)
+            .map_err(|err| usage(format!("{flag} {name}: cannot read {file}: {err}")))?
+            .trim_end_matches(['\r', '\n'])
+            .to_owned(),
+        None => value.to_owned(),
+    };
+    Ok((name.to_owned(), value))
 }
 
 /// `NAME=FILE`: the role and the policy document its sessions are held to.
@@ -215,9 +248,19 @@ async fn main() -> ExitCode {
             .iter()
             .map(|value| role(value))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok::<_, clap::Error>((addr, keys, roles))
+        let mut stores = Vec::new();
+        for (flag, values) in [
+            ("--secrets-manager-secret", &args.secrets),
+            ("--ssm-parameter", &args.parameters),
+            ("--identity-api-key", &args.identity_api_keys),
+        ] {
+            for value in values {
+                stores.push((flag, stored(flag, value)?));
+            }
+        }
+        Ok::<_, clap::Error>((addr, keys, roles, stores))
     })();
-    let (addr, keys, roles) = match parsed {
+    let (addr, keys, roles, stores) = match parsed {
         Ok(parsed) => parsed,
         Err(err) => err.exit(),
     };
@@ -244,6 +287,13 @@ async fn main() -> ExitCode {
     }
     for (name, policy) in roles {
         builder = builder.role(name, policy);
+    }
+    for (flag, (name, value)) in stores {
+        builder = match flag {
+            "--secrets-manager-secret" => builder.secret(&name, &value),
+            "--ssm-parameter" => builder.parameter(&name, &value),
+            _ => builder.identity_api_key(&name, &value),
+        };
     }
     for key in args.api_keys.iter().filter(|key| !key.is_empty()) {
         builder = builder.api_key(key.clone());
@@ -284,6 +334,9 @@ async fn main() -> ExitCode {
     println!("  export AWS_ENDPOINT_URL_NOVA_ACT={url}");
     println!("  export AWS_ENDPOINT_URL_STS={url}");
     println!("  export AWS_ENDPOINT_URL_SSO={url}");
+    println!("  export AWS_ENDPOINT_URL_SECRETS_MANAGER={url}");
+    println!("  export AWS_ENDPOINT_URL_SSM={url}");
+    println!("  export AWS_ENDPOINT_URL_BEDROCK_AGENTCORE={url}");
     println!("  export AWS_REGION={}", emulator.region());
     println!("  export AWS_ACCESS_KEY_ID={}", key.access_key_id);
     println!("  export AWS_SECRET_ACCESS_KEY={}", key.secret_access_key);

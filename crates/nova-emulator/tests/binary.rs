@@ -12,6 +12,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_nova-emulator");
 const ID: &str = "AKIAEMULATORBINARY01";
 const SECRET: &str = "emulator-binary-secret-not-in-ps";
 const API_KEY: &str = "0f2b6d0e-6a1c-4c7e-9a57-3f6a1b2c9d10";
+const INLINE_KEY: &str = "7c4e2a91-3b5d-4f60-8e12-9a0b1c2d3e4f";
 
 /// The program with nothing from this machine's environment but `PATH`.
 /// Starts `command` with its output piped: the child, its stdout's lines, and the first one
@@ -63,7 +64,7 @@ async fn keys_from_the_environment_first_line_and_a_clean_sigterm() {
         .to_owned();
     let port: u16 = url.rsplit(':').next().unwrap().parse().unwrap();
     assert!(url.starts_with("http://127.0.0.1:") && port != 0, "{first}");
-    let rest: Vec<String> = lines.by_ref().take(12).map(Result::unwrap).collect();
+    let rest: Vec<String> = lines.by_ref().take(15).map(Result::unwrap).collect();
     assert!(
         rest.iter()
             .any(|l| l.contains(&format!("export AWS_ENDPOINT_URL_NOVA_ACT={url}"))),
@@ -111,6 +112,42 @@ async fn keys_from_the_environment_first_line_and_a_clean_sigterm() {
     assert_eq!(status.code(), Some(0), "a clean stop on SIGTERM");
 }
 
+/// A key in each store, one from a file so it stays out of `ps`, read by the SDK's stores.
+#[tokio::test]
+async fn key_stores_serve_values_given_inline_or_from_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("key");
+    std::fs::write(&file, format!("{API_KEY}\n")).unwrap();
+    let mut command = program();
+    command
+        .args(["--listen", "127.0.0.1:0"])
+        .arg("--secrets-manager-secret")
+        .arg(format!("prod/key=@{}", file.display()))
+        .args(["--ssm-parameter", &format!("/prod/key={INLINE_KEY}")])
+        .env("NOVA_EMULATOR_ACCESS_KEYS", format!("{ID}:{SECRET}"));
+    let (mut child, _lines, first) = started(&mut command);
+    let url = first.strip_prefix("listening on ").unwrap().to_owned();
+    let env = Env::from_vars([
+        ("HOME", "/nonexistent"),
+        ("AWS_ACCESS_KEY_ID", ID),
+        ("AWS_SECRET_ACCESS_KEY", SECRET),
+        ("AWS_ENDPOINT_URL_SECRETS_MANAGER", &url),
+        ("AWS_ENDPOINT_URL_SSM", &url),
+    ]);
+    for (store, expected) in [
+        (nova_auth::ApiKeyStore::secrets_manager("prod/key"), API_KEY),
+        (nova_auth::ApiKeyStore::parameter("/prod/key"), INLINE_KEY),
+    ] {
+        use nova_auth::CredentialProvider;
+        let key = store.env(env.clone()).credentials().await.unwrap();
+        assert_eq!(key.as_api_key().unwrap().key().expose(), expected);
+    }
+    let cmdline = std::fs::read(format!("/proc/{}/cmdline", child.id())).unwrap_or_default();
+    assert!(!String::from_utf8_lossy(&cmdline).contains(API_KEY));
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
 #[test]
 fn help_and_version_exit_zero() {
     let help = program().arg("--help").output().unwrap();
@@ -142,6 +179,14 @@ fn malformed_values_are_usage_errors_that_name_the_form() {
         (vec!["--access-key", "AKIAEMPTYSECRET:"], "empty secret"),
         (vec!["--access-key", ":hunter2-secret"], "empty ID"),
         (vec!["--listen", "not an address"], "expected HOST:PORT"),
+        (
+            vec!["--secrets-manager-secret", "no-equals-hunter2"],
+            "value is not NAME=VALUE or NAME=@FILE",
+        ),
+        (
+            vec!["--ssm-parameter", "key=@/nonexistent/key-file"],
+            "cannot read /nonexistent",
+        ),
     ];
     for (args, expected) in cases {
         let out = program().args(&args).output().unwrap();
