@@ -174,8 +174,14 @@ pub(crate) async fn doctor(cli: &Cli) -> Result<ExitCode, String> {
 async fn run_checks(cli: &Cli) -> Vec<Check> {
     let mut checks = Vec::new();
     let loaded = async {
-        let auth = (cli.auth_builder().build().await)
-            .map_err(|err| ("none usable", nova_act::Report(&err).to_string()))?;
+        // A store that refused the read names the permission; the hint, the policy to print.
+        let auth = (cli.auth_builder().build().await).map_err(|err| {
+            let mut fix = nova_act::Report(&err).to_string();
+            if let Some(hint) = crate::hints::for_error(&err) {
+                fix = format!("{fix}\n       hint: {hint}");
+            }
+            ("none usable", fix)
+        })?;
         let identity = (auth.identity().await)
             .map_err(|err| ("could not load them", nova_act::Report(&err).to_string()))?;
         Ok::<_, (&str, String)>((auth, identity))

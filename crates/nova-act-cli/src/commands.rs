@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use futures_util::TryStreamExt;
+use nova_act::Env;
 use nova_act::iam::{PolicyScope, Tier, policy};
 use nova_act::model::{
     CreateWorkflowDefinitionInput, ListWorkflowDefinitionsInput, ListWorkflowRunsInput,
@@ -21,6 +22,9 @@ pub(crate) async fn permissions(
     workflow: Option<String>,
     account: Option<String>,
 ) -> Result<ExitCode, String> {
+    if let crate::TierArg::ApiKeyStore = tier {
+        return store_policy(cli, account).await;
+    }
     // The account and region sharpen the ARNs when credentials are at hand; without them the
     // policy uses wildcards, which is still correct.
     let (region, found) = match cli.auth_builder().build().await {
@@ -52,6 +56,7 @@ pub(crate) async fn permissions(
             println!("{document:#}");
             return Ok(ExitCode::SUCCESS);
         }
+        crate::TierArg::ApiKeyStore => unreachable!("answered above"),
     };
     let document = policy(&PolicyScope {
         tier,
@@ -60,6 +65,47 @@ pub(crate) async fn permissions(
         account,
         partition: None,
     });
+    println!("{document:#}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `permissions --for api-key-store`: what reading the key from the configured store needs,
+/// without reading it (the read may be what is refused).
+async fn store_policy(cli: &Cli, account: Option<String>) -> Result<ExitCode, String> {
+    let env = Env::process();
+    let store = nova_act::ApiKeyStore::from_env(&env)
+        .map_err(|err| err.to_string())?
+        .ok_or_else(|| {
+            "no store holds the API key here: set NOVA_ACT_API_KEY_SECRET_ID (a secret), \
+             NOVA_ACT_API_KEY_PARAMETER (a parameter) or NOVA_ACT_API_KEY_AGENTCORE_PROVIDER (an \
+             AgentCore Identity provider)"
+                .to_owned()
+        })?;
+    let region =
+        nova_act::Region::resolve(cli.region.as_deref(), &env, cli.profile.as_deref()).await;
+    let account = account.unwrap_or_else(|| "*".to_owned());
+    let mut statements: Vec<(&str, Vec<String>)> = Vec::new();
+    for permission in store.permissions(region.name(), &account) {
+        match statements
+            .iter_mut()
+            .find(|(action, _)| *action == permission.action)
+        {
+            Some((_, resources)) => resources.push(permission.resource),
+            None => statements.push((permission.action, vec![permission.resource])),
+        }
+    }
+    let statements: Vec<serde_json::Value> = statements
+        .into_iter()
+        .map(|(action, resources)| {
+            json!({
+                "Sid": action.replace([':', '-'], ""),
+                "Effect": "Allow",
+                "Action": action,
+                "Resource": resources,
+            })
+        })
+        .collect();
+    let document = json!({ "Version": "2012-10-17", "Statement": statements });
     println!("{document:#}");
     Ok(ExitCode::SUCCESS)
 }

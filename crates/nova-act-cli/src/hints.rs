@@ -27,6 +27,16 @@ fn for_layer(err: &(dyn Error + 'static)) -> Option<String> {
             tier.as_str()
         ));
     }
+    // `AuthError` shows its credentials error transparently: the chain skips it.
+    let credentials = match err.downcast_ref() {
+        Some(nova_act::AuthError::Credentials(inner)) => Some(inner),
+        _ => err.downcast_ref(),
+    };
+    if let Some(nova_act::CredentialsError::StoreDenied { .. }) = credentials {
+        return Some(
+            "`nova-act permissions --for api-key-store` prints a policy that allows it".into(),
+        );
+    }
     if let Some(RuntimeError::AccessDenied { .. }) = err.downcast_ref() {
         return Some("`nova-act permissions --for deploy` prints a policy that allows it".into());
     }

@@ -90,7 +90,8 @@ enum Command {
     Permissions {
         /// How much to allow: `read` (Get and List), `run` (also run workflows), `manage` (also
         /// create and delete definitions, delete runs), `remote-browser` (AgentCore Browser
-        /// sessions, for `run --remote`), or `deploy` (what `workflow deploy` needs).
+        /// sessions, for `run --remote`), `deploy` (what `workflow deploy` needs), or
+        /// `api-key-store` (reading the API key from the store the environment names).
         #[arg(long = "for", value_name = "TIER", default_value = "run")]
         tier: TierArg,
         /// Scope the policy to this workflow definition.
@@ -150,6 +151,9 @@ pub(crate) enum TierArg {
     /// What `workflow deploy` needs: `manage`, the image repositories, the execution roles and
     /// the AgentCore runtimes.
     Deploy,
+    /// Reading the API key from the store `NOVA_ACT_API_KEY_SECRET_ID`,
+    /// `NOVA_ACT_API_KEY_PARAMETER` or `NOVA_ACT_API_KEY_AGENTCORE_PROVIDER` names.
+    ApiKeyStore,
 }
 
 /// `--retry-mode`, as the AWS SDKs spell it.
@@ -411,6 +415,26 @@ impl Cli {
             .filter(|found| found.mode != identity.mode)
             .map(|found| found.source.clone())
             .collect();
+        let stores: Vec<&str> = identity
+            .available
+            .iter()
+            .filter(|found| found.source.starts_with("NOVA_ACT_API_KEY_"))
+            .map(|found| found.source.as_str())
+            .collect();
+        if !stores.is_empty() {
+            match (identity.mode, identity.selected_by) {
+                (_, nova_act::Selection::ApiKeyVariable) => eprintln!(
+                    "note: NOVA_ACT_API_KEY is set, so the key in it is used and {} is ignored; \
+                     unset one of them",
+                    stores.join(", ")
+                ),
+                (nova_act::AuthMode::Iam, by) => eprintln!(
+                    "note: IAM is used (chosen by {by}), so {} is ignored",
+                    stores.join(", ")
+                ),
+                _ => {}
+            }
+        }
         if identity.selected_by == nova_act::Selection::ApiKeyVariable && !ignored.is_empty() {
             eprintln!(
                 "note: NOVA_ACT_API_KEY is set, so the API key is used and the AWS credentials \
