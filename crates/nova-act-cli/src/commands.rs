@@ -84,27 +84,7 @@ async fn store_policy(cli: &Cli, account: Option<String>) -> Result<ExitCode, St
     let region =
         nova_act::Region::resolve(cli.region.as_deref(), &env, cli.profile.as_deref()).await;
     let account = account.unwrap_or_else(|| "*".to_owned());
-    let mut statements: Vec<(&str, Vec<String>)> = Vec::new();
-    for permission in store.permissions(region.name(), &account) {
-        match statements
-            .iter_mut()
-            .find(|(action, _)| *action == permission.action)
-        {
-            Some((_, resources)) => resources.push(permission.resource),
-            None => statements.push((permission.action, vec![permission.resource])),
-        }
-    }
-    let statements: Vec<serde_json::Value> = statements
-        .into_iter()
-        .map(|(action, resources)| {
-            json!({
-                "Sid": action.replace([':', '-'], ""),
-                "Effect": "Allow",
-                "Action": action,
-                "Resource": resources,
-            })
-        })
-        .collect();
+    let statements = store.policy_statements(region.name(), &account);
     let document = json!({ "Version": "2012-10-17", "Statement": statements });
     println!("{document:#}");
     Ok(ExitCode::SUCCESS)

@@ -39,6 +39,11 @@ pub(crate) struct DeployArgs {
     /// Let the runtime's role use AgentCore Browser (acts on remote browsers).
     #[arg(long)]
     remote_browser: bool,
+    /// Where the runtime reads its API key: `secrets-manager:ID`, `parameter:NAME` or
+    /// `agentcore-identity:PROVIDER`. Sets the store's variable on the runtime and lets its
+    /// role read the store, so no key travels in a payload or an image.
+    #[arg(long, value_name = "STORE:NAME")]
+    api_key_from: Option<String>,
     /// Print what would be created, and call nothing.
     #[arg(long)]
     dry_run: bool,
@@ -164,6 +169,29 @@ fn parse_env(pairs: &[String]) -> Result<Vec<(String, String)>, String> {
         .collect()
 }
 
+/// `--api-key-from`, checked: a store the runtime reads, never beside a key given outright.
+fn api_key_store(
+    args: &DeployArgs,
+    env: &[(String, String)],
+) -> Result<Option<nova_act::ApiKeyStore>, String> {
+    let Some(spec) = &args.api_key_from else {
+        return Ok(None);
+    };
+    let store =
+        nova_act::ApiKeyStore::parse(spec).map_err(|err| format!("--api-key-from {err}"))?;
+    let given = env
+        .iter()
+        .map(|(key, _)| key.as_str())
+        .find(|key| *key == "NOVA_ACT_API_KEY" || key.starts_with("NOVA_ACT_API_KEY_"));
+    if let Some(key) = given {
+        return Err(format!(
+            "--api-key-from {spec} and --env {key}=… both say where the API key comes from; keep \
+             --api-key-from, so that no key travels in the runtime's environment"
+        ));
+    }
+    Ok(Some(store))
+}
+
 fn build_dir(dir: &Path) -> Result<(), String> {
     if dir.join("Dockerfile").is_file() {
         Ok(())
@@ -196,11 +224,16 @@ pub(crate) async fn deploy(cli: &Cli, args: &DeployArgs) -> Result<ExitCode, Fai
     // Bad input fails here, before any AWS call.
     let names = names(&args.name).map_err(Failure::Usage)?;
     let env = parse_env(&args.env).map_err(Failure::Usage)?;
+    let api_key_store = api_key_store(args, &env).map_err(Failure::Usage)?;
     if args.local {
         #[cfg(unix)]
-        return Ok(
-            crate::local::deploy(&names, args.build.as_deref(), args.binary.as_deref()).await?,
-        );
+        return Ok(crate::local::deploy(
+            &names,
+            args.build.as_deref(),
+            args.binary.as_deref(),
+            args.api_key_from.as_deref(),
+        )
+        .await?);
         #[cfg(not(unix))]
         return Err(Failure::Usage(LOCAL_UNIX.to_owned()));
     }
@@ -240,7 +273,17 @@ pub(crate) async fn deploy(cli: &Cli, args: &DeployArgs) -> Result<ExitCode, Fai
                 names.repository
             ),
         };
-        let policy = execution_role_policy(&names, &region, "ACCOUNT", args.remote_browser);
+        let policy = execution_role_policy(
+            &names,
+            &region,
+            "ACCOUNT",
+            args.remote_browser,
+            api_key_store.as_ref(),
+        );
+        let mut env = env.clone();
+        if let Some(store) = &api_key_store {
+            env.push((store.variable().to_owned(), store.id().to_owned()));
+        }
         events.emit(
             "plan",
             json!({
@@ -289,6 +332,7 @@ pub(crate) async fn deploy(cli: &Cli, args: &DeployArgs) -> Result<ExitCode, Fai
         execution_role_arn: args.execution_role_arn.clone(),
         env,
         remote_browser: args.remote_browser,
+        api_key_store,
     };
     let spinner = Spinner::new(!cli.json && crate::output::stderr_is_terminal());
     let progress = |event: Progress| match event {

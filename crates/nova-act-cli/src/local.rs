@@ -103,6 +103,7 @@ pub(crate) async fn deploy(
     names: &DeployNames,
     dir: Option<&Path>,
     binary: Option<&Path>,
+    api_key_from: Option<&str>,
 ) -> Result<ExitCode, String> {
     let env = Env::process();
     let binary = match (binary, dir) {
@@ -129,6 +130,7 @@ pub(crate) async fn deploy(
     command
         .args(["workflow", "local-runtime", &names.workflow, "--binary"])
         .arg(&binary)
+        .args(api_key_from.map(|spec| format!("--api-key-from={spec}")))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(log);
@@ -164,14 +166,26 @@ pub(crate) async fn deploy(
 }
 
 /// The hidden `workflow local-runtime NAME --binary PATH`: the supervisor.
-pub(crate) async fn supervise(name: &str, binary: &Path) -> Result<ExitCode, String> {
+pub(crate) async fn supervise(
+    name: &str,
+    binary: &Path,
+    api_key_from: Option<&str>,
+) -> Result<ExitCode, String> {
     let names = DeployNames::new(name).map_err(|err| crate::report(&err))?;
     let env = Env::process();
     let shutdown = Shutdown::on_signals();
-    let emulator = nova_emulator::Emulator::builder()
-        .start()
-        .await
-        .map_err(|err| err.to_string())?;
+    let store = api_key_from.map(nova_act::ApiKeyStore::parse).transpose()?;
+    // With a store, the emulator holds its own API key there, as the account's store would.
+    let api_key = nova_emulator::generate_api_key();
+    let mut builder = nova_emulator::Emulator::builder().api_key(api_key.clone());
+    if let Some(store) = &store {
+        builder = match store.variable() {
+            "NOVA_ACT_API_KEY_SECRET_ID" => builder.secret(store.id(), &api_key),
+            "NOVA_ACT_API_KEY_PARAMETER" => builder.parameter(store.id(), &api_key),
+            _ => builder.identity_api_key(store.id(), &api_key),
+        };
+    }
+    let emulator = builder.start().await.map_err(|err| err.to_string())?;
     let key = emulator.access_key().clone();
     let client = emulator
         .client(nova_act::AuthMode::Iam)
@@ -206,6 +220,20 @@ pub(crate) async fn supervise(name: &str, binary: &Path) -> Result<ExitCode, Str
         .env("AWS_ENDPOINT_URL_NOVA_ACT", emulator.url())
         .env("AWS_ENDPOINT_URL_STS", emulator.url())
         .env("AWS_EC2_METADATA_DISABLED", "true")
+        .envs(store.iter().flat_map(|store| {
+            let url = emulator.url();
+            [
+                (store.variable(), store.id()),
+                ("NOVA_ACT_API_ENDPOINT", url),
+                ("AWS_ENDPOINT_URL_SECRETS_MANAGER", url),
+                ("AWS_ENDPOINT_URL_SSM", url),
+                ("AWS_ENDPOINT_URL_BEDROCK_AGENTCORE", url),
+                // Outside AgentCore Runtime no invocation carries a workload access token:
+                // the runtime asks for one as this workload.
+                ("NOVA_ACT_WORKLOAD_NAME", names.runtime.as_str()),
+                ("NOVA_ACT_USER_ID", "local"),
+            ]
+        }))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

@@ -243,6 +243,9 @@ enum WorkflowCommand {
         /// The runtime to serve.
         #[arg(long, value_name = "PATH")]
         binary: std::path::PathBuf,
+        /// The store the runtime reads its API key from (`deploy --api-key-from`).
+        #[arg(long, value_name = "STORE:NAME")]
+        api_key_from: Option<String>,
     },
 }
 
@@ -327,9 +330,11 @@ async fn main() -> ExitCode {
             return finish(deploy::undeploy(&cli, args).await);
         }
         #[cfg(unix)]
-        Command::Workflow(WorkflowCommand::LocalRuntime { name, binary }) => {
-            local::supervise(name, binary).await
-        }
+        Command::Workflow(WorkflowCommand::LocalRuntime {
+            name,
+            binary,
+            api_key_from,
+        }) => local::supervise(name, binary, api_key_from.as_deref()).await,
         #[cfg(not(unix))]
         Command::Workflow(WorkflowCommand::LocalRuntime { .. }) => {
             Err("--local runs on Linux and macOS only".to_owned())

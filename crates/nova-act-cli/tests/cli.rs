@@ -220,7 +220,9 @@ fn permissions_are_least_privilege_and_scoped() {
     let unknown = run(home.path(), &["permissions", "--for", "admin"], &[]);
     assert!(unknown.starts_with("exit 2\n"), "{unknown}");
     assert!(
-        unknown.contains("[possible values: read, run, manage, remote-browser, deploy, api-key-store]"),
+        unknown.contains(
+            "[possible values: read, run, manage, remote-browser, deploy, api-key-store]"
+        ),
         "{unknown}"
     );
     // Remote browsers: the AgentCore Browser session and stream actions on the browser ARNs.

@@ -478,6 +478,8 @@ async fn a_redeploy_updates_the_runtime_and_the_role() {
         "--image",
         image.as_str(),
         "--remote-browser",
+        "--api-key-from",
+        "secrets-manager:prod/nova-act",
     ];
     // The first call creates the definition; the second finds it (Conflict) and goes on.
     let _ = nova_act(&emulator, &aws, home.path(), "/usr/bin:/bin", &args).await;
@@ -503,9 +505,9 @@ async fn a_redeploy_updates_the_runtime_and_the_role() {
     insta::assert_snapshot!(aws.calls().await, @r#"
         iam: GetRole nova-act-price-watch-role
         iam: UpdateAssumeRolePolicy nova-act-price-watch-role [AgentCoreRuntime]
-        iam: PutRolePolicy nova-act-price-watch-role policy nova-act-workflow [NovaActRunWorkflows, NovaActListModels, PullImage, RegistryLogin, Logs, RemoteBrowser]
+        iam: PutRolePolicy nova-act-price-watch-role policy nova-act-workflow [NovaActRunWorkflows, NovaActListModels, PullImage, RegistryLogin, Logs, RemoteBrowser, ApiKeySecretsmanagerGetSecretValue]
         control: POST /runtimes
-        control: PUT /runtimes/price_watch-a1B2c3D4e5 {"agentRuntimeArtifact":{"containerConfiguration":{"containerUri":"123456789012.dkr.ecr.us-east-1.amazonaws.com/nova-act/price-watch:v2"}},"environmentVariables":{},"networkConfiguration":{"networkMode":"PUBLIC"},"roleArn":"arn:aws:iam::123456789012:role/nova-act-price-watch-role"}
+        control: PUT /runtimes/price_watch-a1B2c3D4e5 {"agentRuntimeArtifact":{"containerConfiguration":{"containerUri":"123456789012.dkr.ecr.us-east-1.amazonaws.com/nova-act/price-watch:v2"}},"environmentVariables":{"NOVA_ACT_API_KEY_SECRET_ID":"prod/nova-act"},"networkConfiguration":{"networkMode":"PUBLIC"},"roleArn":"arn:aws:iam::123456789012:role/nova-act-price-watch-role"}
         control: GET /runtimes/price_watch-a1B2c3D4e5
     "#);
     emulator.shutdown().await;
@@ -673,6 +675,26 @@ fn bad_input_is_refused_before_any_call() {
         vec!["workflow", "deploy", "price-watch", "--build", &dir],
         vec![
             "workflow",
+            "deploy",
+            "price-watch",
+            "--image",
+            "x",
+            "--api-key-from",
+            "vault:key",
+        ],
+        vec![
+            "workflow",
+            "deploy",
+            "price-watch",
+            "--image",
+            "x",
+            "--api-key-from",
+            "parameter:/nova-act/key",
+            "--env",
+            "NOVA_ACT_API_KEY=0123456789abcdef0123456789abcdef0123",
+        ],
+        vec![
+            "workflow",
             "invoke",
             "price-watch",
             "--payload",
@@ -712,6 +734,8 @@ fn bad_input_is_refused_before_any_call() {
         error: the workflow name `9lives` cannot be deployed: an AgentCore runtime name must start with a letter ([a-zA-Z][a-zA-Z0-9_]{0,47})
         error: --env "NOEQUALS" is not KEY=VALUE; write it as --env NAME=value
         error: --build needs docker or podman on PATH, and neither is there; build and push the image elsewhere (for linux/arm64) and pass --image URI instead of --build [HOME]/project
+        error: --api-key-from `vault` is not a store; use secrets-manager:ID, parameter:NAME or agentcore-identity:PROVIDER
+        error: --api-key-from parameter:/nova-act/key and --env NOVA_ACT_API_KEY=… both say where the API key comes from; keep --api-key-from, so that no key travels in the runtime's environment
         error: the payload is not JSON (key must be a string at line 1 column 2); pass a JSON value
         error: --session "short" is too short: AgentCore takes 33 to 256 characters (a UUID has 36)
     "#);

@@ -132,20 +132,24 @@ async fn a_refused_read_names_the_permission_and_the_policy_that_allows_it() {
     {
       "Statement": [
         {
-          "Action": "ssm:GetParameter",
+          "Action": [
+            "ssm:GetParameter"
+          ],
           "Effect": "Allow",
           "Resource": [
             "arn:aws:ssm:us-east-1:123456789012:parameter/prod/nova-act/key"
           ],
-          "Sid": "ssmGetParameter"
+          "Sid": "ApiKeySsmGetParameter"
         },
         {
-          "Action": "kms:Decrypt",
+          "Action": [
+            "kms:Decrypt"
+          ],
           "Effect": "Allow",
           "Resource": [
             "arn:aws:kms:us-east-1:123456789012:key/*"
           ],
-          "Sid": "kmsDecrypt"
+          "Sid": "ApiKeyKmsDecrypt"
         }
       ],
       "Version": "2012-10-17"

@@ -57,32 +57,64 @@ async fn a_local_deploy_serves_invokes_and_stops_the_workflow() {
             ],
             &vars,
         );
+        // Again, with the API key in a store of the account the emulator plays.
+        let with_store = run(
+            &home_path,
+            &[
+                "workflow",
+                "deploy",
+                "price-watch",
+                "--local",
+                "--binary",
+                &runtime_arg,
+                "--api-key-from",
+                "parameter:/nova-act/key",
+            ],
+            &vars,
+        );
+        let invoked_with_store = run(
+            &home_path,
+            &[
+                "workflow",
+                "invoke",
+                "price-watch",
+                "--local",
+                "--payload",
+                r#"{"task": "Which page is open?", "starting_page": "about:blank"}"#,
+            ],
+            &vars,
+        );
         let removed = run(
             &home_path,
             &["workflow", "undeploy", "price-watch", "--local"],
             &vars,
         );
-        (deployed, invoked, removed)
+        (deployed, invoked, with_store, invoked_with_store, removed)
     })
     .await
     .unwrap();
-    let (deployed, invoked, removed) = outputs;
+    let (deployed, invoked, with_store, invoked_with_store, removed) = outputs;
     assert!(deployed.starts_with("exit 0"), "{deployed}");
-    let answered = invoked.starts_with("exit 0");
-    let browser_missing = invoked.contains("no Chrome or Chromium found")
-        && std::env::var_os("NOVA_BROWSER_REQUIRED").is_none();
-    assert!(answered || browser_missing, "{invoked}");
-    if answered {
-        let stdout = invoked
-            .split("--- stdout\n")
-            .nth(1)
-            .unwrap()
-            .split("--- stderr")
-            .next()
-            .unwrap();
-        let answer: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
-        assert_eq!(answer["answer"], "about:blank", "{invoked}");
-        assert_eq!(answer["steps"], 2);
+    assert!(with_store.starts_with("exit 0"), "{with_store}");
+    for (invoked, credentials) in [
+        (&invoked, "iam credentials"),
+        (
+            &invoked_with_store,
+            "from Parameter Store parameter /nova-act/key (chosen by NOVA_ACT_API_KEY_PARAMETER being set)",
+        ),
+    ] {
+        let answered = invoked.starts_with("exit 0");
+        let browser_missing = invoked.contains("no Chrome or Chromium found")
+            && std::env::var_os("NOVA_BROWSER_REQUIRED").is_none();
+        assert!(answered || browser_missing, "{invoked}");
+        if answered {
+            let answer: serde_json::Value =
+                serde_json::from_str(stdout_of(invoked).trim()).unwrap();
+            assert_eq!(answer["answer"], "about:blank", "{invoked}");
+            assert_eq!(answer["steps"], 2);
+            let used = answer["credentials"].as_str().unwrap();
+            assert!(used.contains(credentials), "{used}");
+        }
     }
     assert!(removed.starts_with("exit 0"), "{removed}");
     assert!(

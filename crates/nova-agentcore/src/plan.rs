@@ -185,12 +185,14 @@ pub fn execution_trust_policy(region: &str, account: &str) -> Value {
 }
 
 /// The execution role's permissions: the `run` tier for this workflow's definition, pulling
-/// its image, writing its logs, and with `remote_browser` the AgentCore Browser actions.
+/// its image, writing its logs, with `remote_browser` the AgentCore Browser actions, and with
+/// `api_key_store` the reads of the store that holds the API key.
 pub fn execution_role_policy(
     names: &DeployNames,
     region: &str,
     account: &str,
     remote_browser: bool,
+    api_key_store: Option<&nova_auth::ApiKeyStore>,
 ) -> Value {
     let run = policy(&PolicyScope {
         tier: Tier::Run,
@@ -235,6 +237,9 @@ pub fn execution_role_policy(
             "Resource": [format!("arn:aws:bedrock-agentcore:{region}:{account}:browser/*")],
         }));
     }
+    if let Some(store) = api_key_store {
+        statements.extend(store.policy_statements(region, account));
+    }
     json!({ "Version": "2012-10-17", "Statement": statements })
 }
 
@@ -258,7 +263,7 @@ mod tests {
     #[test]
     fn the_role_policy_scopes_everything_to_the_workflow() {
         let names = DeployNames::new("price-watch").unwrap();
-        let policy = execution_role_policy(&names, "us-east-1", "123456789012", true);
+        let policy = execution_role_policy(&names, "us-east-1", "123456789012", true, None);
         insta::assert_snapshot!(serde_json::to_string_pretty(&policy).unwrap(), @r#"
         {
           "Statement": [

@@ -27,6 +27,12 @@ pub const PORT_VAR: &str = "PORT";
 pub const SESSION_HEADER: &str = "x-amzn-bedrock-agentcore-runtime-session-id";
 /// The header that names the invocation.
 pub const REQUEST_HEADER: &str = "x-amzn-bedrock-agentcore-runtime-request-id";
+/// The headers that carry the invocation's workload access token (AgentCore Identity), the
+/// current name first.
+pub(crate) const WORKLOAD_TOKEN_HEADERS: [&str; 2] = [
+    "workloadaccesstoken",
+    "x-amz-bedrock-agentcore-identity-wat",
+];
 /// The payload member whose string values are set over the environment of that invocation
 /// (the name the Python SDK's handler reads).
 pub const ENV_MEMBER: &str = "AC_HANDLER_ENV";
@@ -46,6 +52,7 @@ pub struct Invocation {
     payload: Value,
     session_id: Option<String>,
     request_id: Option<String>,
+    workload_access_token: Option<nova_auth::Secret>,
     env: Env,
     shutdown: Shutdown,
 }
@@ -65,6 +72,15 @@ impl Invocation {
     /// The invocation's request id, when AgentCore sent one.
     pub fn request_id(&self) -> Option<&str> {
         self.request_id.as_deref()
+    }
+
+    /// The workload access token AgentCore Runtime issued for this invocation (header
+    /// `WorkloadAccessToken`, or `X-Amz-Bedrock-AgentCore-Identity-WAT`), with which AgentCore
+    /// Identity hands out the API key: `ApiKeyStore::agentcore_identity(..)
+    /// .workload_access_token(..)`. [`Invocation::env`] carries it as
+    /// `NOVA_ACT_WORKLOAD_ACCESS_TOKEN`, so `NOVA_ACT_API_KEY_AGENTCORE_PROVIDER` alone is enough.
+    pub fn workload_access_token(&self) -> Option<&nova_auth::Secret> {
+        self.workload_access_token.as_ref()
     }
 
     /// The environment for this invocation: the process's, with the payload's
@@ -389,6 +405,14 @@ async fn invoke(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byt
     let session_id = header(SESSION_HEADER);
     let request_id = header(REQUEST_HEADER);
     tracing::info!(session_id, request_id, env = ?names, "invocation");
+    let workload_access_token = WORKLOAD_TOKEN_HEADERS.into_iter().find_map(header);
+    if let Some(token) = &workload_access_token {
+        overrides.push((
+            nova_auth::env::WORKLOAD_ACCESS_TOKEN.to_owned(),
+            token.clone(),
+        ));
+    }
+    let workload_access_token = workload_access_token.map(nova_auth::Secret::new);
     let env = if overrides.is_empty() {
         shared.env.clone()
     } else {
@@ -398,6 +422,7 @@ async fn invoke(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byt
         payload,
         session_id,
         request_id,
+        workload_access_token,
         env,
         shutdown: shared.shutdown.clone(),
     };

@@ -64,6 +64,12 @@ async fn handle(invocation: Invocation) -> Result<Value, String> {
         .build()
         .await
         .map_err(|err| nova_act::Report(&err).to_string())?;
+    // Which credentials this invocation uses, and from where (never the key itself).
+    let credentials = nova
+        .identity()
+        .await
+        .map_err(|err| nova_act::Report(&err).to_string())?
+        .to_string();
     let mut workflow = nova.workflow().shutdown(invocation.shutdown().clone());
     if let Some(name) = payload[nova_act::agentcore::WORKFLOW_MEMBER].as_str() {
         workflow = workflow.definition(name);
@@ -118,5 +124,6 @@ async fn handle(invocation: Invocation) -> Result<Value, String> {
         "act_id": result.act_id,
         "session_id": result.session_id,
         "steps": result.steps,
+        "credentials": credentials,
     }))
 }

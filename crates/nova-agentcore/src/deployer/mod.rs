@@ -58,6 +58,20 @@ pub struct DeployRequest {
     pub env: Vec<(String, String)>,
     /// Whether the role may use AgentCore Browser.
     pub remote_browser: bool,
+    /// The store the runtime reads its API key from: its variable is set on the runtime and
+    /// the role may read it, so no key travels in a payload, an image or the environment.
+    pub api_key_store: Option<nova_auth::ApiKeyStore>,
+}
+
+impl DeployRequest {
+    /// The runtime's environment: the variables given, and the one naming the key's store.
+    pub fn runtime_env(&self) -> Vec<(String, String)> {
+        let mut env = self.env.clone();
+        if let Some(store) = &self.api_key_store {
+            env.push((store.variable().to_owned(), store.id().to_owned()));
+        }
+        env
+    }
 }
 
 /// One step of a deploy, as it is reported.
@@ -420,7 +434,12 @@ impl Deployer {
                 let new_role = step!(
                     Step::Role,
                     names.role.clone(),
-                    self.ensure_role(names, request.remote_browser).await
+                    self.ensure_role(
+                        names,
+                        request.remote_browser,
+                        request.api_key_store.as_ref()
+                    )
+                    .await
                 );
                 report.done(
                     Step::Role,
@@ -435,7 +454,7 @@ impl Deployer {
         let (runtime_id, runtime_arn, new_runtime) = step!(
             Step::Runtime,
             names.runtime.clone(),
-            self.put_runtime(names, &image, &role_arn, &request.env)
+            self.put_runtime(names, &image, &role_arn, &request.runtime_env())
                 .await
         );
         report.done(

@@ -120,10 +120,17 @@ impl Deployer {
         &self,
         names: &DeployNames,
         remote_browser: bool,
+        api_key_store: Option<&nova_auth::ApiKeyStore>,
     ) -> Result<bool, RuntimeError> {
         let trust = execution_trust_policy(&self.region, &self.account).to_string();
-        let policy =
-            execution_role_policy(names, &self.region, &self.account, remote_browser).to_string();
+        let policy = execution_role_policy(
+            names,
+            &self.region,
+            &self.account,
+            remote_browser,
+            api_key_store,
+        )
+        .to_string();
         let role = names.role.as_str();
         let existing = self
             .aws

@@ -179,6 +179,45 @@ impl ApiKeyStore {
         self
     }
 
+    /// The store named the way `nova-act workflow deploy --api-key-from` names it:
+    /// `secrets-manager:ID`, `parameter:NAME` or `agentcore-identity:PROVIDER`.
+    ///
+    /// ```
+    /// use nova_auth::ApiKeyStore;
+    ///
+    /// let store = ApiKeyStore::parse("parameter:/prod/nova-act/key").unwrap();
+    /// assert_eq!(store.variable(), "NOVA_ACT_API_KEY_PARAMETER");
+    /// assert_eq!(store.id(), "/prod/nova-act/key");
+    /// assert!(ApiKeyStore::parse("vault:key").is_err());
+    /// ```
+    pub fn parse(spec: &str) -> Result<Self, String> {
+        let (kind, name) = spec.split_once(':').unwrap_or((spec, ""));
+        if name.is_empty() {
+            return Err(format!(
+                "`{spec}` names no store; use secrets-manager:ID, parameter:NAME or \
+                 agentcore-identity:PROVIDER"
+            ));
+        }
+        match kind {
+            "secrets-manager" => Ok(Self::secrets_manager(name)),
+            "parameter" => Ok(Self::parameter(name)),
+            "agentcore-identity" => Ok(Self::agentcore_identity(name)),
+            other => Err(format!(
+                "`{other}` is not a store; use secrets-manager:ID, parameter:NAME or \
+                 agentcore-identity:PROVIDER"
+            )),
+        }
+    }
+
+    /// The secret id, parameter name or AgentCore Identity provider: the value of
+    /// [`ApiKeyStore::variable`].
+    pub fn id(&self) -> &str {
+        match &self.place {
+            Place::Secret(name) | Place::Parameter(name) => name,
+            Place::Identity { provider, .. } => provider,
+        }
+    }
+
     /// The variable that selects this kind of store.
     pub fn variable(&self) -> &'static str {
         match self.place {
@@ -199,6 +238,48 @@ impl ApiKeyStore {
                 identity::permissions(provider, workload.as_deref(), region, account)
             }
         }
+    }
+
+    /// [`ApiKeyStore::permissions`] as IAM policy statements, one per action with its
+    /// resources, for a role's policy or `nova-act permissions --for api-key-store`.
+    ///
+    /// ```
+    /// let store = nova_auth::ApiKeyStore::secrets_manager("prod/key");
+    /// let statements = store.policy_statements("us-east-1", "123456789012");
+    /// assert_eq!(statements[0]["Sid"], "ApiKeySecretsmanagerGetSecretValue");
+    /// assert_eq!(statements[0]["Action"][0], "secretsmanager:GetSecretValue");
+    /// ```
+    pub fn policy_statements(&self, region: &str, account: &str) -> Vec<serde_json::Value> {
+        let mut grants: Vec<(&str, Vec<String>)> = Vec::new();
+        for permission in self.permissions(region, account) {
+            match grants
+                .iter_mut()
+                .find(|(action, _)| *action == permission.action)
+            {
+                Some((_, resources)) => resources.push(permission.resource),
+                None => grants.push((permission.action, vec![permission.resource])),
+            }
+        }
+        grants
+            .into_iter()
+            .map(|(action, resources)| {
+                let words: String = action
+                    .split([':', '-'])
+                    .map(|word| {
+                        let mut chars = word.chars();
+                        chars.next().map_or_else(String::new, |first| {
+                            first.to_ascii_uppercase().to_string() + chars.as_str()
+                        })
+                    })
+                    .collect();
+                serde_json::json!({
+                    "Sid": format!("ApiKey{words}"),
+                    "Effect": "Allow",
+                    "Action": [action],
+                    "Resource": resources,
+                })
+            })
+            .collect()
     }
 
     fn env_or_process(&self) -> Env {
