@@ -79,6 +79,10 @@ pub(crate) struct InvokeArgs {
     /// Seconds to wait for the whole answer.
     #[arg(long, value_name = "S", default_value_t = 7200)]
     timeout: u64,
+    /// Invoke on behalf of this user: the runtime issues the invocation a workload access token
+    /// for the user, with which AgentCore Identity hands out the API key.
+    #[arg(long, value_name = "ID")]
+    user_id: Option<String>,
     /// Invoke the runtime `deploy --local` started on this machine.
     #[arg(long)]
     local: bool,
@@ -410,7 +414,15 @@ pub(crate) async fn invoke(cli: &Cli, args: &InvokeArgs) -> Result<ExitCode, Fai
         #[cfg(unix)]
         {
             let timeout = Duration::from_secs(args.timeout);
-            return Ok(crate::local::invoke(&names, &session, body, timeout, cli.json).await?);
+            return Ok(crate::local::invoke(
+                &names,
+                &session,
+                args.user_id.as_deref(),
+                body,
+                timeout,
+                cli.json,
+            )
+            .await?);
         }
         #[cfg(not(unix))]
         return Err(Failure::Usage(LOCAL_UNIX.to_owned()));
@@ -433,7 +445,7 @@ pub(crate) async fn invoke(cli: &Cli, args: &InvokeArgs) -> Result<ExitCode, Fai
         })?;
     let read = async {
         let mut answer = deployer
-            .invoke(&found.arn, &session, body)
+            .invoke_for_user(&found.arn, &session, args.user_id.as_deref(), body)
             .await
             .map_err(|err| crate::report(&err))?;
         eprintln!("session {session} · {}", answer.content_type);

@@ -322,6 +322,7 @@ async fn stop(state: &Value) {
 pub(crate) async fn invoke(
     names: &DeployNames,
     session: &str,
+    user_id: Option<&str>,
     body: Vec<u8>,
     timeout: Duration,
     json: bool,
@@ -334,10 +335,14 @@ pub(crate) async fn invoke(
         )
     })?;
     let url = state["url"].as_str().unwrap_or_default();
-    let answer = nova_act::tls::http_client()
+    let mut request = nova_act::tls::http_client()
         .build()
         .map_err(|err| format!("no HTTP client: {}", nova_act::Report(&err)))?
-        .post(format!("{url}/invocations"))
+        .post(format!("{url}/invocations"));
+    if let Some(user) = user_id {
+        request = request.header(nova_act::agentcore::USER_HEADER, user);
+    }
+    let answer = request
         .header(nova_act::agentcore::SESSION_HEADER, session)
         .header("content-type", "application/json")
         .body(body)

@@ -157,3 +157,73 @@ async fn a_refused_read_names_the_permission_and_the_policy_that_allows_it() {
     "#);
     emulator.shutdown().await;
 }
+
+/// Inside AgentCore Runtime the invocation carries a workload access token: the workflow reads
+/// the key from AgentCore Identity with it, and nothing but the provider's name is configured.
+#[tokio::test]
+async fn an_invocation_s_workload_access_token_reads_the_key_from_agentcore_identity() {
+    use nova_act::agentcore::{Invocation, Runtime};
+    let key = generate_api_key();
+    let emulator = Emulator::builder()
+        .api_key(key.clone())
+        .identity_api_key("nova-act-key", &key)
+        .start()
+        .await
+        .unwrap();
+    let aws = emulator.access_key().clone();
+    let url = emulator.url().to_owned();
+    let base = nova_act::Env::from_vars([
+        ("HOME", "/nonexistent"),
+        ("PORT", "0"),
+        ("AWS_ACCESS_KEY_ID", aws.access_key_id.as_str()),
+        ("AWS_SECRET_ACCESS_KEY", aws.secret_access_key.as_str()),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ENDPOINT_URL_BEDROCK_AGENTCORE", url.as_str()),
+        ("NOVA_ACT_API_ENDPOINT", url.as_str()),
+        ("NOVA_ACT_API_KEY_AGENTCORE_PROVIDER", "nova-act-key"),
+    ]);
+    let shutdown = nova_act::runtime::Shutdown::new();
+    let runtime = Runtime::new(|invocation: Invocation| async move {
+        assert!(invocation.workload_access_token().is_some());
+        let nova = nova_act::NovaAct::builder()
+            .env(invocation.env().clone())
+            .build()
+            .await
+            .map_err(|err| nova_act::Report(&err).to_string())?;
+        let identity = nova.identity().await.map_err(|err| err.to_string())?;
+        Ok::<_, String>(serde_json::json!({ "credentials": identity.to_string() }))
+    })
+    .env(base)
+    .shutdown(&shutdown)
+    .bind()
+    .await
+    .unwrap();
+    let address = runtime.local_addr();
+    let served = tokio::spawn(runtime.run());
+    let token = emulator.workload_access_token("price_watch");
+    let answer = nova_act::tls::http_client()
+        .build()
+        .unwrap()
+        .post(format!("http://{address}/invocations"))
+        .header("WorkloadAccessToken", token)
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let answer: serde_json::Value = serde_json::from_slice(&answer).unwrap();
+    let credentials = answer["credentials"].as_str().unwrap_or_default();
+    assert!(
+        credentials.starts_with(&format!(
+            "api-key credentials ****{} from AgentCore Identity provider nova-act-key",
+            &key[key.len() - 4..]
+        )),
+        "{answer}"
+    );
+    shutdown.trigger("the test is over");
+    served.await.unwrap().unwrap();
+    emulator.shutdown().await;
+}

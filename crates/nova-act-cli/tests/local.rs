@@ -68,7 +68,7 @@ async fn a_local_deploy_serves_invokes_and_stops_the_workflow() {
                 "--binary",
                 &runtime_arg,
                 "--api-key-from",
-                "parameter:/nova-act/key",
+                "agentcore-identity:nova-act-key",
             ],
             &vars,
         );
@@ -79,6 +79,8 @@ async fn a_local_deploy_serves_invokes_and_stops_the_workflow() {
                 "invoke",
                 "price-watch",
                 "--local",
+                "--user-id",
+                "alice",
                 "--payload",
                 r#"{"task": "Which page is open?", "starting_page": "about:blank"}"#,
             ],
@@ -100,7 +102,7 @@ async fn a_local_deploy_serves_invokes_and_stops_the_workflow() {
         (&invoked, "iam credentials"),
         (
             &invoked_with_store,
-            "from Parameter Store parameter /nova-act/key (chosen by NOVA_ACT_API_KEY_PARAMETER being set)",
+            "from AgentCore Identity provider nova-act-key (chosen by NOVA_ACT_API_KEY_AGENTCORE_PROVIDER being set)",
         ),
     ] {
         let answered = invoked.starts_with("exit 0");

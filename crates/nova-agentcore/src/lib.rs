@@ -56,4 +56,8 @@ pub use serve::{
     Runtime, SESSION_HEADER, ServeError, WORKFLOW_MEMBER, serve,
 };
 pub use sessions::{BrowserSessions, BrowserSessionsBuilder, ENDPOINT_VAR, RemoteSession};
+
+/// The header naming the user an AgentCore Runtime invocation is made for: the runtime issues
+/// the invocation a workload access token for that user (AgentCore Identity).
+pub const USER_HEADER: &str = "x-amzn-bedrock-agentcore-runtime-user-id";
 pub use stream::{SIGNING_NAME, automation_url, data_plane, sign_handshake};

@@ -52,6 +52,7 @@ pub struct Invocation {
     payload: Value,
     session_id: Option<String>,
     request_id: Option<String>,
+    user_id: Option<String>,
     workload_access_token: Option<nova_auth::Secret>,
     env: Env,
     shutdown: Shutdown,
@@ -72,6 +73,12 @@ impl Invocation {
     /// The invocation's request id, when AgentCore sent one.
     pub fn request_id(&self) -> Option<&str> {
         self.request_id.as_deref()
+    }
+
+    /// The user the invocation was made for (`X-Amzn-Bedrock-AgentCore-Runtime-User-Id`), when
+    /// the caller named one; [`Invocation::env`] carries it as `NOVA_ACT_USER_ID`.
+    pub fn user_id(&self) -> Option<&str> {
+        self.user_id.as_deref()
     }
 
     /// The workload access token AgentCore Runtime issued for this invocation (header
@@ -412,6 +419,12 @@ async fn invoke(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byt
             token.clone(),
         ));
     }
+    // The user the invocation is made for: where no runtime issued a token (a local run), the
+    // workflow asks for one for this user.
+    let user_id = header(crate::USER_HEADER);
+    if let Some(user) = &user_id {
+        overrides.push((nova_auth::env::USER_ID.to_owned(), user.clone()));
+    }
     let workload_access_token = workload_access_token.map(nova_auth::Secret::new);
     let env = if overrides.is_empty() {
         shared.env.clone()
@@ -422,6 +435,7 @@ async fn invoke(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byt
         payload,
         session_id,
         request_id,
+        user_id,
         workload_access_token,
         env,
         shutdown: shared.shutdown.clone(),

@@ -47,6 +47,19 @@ impl Deployer {
         session_id: &str,
         payload: Vec<u8>,
     ) -> Result<Invoked, RuntimeError> {
+        self.invoke_for_user(arn, session_id, None, payload).await
+    }
+
+    /// [`Deployer::invoke`] on behalf of `user_id`: the runtime then issues the invocation a
+    /// workload access token for that user, with which AgentCore Identity hands out the API key
+    /// (`NOVA_ACT_API_KEY_AGENTCORE_PROVIDER`).
+    pub async fn invoke_for_user(
+        &self,
+        arn: &str,
+        session_id: &str,
+        user_id: Option<&str>,
+        payload: Vec<u8>,
+    ) -> Result<Invoked, RuntimeError> {
         if session_id.chars().count() < MIN_SESSION_ID {
             return Err(RuntimeError::InvalidDeployment {
                 message: format!(
@@ -56,12 +69,14 @@ impl Deployer {
             });
         }
         let path = format!("/runtimes/{}/invocations", encode(arn));
-        let call = Call::new(Method::POST, path, Retry::OnlyIfUnsent)
+        let mut call = Call::new(Method::POST, path, Retry::OnlyIfUnsent)
             .header("content-type", "application/json")
             .header("accept", "application/json, text/event-stream")
-            .header("x-amzn-bedrock-agentcore-runtime-session-id", session_id)
-            .body(payload)
-            .streaming();
+            .header("x-amzn-bedrock-agentcore-runtime-session-id", session_id);
+        if let Some(user) = user_id {
+            call = call.header(crate::USER_HEADER, user);
+        }
+        let call = call.body(payload).streaming();
         let answer = self
             .aws
             .send(&self.runtime, &call)
