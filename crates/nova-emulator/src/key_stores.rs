@@ -70,8 +70,9 @@ pub(crate) fn route(method: &Method, uri: &Uri, headers: &HeaderMap) -> Option<C
     }
 }
 
-/// A store call.
+/// A store call, named as the service names it.
 #[derive(Clone, Copy, Debug)]
+#[allow(clippy::enum_variant_names)]
 pub(crate) enum Call {
     GetSecretValue,
     GetParameter,
