@@ -65,9 +65,61 @@ async fn a_secret_arn_is_read_signed_for_its_own_region() {
     let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
     assert_eq!(body, json!({ "SecretId": arn }));
     nova_test_support::verify_sigv4(request, SECRET_ACCESS_KEY, "eu-west-1", "secretsmanager");
-    // Read once, then kept.
+    // Read once, then kept; and never shown.
     store.credentials().await.unwrap();
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
+    assert!(!format!("{store:?}").contains(API_KEY));
+}
+
+#[tokio::test]
+async fn many_refusals_at_once_read_the_store_again_once() {
+    use wiremock::matchers::method;
+    const NEW: &str = "fedcba98-7654-3210-fedc-ba9876543210";
+    let server = MockServer::start().await;
+    // The first read hands out the old key, every later one the new.
+    wiremock::Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "SecretString": API_KEY })))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    wiremock::Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "SecretString": NEW })))
+        .mount(&server)
+        .await;
+    let clock = nova_auth::ManualClock::new(std::time::SystemTime::now());
+    let auth = Auth::builder()
+        .env(env(
+            &server.uri(),
+            &[("NOVA_ACT_API_KEY_SECRET_ID", "prod/key")],
+        ))
+        .clock(clock.clone())
+        .build()
+        .await
+        .unwrap();
+    let old = auth.credentials().await.unwrap();
+    let mut refusals = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let (auth, old) = (auth.clone(), old.clone());
+        refusals.spawn(async move { auth.refused(&old).await });
+    }
+    for fresh in refusals.join_all().await {
+        let fresh = fresh.expect("the new key");
+        assert_eq!(fresh.as_api_key().unwrap().key().expose(), NEW);
+    }
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        2,
+        "one read, one re-read"
+    );
+    // Every clone now has the new key, without another read.
+    let now = auth.credentials().await.unwrap();
+    assert_eq!(now.as_api_key().unwrap().key().expose(), NEW);
+    // Refused again within the minute: not read again.
+    assert!(auth.refused(&now).await.is_none());
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+    clock.advance(Duration::from_secs(61));
+    assert!(auth.refused(&now).await.is_none(), "unchanged: reported");
+    assert_eq!(server.received_requests().await.unwrap().len(), 3);
 }
 
 #[tokio::test]
