@@ -661,38 +661,23 @@ async fn invoke_finds_the_runtime_adds_the_workflow_and_prints_the_answer() {
 fn bad_input_is_refused_before_any_call() {
     let home = home();
     let dir = project(home.path());
+    // `workflow deploy price-watch --image x` and more.
+    let deploy = |more: &[&'static str]| {
+        let mut args = vec!["workflow", "deploy", "price-watch", "--image", "x"];
+        args.extend_from_slice(more);
+        args
+    };
     let cases: Vec<Vec<&str>> = vec![
         vec!["workflow", "deploy", "9lives", "--image", "x"],
-        vec![
-            "workflow",
-            "deploy",
-            "price-watch",
-            "--image",
-            "x",
-            "--env",
-            "NOEQUALS",
-        ],
+        deploy(&["--env", "NOEQUALS"]),
         vec!["workflow", "deploy", "price-watch", "--build", &dir],
-        vec![
-            "workflow",
-            "deploy",
-            "price-watch",
-            "--image",
-            "x",
-            "--api-key-from",
-            "vault:key",
-        ],
-        vec![
-            "workflow",
-            "deploy",
-            "price-watch",
-            "--image",
-            "x",
+        deploy(&["--api-key-from", "vault:key"]),
+        deploy(&[
             "--api-key-from",
             "parameter:/nova-act/key",
             "--env",
             "NOVA_ACT_API_KEY=0123456789abcdef0123456789abcdef0123",
-        ],
+        ]),
         vec![
             "workflow",
             "invoke",

@@ -33,59 +33,26 @@ async fn a_local_deploy_serves_invokes_and_stops_the_workflow() {
     let home_path = home.path().to_owned();
     let outputs = tokio::task::spawn_blocking(move || {
         let vars = [("PATH", path.as_str()), ("CHROME_PATH", chrome.as_str())];
-        let deployed = run(
-            &home_path,
-            &[
-                "workflow",
-                "deploy",
-                "price-watch",
-                "--local",
-                "--binary",
-                &runtime_arg,
-            ],
-            &vars,
-        );
-        let invoked = run(
-            &home_path,
-            &[
-                "workflow",
-                "invoke",
-                "price-watch",
-                "--local",
+        let deploy = |more: &[&str]| {
+            let mut args = vec!["workflow", "deploy", "price-watch", "--local", "--binary"];
+            args.push(&runtime_arg);
+            args.extend_from_slice(more);
+            run(&home_path, &args, &vars)
+        };
+        let invoke = |more: &[&str]| {
+            let mut args = vec!["workflow", "invoke", "price-watch", "--local"];
+            args.extend_from_slice(more);
+            args.extend([
                 "--payload",
                 r#"{"task": "Which page is open?", "starting_page": "about:blank"}"#,
-            ],
-            &vars,
-        );
+            ]);
+            run(&home_path, &args, &vars)
+        };
+        let deployed = deploy(&[]);
+        let invoked = invoke(&[]);
         // Again, with the API key in a store of the account the emulator plays.
-        let with_store = run(
-            &home_path,
-            &[
-                "workflow",
-                "deploy",
-                "price-watch",
-                "--local",
-                "--binary",
-                &runtime_arg,
-                "--api-key-from",
-                "agentcore-identity:nova-act-key",
-            ],
-            &vars,
-        );
-        let invoked_with_store = run(
-            &home_path,
-            &[
-                "workflow",
-                "invoke",
-                "price-watch",
-                "--local",
-                "--user-id",
-                "alice",
-                "--payload",
-                r#"{"task": "Which page is open?", "starting_page": "about:blank"}"#,
-            ],
-            &vars,
-        );
+        let with_store = deploy(&["--api-key-from", "agentcore-identity:nova-act-key"]);
+        let invoked_with_store = invoke(&["--user-id", "alice"]);
         let removed = run(
             &home_path,
             &["workflow", "undeploy", "price-watch", "--local"],

@@ -3,12 +3,18 @@
 
 use serde_json::json;
 
-use super::call::{Answer, Call, Endpoint};
-use super::{Reader, StorePermission};
+use super::call::{Answer, Endpoint};
+use super::{Reader, Service, StorePermission};
 use crate::env;
 use crate::error::CredentialsError;
 use crate::secret::Secret;
 use crate::source::Source;
+
+const AGENTCORE: Service = Service {
+    signing_name: "bedrock-agentcore",
+    endpoint_variable: "AWS_ENDPOINT_URL_BEDROCK_AGENTCORE",
+    host_prefix: "bedrock-agentcore",
+};
 
 pub(super) fn permissions(
     provider: &str,
@@ -51,13 +57,7 @@ pub(super) async fn read(
     token: Option<&Secret>,
 ) -> Result<(Secret, Source), CredentialsError> {
     let store = reader.store;
-    let endpoint = Endpoint::resolve(
-        store,
-        reader.env,
-        "AWS_ENDPOINT_URL_BEDROCK_AGENTCORE",
-        "bedrock-agentcore",
-        reader.region,
-    )?;
+    let endpoint = reader.endpoint(&AGENTCORE)?;
     let workload = reader.env.get(env::WORKLOAD_NAME);
     let needed = permissions(
         provider,
@@ -72,18 +72,14 @@ pub(super) async fn read(
         Some(token) => token,
         None => issue_token(reader, &endpoint, workload.as_deref(), &needed[3]).await?,
     };
-    let call = Call {
-        service: "bedrock-agentcore",
-        region: reader.region,
-        endpoint: &endpoint,
-        path: "/identities/api-key",
-        target: None,
-        body: json!({
-            "resourceCredentialProviderName": provider,
-            "workloadIdentityToken": token.expose(),
-        }),
-    };
-    let answer = match call.send(reader.aws, store).await? {
+    let body = json!({
+        "resourceCredentialProviderName": provider,
+        "workloadIdentityToken": token.expose(),
+    });
+    let answer = match reader
+        .send(&AGENTCORE, &endpoint, ("/identities/api-key", None), body)
+        .await?
+    {
         Answer::Ok(answer) => answer,
         Answer::Refused { name, message, .. } => {
             return Err(match name.as_str() {
@@ -136,15 +132,9 @@ async fn issue_token(
             ),
         ));
     };
-    let call = Call {
-        service: "bedrock-agentcore",
-        region: reader.region,
-        endpoint,
-        path: "/identities/GetWorkloadAccessTokenForUserId",
-        target: None,
-        body: json!({ "workloadName": workload, "userId": user }),
-    };
-    match call.send(reader.aws, store).await? {
+    let body = json!({ "workloadName": workload, "userId": user });
+    let path = ("/identities/GetWorkloadAccessTokenForUserId", None);
+    match reader.send(&AGENTCORE, endpoint, path, body).await? {
         Answer::Ok(answer) => answer["workloadAccessToken"]
             .as_str()
             .map(Secret::new)

@@ -395,7 +395,44 @@ pub(crate) struct Reader<'a> {
     pub(crate) aws: &'a AwsCredentials,
 }
 
+/// Where a store's service is: its signing name, its endpoint variable, its host prefix.
+pub(crate) struct Service {
+    pub(crate) signing_name: &'static str,
+    pub(crate) endpoint_variable: &'static str,
+    pub(crate) host_prefix: &'static str,
+}
+
 impl Reader<'_> {
+    /// The endpoint of `service` for this read.
+    pub(crate) fn endpoint(&self, service: &Service) -> Result<call::Endpoint, CredentialsError> {
+        call::Endpoint::resolve(
+            self.store,
+            self.env,
+            service.endpoint_variable,
+            service.host_prefix,
+            self.region,
+        )
+    }
+
+    /// One signed call to `service` at `endpoint`: AWS JSON 1.1 with `target`, else REST-JSON.
+    pub(crate) async fn send(
+        &self,
+        service: &Service,
+        endpoint: &call::Endpoint,
+        (path, target): (&'static str, Option<&'static str>),
+        body: serde_json::Value,
+    ) -> Result<call::Answer, CredentialsError> {
+        let call = call::Call {
+            service: service.signing_name,
+            region: self.region,
+            endpoint,
+            path,
+            target,
+            body,
+        };
+        call.send(self.aws, self.store).await
+    }
+
     /// The account of the AWS credentials, or a placeholder for the ARNs errors show.
     pub(crate) fn account(&self) -> &str {
         self.aws.account_id().unwrap_or("ACCOUNT")

@@ -2,11 +2,17 @@
 
 use serde_json::json;
 
-use super::call::{Answer, Call, Endpoint};
-use super::{Reader, StorePermission};
+use super::call::Answer;
+use super::{Reader, Service, StorePermission};
 use crate::error::CredentialsError;
 use crate::secret::Secret;
 use crate::source::Source;
+
+const SSM: Service = Service {
+    signing_name: "ssm",
+    endpoint_variable: "AWS_ENDPOINT_URL_SSM",
+    host_prefix: "ssm",
+};
 
 pub(super) fn permissions(name: &str, region: &str, account: &str) -> Vec<StorePermission> {
     // `/a/b` is `parameter/a/b`; a name without a leading slash gets one.
@@ -35,22 +41,12 @@ pub(super) async fn read(
     name: &str,
 ) -> Result<(Secret, Source), CredentialsError> {
     let store = reader.store;
-    let endpoint = Endpoint::resolve(
-        store,
-        reader.env,
-        "AWS_ENDPOINT_URL_SSM",
-        "ssm",
-        reader.region,
-    )?;
-    let call = Call {
-        service: "ssm",
-        region: reader.region,
-        endpoint: &endpoint,
-        path: "/",
-        target: Some("AmazonSSM.GetParameter"),
-        body: json!({ "Name": name, "WithDecryption": true }),
-    };
-    let answer = match call.send(reader.aws, store).await? {
+    let endpoint = reader.endpoint(&SSM)?;
+    let body = json!({ "Name": name, "WithDecryption": true });
+    let answer = match reader
+        .send(&SSM, &endpoint, ("/", Some("AmazonSSM.GetParameter")), body)
+        .await?
+    {
         Answer::Ok(answer) => answer,
         Answer::Refused {
             name: error,

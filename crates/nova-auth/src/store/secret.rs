@@ -3,11 +3,17 @@
 
 use serde_json::{Value, json};
 
-use super::call::{Answer, Call, Endpoint};
-use super::{Reader, StorePermission};
+use super::call::Answer;
+use super::{Reader, Service, StorePermission};
 use crate::error::CredentialsError;
 use crate::secret::Secret;
 use crate::source::Source;
+
+const SECRETS_MANAGER: Service = Service {
+    signing_name: "secretsmanager",
+    endpoint_variable: "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+    host_prefix: "secretsmanager",
+};
 
 /// The member of a JSON secret that holds the key.
 const MEMBER: &str = crate::env::API_KEY;
@@ -30,26 +36,21 @@ pub(super) async fn read(
     id: &str,
 ) -> Result<(Secret, Source), CredentialsError> {
     let store = reader.store;
-    let endpoint = Endpoint::resolve(
-        store,
-        reader.env,
-        "AWS_ENDPOINT_URL_SECRETS_MANAGER",
-        "secretsmanager",
-        reader.region,
-    )?;
-    let call = Call {
-        service: "secretsmanager",
-        region: reader.region,
-        endpoint: &endpoint,
-        path: "/",
-        target: Some("secretsmanager.GetSecretValue"),
-        body: json!({ "SecretId": id }),
-    };
+    let endpoint = reader.endpoint(&SECRETS_MANAGER)?;
+    let target = ("/", Some("secretsmanager.GetSecretValue"));
     let source = Source::KeyStore {
         store: "Secrets Manager secret".into(),
         name: id.to_owned(),
     };
-    let answer = match call.send(reader.aws, store).await? {
+    let answer = match reader
+        .send(
+            &SECRETS_MANAGER,
+            &endpoint,
+            target,
+            json!({ "SecretId": id }),
+        )
+        .await?
+    {
         Answer::Ok(answer) => answer,
         Answer::Refused { name, message, .. } => {
             let permission = |action| StorePermission {
