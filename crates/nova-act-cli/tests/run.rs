@@ -152,7 +152,29 @@ async fn a_task_with_a_schema_prints_each_step_the_answer_and_its_trace() {
     "#);
     // The trace is there, and the act and the run are SUCCEEDED on the service.
     let traces: Vec<_> = walk(&logs);
-    assert_eq!(traces.len(), 2, "{traces:?}");
+    assert_eq!(traces.len(), 3, "{traces:?}");
+    // The Python SDK's trajectory file among them, as its models define it.
+    let trajectory = traces
+        .iter()
+        .find(|path| {
+            path.to_string_lossy()
+                .ends_with("_Find_the_price_of_the_product_trajectory.json")
+        })
+        .unwrap_or_else(|| panic!("{traces:?}"));
+    let value: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(trajectory).unwrap()).unwrap();
+    let schema = include_str!("../../nova-act-core/schemas/trajectory.schema.json");
+    nova_act::runtime::AnswerSchema::new(serde_json::from_str(schema).unwrap())
+        .unwrap()
+        .check(&value)
+        .unwrap();
+    let read = nova_act::runtime::Trajectory::read(trajectory).unwrap();
+    assert_eq!(read.steps.len(), 2);
+    assert!(
+        read.steps[0].image.starts_with("data:image/"),
+        "a real screenshot"
+    );
+    assert!(read.steps[0].active_url.starts_with("http://127.0.0.1"));
     let act = emulator.acts().pop().unwrap();
     assert_eq!(act.status.to_string(), "SUCCEEDED");
     assert!(

@@ -547,6 +547,45 @@ async fn traces_hold_each_step_and_never_a_password() {
     assert_eq!(calls[2].0, "takeObservation");
     assert!(html.contains("<img alt=\"screenshot\" src=\"data:image/jpeg;base64,U0hPVA==\">"));
 
+    // Beside it, the Python SDK's trajectory file: its name, its schema, the same redaction.
+    let trajectory = files.trajectory.clone().expect("a trajectory");
+    assert_eq!(
+        trajectory,
+        logs.path().join(&session_id).join(format!(
+            "act_{}_Sign_in_as_ada_trajectory.json",
+            result.act_id
+        ))
+    );
+    let text = std::fs::read_to_string(&trajectory).unwrap();
+    assert!(!text.contains("correct horse battery"), "{text}");
+    let value: Value = serde_json::from_str(&text).unwrap();
+    trajectory_schema().check(&value).unwrap();
+    assert!(
+        trajectory_schema()
+            .check(&json!({"prompt": 1, "steps": []}))
+            .is_err()
+    );
+    let read = Trajectory::read(&trajectory).unwrap();
+    assert_eq!(read.prompt, "Sign in as ada");
+    assert_eq!(read.steps.len(), 2);
+    assert_eq!(read.steps[0].active_url, "http://127.0.0.1/login");
+    assert_eq!(read.steps[0].image, "data:image/jpeg;base64,U0hPVA==");
+    let calls = &read.steps[0].program.calls;
+    assert_eq!(
+        Value::Object(calls[0].kwargs.clone()),
+        json!({"value": "ada", "box": "<bbox>5,5,9,9</bbox>", "pressEnter": false})
+    );
+    assert_eq!(calls[1].kwargs["value"], nova_auth::REDACTED);
+    assert!(!calls[0].is_tool && !calls[0].is_return);
+    let metadata = read.metadata.unwrap();
+    assert_eq!(metadata.act_id, result.act_id);
+    assert_eq!(metadata.session_id, session_id);
+    assert_eq!(metadata.num_steps_executed, 2);
+    assert_eq!(metadata.step_server_times_s.len(), 2);
+    assert_eq!(metadata.workflow_definition_name.as_deref(), Some("acts"));
+    assert!(metadata.workflow_run_id.is_some());
+    assert!(metadata.start_time.unwrap() <= metadata.end_time.unwrap());
+
     // A folder that cannot be written is refused when it is set, before any act.
     let err = Workflow::new(&client)
         .definition("acts")
@@ -566,4 +605,10 @@ async fn traces_hold_each_step_and_never_a_password() {
             .contains("cannot write traces into /proc/no-traces-here"),
         "{err}"
     );
+}
+
+/// The JSON Schema written from the Python SDK's trajectory models.
+fn trajectory_schema() -> AnswerSchema {
+    let text = include_str!("../../nova-act-core/schemas/trajectory.schema.json");
+    AnswerSchema::new(serde_json::from_str(text).unwrap()).unwrap()
 }

@@ -13,6 +13,7 @@ mod mcp;
 mod shutdown;
 mod tools;
 mod trace;
+mod trajectory;
 mod workflow;
 
 pub use act::{ActError, ActRequest, ActResult, DEFAULT_MAX_STEPS, MAX_STEPS_LIMIT, TIMEOUT_RANGE};
@@ -27,6 +28,7 @@ pub use mcp::{MCP_START_TIMEOUT, McpError, McpServer};
 pub use shutdown::{SHUTDOWN_GRACE, SHUTDOWN_NOTICE, Shutdown};
 pub use tools::WithTools;
 pub use trace::{SENSITIVE, TraceError, TraceFiles, Traces};
+pub use trajectory::{Program, ProgramCall, Trajectory, TrajectoryMetadata, TrajectoryStep};
 pub use workflow::{
     API_KEY_DEFINITION, DEFAULT_MODEL, DEFINITION_NOTICE, DEFINITION_VAR, Run, Session, Workflow,
     WorkflowError,

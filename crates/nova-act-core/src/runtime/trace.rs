@@ -7,6 +7,8 @@ use std::time::{Duration, SystemTime};
 use serde::Serialize;
 use serde_json::Value;
 
+use super::trajectory::{Program, Trajectory, TrajectoryMetadata, TrajectoryStep};
+
 /// What a browser action's result holds when the action handled a secret (typing into a
 /// password field): traces then record the call's input as [`nova_auth::REDACTED`].
 pub const SENSITIVE: &str = "sensitive";
@@ -84,6 +86,9 @@ pub struct TraceFiles {
     pub json: PathBuf,
     /// One HTML page with the steps and their screenshots.
     pub html: PathBuf,
+    /// The act in the Python SDK's trajectory format
+    /// (`act_<id>_<prompt snippet>_trajectory.json`); `None` for an act that took no step.
+    pub trajectory: Option<PathBuf>,
 }
 
 /// An act's trace as it is recorded.
@@ -105,6 +110,14 @@ pub(crate) struct Trace {
     screenshots: bool,
     #[serde(skip)]
     pending: Option<ObservationTrace>,
+    /// Where the act ran, for the trajectory file.
+    #[serde(skip)]
+    definition: String,
+    #[serde(skip)]
+    run_id: String,
+    /// Time spent waiting for a person.
+    #[serde(skip)]
+    human_wait: Duration,
 }
 
 #[derive(Debug, Serialize)]
@@ -112,6 +125,8 @@ pub(crate) struct Trace {
 struct StepTrace {
     step_id: String,
     server_time_ms: u64,
+    #[serde(skip)]
+    server_time: Duration,
     observation: Option<ObservationTrace>,
     calls: Vec<CallTrace>,
 }
@@ -122,6 +137,9 @@ struct ObservationTrace {
     url: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     screenshot: Option<String>,
+    /// The simplified DOM, for the trajectory file.
+    #[serde(skip)]
+    dom: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -133,6 +151,9 @@ struct CallTrace {
     result: String,
     ok: bool,
     ms: u64,
+    /// The call as the trajectory file records it (secrets redacted alike).
+    #[serde(skip)]
+    planned: super::trajectory::ProgramCall,
 }
 
 /// RFC 3339 times, the way the service writes them.
@@ -155,14 +176,25 @@ fn millis(duration: Duration) -> u64 {
 }
 
 impl Trace {
-    pub(crate) fn start(task: &str, session_id: &str, screenshots: bool) -> Self {
+    pub(crate) fn start(
+        task: &str,
+        (definition, run_id, session_id): (&str, &str, &str),
+        screenshots: bool,
+    ) -> Self {
         Self {
             task: task.to_owned(),
             session_id: session_id.to_owned(),
+            definition: definition.to_owned(),
+            run_id: run_id.to_owned(),
             started_at: Some(SystemTime::now()),
             screenshots,
             ..Self::default()
         }
+    }
+
+    /// Time spent waiting for a person.
+    pub(crate) fn waited(&mut self, waited: Duration) {
+        self.human_wait += waited;
     }
 
     pub(crate) fn act(&mut self, act_id: &str) {
@@ -179,6 +211,7 @@ impl Trace {
             } else {
                 None
             },
+            dom: text("simplifiedDOM").unwrap_or_default(),
         });
     }
 
@@ -186,6 +219,7 @@ impl Trace {
         self.steps.push(StepTrace {
             step_id: step_id.to_owned(),
             server_time_ms: millis(server_time),
+            server_time,
             observation: self.pending.take(),
             calls: Vec::new(),
         });
@@ -202,7 +236,7 @@ impl Trace {
         took: Duration,
     ) {
         let sensitive = matches!(outcome, Ok(Value::Object(map)) if map.get(SENSITIVE) == Some(&Value::Bool(true)));
-        let input = if sensitive {
+        let input_or_redacted = if sensitive {
             Value::String(nova_auth::REDACTED.to_owned())
         } else {
             input.clone()
@@ -213,9 +247,11 @@ impl Trace {
         };
         if let Some(step) = self.steps.last_mut() {
             step.calls.push(CallTrace {
+                // The trajectory redacts a secret's value itself, keeping the other arguments.
+                planned: super::trajectory::program_call(call_id, name, input, sensitive),
                 call_id: call_id.to_owned(),
                 name: name.to_owned(),
-                input,
+                input: input_or_redacted,
                 result,
                 ok,
                 ms: millis(took),
@@ -239,11 +275,80 @@ impl Trace {
         let files = TraceFiles {
             json: folder.join(format!("{stem}_traces.json")),
             html: folder.join(format!("{stem}.html")),
+            trajectory: None,
         };
         let json = serde_json::to_vec_pretty(&self).map_err(std::io::Error::other)?;
         std::fs::write(&files.json, json)?;
         std::fs::write(&files.html, self.html())?;
-        Ok(files)
+        // An act with no step has no trajectory (the Python SDK refuses an empty one too).
+        let trajectory = match self.trajectory() {
+            Some(trajectory) => {
+                let path = folder.join(Trajectory::file_name(&self.act_id, &self.task));
+                let json = serde_json::to_vec(&trajectory).map_err(std::io::Error::other)?;
+                std::fs::write(&path, json)?;
+                Some(path)
+            }
+            None => None,
+        };
+        Ok(TraceFiles {
+            trajectory,
+            ..files
+        })
+    }
+
+    /// The act as the Python SDK's trajectory file holds it; `None` without a step.
+    fn trajectory(&self) -> Option<Trajectory> {
+        if self.steps.is_empty() {
+            return None;
+        }
+        let seconds = |at: Option<SystemTime>| {
+            at.and_then(|at| at.duration_since(SystemTime::UNIX_EPOCH).ok())
+                .map(|since| since.as_secs_f64())
+        };
+        let (start, end) = (seconds(self.started_at), seconds(self.ended_at));
+        let human = self.human_wait.as_secs_f64();
+        let steps = self
+            .steps
+            .iter()
+            .map(|step| {
+                let observation = step.observation.as_ref();
+                TrajectoryStep {
+                    active_url: observation.map(|o| o.url.clone()).unwrap_or_default(),
+                    image: observation
+                        .and_then(|o| o.screenshot.clone())
+                        .unwrap_or_default(),
+                    simplified_dom: observation.map(|o| o.dom.clone()).unwrap_or_default(),
+                    program: Program {
+                        calls: step.calls.iter().map(|c| c.planned.clone()).collect(),
+                    },
+                }
+            })
+            .collect();
+        let non_empty = |text: &str| (!text.is_empty()).then(|| text.to_owned());
+        Some(Trajectory {
+            sdk_version: env!("CARGO_PKG_VERSION").to_owned(),
+            prompt: self.task.clone(),
+            steps,
+            metadata: Some(TrajectoryMetadata {
+                session_id: self.session_id.clone(),
+                act_id: self.act_id.clone(),
+                num_steps_executed: u32::try_from(self.steps.len()).unwrap_or(u32::MAX),
+                start_time: start,
+                end_time: end,
+                prompt: self.task.clone(),
+                step_server_times_s: self
+                    .steps
+                    .iter()
+                    .map(|s| s.server_time.as_secs_f64())
+                    .collect(),
+                time_worked_s: start
+                    .zip(end)
+                    .map(|(start, end)| (end - start - human).max(0.0)),
+                human_wait_time_s: human,
+                workflow_definition_name: non_empty(&self.definition),
+                workflow_run_id: non_empty(&self.run_id),
+            }),
+        })
     }
 
     fn html(&self) -> String {
@@ -332,10 +437,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_act_without_a_step_has_no_trajectory() {
+        let dir = std::env::temp_dir().join(format!("nova-trace-empty-{}", std::process::id()));
+        let mut trace = Trace::start("Nothing", ("d", "r", "s"), false);
+        trace.act("a-0");
+        let files = trace.finish("FAILED", None, &dir).unwrap();
+        assert!(files.json.is_file());
+        assert_eq!(files.trajectory, None);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
     fn a_trace_records_steps_and_hides_sensitive_inputs() {
         let dir = std::env::temp_dir().join(format!("nova-trace-{}", std::process::id()));
         let settings = Traces::new(&dir).unwrap();
-        let mut trace = Trace::start("Sign in <now>", "s-1", settings.screenshots);
+        let mut trace = Trace::start("Sign in <now>", ("d", "r-1", "s-1"), settings.screenshots);
         trace.act("a-1");
         trace.observed(&json!({"activeURL": "http://127.0.0.1/login", "screenshotBase64": "data:image/jpeg;base64,AAAA"}));
         trace.step("step-1", Duration::from_millis(12));
@@ -369,6 +485,13 @@ mod tests {
         assert_eq!(parsed["steps"][0]["serverTimeMs"], 12);
         assert_eq!(parsed["steps"][0]["calls"][0]["input"], nova_auth::REDACTED);
         assert_eq!(files.json, dir.join("s-1").join("act_a-1_traces.json"));
+        let trajectory = files.trajectory.unwrap();
+        assert_eq!(
+            trajectory,
+            dir.join("s-1").join("act_a-1_Sign_in__now_trajectory.json")
+        );
+        let text = std::fs::read_to_string(&trajectory).unwrap();
+        assert!(!text.contains("hunter2"), "{text}");
         std::fs::remove_dir_all(dir).unwrap();
     }
 

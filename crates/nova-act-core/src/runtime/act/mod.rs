@@ -106,9 +106,10 @@ impl ActPlace<'_> {
         request: ActRequest,
     ) -> (Result<ActResult, ActError>, Option<TraceFiles>) {
         let mut seen = Seen {
-            trace: self
-                .trace
-                .map(|t| Trace::start(&request.task, self.session_id, t.screenshots)),
+            trace: self.trace.map(|t| {
+                let place = (self.definition, self.run_id, self.session_id);
+                Trace::start(&request.task, place, t.screenshots)
+            }),
             ..Seen::default()
         };
         let result = self.run_traced(actuator, request, &mut seen).await;
@@ -347,6 +348,9 @@ impl ActPlace<'_> {
                         let asked = Instant::now();
                         let answer = self.ask(human, tool, &input, act_id, seen).await;
                         result.human_wait += asked.elapsed();
+                        if let Some(trace) = &mut seen.trace {
+                            trace.waited(asked.elapsed());
+                        }
                         answer.map(Ok)
                     }
                     _ => {
