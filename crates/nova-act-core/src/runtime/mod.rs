@@ -10,6 +10,7 @@ mod guardrail;
 mod human;
 #[cfg(feature = "mcp")]
 mod mcp;
+mod secrets;
 mod shutdown;
 mod tools;
 mod trace;
@@ -25,6 +26,9 @@ pub use guardrail::{Decision, PageState, PatternError, StateGuardrail, UrlPatter
 pub use human::{APPROVE_TOOL, Approval, HumanInput, HumanRequest, Takeover, UI_TAKEOVER_TOOL};
 #[cfg(feature = "mcp")]
 pub use mcp::{MCP_START_TIMEOUT, McpError, McpServer};
+pub use secrets::{
+    FRESH_FOR_AT_LEAST, PlaceholderKind, SecretError, SecretValues, Totp, TotpAlgorithm, TotpError,
+};
 pub use shutdown::{SHUTDOWN_GRACE, SHUTDOWN_NOTICE, Shutdown};
 pub use tools::WithTools;
 pub use trace::{SENSITIVE, TraceError, TraceFiles, Traces};

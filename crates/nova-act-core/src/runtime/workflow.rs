@@ -352,6 +352,8 @@ impl Run {
             guardrail: None,
             trace: None,
             last_trace: None,
+            secrets: super::SecretValues::new(),
+            starting_page: None,
             #[cfg(feature = "mcp")]
             mcp: Vec::new(),
         })
@@ -378,6 +380,9 @@ pub struct Session<A> {
     guardrail: Option<Arc<dyn StateGuardrail>>,
     trace: Option<Traces>,
     last_trace: Option<TraceFiles>,
+    secrets: super::SecretValues,
+    /// The page the session started on: where secrets given without hosts may be typed.
+    starting_page: Option<String>,
     #[cfg(feature = "mcp")]
     mcp: Vec<Arc<super::McpServer>>,
 }
@@ -391,6 +396,7 @@ impl<A: fmt::Debug> fmt::Debug for Session<A> {
             .field("human", &self.human)
             .field("guardrail", &self.guardrail.is_some())
             .field("trace", &self.trace)
+            .field("secrets", &self.secrets)
             .finish_non_exhaustive()
     }
 }
@@ -441,6 +447,38 @@ impl<A: Actuator> Session<A> {
         Ok(self.traces(Traces::new(folder)?))
     }
 
+    /// `{{secret:NAME}}` in the tasks that follow stands for `value`: the task goes to the
+    /// service as written, the actuator types the value, and before every step the value is
+    /// replaced by its placeholder wherever the page shows it (the model never sees it). It is
+    /// typed only into pages of the session's starting page's host
+    /// ([`SecretValues::secret_for_hosts`] names others).
+    pub fn secret(
+        &mut self,
+        name: &str,
+        value: impl Into<nova_auth::Secret>,
+    ) -> Result<&mut Self, super::SecretError> {
+        self.secrets.secret(name, value)?;
+        Ok(self)
+    }
+
+    /// `{{totp:NAME}}` in the tasks that follow stands for the current one-time code of `seed`
+    /// (base32, or an `otpauth://totp/` URI), kept from the model like a secret.
+    pub fn totp(
+        &mut self,
+        name: &str,
+        seed: impl Into<nova_auth::Secret>,
+    ) -> Result<&mut Self, super::SecretError> {
+        self.secrets.totp(name, seed)?;
+        Ok(self)
+    }
+
+    /// Uses `values` for the placeholders of the tasks that follow, replacing those given
+    /// before.
+    pub fn secrets(&mut self, values: super::SecretValues) -> &mut Self {
+        self.secrets = values;
+        self
+    }
+
     /// The trace of the last act, whether it succeeded or not.
     pub fn last_trace(&self) -> Option<&TraceFiles> {
         self.last_trace.as_ref()
@@ -448,6 +486,9 @@ impl<A: Actuator> Session<A> {
 
     /// Runs an act: a task in words, or an [`ActRequest`] with limits and tools.
     pub async fn act(&mut self, request: impl Into<ActRequest>) -> Result<ActResult, ActError> {
+        if !self.secrets.is_empty() && self.starting_page.is_none() {
+            self.starting_page = self.actuator.current_url().await;
+        }
         let (result, trace) = ActPlace {
             client: &self.run.client,
             definition: &self.run.definition,
@@ -457,6 +498,7 @@ impl<A: Actuator> Session<A> {
             human: self.human.as_deref(),
             guardrail: self.guardrail.as_deref(),
             trace: self.trace.as_ref(),
+            secrets: (&self.secrets, self.starting_page.as_deref()),
             #[cfg(feature = "mcp")]
             mcp: &self.mcp,
         }

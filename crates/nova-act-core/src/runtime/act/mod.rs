@@ -67,6 +67,8 @@ pub(crate) struct ActPlace<'a> {
     pub(crate) human: Option<&'a dyn HumanInput>,
     pub(crate) guardrail: Option<&'a dyn StateGuardrail>,
     pub(crate) trace: Option<&'a Traces>,
+    /// The placeholders' values, and the session's starting page.
+    pub(crate) secrets: (&'a super::SecretValues, Option<&'a str>),
     #[cfg(feature = "mcp")]
     pub(crate) mcp: &'a [std::sync::Arc<super::McpServer>],
 }
@@ -80,6 +82,8 @@ struct Seen {
     /// The act, once created, and how it ended in words: for the trace.
     act_id: Option<String>,
     ending: String,
+    /// The one-time codes typed so far, hidden from the model like the secrets.
+    codes: Vec<(String, String)>,
 }
 
 impl Seen {
@@ -142,6 +146,13 @@ impl ActPlace<'_> {
         seen: &mut Seen,
     ) -> Result<ActResult, ActError> {
         request.check()?;
+        self.secrets
+            .0
+            .check_task(&request.task)
+            .map_err(|error| ActError::Secret {
+                act_id: None,
+                error,
+            })?;
         if let Some(reason) = self.shutdown.and_then(super::Shutdown::reason) {
             return Err(ActError::Interrupted {
                 act_id: None,
@@ -304,6 +315,71 @@ impl ActPlace<'_> {
         done.ok_or(Ending::Canceled { tool, message })
     }
 
+    /// `action` with the placeholders in the text it types replaced by their values, once each
+    /// secret is known to be allowed on the page; a secret refused there ends the act before
+    /// anything is typed.
+    async fn with_secrets(
+        &self,
+        actuator: &mut dyn Actuator,
+        action: BrowserAction,
+        seen: &mut Seen,
+    ) -> Result<BrowserAction, Ending> {
+        let (secrets, starting) = self.secrets;
+        let BrowserAction::Type {
+            value,
+            target,
+            press_enter,
+        } = action
+        else {
+            return Ok(action);
+        };
+        if secrets.is_empty() {
+            return Ok(BrowserAction::Type {
+                value,
+                target,
+                press_enter,
+            });
+        }
+        let page = actuator.current_url().await;
+        let typed = secrets
+            .substitute(&value, page.as_deref(), starting, secrets.now())
+            .map_err(Ending::Secret)?;
+        let Some(typed) = typed else {
+            return Ok(BrowserAction::Type {
+                value,
+                target,
+                press_enter,
+            });
+        };
+        if !typed.wait.is_zero() {
+            tokio::time::sleep(typed.wait).await;
+        }
+        seen.codes.extend(typed.codes);
+        Ok(BrowserAction::Type {
+            value: typed.text.expose().to_owned(),
+            target,
+            press_enter,
+        })
+    }
+
+    /// `value` with every secret and code typed replaced by its placeholder.
+    fn hide(&self, value: Value, seen: &Seen) -> Value {
+        let secrets = self.secrets.0;
+        if secrets.is_empty() {
+            return value;
+        }
+        secrets.scrub_value(value, &seen.codes)
+    }
+
+    /// `text` with every secret and code typed replaced by its placeholder.
+    fn hide_text(&self, text: &str, seen: &Seen) -> String {
+        let secrets = self.secrets.0;
+        if secrets.is_empty() {
+            return text.to_owned();
+        }
+        secrets.scrub(text, &seen.codes)
+    }
+
     /// Runs one planned call: its result for the agent, or how the act ends.
     async fn call(
         &self,
@@ -324,7 +400,11 @@ impl ActPlace<'_> {
                     return Err(blocked);
                 }
                 let observing = matches!(action, BrowserAction::TakeObservation);
+                let action = self.with_secrets(actuator, action, seen).await?;
                 let outcome = actuator.browser(action).await;
+                // What the page shows of a secret or a code typed is its placeholder, for the
+                // model, the guardrail and the trace alike.
+                let outcome = outcome.map(|value| self.hide(value, seen));
                 gone(&outcome)?;
                 if self.guardrail.is_some() {
                     let url = match &outcome {
@@ -441,11 +521,18 @@ impl ActPlace<'_> {
                     }
                     Err(err) => Err(err),
                 };
-                if let Err(err) = &outcome {
-                    tracing::debug!(act_id, call = %call.name, error = %err, "call failed");
+                // An error's words may quote what was typed: hidden like the page's.
+                let said = result_text(&outcome);
+                let said = self.hide_text(&said, seen);
+                if outcome.is_err() {
+                    tracing::debug!(act_id, call = %call.name, error = %said, "call failed");
                 }
+                let recorded = outcome
+                    .clone()
+                    .map(|value| self.hide(value, seen))
+                    .map_err(|_| said.clone());
                 if let Some(trace) = &mut seen.trace {
-                    let outcome = outcome.clone().map_err(|err| err.to_string());
+                    let outcome = recorded;
                     trace.call(
                         &call.call_id,
                         &call.name,
@@ -457,7 +544,7 @@ impl ActPlace<'_> {
                 if call.name == "takeObservation" {
                     observed_at = Some(call_results.len());
                 }
-                call_results.push(CallResult::text(call.call_id, result_text(&outcome)));
+                call_results.push(CallResult::text(call.call_id, said));
             }
             if call_results.is_empty() {
                 // Nothing was planned: show the agent the page again.

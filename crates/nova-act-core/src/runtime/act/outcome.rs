@@ -158,6 +158,17 @@ pub enum ActError {
         /// What the actuator said.
         message: String,
     },
+    /// A secret placeholder could not be used: the task names one without a value (the act
+    /// was not started), or a secret was about to be typed into a page it is not meant for
+    /// (nothing was typed; the act was marked FAILED).
+    #[error("{}the act was stopped", act_id.as_ref().map_or_else(String::new, |id| format!("act {id}: ")))]
+    Secret {
+        /// The act, when it was created.
+        act_id: Option<String>,
+        /// What was wrong.
+        #[source]
+        error: super::super::SecretError,
+    },
     /// A call to the service failed.
     #[error(transparent)]
     Service(#[from] Error),
@@ -190,6 +201,8 @@ impl ActError {
             Self::HumanCanceled { .. } => "UiTakeoverCanceledError",
             Self::Blocked { .. } => "ActStateGuardrailError",
             Self::ActuatorGone { .. } => "ActActuatorError",
+            Self::Secret { act_id: None, .. } => "ActInvalidInputError",
+            Self::Secret { .. } => "ActStateGuardrailError",
             Self::Service(_) => "ActClientError",
         }
     }
@@ -214,6 +227,7 @@ impl ActError {
             Self::HumanCanceled { message, .. } => format!("a person cancelled: {message}"),
             Self::Blocked { url, .. } => format!("a guardrail blocked {url}"),
             Self::ActuatorGone { message, .. } => format!("the browser went away: {message}"),
+            Self::Secret { error, .. } => error.to_string(),
             Self::Service(err) => nova_auth::Report(err).to_string(),
         };
         (ActStatus::Failed, message)
@@ -239,6 +253,8 @@ pub(super) enum Ending {
     Blocked(String),
     /// The actuator cannot act any more (its browser is gone).
     Gone(String),
+    /// A secret was about to be typed where it does not belong.
+    Secret(super::super::SecretError),
 }
 
 impl Ending {
@@ -277,6 +293,10 @@ impl Ending {
             },
             Self::Blocked(url) => ActError::Blocked { act_id, url },
             Self::Gone(message) => ActError::ActuatorGone { act_id, message },
+            Self::Secret(error) => ActError::Secret {
+                act_id: Some(act_id),
+                error,
+            },
         })
     }
 }
