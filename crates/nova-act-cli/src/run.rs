@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use nova_act::agentcore::{BrowserSessions, RemoteSession, SessionOptions};
 use nova_act::browser::Browser;
 use nova_act::runtime::{
-    ActError, ActRequest, Actuator, AnswerSchema, Decision, Shutdown, Traces, UrlPolicy,
+    ActError, ActRequest, Actuator, AnswerSchema, Decision, SecretValues, Shutdown, Traces,
+    UrlPattern, UrlPolicy,
 };
 use serde_json::{Value, json};
 
@@ -65,6 +66,18 @@ pub(crate) struct RunArgs {
     /// Write each act's trace (JSON and HTML) into this folder.
     #[arg(long, value_name = "DIR")]
     pub(crate) logs_dir: Option<PathBuf>,
+    /// `{{secret:NAME}}` in the task stands for the value of the environment variable VAR
+    /// (never given on the command line; repeatable). The model never sees the value.
+    #[arg(long = "secret", value_name = "NAME=VAR")]
+    pub(crate) secrets: Vec<String>,
+    /// `{{totp:NAME}}` in the task stands for the current one-time code of the base32 seed or
+    /// otpauth://totp/ URI in the environment variable VAR (repeatable).
+    #[arg(long = "totp", value_name = "NAME=VAR")]
+    pub(crate) totps: Vec<String>,
+    /// The pages secret NAME may be typed into (the --allow-url pattern syntax, comma
+    /// separated); without it, the starting page's host.
+    #[arg(long = "secret-hosts", value_name = "NAME=PATTERN,…")]
+    pub(crate) secret_hosts: Vec<String>,
     /// Only URLs matching these patterns may be visited ([scheme://]host[:port][/path]).
     #[arg(long = "allow-url", value_name = "PATTERN")]
     allow_url: Vec<String>,
@@ -97,6 +110,7 @@ struct Checked {
     request: ActRequest,
     policy: Option<UrlPolicy>,
     traces: Option<Traces>,
+    secrets: SecretValues,
 }
 
 pub(crate) fn read_schema(path: &Path) -> Result<AnswerSchema, String> {
@@ -134,11 +148,74 @@ impl RunArgs {
             .map(Traces::new)
             .transpose()
             .map_err(|err| crate::report(&err))?;
+        let secrets = self.secret_values(&nova_act::Env::process())?;
+        secrets
+            .check_task(self.task.as_deref().unwrap_or_default())
+            .map_err(|err| err.to_string())?;
         Ok(Checked {
             request,
             policy,
             traces,
+            secrets,
         })
+    }
+
+    /// The values of `--secret` and `--totp`, read from the variables they name; a missing or
+    /// empty variable, or a name given twice, is refused naming it (never a value).
+    pub(crate) fn secret_values(&self, env: &nova_act::Env) -> Result<SecretValues, String> {
+        let mut hosts: Vec<(&str, Vec<UrlPattern>)> = Vec::new();
+        for spec in &self.secret_hosts {
+            let (name, patterns) = spec
+                .split_once('=')
+                .ok_or_else(|| format!("--secret-hosts `{spec}` is not NAME=PATTERN,…"))?;
+            let patterns = patterns
+                .split(',')
+                .map(|p| {
+                    p.trim()
+                        .parse::<UrlPattern>()
+                        .map_err(|err| format!("--secret-hosts {name}: {err}"))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            hosts.push((name, patterns));
+        }
+        let mut values = SecretValues::new();
+        for (flag, specs) in [("--secret", &self.secrets), ("--totp", &self.totps)] {
+            for spec in specs {
+                let (name, var) = spec
+                    .split_once('=')
+                    .filter(|(name, var)| !name.is_empty() && !var.is_empty())
+                    .ok_or_else(|| {
+                        format!("{flag} `{spec}` is not NAME=VAR (the value is read from the variable VAR)")
+                    })?;
+                let value = env.get(var).ok_or_else(|| {
+                    format!("{flag} {name}: the variable {var} is not set, or empty")
+                })?;
+                let added = match (flag, hosts.iter().find(|(n, _)| *n == name)) {
+                    ("--totp", _) => values.totp(name, value),
+                    (_, Some((_, patterns))) => {
+                        values.secret_for_hosts(name, value, patterns.clone())
+                    }
+                    (_, None) => values.secret(name, value),
+                };
+                added.map_err(|err| match err {
+                    nova_act::runtime::SecretError::BadSeed { reason, .. } => {
+                        format!("{flag} {name}: the seed in {var} is refused: {reason}")
+                    }
+                    other => format!("{flag} {name}: {other}"),
+                })?;
+            }
+        }
+        if let Some((name, _)) = hosts.iter().find(|(name, _)| {
+            !self
+                .secrets
+                .iter()
+                .any(|s| s.split('=').next() == Some(*name))
+        }) {
+            return Err(format!(
+                "--secret-hosts names `{name}`, which no --secret gives"
+            ));
+        }
+        Ok(values)
     }
 
     /// The URL policy of `--allow-url` and `--block-url`, when either is given.
@@ -332,6 +409,7 @@ async fn drive(
         request,
         policy,
         traces,
+        secrets,
     } = checked;
     let ask_a_person = std::io::stdin().is_terminal();
     let outcome = workflow
@@ -346,6 +424,7 @@ async fn drive(
             if let Some(traces) = traces {
                 session.traces(traces);
             }
+            session.secrets(secrets);
             if ask_a_person {
                 session.human_input(crate::human::Terminal);
             }

@@ -158,6 +158,9 @@ pub(crate) async fn run(cli: &Cli, args: &RunArgs, source: &str) -> Result<ExitC
         })?),
         None => Box::new(std::io::stdout()),
     };
+    let secrets = args
+        .secret_values(&nova_act::Env::process())
+        .map_err(Failure::Usage)?;
     let nova = cli.nova().await?;
     crate::run::remote_needs_iam(args, &nova)?;
     cli.definition_notice(&nova, args.definition.as_deref());
@@ -173,6 +176,7 @@ pub(crate) async fn run(cli: &Cli, args: &RunArgs, source: &str) -> Result<ExitC
     if let Some(traces) = traces {
         batch = batch.traces(traces);
     }
+    batch = batch.secrets(secrets);
     if let Some(name) = &args.definition {
         batch = batch.definition(name.clone());
     }

@@ -340,6 +340,14 @@ async fn bad_input_is_refused_before_anything_starts() {
         (&form, vec!["--block-url", "127.0.0.1"]),
         (&form, vec!["--allow-url", "example.com"]),
         ("example.com", vec![]),
+        (port9, vec!["--secret", "password=NOVA_TEST_NOT_SET"]),
+        (
+            port9,
+            vec!["--secret", "user=HOME", "--secret", "user=HOME"],
+        ),
+        (port9, vec!["--totp", "site=HOME"]),
+        (port9, vec!["--secret-hosts", "nobody=example.com"]),
+        (port9, vec!["--secret", "password"]),
     ];
     let mut outputs = Vec::new();
     for (page, extra) in cases {
@@ -367,6 +375,11 @@ async fn bad_input_is_refused_before_anything_starts() {
         error: --starting-page [page] is blocked by --block-url 127.0.0.1
         error: --starting-page [page] is not allowed by --allow-url example.com
         error: --starting-page `example.com` is not a URL (relative URL without a base); write it in full, such as https://example.com/
+        error: --secret password: the variable NOVA_TEST_NOT_SET is not set, or empty
+        error: --secret user: the secret `user` is given twice; give each name once
+        error: --totp site: the seed in HOME is refused: the seed is not base32 (letters A-Z and digits 2-7), nor an otpauth://totp/ URI
+        error: --secret-hosts names `nobody`, which no --secret gives
+        error: --secret `password` is not NAME=VAR (the value is read from the variable VAR)
     "#);
     // Nothing reached the service.
     assert_eq!(emulator.created().runs, 0);
@@ -540,4 +553,111 @@ async fn many_tasks_run_on_remote_sessions_each_stopped_after() {
         "every session was stopped"
     );
     assert_eq!(emulator.created().acts, 3);
+}
+
+/// The scripted planner, recording every call result the service received.
+struct Recording(
+    ScriptedPlanner,
+    std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+);
+
+impl nova_emulator::Planner for Recording {
+    fn plan(
+        &self,
+        act: &nova_emulator::ActView,
+        step: usize,
+        results: &[nova_act::model::CallResult],
+    ) -> Vec<nova_act::model::Call> {
+        let mut seen = self.1.lock().unwrap();
+        seen.push(act.task.clone());
+        seen.extend(results.iter().map(|r| serde_json::to_string(r).unwrap()));
+        self.0.plan(act, step, results)
+    }
+}
+
+/// `run "Sign in with {{secret:password}}" --secret password=SITE_PASS` on Chromium: the site
+/// receives the password (its GET form puts it in the address, and the answer page shows it);
+/// the service receives only the placeholder, and no trace, trajectory or output line holds it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_secret_is_typed_into_the_page_and_never_reaches_the_service() {
+    const PASSWORD: &str = "p@ss \"word\" & more";
+    let site = nova_test_support::act::Site::start().await;
+    let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    // The name field of the site's form, as fractions (of 1000) of the 1600×900 viewport; Enter
+    // submits it.
+    let planner = ScriptedPlanner::new().script(
+        "Sign in",
+        vec![
+            vec![
+                (
+                    "agentType",
+                    json!(["{{secret:password}}", "<bbox>62,111,312,166</bbox>", {"pressEnter": true}]),
+                ),
+                ("waitForPageToSettle", json!([])),
+                ("takeObservation", json!([])),
+            ],
+            vec![("return", json!(["signed in"]))],
+        ],
+    );
+    let emulator = Emulator::builder()
+        .planner(Recording(planner, received.clone()))
+        .api_key(KEY)
+        .start()
+        .await
+        .unwrap();
+    let home = home();
+    let logs = home.path().join("logs");
+    let (url, form, logs_arg) = (
+        emulator.url().to_owned(),
+        site.url("/form"),
+        logs.display().to_string(),
+    );
+    let home_path = home.path().to_owned();
+    let out = tokio::task::spawn_blocking(move || {
+        let args = [
+            "--endpoint-url",
+            &url,
+            "run",
+            "Sign in with {{secret:password}}",
+            "--starting-page",
+            &form,
+            "--secret",
+            "password=SITE_PASS",
+            "--logs-dir",
+            &logs_arg,
+        ];
+        run_keeping(
+            &home_path,
+            &args,
+            &[("NOVA_ACT_API_KEY", KEY), ("SITE_PASS", PASSWORD)],
+            &[PASSWORD],
+        )
+    })
+    .await
+    .unwrap();
+    if browser_missing(&out) {
+        return;
+    }
+    assert!(out.starts_with("exit 0"), "{out}");
+    let submitted = site.wait_for("/submitted").await;
+    let sent: String = url::form_urlencoded::byte_serialize(PASSWORD.as_bytes()).collect();
+    assert!(submitted.contains(&sent), "the site got {submitted}");
+
+    let received = received.lock().unwrap().join("\n");
+    assert!(received.contains("{{secret:password}}"), "{received}");
+    let mut everything = vec![received];
+    for file in walk(&logs) {
+        everything.push(std::fs::read_to_string(file).unwrap());
+    }
+    let json = serde_json::to_string(PASSWORD).unwrap();
+    for text in &everything {
+        for form in [
+            PASSWORD.to_owned(),
+            json[1..json.len() - 1].to_owned(),
+            sent.clone(),
+            sent.replace('+', "%20"),
+        ] {
+            assert!(!text.contains(&form), "`{form}` reached:\n{text}");
+        }
+    }
 }

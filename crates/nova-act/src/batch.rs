@@ -194,6 +194,7 @@ pub struct Batch {
     launcher: Launcher,
     policy: Option<UrlPolicy>,
     traces: Option<Traces>,
+    secrets: nova_act_core::runtime::SecretValues,
     shutdown: Option<Shutdown>,
     definition: Option<String>,
     stagger: Stagger,
@@ -245,6 +246,7 @@ impl Batch {
             launcher: Arc::new(|| Browser::builder().headless(true)),
             policy: None,
             traces: None,
+            secrets: nova_act_core::runtime::SecretValues::new(),
             shutdown: None,
             definition: None,
             stagger: Stagger::default(),
@@ -329,6 +331,9 @@ impl Batch {
         url_policy(policy: UrlPolicy) => policy = Some(policy);
         /// Writes every act's trace.
         traces(traces: Traces) => traces = Some(traces);
+        /// The values of the tasks' `{{secret:NAME}}` and `{{totp:NAME}}` placeholders, for
+        /// every session.
+        secrets(values: nova_act_core::runtime::SecretValues) => secrets = values;
         /// Stops cleanly on `shutdown`: acts in flight end FAILED, tasks not yet started are
         /// reported [`TaskError::NotStarted`], and the run is marked FAILED.
         shutdown(shutdown: Shutdown) => shutdown = Some(shutdown);
@@ -492,6 +497,7 @@ impl Batch {
         if let Some(traces) = &self.traces {
             session.traces(traces.clone());
         }
+        session.secrets(self.secrets.clone());
         let result = session.act(task.request.clone()).await;
         outcome.trace = session.last_trace().map(|files| files.html.clone());
         outcome.result = result.map_err(TaskError::from);
