@@ -451,7 +451,7 @@ impl<A: Actuator> Session<A> {
     /// service as written, the actuator types the value, and before every step the value is
     /// replaced by its placeholder wherever the page shows it (the model never sees it). It is
     /// typed only into pages of the session's starting page's host
-    /// ([`SecretValues::secret_for_hosts`] names others).
+    /// ([`SecretValues::secret_for_hosts`](super::SecretValues::secret_for_hosts) names others).
     pub fn secret(
         &mut self,
         name: &str,
