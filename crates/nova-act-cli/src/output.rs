@@ -159,6 +159,18 @@ impl<A: Actuator> Actuator for Narrated<A> {
         self.inner.current_url().await
     }
 
+    async fn smaller_observation(&mut self, attempt: u32) -> Option<Result<Value, CallError>> {
+        self.inner.smaller_observation(attempt).await
+    }
+
+    async fn typing_origin(&mut self, target: &nova_act::runtime::BBox) -> Option<String> {
+        self.inner.typing_origin(target).await
+    }
+
+    async fn mark_secret(&mut self, shown: &str) {
+        self.inner.mark_secret(shown).await;
+    }
+
     async fn close(&mut self) {
         self.inner.close().await;
     }

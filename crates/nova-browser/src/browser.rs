@@ -277,6 +277,23 @@ impl Actuator for Browser {
         self.shut_down().await;
     }
 
+    async fn typing_origin(&mut self, target: &nova_act_core::runtime::BBox) -> Option<String> {
+        let (x, y) = self.pixels(*target);
+        let call = format!("({})({x}, {y})", crate::scripts::TYPING_ORIGIN);
+        match self.page.evaluate(&call).await {
+            Ok(serde_json::Value::String(url)) => Some(url),
+            _ => self.current_url().await,
+        }
+    }
+
+    async fn mark_secret(&mut self, shown: &str) {
+        let shown = serde_json::Value::from(shown);
+        let call = format!("({})({shown})", crate::scripts::MARK_SECRET);
+        if let Err(err) = self.page.evaluate(&call).await {
+            tracing::debug!(error = %err, "could not mark the field holding a secret");
+        }
+    }
+
     async fn current_url(&mut self) -> Option<String> {
         let url = self.page.url().await.ok()?;
         if !url.starts_with("chrome-error:") {

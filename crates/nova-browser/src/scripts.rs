@@ -89,7 +89,10 @@ pub(crate) const SIMPLIFIED_DOM: &str = r#"(() => {
       let attrs = '';
       for (const a of ATTRS) {
         const secret = a === 'value' && el.type === 'password';
-        const v = a === 'value' && 'value' in el ? el.value : el.getAttribute(a);
+        // A field holding a secret shows what the model typed: its placeholders.
+        const marked = a === 'value' && el.hasAttribute('data-nova-secret');
+        const v = marked ? el.getAttribute('data-nova-secret')
+          : a === 'value' && 'value' in el ? el.value : el.getAttribute(a);
         if (!secret && v !== null && v !== undefined && v !== '') {
           attrs += ` ${a}="${esc(String(v).slice(0, 200))}"`;
         }
@@ -104,3 +107,28 @@ pub(crate) const SIMPLIFIED_DOM: &str = r#"(() => {
   if (document.body) walk(document.body);
   return out.join('\n');
 })()"#;
+
+/// The address typing at viewport point (X, Y) reaches: an iframe's source there, else the
+/// page's. Called as `(TYPING_ORIGIN)(x, y)`.
+pub(crate) const TYPING_ORIGIN: &str = r#"((x, y) => {
+  const el = document.elementFromPoint(x, y);
+  if (el && (el.tagName === 'IFRAME' || el.tagName === 'FRAME')) {
+    try { return new URL(el.src || 'about:blank', location.href).href; } catch (e) { return 'about:blank'; }
+  }
+  return location.href;
+})"#;
+
+/// Marks the focused field as holding a secret shown to the model as SHOWN, and hides the text
+/// of every marked field from screenshots. Called as `(MARK_SECRET)(shown)`.
+pub(crate) const MARK_SECRET: &str = r#"((shown) => {
+  const el = document.activeElement;
+  if (!el || el === document.body || el.tagName === 'IFRAME') return false;
+  el.setAttribute('data-nova-secret', shown);
+  if (!document.getElementById('nova-secret-style')) {
+    const style = document.createElement('style');
+    style.id = 'nova-secret-style';
+    style.textContent = '[data-nova-secret] { -webkit-text-security: disc !important; }';
+    (document.head || document.documentElement).appendChild(style);
+  }
+  return true;
+})"#;

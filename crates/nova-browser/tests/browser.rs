@@ -697,3 +697,58 @@ async fn four_browsers_act_at_once_in_one_run_and_all_are_cleaned_up() {
         assert!(!profile.exists());
     }
 }
+
+/// A field that holds a secret shows the model its placeholder: the DOM prints it instead of
+/// the value, and the screenshot draws the text as discs. Typing into an iframe reaches the
+/// frame's address, which is what a secret's hosts are checked against.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_field_holding_a_secret_is_masked_and_a_frame_has_its_own_address() {
+    let site = site().await;
+    let Some(mut browser) = site.browser("/form").await else {
+        return;
+    };
+    let seen = browser
+        .browser(BrowserAction::TakeObservation)
+        .await
+        .unwrap();
+    let name = bbox(&seen, "placeholder=\"Name\"");
+    let target = match action("agentClick", json!([name.clone()])) {
+        BrowserAction::Click { target, .. } => target,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        browser.typing_origin(&target).await.as_deref(),
+        Some(site.url("/form").as_str())
+    );
+    browser
+        .browser(action("agentType", json!(["hunter2-secret", name])))
+        .await
+        .unwrap();
+    browser.mark_secret("{{secret:password}}").await;
+    let seen = browser
+        .browser(BrowserAction::TakeObservation)
+        .await
+        .unwrap();
+    let dom = seen["simplifiedDOM"].as_str().unwrap();
+    assert!(dom.contains("value=\"{{secret:password}}\""), "{dom}");
+    assert!(!dom.contains("hunter2"), "{dom}");
+    let security = browser
+        .page()
+        .evaluate(
+            "getComputedStyle(document.querySelector('[data-nova-secret]')).webkitTextSecurity",
+        )
+        .await
+        .unwrap();
+    assert_eq!(security, "disc");
+
+    // A field inside an iframe: typing there reaches the frame's document.
+    let frame = format!(
+        "document.body.insertAdjacentHTML('beforeend', '<iframe src=\"{}\" style=\"position: absolute; left: 0; top: 0; width: 800px; height: 600px; border: 0\"></iframe>')",
+        site.url("/events").replace("127.0.0.1", "localhost")
+    );
+    browser.page().evaluate(&frame).await.unwrap();
+    let corner = nova_act_core::runtime::BBox::parse("<bbox>10,10,20,20</bbox>").unwrap();
+    let origin = browser.typing_origin(&corner).await.unwrap();
+    assert!(origin.starts_with("http://localhost:"), "{origin}");
+    browser.close().await;
+}

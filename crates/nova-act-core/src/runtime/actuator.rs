@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::calls::{BrowserAction, CallError};
+use super::calls::{BBox, BrowserAction, CallError};
 
 /// Executes planned calls: browser actions, and the user tools declared on an act.
 ///
@@ -50,6 +50,21 @@ pub trait Actuator: Send {
         None
     }
 
+    /// The address typing at `target` would reach: the page's, or for a field inside an iframe
+    /// the frame's. A secret is typed only where it may go. By default the page's URL
+    /// ([`current_url`](Self::current_url)).
+    async fn typing_origin(&mut self, target: &BBox) -> Option<String> {
+        let _ = target;
+        self.current_url().await
+    }
+
+    /// The field just typed into holds a secret, which the model must see as `shown` (the text
+    /// with its placeholders): an actuator that can marks the field, so that its observations
+    /// show `shown` in the DOM and hide the text in the screenshot. By default nothing.
+    async fn mark_secret(&mut self, shown: &str) {
+        let _ = shown;
+    }
+
     /// A smaller observation of the page, for a step whose request would exceed the service's
     /// limit of [`MAX_STEP_PAYLOAD_BYTES`](crate::limits::MAX_STEP_PAYLOAD_BYTES): `attempt`
     /// 1, 2 and 3 each smaller than the one before (a lower image quality and scale, then no
@@ -91,6 +106,14 @@ macro_rules! forward {
                 attempt: u32,
             ) -> Option<Result<Value, CallError>> {
                 (**self).smaller_observation(attempt).await
+            }
+
+            async fn typing_origin(&mut self, target: &BBox) -> Option<String> {
+                (**self).typing_origin(target).await
+            }
+
+            async fn mark_secret(&mut self, shown: &str) {
+                (**self).mark_secret(shown).await;
             }
 
             async fn close(&mut self) {

@@ -323,7 +323,7 @@ impl ActPlace<'_> {
         actuator: &mut dyn Actuator,
         action: BrowserAction,
         seen: &mut Seen,
-    ) -> Result<BrowserAction, Ending> {
+    ) -> Result<(BrowserAction, Option<String>), Ending> {
         let (secrets, starting) = self.secrets;
         let BrowserAction::Type {
             value,
@@ -331,35 +331,38 @@ impl ActPlace<'_> {
             press_enter,
         } = action
         else {
-            return Ok(action);
+            return Ok((action, None));
+        };
+        let unchanged = |value| {
+            Ok((
+                BrowserAction::Type {
+                    value,
+                    target,
+                    press_enter,
+                },
+                None,
+            ))
         };
         if secrets.is_empty() {
-            return Ok(BrowserAction::Type {
-                value,
-                target,
-                press_enter,
-            });
+            return unchanged(value);
         }
-        let page = actuator.current_url().await;
+        let page = actuator.typing_origin(&target).await;
         let typed = secrets
             .substitute(&value, page.as_deref(), starting, secrets.now())
             .map_err(Ending::Secret)?;
         let Some(typed) = typed else {
-            return Ok(BrowserAction::Type {
-                value,
-                target,
-                press_enter,
-            });
+            return unchanged(value);
         };
         if !typed.wait.is_zero() {
             tokio::time::sleep(typed.wait).await;
         }
         seen.codes.extend(typed.codes);
-        Ok(BrowserAction::Type {
+        let action = BrowserAction::Type {
             value: typed.text.expose().to_owned(),
             target,
             press_enter,
-        })
+        };
+        Ok((action, Some(value)))
     }
 
     /// `value` with every secret and code typed replaced by its placeholder.
@@ -400,8 +403,11 @@ impl ActPlace<'_> {
                     return Err(blocked);
                 }
                 let observing = matches!(action, BrowserAction::TakeObservation);
-                let action = self.with_secrets(actuator, action, seen).await?;
+                let (action, shown) = self.with_secrets(actuator, action, seen).await?;
                 let outcome = actuator.browser(action).await;
+                if let (Some(shown), Ok(_)) = (&shown, &outcome) {
+                    actuator.mark_secret(shown).await;
+                }
                 // What the page shows of a secret or a code typed is its placeholder, for the
                 // model, the guardrail and the trace alike.
                 let outcome = outcome.map(|value| self.hide(value, seen));
