@@ -78,6 +78,13 @@ pub(crate) struct RunArgs {
     /// separated); without it, the starting page's host.
     #[arg(long = "secret-hosts", value_name = "NAME=PATTERN,…")]
     pub(crate) secret_hosts: Vec<String>,
+    /// Restore the browser's cookies from FILE before the act (when it exists), and save them
+    /// there after an act that SUCCEEDED (Playwright's storageState format; a private file).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) state: Option<PathBuf>,
+    /// With --state: also save and restore the page's localStorage.
+    #[arg(long, requires = "state")]
+    pub(crate) state_local_storage: bool,
     /// Only URLs matching these patterns may be visited ([scheme://]host[:port][/path]).
     #[arg(long = "allow-url", value_name = "PATTERN")]
     allow_url: Vec<String>,
@@ -111,6 +118,7 @@ struct Checked {
     policy: Option<UrlPolicy>,
     traces: Option<Traces>,
     secrets: SecretValues,
+    state: Option<nova_act::browser::FileStateStore>,
 }
 
 pub(crate) fn read_schema(path: &Path) -> Result<AnswerSchema, String> {
@@ -152,12 +160,35 @@ impl RunArgs {
         secrets
             .check_task(self.task.as_deref().unwrap_or_default())
             .map_err(|err| err.to_string())?;
+        let state = self.state_store()?;
         Ok(Checked {
             request,
             policy,
             traces,
             secrets,
+            state,
         })
+    }
+
+    /// `--state`: a private file, never under the logs folder (traces are shared; signed-in
+    /// cookies must not be).
+    fn state_store(&self) -> Result<Option<nova_act::browser::FileStateStore>, String> {
+        let Some(path) = &self.state else {
+            return Ok(None);
+        };
+        if let Some(logs) = &self.logs_dir {
+            let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_owned());
+            if absolute(path).starts_with(absolute(logs)) {
+                return Err(format!(
+                    "--state {} is under --logs-dir {}; keep the signed-in state out of the logs",
+                    path.display(),
+                    logs.display()
+                ));
+            }
+        }
+        nova_act::browser::FileStateStore::new(path)
+            .map(Some)
+            .map_err(|err| err.to_string())
     }
 
     /// The values of `--secret` and `--totp`, read from the variables they name; a missing or
@@ -410,7 +441,30 @@ async fn drive(
         policy,
         traces,
         secrets,
+        state,
     } = checked;
+    if let Some(store) = &state {
+        use nova_act::browser::StateStore;
+        let loaded = match store.load().await {
+            Ok(loaded) => loaded,
+            Err(err) => {
+                let mut browser = browser;
+                browser.close().await;
+                return Err(crate::report(&err));
+            }
+        };
+        if let Some(saved) = loaded {
+            if let Err(err) = browser.restore_state(&saved).await {
+                let mut browser = browser;
+                browser.close().await;
+                return Err(crate::report(&err));
+            }
+            events.emit("state", json!({"restored": store.path()}), || {
+                format!("state: restored from {}", store.path().display())
+            });
+        }
+    }
+    let local_storage = args.state_local_storage;
     let ask_a_person = std::io::stdin().is_terminal();
     let outcome = workflow
         .run(|run| async move {
@@ -430,6 +484,10 @@ async fn drive(
             }
             let outcome = session.act(request).await;
             let trace = session.last_trace().map(|files| files.html.clone());
+            // Saved only after an act that SUCCEEDED: never a half-signed-in state.
+            if let (Ok(_), Some(store)) = (&outcome, &state) {
+                save_state(&session.actuator().inner, store, local_storage, events).await;
+            }
             // Awaited, so the browser and its folders are gone before the program ends.
             session.actuator().close().await;
             match outcome {
@@ -505,5 +563,25 @@ fn act_failure(err: &ActError) -> String {
             "{}\nThe workflow run was marked FAILED.",
             crate::report(other)
         ),
+    }
+}
+
+/// Saves the browser's state after a successful act; a failure to save is said, not fatal.
+async fn save_state(
+    browser: &Browser,
+    store: &nova_act::browser::FileStateStore,
+    local_storage: bool,
+    events: Events,
+) {
+    use nova_act::browser::StateStore;
+    let saved = match browser.state(local_storage).await {
+        Ok(state) => store.save(&state).await.map_err(|err| crate::report(&err)),
+        Err(err) => Err(crate::report(&err)),
+    };
+    match saved {
+        Ok(()) => events.emit("state", json!({"saved": store.path()}), || {
+            format!("state: saved to {}", store.path().display())
+        }),
+        Err(message) => eprintln!("warning: the browser state was not saved: {message}"),
     }
 }

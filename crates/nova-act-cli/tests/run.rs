@@ -661,3 +661,167 @@ async fn a_secret_is_typed_into_the_page_and_never_reaches_the_service() {
         }
     }
 }
+
+/// A site whose sign-in takes a user, a password and a one-time code, and whose home page
+/// greets a signed-in visitor; it counts the greetings.
+async fn shop_with_sign_in(
+    seed: &'static str,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use axum::http::{HeaderMap, header};
+    use axum::response::{Html, IntoResponse, Redirect};
+    const LOGIN: &str = r#"<!doctype html><title>Sign in</title>
+<style>input { position: absolute; left: 100px; width: 400px; height: 50px }</style>
+<form action="/signin" method="get">
+  <input name="user" style="top: 100px"><input name="password" type="password" style="top: 200px">
+  <input name="code" style="top: 300px">
+  <button type="submit" style="position: absolute; top: 400px; left: 100px">Sign in</button>
+</form>"#;
+    let greeted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = greeted.clone();
+    let app = axum::Router::new()
+        .route("/login", axum::routing::get(|| async { Html(LOGIN) }))
+        .route(
+            "/signin",
+            axum::routing::get(move |uri: axum::http::Uri| async move {
+                let query: std::collections::HashMap<String, String> =
+                    url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes())
+                        .into_owned()
+                        .collect();
+                let totp = nova_act::runtime::Totp::parse(seed).unwrap();
+                let now = std::time::SystemTime::now();
+                let codes = [
+                    totp.code_at(now),
+                    totp.code_at(now - std::time::Duration::from_secs(30)),
+                ];
+                let ok = query.get("user").map(String::as_str) == Some("ada")
+                    && query.get("password").map(String::as_str) == Some("p@ss word&1")
+                    && query.get("code").is_some_and(|c| codes.contains(c));
+                if ok {
+                    (
+                        [(header::SET_COOKIE, "session=signed-in; Path=/")],
+                        Redirect::to("/home"),
+                    )
+                        .into_response()
+                } else {
+                    Html("<p>Wrong sign-in</p>").into_response()
+                }
+            }),
+        )
+        .route(
+            "/home",
+            axum::routing::get(move |headers: HeaderMap| async move {
+                let signed_in = headers
+                    .get(header::COOKIE)
+                    .and_then(|c| c.to_str().ok())
+                    .is_some_and(|c| c.contains("session=signed-in"));
+                if signed_in {
+                    counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    Html("<p>Welcome back</p>")
+                } else {
+                    Html("<p>Please sign in</p>")
+                }
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, greeted)
+}
+
+/// The issue's own run: signed in with a user, a password and a one-time code from the
+/// environment, the state saved; a second run with the same `--state` is already signed in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_in_with_placeholders_is_kept_by_state_for_the_next_run() {
+    const SEED: &str = "JBSWY3DPEHPK3PXP";
+    let (site, greeted) = shop_with_sign_in(SEED).await;
+    // Fields at 100..500 × 100..150, 200..250, 300..350 px of the 1600 × 900 viewport.
+    let planner = ScriptedPlanner::new()
+        .script(
+            "Sign in",
+            vec![
+                vec![
+                    ("agentType", json!(["{{secret:user}}", "<bbox>62,111,312,166</bbox>"])),
+                    ("agentType", json!(["{{secret:password}}", "<bbox>62,222,312,277</bbox>"])),
+                    ("agentType", json!(["{{totp:site}}", "<bbox>62,333,312,388</bbox>", {"pressEnter": true}])),
+                    ("waitForPageToSettle", json!([])),
+                    ("takeObservation", json!([])),
+                ],
+                vec![("return", json!(["signed in"]))],
+            ],
+        )
+        .script("Open home", vec![vec![("return", json!(["home"]))]]);
+    let emulator = Emulator::builder()
+        .planner(planner)
+        .api_key(KEY)
+        .start()
+        .await
+        .unwrap();
+    let home = home();
+    let state = home.path().join("private").join("state.json");
+    let run_with = |task: &'static str, page: String| {
+        let (url, home_path, state) = (
+            emulator.url().to_owned(),
+            home.path().to_owned(),
+            state.display().to_string(),
+        );
+        tokio::task::spawn_blocking(move || {
+            let args = [
+                "--endpoint-url",
+                &url,
+                "run",
+                task,
+                "--starting-page",
+                &page,
+                "--secret",
+                "user=SITE_USER",
+                "--secret",
+                "password=SITE_PASS",
+                "--totp",
+                "site=SITE_TOTP",
+                "--state",
+                &state,
+            ];
+            run_keeping(
+                &home_path,
+                &args,
+                &[
+                    ("NOVA_ACT_API_KEY", KEY),
+                    ("SITE_USER", "ada"),
+                    ("SITE_PASS", "p@ss word&1"),
+                    ("SITE_TOTP", SEED),
+                ],
+                &["p@ss word&1", SEED],
+            )
+        })
+    };
+    let first = run_with(
+        "Sign in as {{secret:user}} with {{secret:password}} and code {{totp:site}}",
+        format!("{site}/login"),
+    )
+    .await
+    .unwrap();
+    if browser_missing(&first) {
+        return;
+    }
+    assert!(first.starts_with("exit 0"), "{first}");
+    assert!(first.contains("state: saved to"), "{first}");
+    assert_eq!(
+        greeted.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "signed in: {first}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&state).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+    let second = run_with("Open home", format!("{site}/home")).await.unwrap();
+    assert!(second.starts_with("exit 0"), "{second}");
+    assert!(second.contains("state: restored from"), "{second}");
+    assert_eq!(
+        greeted.load(std::sync::atomic::Ordering::SeqCst),
+        2,
+        "already signed in: {second}"
+    );
+}

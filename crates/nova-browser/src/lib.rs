@@ -40,6 +40,7 @@ mod page;
 mod proxy;
 mod remote;
 mod scripts;
+mod state;
 
 pub use browser::Browser;
 pub use builder::{BrowserBuilder, DEFAULT_WINDOW};
@@ -49,6 +50,9 @@ pub use host::{DevTools, HostedBrowser};
 pub use page::{MouseButton, Page, Settle};
 pub use proxy::Proxy;
 pub use remote::Remote;
+pub use state::{
+    BrowserState, Cookie, FileStateStore, OriginStorage, StateError, StateStore, StorageItem,
+};
 
 /// The code in this crate's README, compiled as doc tests.
 #[cfg(doctest)]
