@@ -555,26 +555,6 @@ async fn many_tasks_run_on_remote_sessions_each_stopped_after() {
     assert_eq!(emulator.created().acts, 3);
 }
 
-/// The scripted planner, recording every call result the service received.
-struct Recording(
-    ScriptedPlanner,
-    std::sync::Arc<std::sync::Mutex<Vec<String>>>,
-);
-
-impl nova_emulator::Planner for Recording {
-    fn plan(
-        &self,
-        act: &nova_emulator::ActView,
-        step: usize,
-        results: &[nova_act::model::CallResult],
-    ) -> Vec<nova_act::model::Call> {
-        let mut seen = self.1.lock().unwrap();
-        seen.push(act.task.clone());
-        seen.extend(results.iter().map(|r| serde_json::to_string(r).unwrap()));
-        self.0.plan(act, step, results)
-    }
-}
-
 /// `run "Sign in with {{secret:password}}" --secret password=SITE_PASS` on Chromium: the site
 /// receives the password (its GET form puts it in the address, and the answer page shows it);
 /// the service receives only the placeholder, and no trace, trajectory or output line holds it.
@@ -582,7 +562,6 @@ impl nova_emulator::Planner for Recording {
 async fn a_secret_is_typed_into_the_page_and_never_reaches_the_service() {
     const PASSWORD: &str = "p@ss \"word\" & more";
     let site = nova_test_support::act::Site::start().await;
-    let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     // The name field of the site's form, as fractions (of 1000) of the 1600×900 viewport; Enter
     // submits it.
     let planner = ScriptedPlanner::new().script(
@@ -600,8 +579,9 @@ async fn a_secret_is_typed_into_the_page_and_never_reaches_the_service() {
         ],
     );
     let emulator = Emulator::builder()
-        .planner(Recording(planner, received.clone()))
+        .planner(planner)
         .api_key(KEY)
+        .record_requests()
         .start()
         .await
         .unwrap();
@@ -643,20 +623,19 @@ async fn a_secret_is_typed_into_the_page_and_never_reaches_the_service() {
     let sent: String = url::form_urlencoded::byte_serialize(PASSWORD.as_bytes()).collect();
     assert!(submitted.contains(&sent), "the site got {submitted}");
 
-    let received = received.lock().unwrap().join("\n");
-    assert!(received.contains("{{secret:password}}"), "{received}");
-    let mut everything = vec![received];
+    // Every request body the service received, every file of the logs folder.
+    let received: Vec<String> = emulator.recorded().into_iter().map(|r| r.body).collect();
+    assert!(
+        received
+            .iter()
+            .any(|body| body.contains("{{secret:password}}"))
+    );
+    let mut everything = received;
     for file in walk(&logs) {
         everything.push(std::fs::read_to_string(file).unwrap());
     }
-    let json = serde_json::to_string(PASSWORD).unwrap();
     for text in &everything {
-        for form in [
-            PASSWORD.to_owned(),
-            json[1..json.len() - 1].to_owned(),
-            sent.clone(),
-            sent.replace('+', "%20"),
-        ] {
+        for form in forms(PASSWORD) {
             assert!(!text.contains(&form), "`{form}` reached:\n{text}");
         }
     }
@@ -753,6 +732,7 @@ async fn a_sign_in_with_placeholders_is_kept_by_state_for_the_next_run() {
     let emulator = Emulator::builder()
         .planner(planner)
         .api_key(KEY)
+        .record_requests()
         .start()
         .await
         .unwrap();
@@ -824,4 +804,14 @@ async fn a_sign_in_with_placeholders_is_kept_by_state_for_the_next_run() {
         2,
         "already signed in: {second}"
     );
+    // No request body the service received holds the password or the seed, in any form.
+    for request in emulator.recorded() {
+        for form in forms("p@ss word&1").into_iter().chain(forms(SEED)) {
+            assert!(
+                !request.body.contains(&form),
+                "`{form}` reached {}",
+                request.path
+            );
+        }
+    }
 }

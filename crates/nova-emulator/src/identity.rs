@@ -336,7 +336,7 @@ fn xml_ok(action: &str, result: &str, request_id: &str) -> Response {
     ([("content-type", "text/xml")], body).into_response()
 }
 
-fn rfc3339(at: SystemTime) -> String {
+pub(crate) fn rfc3339(at: SystemTime) -> String {
     let secs = at
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());

@@ -40,6 +40,7 @@ mod key_stores;
 mod planner;
 mod policy;
 mod quotas;
+mod record;
 mod server;
 mod sigv4;
 mod store;
@@ -56,6 +57,7 @@ pub use nova_act_core::auth::{Clock, ManualClock};
 pub use planner::{ActView, Planner, ScriptedPlanner, call};
 pub use policy::Policy;
 pub use quotas::{Quotas, StepLatency};
+pub use record::RecordedRequest;
 pub use sigv4::AccessKey;
 pub use store::{ActState, Created, MODEL_ALIAS, MODEL_ALIASES, MODEL_ID, MODEL_PREVIEW_ALIAS};
 
@@ -69,6 +71,7 @@ pub struct EmulatorBuilder {
     keys: Vec<AccessKey>,
     api_keys: Vec<String>,
     key_stores: key_stores::KeyStores,
+    recorder: record::Recorder,
     policies: Vec<(String, Policy)>,
     trust: identity::Trust,
     planner: Arc<dyn Planner>,
@@ -121,6 +124,7 @@ impl Default for EmulatorBuilder {
             keys: Vec::new(),
             api_keys: Vec::new(),
             key_stores: key_stores::KeyStores::default(),
+            recorder: record::Recorder::default(),
             policies: Vec::new(),
             trust: identity::Trust::default(),
             planner: Arc::new(ScriptedPlanner::new()),
@@ -215,6 +219,22 @@ impl EmulatorBuilder {
         self.key_stores
             .set(key_stores::Kind::IdentityApiKey, provider, key);
         self
+    }
+
+    /// Keeps every request it receives (method, path, status, body) for
+    /// [`RunningEmulator::recorded`]: the proof, in a test, that a value never reached the
+    /// service.
+    #[must_use]
+    pub fn record_requests(mut self) -> Self {
+        self.recorder = self.recorder.in_memory();
+        self
+    }
+
+    /// Appends every request it receives to `path` as JSON Lines (`{"at", "method", "path",
+    /// "status", "body"}`); a new file is created 0600.
+    pub fn record_to(mut self, path: &std::path::Path) -> std::io::Result<Self> {
+        self.recorder = self.recorder.into_file(path)?;
+        Ok(self)
     }
 
     /// Limits what `access_key_id` may do. Keys without a policy may do everything.
@@ -322,6 +342,7 @@ impl EmulatorBuilder {
             sigv4: sigv4::Cache::default(),
             api_keys: identity::ApiKeys::new(self.api_keys),
             key_stores: self.key_stores,
+            recorder: self.recorder,
             planner: self.planner,
             region: self.region,
             account: ACCOUNT_ID.to_owned(),
@@ -444,6 +465,11 @@ impl RunningEmulator {
             .endpoint_url(self.url())
             .region(self.region())
             .env(nova_act_core::auth::Env::empty())
+    }
+
+    /// The requests received so far, when [`EmulatorBuilder::record_requests`] asked.
+    pub fn recorded(&self) -> Vec<RecordedRequest> {
+        self.shared.recorder.recorded()
     }
 
     /// Changes secret `name` to `value` while the emulator runs (a rotation).

@@ -93,6 +93,11 @@ struct Args {
     #[arg(long = "identity-api-key", value_name = "PROVIDER=VALUE")]
     identity_api_keys: Vec<String>,
 
+    /// Append every request received, with its body, to FILE as JSON Lines ({"at", "method",
+    /// "path", "status", "body"}); a new file is created 0600.
+    #[arg(long, value_name = "FILE")]
+    record: Option<PathBuf>,
+
     /// The seed step latencies drawn from a range use.
     #[arg(long, value_name = "N")]
     seed: Option<u64>,
@@ -293,6 +298,15 @@ async fn main() -> ExitCode {
             "--secrets-manager-secret" => builder.secret(&name, &value),
             "--ssm-parameter" => builder.parameter(&name, &value),
             _ => builder.identity_api_key(&name, &value),
+        };
+    }
+    if let Some(path) = &args.record {
+        builder = match builder.record_to(path) {
+            Ok(builder) => builder,
+            Err(err) => {
+                eprintln!("error: --record {}: {err}", path.display());
+                return ExitCode::from(2);
+            }
         };
     }
     for key in args.api_keys.iter().filter(|key| !key.is_empty()) {

@@ -26,6 +26,8 @@ pub(crate) struct Shared {
     /// Derived signing keys and the count of general-path verifications.
     pub(crate) sigv4: sigv4::Cache,
     pub(crate) api_keys: identity::ApiKeys,
+    /// Every request received, when recording is on.
+    pub(crate) recorder: crate::record::Recorder,
     /// Secrets Manager, Parameter Store and AgentCore Identity, holding API keys.
     pub(crate) key_stores: crate::key_stores::KeyStores,
     pub(crate) planner: Arc<dyn Planner>,
@@ -111,8 +113,28 @@ pub(crate) fn query(uri: &Uri, name: &str) -> Option<String> {
     })
 }
 
-/// The whole service: one handler for every path, so authentication sees the raw request.
+/// The whole service: one handler for every path, so authentication sees the raw request;
+/// every request is recorded with its answer's status when recording is on.
 pub(crate) async fn handle(
+    state: State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Response {
+    let recorder = state.0.clone();
+    let (verb, path) = (method.to_string(), uri.to_string());
+    let body = recorder.recorder.is_on().then(|| bytes.clone());
+    let response = answer(state, method, uri, headers, bytes).await;
+    if let Some(body) = body {
+        recorder
+            .recorder
+            .record(&verb, &path, response.status().as_u16(), &body);
+    }
+    response
+}
+
+async fn answer(
     State(shared): State<Arc<Shared>>,
     method: Method,
     uri: Uri,

@@ -124,6 +124,8 @@ async fn key_stores_serve_values_given_inline_or_from_a_file() {
         .arg("--secrets-manager-secret")
         .arg(format!("prod/key=@{}", file.display()))
         .args(["--ssm-parameter", &format!("/prod/key={INLINE_KEY}")])
+        .arg("--record")
+        .arg(dir.path().join("requests.jsonl"))
         .env("NOVA_EMULATOR_ACCESS_KEYS", format!("{ID}:{SECRET}"));
     let (mut child, _lines, first) = started(&mut command);
     let url = first.strip_prefix("listening on ").unwrap().to_owned();
@@ -144,6 +146,21 @@ async fn key_stores_serve_values_given_inline_or_from_a_file() {
     }
     let cmdline = std::fs::read(format!("/proc/{}/cmdline", child.id())).unwrap_or_default();
     assert!(!String::from_utf8_lossy(&cmdline).contains(API_KEY));
+    // --record: one JSON line per request, in a file only its owner can read.
+    let record = dir.path().join("requests.jsonl");
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&record)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(lines[0]["method"], "POST");
+    assert_eq!(lines[0]["status"], 200);
+    assert_eq!(lines[0]["body"], r#"{"SecretId":"prod/key"}"#);
+    assert!(lines[1]["at"].as_str().unwrap().ends_with('Z'));
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&record).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
     child.kill().unwrap();
     child.wait().unwrap();
 }

@@ -95,3 +95,28 @@ pub fn regex_lite(text: &str) -> String {
     }
     out
 }
+
+/// `value` as a page, JSON, a URL or base64 may carry it: raw, JSON-escaped, URL-encoded (`+`
+/// and `%20` for a space) and base64-encoded at each of the three alignments (the characters
+/// that depend on the value alone).
+pub fn forms(value: &str) -> Vec<String> {
+    let json = serde_json::to_string(value).unwrap();
+    let url: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
+    let mut forms = vec![
+        value.to_owned(),
+        json[1..json.len() - 1].to_owned(),
+        url.clone(),
+        url.replace('+', "%20"),
+    ];
+    for offset in 0..3usize {
+        let mut bytes = vec![0u8; offset];
+        bytes.extend_from_slice(value.as_bytes());
+        let encoded = data_encoding::BASE64.encode(&bytes);
+        let first = (8 * offset).div_ceil(6);
+        let last = (8 * bytes.len()) / 6;
+        if last > first + 4 {
+            forms.push(encoded[first..last].to_owned());
+        }
+    }
+    forms
+}
