@@ -39,6 +39,8 @@ mod launch;
 mod page;
 mod proxy;
 mod remote;
+#[cfg(feature = "s3")]
+mod s3;
 mod scripts;
 mod state;
 
@@ -50,6 +52,8 @@ pub use host::{DevTools, HostedBrowser};
 pub use page::{MouseButton, Page, Settle};
 pub use proxy::Proxy;
 pub use remote::Remote;
+#[cfg(feature = "s3")]
+pub use s3::S3StateStore;
 pub use state::{
     BrowserState, Cookie, FileStateStore, OriginStorage, StateError, StateStore, StorageItem,
 };

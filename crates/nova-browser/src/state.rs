@@ -230,6 +230,14 @@ pub enum StateError {
         #[source]
         source: std::io::Error,
     },
+    /// A remote store (S3) failed.
+    #[error("browser state at {location}: {message}")]
+    Remote {
+        /// Where: `s3://bucket/key`.
+        location: String,
+        /// What went wrong, and what to do.
+        message: String,
+    },
     /// The file is not a state file.
     #[error("{} is not a browser state file (Playwright's storageState format)", path.display())]
     Format {

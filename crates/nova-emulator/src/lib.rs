@@ -41,6 +41,7 @@ mod planner;
 mod policy;
 mod quotas;
 mod record;
+mod s3;
 mod server;
 mod sigv4;
 mod store;
@@ -343,6 +344,7 @@ impl EmulatorBuilder {
             api_keys: identity::ApiKeys::new(self.api_keys),
             key_stores: self.key_stores,
             recorder: self.recorder,
+            objects: s3::Objects::default(),
             planner: self.planner,
             region: self.region,
             account: ACCOUNT_ID.to_owned(),

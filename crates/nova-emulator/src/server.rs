@@ -26,6 +26,8 @@ pub(crate) struct Shared {
     /// Derived signing keys and the count of general-path verifications.
     pub(crate) sigv4: sigv4::Cache,
     pub(crate) api_keys: identity::ApiKeys,
+    /// S3 objects (browser state kept there).
+    pub(crate) objects: crate::s3::Objects,
     /// Every request received, when recording is on.
     pub(crate) recorder: crate::record::Recorder,
     /// Secrets Manager, Parameter Store and AgentCore Identity, holding API keys.
@@ -144,6 +146,9 @@ async fn answer(
     let request_id = uuid::Uuid::new_v4().to_string();
     let path = uri.path().to_owned();
     let api_key_service = path.starts_with("/agent/");
+    if crate::s3::is_s3(&headers) {
+        return crate::s3::serve(&shared, &method, &uri, &headers, &bytes);
+    }
     if let Some(call) = crate::key_stores::route(&method, &uri, &headers) {
         let request = sigv4::Received {
             method: &method,
