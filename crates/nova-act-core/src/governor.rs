@@ -148,6 +148,11 @@ impl Pacing {
         *self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The totals of the act being measured now, if any.
+    pub(crate) fn current() -> Option<(u32, Duration)> {
+        PACING.try_with(Pacing::totals).ok()
+    }
+
     /// Records, for the act being measured (if any), a call throttled `throttled` times and the
     /// time it waited.
     pub(crate) fn record(throttled: bool, waited: Duration) {

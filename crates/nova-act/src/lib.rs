@@ -332,6 +332,8 @@ pub mod guide {
     pub mod deployment {}
     #[doc = include_str!("../guide/cli.md")]
     pub mod cli {}
+    #[doc = include_str!("../guide/observability.md")]
+    pub mod observability {}
     #[doc = include_str!("../guide/scaling.md")]
     pub mod scaling {}
     #[doc = include_str!("../guide/security.md")]

@@ -218,3 +218,74 @@ async fn a_missing_value_is_refused_before_the_act_and_a_wrong_page_before_typin
     assert!(!said.contains(USER), "{said}");
     assert!(typed.is_empty(), "{typed:?}");
 }
+
+#[tokio::test]
+async fn a_session_s_events_tell_what_the_act_did_without_its_secrets() {
+    let emulator = Emulator::builder()
+        .planner(sign_in_script())
+        .start()
+        .await
+        .unwrap();
+    let client = iam(&emulator, emulator.access_key());
+    define(&client, "acts").await;
+    let events = Workflow::new(&client)
+        .definition("acts")
+        .run(|run| async move {
+            let mut session = run.session(SignIn::default()).await?;
+            let mut events = session.events();
+            session.secret("user", USER).unwrap();
+            session.secret("password", PASSWORD).unwrap();
+            session.totp("shop", SEED).unwrap();
+            session
+                .act("Sign in as {{secret:user}} with {{secret:password}} and code {{totp:shop}}")
+                .await?;
+            let mut seen = Vec::new();
+            while let Some(event) = events.try_next() {
+                seen.push(event.unwrap());
+            }
+            Ok::<_, ActError>(seen)
+        })
+        .await
+        .unwrap();
+    let names: Vec<String> = events
+        .iter()
+        .map(|e| {
+            serde_json::to_value(e).unwrap()["event"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "act",
+            "step",
+            "action",
+            "action",
+            "action",
+            "action",
+            "step",
+            "act_ended"
+        ]
+    );
+    let ActEvent::Step { step, calls, .. } = &events[1] else {
+        panic!()
+    };
+    assert_eq!((*step, calls.len()), (1, 4));
+    let ActEvent::ActEnded {
+        status,
+        steps,
+        error,
+        ..
+    } = events.last().unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(
+        (status.as_str(), *steps, error.as_deref()),
+        ("SUCCEEDED", 2, None)
+    );
+    let text = format!("{events:?}");
+    assert!(!text.contains(PASSWORD) && !text.contains(USER), "{text}");
+}

@@ -6,6 +6,7 @@ mod actuator;
 #[cfg(feature = "schema")]
 mod answer;
 mod calls;
+mod events;
 mod guardrail;
 mod human;
 #[cfg(feature = "mcp")]
@@ -22,6 +23,7 @@ pub use actuator::{Actuator, Observation};
 #[cfg(feature = "schema")]
 pub use answer::{AnswerSchema, InvalidSchema, Mismatch};
 pub use calls::{BBox, BrowserAction, CallError, ClickType, ScrollDirection};
+pub use events::{ActEvent, ActEvents, EVENT_BUFFER, Missed};
 pub use guardrail::{Decision, PageState, PatternError, StateGuardrail, UrlPattern, UrlPolicy};
 pub use human::{APPROVE_TOOL, Approval, HumanInput, HumanRequest, Takeover, UI_TAKEOVER_TOOL};
 #[cfg(feature = "mcp")]

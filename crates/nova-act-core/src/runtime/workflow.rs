@@ -354,6 +354,7 @@ impl Run {
             last_trace: None,
             secrets: super::SecretValues::new(),
             starting_page: None,
+            events: None,
             #[cfg(feature = "mcp")]
             mcp: Vec::new(),
         })
@@ -383,6 +384,8 @@ pub struct Session<A> {
     secrets: super::SecretValues,
     /// The page the session started on: where secrets given without hosts may be typed.
     starting_page: Option<String>,
+    /// Where the acts' events go, once someone listens.
+    events: Option<tokio::sync::broadcast::Sender<super::ActEvent>>,
     #[cfg(feature = "mcp")]
     mcp: Vec<Arc<super::McpServer>>,
 }
@@ -479,6 +482,29 @@ impl<A: Actuator> Session<A> {
         self
     }
 
+    /// The events of the acts that follow, as they happen: act started, each step planned,
+    /// each action done, throttled waits, a person asked and answered, the act ended. A
+    /// receiver that falls behind is told how many events it missed; it never slows an act.
+    /// Call it again for another receiver.
+    ///
+    /// ```no_run
+    /// # async fn demo<A: nova_act_core::runtime::Actuator>(mut session: nova_act_core::runtime::Session<A>) {
+    /// let mut events = session.events();
+    /// tokio::spawn(async move {
+    ///     while let Some(event) = events.next().await {
+    ///         println!("{event:?}");
+    ///     }
+    /// });
+    /// let _ = session.act("Find the price").await;
+    /// # }
+    /// ```
+    pub fn events(&mut self) -> super::ActEvents {
+        let sender = self
+            .events
+            .get_or_insert_with(|| tokio::sync::broadcast::channel(super::EVENT_BUFFER).0);
+        super::ActEvents::new(sender.subscribe())
+    }
+
     /// The trace of the last act, whether it succeeded or not.
     pub fn last_trace(&self) -> Option<&TraceFiles> {
         self.last_trace.as_ref()
@@ -499,6 +525,7 @@ impl<A: Actuator> Session<A> {
             guardrail: self.guardrail.as_deref(),
             trace: self.trace.as_ref(),
             secrets: (&self.secrets, self.starting_page.as_deref()),
+            events: self.events.as_ref(),
             #[cfg(feature = "mcp")]
             mcp: &self.mcp,
         }

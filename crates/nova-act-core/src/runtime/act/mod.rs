@@ -69,6 +69,8 @@ pub(crate) struct ActPlace<'a> {
     pub(crate) trace: Option<&'a Traces>,
     /// The placeholders' values, and the session's starting page.
     pub(crate) secrets: (&'a super::SecretValues, Option<&'a str>),
+    /// Where the session's events go.
+    pub(crate) events: Option<&'a tokio::sync::broadcast::Sender<super::ActEvent>>,
     #[cfg(feature = "mcp")]
     pub(crate) mcp: &'a [std::sync::Arc<super::McpServer>],
 }
@@ -84,6 +86,8 @@ struct Seen {
     ending: String,
     /// The one-time codes typed so far, hidden from the model like the secrets.
     codes: Vec<(String, String)>,
+    /// Steps taken, for the ending's event.
+    steps: u32,
 }
 
 impl Seen {
@@ -117,6 +121,20 @@ impl ActPlace<'_> {
             ..Seen::default()
         };
         let result = self.run_traced(actuator, request, &mut seen).await;
+        if let Some(act_id) = &seen.act_id {
+            super::events::emit(self.events, || super::ActEvent::ActEnded {
+                act_id: act_id.clone(),
+                status: match &result {
+                    Ok(_) => "SUCCEEDED".to_owned(),
+                    Err(err) => err.record().0.to_string(),
+                },
+                steps: match &result {
+                    Ok(done) => done.steps,
+                    Err(_) => seen.steps,
+                },
+                error: result.as_ref().err().map(|err| err.code().to_owned()),
+            });
+        }
         let (Some(mut trace), Some(settings), Some(act_id)) = (seen.trace, self.trace, seen.act_id)
         else {
             return (result, None);
@@ -172,6 +190,11 @@ impl ActPlace<'_> {
             .await?;
         let act_id = created.act_id;
         seen.act_id = Some(act_id.clone());
+        super::events::emit(self.events, || super::ActEvent::Act {
+            act_id: act_id.clone(),
+            session_id: self.session_id.to_owned(),
+            task: request.task.clone(),
+        });
         let deadline = request.timeout.map(|t| Instant::now() + t);
         let mut result = ActResult {
             act_id: act_id.clone(),
@@ -432,7 +455,17 @@ impl ActPlace<'_> {
                 match (self.human, tool) {
                     (Some(human), Some(tool)) => {
                         let asked = Instant::now();
+                        super::events::emit(self.events, || super::ActEvent::HumanAsked {
+                            act_id: act_id.to_owned(),
+                            tool: tool.to_owned(),
+                        });
                         let answer = self.ask(human, tool, &input, act_id, seen).await;
+                        super::events::emit(self.events, || super::ActEvent::HumanAnswered {
+                            act_id: act_id.to_owned(),
+                            tool: tool.to_owned(),
+                            done: answer.is_ok(),
+                            waited_ms: super::events::millis(asked.elapsed()),
+                        });
                         result.human_wait += asked.elapsed();
                         if let Some(trace) = &mut seen.trace {
                             trace.waited(asked.elapsed());
@@ -496,6 +529,7 @@ impl ActPlace<'_> {
                 call_results: std::mem::take(&mut call_results),
                 previous_step_id: previous.take(),
             });
+            let throttled_before = crate::governor::Pacing::current();
             let step = match before(deadline, step).await {
                 None => return Ending::TimedOut,
                 Some(Err(err)) if err.is_step_limit() => return Ending::StepLimit(err),
@@ -503,6 +537,23 @@ impl ActPlace<'_> {
                 Some(Ok(step)) => step,
             };
             result.steps += 1;
+            seen.steps = result.steps;
+            if let (Some((count, waited)), Some((after, waited_after))) =
+                (throttled_before, crate::governor::Pacing::current())
+                && after > count
+            {
+                super::events::emit(self.events, || super::ActEvent::Throttled {
+                    act_id: act_id.to_owned(),
+                    waited_ms: super::events::millis(waited_after.saturating_sub(waited)),
+                });
+            }
+            super::events::emit(self.events, || super::ActEvent::Step {
+                act_id: act_id.to_owned(),
+                step: result.steps,
+                step_id: step.step_id.clone(),
+                server_time_ms: super::events::millis(started.elapsed()),
+                calls: step.calls.iter().map(|c| c.name.clone()).collect(),
+            });
             result.step_latencies.push(started.elapsed());
             result.step_ids.push(step.step_id.clone());
             if let Some(trace) = &mut seen.trace {
@@ -527,6 +578,12 @@ impl ActPlace<'_> {
                     }
                     Err(err) => Err(err),
                 };
+                super::events::emit(self.events, || super::ActEvent::Action {
+                    act_id: act_id.to_owned(),
+                    name: call.name.clone(),
+                    ms: super::events::millis(called.elapsed()),
+                    ok: outcome.is_ok(),
+                });
                 // An error's words may quote what was typed: hidden like the page's.
                 let said = result_text(&outcome);
                 let said = self.hide_text(&said, seen);
