@@ -555,6 +555,17 @@ async fn many_tasks_run_on_remote_sessions_each_stopped_after() {
     assert_eq!(emulator.created().acts, 3);
 }
 
+/// An emulator with `planner` and the test's API key that records every request it receives.
+async fn recording(planner: ScriptedPlanner) -> RunningEmulator {
+    Emulator::builder()
+        .planner(planner)
+        .api_key(KEY)
+        .record_requests()
+        .start()
+        .await
+        .unwrap()
+}
+
 /// `run "Sign in with {{secret:password}}" --secret password=SITE_PASS` on Chromium: the site
 /// receives the password (its GET form puts it in the address, and the answer page shows it);
 /// the service receives only the placeholder, and no trace, trajectory or output line holds it.
@@ -578,13 +589,7 @@ async fn a_secret_is_typed_into_the_page_and_never_reaches_the_service() {
             vec![("return", json!(["signed in"]))],
         ],
     );
-    let emulator = Emulator::builder()
-        .planner(planner)
-        .api_key(KEY)
-        .record_requests()
-        .start()
-        .await
-        .unwrap();
+    let emulator = recording(planner).await;
     let home = home();
     let logs = home.path().join("logs");
     let (url, form, logs_arg) = (
@@ -729,13 +734,7 @@ async fn a_sign_in_with_placeholders_is_kept_by_state_for_the_next_run() {
             ],
         )
         .script("Open home", vec![vec![("return", json!(["home"]))]]);
-    let emulator = Emulator::builder()
-        .planner(planner)
-        .api_key(KEY)
-        .record_requests()
-        .start()
-        .await
-        .unwrap();
+    let emulator = recording(planner).await;
     let home = home();
     let state = home.path().join("private").join("state.json");
     let run_with = |task: &'static str, page: String| {

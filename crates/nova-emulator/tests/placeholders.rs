@@ -163,8 +163,8 @@ fn forms(value: &str) -> Vec<String> {
     ]
 }
 
-#[tokio::test]
-async fn a_missing_value_is_refused_before_the_act_and_a_wrong_page_before_typing() {
+/// An emulator that plays the sign-in script, and a client of it with the definition `acts`.
+async fn sign_in_service() -> (nova_emulator::RunningEmulator, nova_act_core::Client) {
     let emulator = Emulator::builder()
         .planner(sign_in_script())
         .start()
@@ -172,6 +172,12 @@ async fn a_missing_value_is_refused_before_the_act_and_a_wrong_page_before_typin
         .unwrap();
     let client = iam(&emulator, emulator.access_key());
     define(&client, "acts").await;
+    (emulator, client)
+}
+
+#[tokio::test]
+async fn a_missing_value_is_refused_before_the_act_and_a_wrong_page_before_typing() {
+    let (emulator, client) = sign_in_service().await;
     let (missing, wrong, typed) = Workflow::new(&client)
         .definition("acts")
         .run(|run| async move {
@@ -221,13 +227,7 @@ async fn a_missing_value_is_refused_before_the_act_and_a_wrong_page_before_typin
 
 #[tokio::test]
 async fn a_session_s_events_tell_what_the_act_did_without_its_secrets() {
-    let emulator = Emulator::builder()
-        .planner(sign_in_script())
-        .start()
-        .await
-        .unwrap();
-    let client = iam(&emulator, emulator.access_key());
-    define(&client, "acts").await;
+    let (_emulator, client) = sign_in_service().await;
     let events = Workflow::new(&client)
         .definition("acts")
         .run(|run| async move {
