@@ -8,7 +8,7 @@ use aws_credential_types::provider::{
     self as aws_provider, ProvideCredentials, SharedCredentialsProvider,
 };
 
-use super::{from_aws, from_aws_error};
+use super::{from_aws, from_aws_error, to_sdk};
 use crate::credentials::Credentials;
 use crate::error::CredentialsError;
 use crate::provider::{CredentialProvider, SharedProvider};
@@ -112,14 +112,7 @@ impl IntoAwsProvider {
                 "an API key cannot sign AWS requests; configure AWS credentials instead",
             ));
         };
-        let mut builder = aws_credential_types::Credentials::builder()
-            .access_key_id(aws.access_key_id())
-            .secret_access_key(aws.secret_access_key().expose())
-            .provider_name("nova-auth");
-        builder.set_session_token(aws.session_token().map(|t| t.expose().to_owned()));
-        builder.set_expiry(aws.expiry());
-        builder.set_account_id(aws.account_id().map(Into::into));
-        Ok(builder.build())
+        Ok(to_sdk(&aws))
     }
 }
 

@@ -83,6 +83,18 @@ pub(crate) fn from_aws(
     .with_account_id(creds.account_id().map(|id| id.as_str().to_owned()))
 }
 
+/// `aws` as the AWS SDK's credentials: for its providers, and for signing with `aws-sigv4`.
+pub(crate) fn to_sdk(aws: &AwsCredentials) -> aws_credential_types::Credentials {
+    let mut builder = aws_credential_types::Credentials::builder()
+        .access_key_id(aws.access_key_id())
+        .secret_access_key(aws.secret_access_key().expose())
+        .provider_name("nova-auth");
+    builder.set_session_token(aws.session_token().map(|t| t.expose().to_owned()));
+    builder.set_expiry(aws.expiry());
+    builder.set_account_id(aws.account_id().map(Into::into));
+    builder.build()
+}
+
 /// Maps an aws-config error: "not loaded" stays "not configured", the rest stop the chain with
 /// `message` (what failed, in our words) above aws-config's error.
 pub(crate) fn from_aws_error(
@@ -176,30 +188,61 @@ pub(crate) fn plain_http_beyond_loopback(url: &str) -> bool {
 /// session token. `NOVA_ACT_ALLOW_HTTP=1` lets a test rig through, with a warning.
 pub(crate) fn refuse_cleartext(provider: &'static str, env: &Env) -> Result<(), CredentialsError> {
     for var in CREDENTIAL_ENDPOINTS {
-        let Some(url) = env.get(var).filter(|url| plain_http_beyond_loopback(url)) else {
-            continue;
-        };
-        if env.allows_http() {
-            tracing::warn!(
-                variable = var,
-                endpoint = %url,
-                "credentials will travel in cleartext: {} allows plain HTTP beyond \
-                 this machine",
-                Env::ALLOW_HTTP
-            );
-            continue;
+        if let Some(url) = env.get(var) {
+            refuse_cleartext_at(provider, env, (var, &url), CREDENTIALS_TRAVEL)?;
         }
-        return Err(CredentialsError::provider(
-            provider,
-            format!(
-                "refusing to send credentials in cleartext: {var} is `{url}`, plain http:// to a \
-                 host beyond this machine, and the request would carry a token; use https://, or \
-                 for a test rig you trust set {}=1",
-                Env::ALLOW_HTTP
-            ),
-        ));
     }
     Ok(())
+}
+
+/// What would travel in cleartext, in the words of the warning and the refusal.
+pub(crate) struct Cleartext {
+    /// What travels: `credentials`.
+    pub(crate) what: &'static str,
+    /// What is refused: `send credentials`.
+    pub(crate) doing: &'static str,
+    /// Why it matters: `the request would carry a token`.
+    pub(crate) because: &'static str,
+}
+
+const CREDENTIALS_TRAVEL: Cleartext = Cleartext {
+    what: "credentials",
+    doing: "send credentials",
+    because: "the request would carry a token",
+};
+
+/// Refuses `url`, the value of `var`, when it is plain HTTP beyond this machine, unless
+/// `NOVA_ACT_ALLOW_HTTP=1` lets a test rig through (with a warning): the one rule for every
+/// endpoint a secret travels to or from.
+pub(crate) fn refuse_cleartext_at(
+    provider: &'static str,
+    env: &Env,
+    (var, url): (&str, &str),
+    travel: Cleartext,
+) -> Result<(), CredentialsError> {
+    if !plain_http_beyond_loopback(url) {
+        return Ok(());
+    }
+    if env.allows_http() {
+        tracing::warn!(
+            variable = var,
+            endpoint = %url,
+            "{} will travel in cleartext: {} allows plain HTTP beyond this machine",
+            travel.what,
+            Env::ALLOW_HTTP
+        );
+        return Ok(());
+    }
+    Err(CredentialsError::provider(
+        provider,
+        format!(
+            "refusing to {} in cleartext: {var} is `{url}`, plain http:// to a host beyond this \
+             machine, and {}; use https://, or for a test rig you trust set {}=1",
+            travel.doing,
+            travel.because,
+            Env::ALLOW_HTTP
+        ),
+    ))
 }
 
 /// Timeouts for the metadata and container endpoints.

@@ -41,20 +41,16 @@ impl Endpoint {
                 from: "the default endpoint",
             });
         };
-        if crate::aws::plain_http_beyond_loopback(&url) {
-            if !env.allows_http() {
-                return Err(CredentialsError::provider(
-                    store,
-                    format!(
-                        "refusing to read the API key in cleartext: {from} is `{url}`, plain \
-                         http:// to a host beyond this machine, and the answer would carry the \
-                         key; use https://, or for a test rig you trust set {}=1",
-                        Env::ALLOW_HTTP
-                    ),
-                ));
-            }
-            tracing::warn!(variable = from, endpoint = %url, "the API key will travel in cleartext: {} allows plain HTTP beyond this machine", Env::ALLOW_HTTP);
-        }
+        crate::aws::refuse_cleartext_at(
+            store,
+            env,
+            (from, &url),
+            crate::aws::Cleartext {
+                what: "the API key",
+                doing: "read the API key",
+                because: "the answer would carry the key",
+            },
+        )?;
         Ok(Self {
             url: url.trim_end_matches('/').to_owned(),
             from,
@@ -206,14 +202,7 @@ impl Call<'_> {
             headers.push(("x-amz-target", target.to_owned()));
         }
         let identity: aws_smithy_runtime_api::client::identity::Identity =
-            aws_credential_types::Credentials::new(
-                aws.access_key_id(),
-                aws.secret_access_key().expose(),
-                aws.session_token().map(|t| t.expose().to_owned()),
-                aws.expiry(),
-                "nova-auth",
-            )
-            .into();
+            crate::aws::to_sdk(aws).into();
         let params = aws_sigv4::sign::v4::SigningParams::builder()
             .identity(&identity)
             .region(self.region)

@@ -8,7 +8,6 @@ use super::{Reader, Service, StorePermission};
 use crate::env;
 use crate::error::CredentialsError;
 use crate::secret::Secret;
-use crate::source::Source;
 
 const AGENTCORE: Service = Service {
     signing_name: "bedrock-agentcore",
@@ -55,7 +54,7 @@ pub(super) async fn read(
     reader: &Reader<'_>,
     provider: &str,
     token: Option<&Secret>,
-) -> Result<(Secret, Source), CredentialsError> {
+) -> Result<Secret, CredentialsError> {
     let store = reader.store;
     let endpoint = reader.endpoint(&AGENTCORE)?;
     let workload = reader.env.get(env::WORKLOAD_NAME);
@@ -106,11 +105,7 @@ pub(super) async fn read(
             format!("provider {provider} answered without a key"),
         ));
     };
-    let source = Source::KeyStore {
-        store: "AgentCore Identity provider".into(),
-        name: provider.to_owned(),
-    };
-    Ok((Secret::new(key), source))
+    Ok(Secret::new(key))
 }
 
 /// A workload access token for the workload and user the environment names.

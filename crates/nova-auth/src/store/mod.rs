@@ -24,6 +24,7 @@ use crate::env::{self, Env};
 use crate::error::{AuthError, CredentialsError};
 use crate::provider::CredentialProvider;
 use crate::secret::Secret;
+use crate::source::Source;
 
 /// A refused key is read again at most this often: a rotated key is picked up at the next
 /// refusal, a wrong one is not re-read on every request.
@@ -212,10 +213,7 @@ impl ApiKeyStore {
     /// The secret id, parameter name or AgentCore Identity provider: the value of
     /// [`ApiKeyStore::variable`].
     pub fn id(&self) -> &str {
-        match &self.place {
-            Place::Secret(name) | Place::Parameter(name) => name,
-            Place::Identity { provider, .. } => provider,
-        }
+        self.label().1
     }
 
     /// The variable that selects this kind of store.
@@ -300,6 +298,15 @@ impl ApiKeyStore {
         parts.nth(2).filter(|region| !region.is_empty())
     }
 
+    /// What holds the key, and its name there: one wording for `Display` and the key's source.
+    fn label(&self) -> (&'static str, &str) {
+        match &self.place {
+            Place::Secret(id) => ("Secrets Manager secret", id),
+            Place::Parameter(name) => ("Parameter Store parameter", name),
+            Place::Identity { provider, .. } => ("AgentCore Identity provider", provider),
+        }
+    }
+
     /// The store's name in errors and logs.
     fn store(&self) -> &'static str {
         match self.place {
@@ -353,12 +360,17 @@ impl ApiKeyStore {
             region: &region,
             aws,
         };
-        let (raw, source) = match &self.place {
+        let raw = match &self.place {
             Place::Secret(id) => secret::read(&reader, id).await?,
             Place::Parameter(name) => parameter::read(&reader, name).await?,
             Place::Identity { provider, token } => {
                 identity::read(&reader, provider, token.as_ref()).await?
             }
+        };
+        let (kind, name) = self.label();
+        let source = Source::KeyStore {
+            store: kind.into(),
+            name: name.to_owned(),
         };
         let key = crate::api_key::check_key(raw.expose(), self.variable(), source)?;
         tracing::debug!(store, source = %key.source(), "API key read from its store");
@@ -375,15 +387,12 @@ impl ApiKeyStore {
     }
 }
 
+/// The store and the name in it, as the key's [`Source`] shows them: `Secrets Manager secret
+/// prod/key`.
 impl std::fmt::Display for ApiKeyStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.place {
-            Place::Secret(id) => write!(f, "Secrets Manager secret {id}"),
-            Place::Parameter(name) => write!(f, "Parameter Store parameter {name}"),
-            Place::Identity { provider, .. } => {
-                write!(f, "AgentCore Identity API-key provider {provider}")
-            }
-        }
+        let (kind, name) = self.label();
+        write!(f, "{kind} {name}")
     }
 }
 

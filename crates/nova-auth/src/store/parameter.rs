@@ -6,7 +6,6 @@ use super::call::Answer;
 use super::{Reader, Service, StorePermission};
 use crate::error::CredentialsError;
 use crate::secret::Secret;
-use crate::source::Source;
 
 const SSM: Service = Service {
     signing_name: "ssm",
@@ -36,10 +35,7 @@ pub(super) fn permissions(name: &str, region: &str, account: &str) -> Vec<StoreP
     ]
 }
 
-pub(super) async fn read(
-    reader: &Reader<'_>,
-    name: &str,
-) -> Result<(Secret, Source), CredentialsError> {
+pub(super) async fn read(reader: &Reader<'_>, name: &str) -> Result<Secret, CredentialsError> {
     let store = reader.store;
     let endpoint = reader.endpoint(&SSM)?;
     let body = json!({ "Name": name, "WithDecryption": true });
@@ -92,11 +88,7 @@ pub(super) async fn read(
              in the console; store it as a SecureString"
         );
     }
-    let source = Source::KeyStore {
-        store: "Parameter Store parameter".into(),
-        name: name.to_owned(),
-    };
-    Ok((Secret::new(value), source))
+    Ok(Secret::new(value))
 }
 
 #[cfg(test)]

@@ -7,7 +7,6 @@ use super::call::Answer;
 use super::{Reader, Service, StorePermission};
 use crate::error::CredentialsError;
 use crate::secret::Secret;
-use crate::source::Source;
 
 const SECRETS_MANAGER: Service = Service {
     signing_name: "secretsmanager",
@@ -31,17 +30,10 @@ pub(super) fn permissions(id: &str, region: &str, account: &str) -> Vec<StorePer
     }]
 }
 
-pub(super) async fn read(
-    reader: &Reader<'_>,
-    id: &str,
-) -> Result<(Secret, Source), CredentialsError> {
+pub(super) async fn read(reader: &Reader<'_>, id: &str) -> Result<Secret, CredentialsError> {
     let store = reader.store;
     let endpoint = reader.endpoint(&SECRETS_MANAGER)?;
     let target = ("/", Some("secretsmanager.GetSecretValue"));
-    let source = Source::KeyStore {
-        store: "Secrets Manager secret".into(),
-        name: id.to_owned(),
-    };
     let answer = match reader
         .send(
             &SECRETS_MANAGER,
@@ -85,7 +77,7 @@ pub(super) async fn read(
         }
     };
     match answer.get("SecretString").and_then(Value::as_str) {
-        Some(text) => Ok((key_in(store, id, text)?, source)),
+        Some(text) => key_in(store, id, text),
         None if answer.get("SecretBinary").is_some() => Err(CredentialsError::provider(
             store,
             format!(
