@@ -289,3 +289,42 @@ async fn a_session_s_events_tell_what_the_act_did_without_its_secrets() {
     let text = format!("{events:?}");
     assert!(!text.contains(PASSWORD) && !text.contains(USER), "{text}");
 }
+
+/// A step that plans nothing makes the runtime observe the page itself: that observation is
+/// hidden like any other.
+#[tokio::test]
+async fn an_observation_the_runtime_takes_itself_hides_the_secret_too() {
+    let received = Arc::new(Mutex::new(Vec::new()));
+    let script = ScriptedPlanner::new().script(
+        "Type it",
+        vec![
+            vec![(
+                "agentType",
+                json!(["{{secret:password}}", "<bbox>1,1,2,2</bbox>"]),
+            )],
+            vec![],
+            vec![("return", json!(["typed"]))],
+        ],
+    );
+    let emulator = Emulator::builder()
+        .planner(Recording(script, received.clone()))
+        .start()
+        .await
+        .unwrap();
+    let client = iam(&emulator, emulator.access_key());
+    define(&client, "acts").await;
+    Workflow::new(&client)
+        .definition("acts")
+        .run(|run| async move {
+            let mut session = run.session(SignIn::default()).await?;
+            session.secret("password", PASSWORD).unwrap();
+            session.act("Type it: {{secret:password}}").await
+        })
+        .await
+        .unwrap();
+    let received = received.lock().unwrap().join("\n");
+    assert!(received.contains("{{secret:password}}"), "{received}");
+    for form in forms(PASSWORD) {
+        assert!(!received.contains(&form), "`{form}` reached:\n{received}");
+    }
+}

@@ -569,10 +569,16 @@ impl ActPlace<'_> {
                 let called = Instant::now();
                 let outcome = match decode(&call.name, &call.input) {
                     Ok(planned) => {
+                        // A browser action's result is hidden where it is produced, before the
+                        // guardrail and the trace see it; a tool's here.
+                        let tool = !matches!(planned, Planned::Browser(_));
                         let run = self.call(actuator, request, planned, act_id, seen, result);
                         match before(deadline, run).await {
                             None => return Ending::TimedOut,
                             Some(Err(ending)) => return ending,
+                            Some(Ok(outcome)) if tool => {
+                                outcome.map(|value| self.hide(value, seen))
+                            }
                             Some(Ok(outcome)) => outcome,
                         }
                     }
@@ -584,16 +590,15 @@ impl ActPlace<'_> {
                     ms: super::events::millis(called.elapsed()),
                     ok: outcome.is_ok(),
                 });
-                // An error's words may quote what was typed: hidden like the page's.
-                let said = result_text(&outcome);
-                let said = self.hide_text(&said, seen);
+                // Results are hidden already; an error's words may quote what was typed.
+                let said = match &outcome {
+                    Ok(_) => result_text(&outcome),
+                    Err(_) => self.hide_text(&result_text(&outcome), seen),
+                };
                 if outcome.is_err() {
                     tracing::debug!(act_id, call = %call.name, error = %said, "call failed");
                 }
-                let recorded = outcome
-                    .clone()
-                    .map(|value| self.hide(value, seen))
-                    .map_err(|_| said.clone());
+                let recorded = outcome.clone().map_err(|_| said.clone());
                 if let Some(trace) = &mut seen.trace {
                     let outcome = recorded;
                     trace.call(
@@ -650,6 +655,7 @@ impl ActPlace<'_> {
                     break;
                 };
                 gone(&outcome)?;
+                let outcome = outcome.map(|value| self.hide(value, seen));
                 if let Ok(observed) = &outcome {
                     seen.observation(observed);
                 }
@@ -688,6 +694,7 @@ impl ActPlace<'_> {
     ) -> Result<CallResult, Ending> {
         let outcome = actuator.browser(BrowserAction::TakeObservation).await;
         gone(&outcome)?;
+        let outcome = outcome.map(|value| self.hide(value, seen));
         if let Ok(observed) = &outcome {
             let url = seen.observation(observed);
             if let Some(blocked) = self.guard(url.as_deref()) {

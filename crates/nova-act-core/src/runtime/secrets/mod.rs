@@ -265,6 +265,9 @@ impl SecretValues {
     ) -> serde_json::Value {
         use serde_json::Value;
         match value {
+            // A `data:` URL (the screenshot) is pixels or bytes, not the page's text: replacing
+            // inside it could only corrupt it.
+            Value::String(text) if text.starts_with("data:") => Value::String(text),
             Value::String(text) => Value::String(self.scrub(&text, codes)),
             Value::Array(items) => Value::Array(
                 items
@@ -545,6 +548,19 @@ mod tests {
                 .unwrap()
                 .is_none()
         );
+    }
+
+    #[test]
+    fn a_screenshot_is_left_whole() {
+        let mut values = SecretValues::new();
+        values.secret("pin", "AAAA").unwrap();
+        let observed = serde_json::json!({
+            "activeURL": "https://x/?pin=AAAA",
+            "screenshotBase64": "data:image/jpeg;base64,/9j/AAAA",
+        });
+        let hidden = values.scrub_value(observed, &[]);
+        assert_eq!(hidden["activeURL"], "https://x/?pin={{secret:pin}}");
+        assert_eq!(hidden["screenshotBase64"], "data:image/jpeg;base64,/9j/AAAA");
     }
 
     #[test]
