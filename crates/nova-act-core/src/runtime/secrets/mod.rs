@@ -404,15 +404,13 @@ fn allowed(
     starting: Option<&str>,
 ) -> Result<(), SecretError> {
     let parsed = page.and_then(|page| url::Url::parse(page).ok());
-    let host_of = |url: &url::Url| url.host_str().map(str::to_owned);
+    let starting_host = starting
+        .and_then(|start| url::Url::parse(start).ok())
+        .and_then(|start| start.host_str().map(str::to_owned));
     let ok = match (&entry.hosts, &parsed) {
         (_, None) => false,
         (Some(patterns), Some(url)) => patterns.iter().any(|p| p.matches(url)),
-        (None, Some(url)) => {
-            let start = starting.and_then(|s| url::Url::parse(s).ok());
-            start.as_ref().and_then(host_of).is_some()
-                && start.as_ref().and_then(host_of) == host_of(url)
-        }
+        (None, Some(url)) => starting_host.is_some() && starting_host.as_deref() == url.host_str(),
     };
     if ok {
         return Ok(());
@@ -420,20 +418,12 @@ fn allowed(
     let allowed = match (&entry.hosts, starting) {
         (Some(patterns), _) => patterns
             .iter()
-            .map(|p| {
-                format!("{p:?}")
-                    .trim_start_matches("UrlPattern(")
-                    .trim_end_matches(')')
-                    .to_owned()
-            })
+            .map(ToString::to_string)
             .collect::<Vec<_>>()
             .join(", "),
         (None, Some(start)) => format!(
             "the starting page's host ({})",
-            url::Url::parse(start)
-                .ok()
-                .and_then(|u| u.host_str().map(str::to_owned))
-                .unwrap_or_else(|| start.to_owned())
+            starting_host.as_deref().unwrap_or(start)
         ),
         (None, None) => "the starting page's host, which is not known".to_owned(),
     };
@@ -560,7 +550,10 @@ mod tests {
         });
         let hidden = values.scrub_value(observed, &[]);
         assert_eq!(hidden["activeURL"], "https://x/?pin={{secret:pin}}");
-        assert_eq!(hidden["screenshotBase64"], "data:image/jpeg;base64,/9j/AAAA");
+        assert_eq!(
+            hidden["screenshotBase64"],
+            "data:image/jpeg;base64,/9j/AAAA"
+        );
     }
 
     #[test]
