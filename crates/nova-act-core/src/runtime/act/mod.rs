@@ -3,6 +3,7 @@
 
 mod outcome;
 mod request;
+mod secrets;
 
 pub use outcome::{ActError, ActResult};
 pub use request::{ActRequest, DEFAULT_MAX_STEPS, MAX_STEPS_LIMIT, TIMEOUT_RANGE};
@@ -336,74 +337,6 @@ impl ActPlace<'_> {
                 .then(|| Value::from("complete"))
         };
         done.ok_or(Ending::Canceled { tool, message })
-    }
-
-    /// `action` with the placeholders in the text it types replaced by their values, once each
-    /// secret is known to be allowed on the page; a secret refused there ends the act before
-    /// anything is typed.
-    async fn with_secrets(
-        &self,
-        actuator: &mut dyn Actuator,
-        action: BrowserAction,
-        seen: &mut Seen,
-    ) -> Result<(BrowserAction, Option<String>), Ending> {
-        let (secrets, starting) = self.secrets;
-        let BrowserAction::Type {
-            value,
-            target,
-            press_enter,
-        } = action
-        else {
-            return Ok((action, None));
-        };
-        let unchanged = |value| {
-            Ok((
-                BrowserAction::Type {
-                    value,
-                    target,
-                    press_enter,
-                },
-                None,
-            ))
-        };
-        if secrets.is_empty() {
-            return unchanged(value);
-        }
-        let page = actuator.typing_origin(&target).await;
-        let typed = secrets
-            .substitute(&value, page.as_deref(), starting, secrets.now())
-            .map_err(Ending::Secret)?;
-        let Some(typed) = typed else {
-            return unchanged(value);
-        };
-        if !typed.wait.is_zero() {
-            tokio::time::sleep(typed.wait).await;
-        }
-        seen.codes.extend(typed.codes);
-        let action = BrowserAction::Type {
-            value: typed.text.expose().to_owned(),
-            target,
-            press_enter,
-        };
-        Ok((action, Some(value)))
-    }
-
-    /// `value` with every secret and code typed replaced by its placeholder.
-    fn hide(&self, value: Value, seen: &Seen) -> Value {
-        let secrets = self.secrets.0;
-        if secrets.is_empty() {
-            return value;
-        }
-        secrets.scrub_value(value, &seen.codes)
-    }
-
-    /// `text` with every secret and code typed replaced by its placeholder.
-    fn hide_text(&self, text: &str, seen: &Seen) -> String {
-        let secrets = self.secrets.0;
-        if secrets.is_empty() {
-            return text.to_owned();
-        }
-        secrets.scrub(text, &seen.codes)
     }
 
     /// Runs one planned call: its result for the agent, or how the act ends.
