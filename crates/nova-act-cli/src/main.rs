@@ -77,6 +77,18 @@ pub(crate) struct Cli {
     /// More logs on stderr (-v debug, -vv trace); RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
+    /// Export spans and metrics over OTLP/HTTP (`--otel=URL`; default the OTEL_EXPORTER_OTLP_*
+    /// variables, then http://localhost:4318). Also on when OTEL_EXPORTER_OTLP_ENDPOINT is set;
+    /// OTEL_SDK_DISABLED=true turns it off.
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = ""
+    )]
+    otel: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -249,8 +261,12 @@ enum WorkflowCommand {
     },
 }
 
-fn init_logs(verbose: u8) {
-    use tracing_subscriber::EnvFilter;
+/// The logs on stderr, and OpenTelemetry export when asked for (each layer with its own filter,
+/// so `-v` does not change what is exported).
+fn init_logs(verbose: u8, otel: Option<&str>) -> Option<nova_act::otel::Telemetry> {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::{EnvFilter, Layer};
     let default = match verbose {
         0 => "warn",
         1 => "debug",
@@ -265,17 +281,47 @@ fn init_logs(verbose: u8) {
         ""
     };
     let default = format!(
-        "{default}{quiet_aws},{}=off,{}=off,{}=off",
+        "{default}{quiet_aws},{}=off,{}=off,{}=off,{}=off",
         nova_act::runtime::DEFINITION_NOTICE,
         nova_act::MODE_NOTICE,
-        nova_act::runtime::SHUTDOWN_NOTICE
+        nova_act::runtime::SHUTDOWN_NOTICE,
+        nova_act::otel::METRICS_TARGET,
     );
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let fmt = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(output::stderr_colored())
-        .init();
+        .with_filter(filter);
+    let telemetry = otel_wanted(otel).and_then(|endpoint| {
+        let builder = nova_act::otel::Telemetry::builder();
+        let builder = match endpoint {
+            Some(url) => builder.endpoint(url),
+            None => builder,
+        };
+        builder
+            .build()
+            .inspect_err(|err| eprintln!("warning: OpenTelemetry export is off: {err}"))
+            .ok()
+    });
+    let otel = telemetry.as_ref().map(nova_act::otel::Telemetry::layer);
+    tracing_subscriber::registry().with(fmt).with(otel).init();
+    telemetry
+}
+
+/// Whether to export, and to where: `--otel=URL`, `--otel` (the variables, then the default),
+/// or an OTLP endpoint variable set.
+fn otel_wanted(flag: Option<&str>) -> Option<Option<&str>> {
+    match flag {
+        Some("") => Some(None),
+        Some(url) => Some(Some(url)),
+        None => [
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+        ]
+        .iter()
+        .any(|var| std::env::var_os(var).is_some_and(|v| !v.is_empty()))
+        .then_some(None),
+    }
 }
 
 /// The command line, with the global options that came from their environment variable set
@@ -310,24 +356,32 @@ fn parse() -> Cli {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = parse();
-    init_logs(cli.verbose);
+    let telemetry = init_logs(cli.verbose, cli.otel.as_deref());
+    let code = command(&cli).await;
+    if let Some(telemetry) = telemetry {
+        telemetry.shutdown().await;
+    }
+    code
+}
+
+async fn command(cli: &Cli) -> ExitCode {
     let result = match &cli.command {
-        Command::Auth(AuthCommand::Status) => auth::status(&cli).await,
-        Command::Auth(AuthCommand::Doctor) => auth::doctor(&cli).await,
+        Command::Auth(AuthCommand::Status) => auth::status(cli).await,
+        Command::Auth(AuthCommand::Doctor) => auth::doctor(cli).await,
         Command::Permissions {
             tier,
             workflow,
             account,
-        } => commands::permissions(&cli, *tier, workflow.clone(), account.clone()).await,
-        Command::Models => commands::models(&cli).await,
+        } => commands::permissions(cli, *tier, workflow.clone(), account.clone()).await,
+        Command::Models => commands::models(cli).await,
         Command::Workflow(WorkflowCommand::Deploy(args)) => {
-            return finish(deploy::deploy(&cli, args).await);
+            return finish(deploy::deploy(cli, args).await);
         }
         Command::Workflow(WorkflowCommand::Invoke(args)) => {
-            return finish(deploy::invoke(&cli, args).await);
+            return finish(deploy::invoke(cli, args).await);
         }
         Command::Workflow(WorkflowCommand::Undeploy(args)) => {
-            return finish(deploy::undeploy(&cli, args).await);
+            return finish(deploy::undeploy(cli, args).await);
         }
         #[cfg(unix)]
         Command::Workflow(WorkflowCommand::LocalRuntime {
@@ -339,10 +393,10 @@ async fn main() -> ExitCode {
         Command::Workflow(WorkflowCommand::LocalRuntime { .. }) => {
             Err("--local runs on Linux and macOS only".to_owned())
         }
-        Command::Workflow(command) => return finish(commands::workflow(&cli, command).await),
-        Command::Quickstart { live, browser } => quickstart::run(&cli, *live, *browser).await,
-        Command::Run(args) => return finish(run::run(&cli, args).await),
-        Command::Completions { shell } => commands::completions(&cli, *shell),
+        Command::Workflow(command) => return finish(commands::workflow(cli, command).await),
+        Command::Quickstart { live, browser } => quickstart::run(cli, *live, *browser).await,
+        Command::Run(args) => return finish(run::run(cli, args).await),
+        Command::Completions { shell } => commands::completions(cli, *shell),
     };
     finish(result.map_err(Failure::from))
 }

@@ -287,6 +287,33 @@ impl Error {
         }
     }
 
+    /// The error's type for telemetry (`error.type`): the service's exception name, or the
+    /// client-side kind; never the message, which may quote input.
+    pub(crate) fn kind(&self) -> &str {
+        match self {
+            Self::InvalidInput(_) => "InvalidInput",
+            Self::Credentials(_) => "Credentials",
+            Self::Auth(_) => "Auth",
+            Self::NeedsIam { .. } => "NeedsIam",
+            Self::Setting { .. } => "Setting",
+            Self::Endpoint(_) => "Endpoint",
+            Self::Encode { .. } => "Encode",
+            Self::Signing { .. } => "Signing",
+            Self::Transport { .. } => "Transport",
+            Self::Timeout { .. } => "Timeout",
+            Self::InvalidResponse { .. } => "InvalidResponse",
+            Self::ApiKeyRejected { meta, .. }
+            | Self::AccessDenied { meta, .. }
+            | Self::Validation { meta, .. }
+            | Self::ResourceNotFound { meta, .. }
+            | Self::Conflict { meta, .. }
+            | Self::ServiceQuotaExceeded { meta, .. }
+            | Self::Throttling { meta, .. }
+            | Self::InternalServer { meta, .. }
+            | Self::Service { meta, .. } => &meta.name,
+        }
+    }
+
     /// The HTTP status of the service's answer, when there was one.
     pub fn status(&self) -> Option<u16> {
         match self {

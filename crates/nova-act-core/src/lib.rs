@@ -32,6 +32,8 @@ mod operation;
 mod retry;
 pub mod runtime;
 #[doc(hidden)]
+pub mod telemetry;
+#[doc(hidden)]
 pub mod tls;
 mod transport;
 mod validate;

@@ -189,7 +189,10 @@ impl Wire {
         prepared: &Prepared,
         credentials: &Credentials,
     ) -> Result<reqwest::Request, Error> {
-        let request = self.sign(prepared, credentials)?;
+        #[allow(unused_mut)]
+        let mut request = self.sign(prepared, credentials)?;
+        #[cfg(feature = "otel")]
+        crate::telemetry::inject(request.headers_mut());
         reqwest::Request::try_from(request).map_err(|err| Error::Encode {
             operation: O::NAME,
             message: format!("the HTTP request is not valid ({err})"),
@@ -246,6 +249,9 @@ impl Wire {
             Sent::Done(Ok(answer)) => answer,
         };
         let request_id = request_id(&headers);
+        if let Some(id) = &request_id {
+            tracing::Span::current().record("aws.request_id", id.as_str());
+        }
         tracing::debug!(
             attempt,
             status,

@@ -65,6 +65,9 @@ mod batch;
 #[doc(inline)]
 pub use batch::{Batch, BatchFailed, BatchProgress, Task, TaskError, TaskOutcome};
 
+#[cfg(feature = "otel")]
+pub mod otel;
+
 /// Remote browsers on Amazon Bedrock AgentCore Browser, started, signed and stopped with the same
 /// credentials (feature `agentcore`).
 #[cfg(feature = "agentcore")]

@@ -440,10 +440,17 @@ async fn invoke(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byt
         env,
         shutdown: shared.shutdown.clone(),
     };
+    let span = nova_act_core::telemetry::invocation(
+        invocation.session_id.as_deref(),
+        invocation.request_id.as_deref(),
+    );
+    #[cfg(feature = "otel")]
+    nova_act_core::telemetry::continue_trace(&span, &headers);
     let running = Running::start(&shared);
     let answer = {
         use futures_util::FutureExt;
-        std::panic::AssertUnwindSafe((shared.handler)(invocation))
+        use tracing::Instrument;
+        std::panic::AssertUnwindSafe((shared.handler)(invocation).instrument(span))
             .catch_unwind()
             .await
     };

@@ -8,6 +8,8 @@ pub mod act;
 mod aws_sdk;
 #[cfg(feature = "http")]
 mod http;
+#[cfg(feature = "otlp")]
+pub mod otlp;
 #[cfg(feature = "actuator")]
 mod page;
 mod procs;

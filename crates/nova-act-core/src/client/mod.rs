@@ -132,8 +132,12 @@ impl Client {
     /// `max_attempts` times as its [`Retry`](crate::Retry) class allows.
     pub async fn send<O: Operation>(&self, mut input: O) -> Result<O::Output, Error> {
         let prepared = self.ready(&mut input)?;
-        let span = tracing::debug_span!("nova_act", operation = O::NAME);
-        self.attempts::<O>(&prepared).instrument(span).await
+        let span = crate::telemetry::call(O::NAME);
+        let result = self.attempts::<O>(&prepared).instrument(span.clone()).await;
+        if let Err(err) = &result {
+            crate::telemetry::failed(&span, err.kind());
+        }
+        result
     }
 
     /// Checks `input`, fills its idempotency token once, and lays it out for the endpoint.

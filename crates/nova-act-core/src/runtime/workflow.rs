@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use futures_util::FutureExt;
 use nova_auth::AuthMode;
+use tracing::Instrument;
 
 use super::act::{ActError, ActPlace, ActRequest, ActResult};
 use super::actuator::Actuator;
@@ -199,6 +200,40 @@ impl Workflow {
         F: FnOnce(Run) -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
+        let span = crate::telemetry::workflow_run(&self.model_id);
+        let result = self.run_in(body, &span).instrument(span.clone()).await;
+        let failure = match &result {
+            Ok(_) => None,
+            Err(WorkflowError::Service(err)) => Some(err.kind()),
+            Err(WorkflowError::DefinitionMissing) => Some("DefinitionMissing"),
+            Err(WorkflowError::DefinitionNotFound { .. }) => Some("DefinitionNotFound"),
+            Err(WorkflowError::Interrupted { .. }) => Some("Interrupted"),
+            Err(WorkflowError::Body(_)) => Some("Body"),
+            Err(WorkflowError::Panicked(_)) => Some("Panicked"),
+        };
+        span.record(
+            "nova_act.status",
+            if failure.is_some() {
+                "FAILED"
+            } else {
+                "SUCCEEDED"
+            },
+        );
+        if let Some(kind) = failure {
+            crate::telemetry::failed(&span, kind);
+        }
+        result
+    }
+
+    async fn run_in<F, Fut, T, E>(
+        &self,
+        body: F,
+        span: &tracing::Span,
+    ) -> Result<T, WorkflowError<E>>
+    where
+        F: FnOnce(Run) -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
         let interrupted = |started| {
             let reason = self.shutdown.as_ref().and_then(Shutdown::reason);
             reason.map(|reason| WorkflowError::Interrupted {
@@ -221,11 +256,14 @@ impl Workflow {
             }
             Err(err) => return Err(err.into()),
         };
+        span.record("nova_act.workflow_definition_name", definition.as_str());
+        span.record("nova_act.workflow_run_id", created.workflow_run_id.as_str());
         let run = Run {
             client: self.client.clone(),
             definition,
             run_id: created.workflow_run_id,
             shutdown: self.shutdown.clone(),
+            span: span.clone(),
         };
         let mut guard = FinishOnDrop {
             run: Some(run.clone()),
@@ -321,6 +359,8 @@ pub struct Run {
     definition: String,
     run_id: String,
     shutdown: Option<Shutdown>,
+    /// `nova_act.workflow_run`: the parent of the run's sessions.
+    span: tracing::Span,
 }
 
 impl Run {
@@ -344,8 +384,10 @@ impl Run {
                 client_token: None,
             })
             .await?;
+        let span = crate::telemetry::session(&self.span, &self.run_id, &created.session_id);
         Ok(Session {
             run: self.clone(),
+            span,
             session_id: created.session_id,
             actuator,
             human: None,
@@ -375,6 +417,8 @@ impl Run {
 /// A session: one actuator (one browser), acts run one after another.
 pub struct Session<A> {
     run: Run,
+    /// `nova_act.session`: open while the session lives, the parent of its acts.
+    span: tracing::Span,
     session_id: String,
     actuator: A,
     human: Option<Arc<dyn HumanInput>>,
@@ -530,6 +574,11 @@ impl<A: Actuator> Session<A> {
             mcp: &self.mcp,
         }
         .run(&mut self.actuator, request.into())
+        .instrument(crate::telemetry::act(
+            &self.span,
+            &self.run.run_id,
+            &self.session_id,
+        ))
         .await;
         self.last_trace = trace;
         result

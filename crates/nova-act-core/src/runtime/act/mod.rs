@@ -13,6 +13,7 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 use tokio::time::Instant;
+use tracing::Instrument;
 
 use super::actuator::Actuator;
 use super::calls::{BrowserAction, CallError, Planned, decode};
@@ -123,17 +124,27 @@ impl ActPlace<'_> {
         };
         let result = self.run_traced(actuator, request, &mut seen).await;
         if let Some(act_id) = &seen.act_id {
+            let status = match &result {
+                Ok(_) => "SUCCEEDED".to_owned(),
+                Err(err) => err.record().0.to_string(),
+            };
+            let steps = match &result {
+                Ok(done) => done.steps,
+                Err(_) => seen.steps,
+            };
+            let error = result.as_ref().err().map(ActError::code);
+            let span = tracing::Span::current();
+            span.record("nova_act.act.status", status.as_str());
+            span.record("nova_act.act.steps", steps);
+            if let Some(code) = error {
+                crate::telemetry::failed(&span, code);
+            }
+            crate::telemetry::act_ended(error);
             super::events::emit(self.events, || super::ActEvent::ActEnded {
                 act_id: act_id.clone(),
-                status: match &result {
-                    Ok(_) => "SUCCEEDED".to_owned(),
-                    Err(err) => err.record().0.to_string(),
-                },
-                steps: match &result {
-                    Ok(done) => done.steps,
-                    Err(_) => seen.steps,
-                },
-                error: result.as_ref().err().map(|err| err.code().to_owned()),
+                status,
+                steps,
+                error: error.map(str::to_owned),
             });
         }
         let (Some(mut trace), Some(settings), Some(act_id)) = (seen.trace, self.trace, seen.act_id)
@@ -191,6 +202,8 @@ impl ActPlace<'_> {
             .await?;
         let act_id = created.act_id;
         seen.act_id = Some(act_id.clone());
+        tracing::Span::current().record("nova_act.act_id", act_id.as_str());
+        crate::telemetry::act_started();
         super::events::emit(self.events, || super::ActEvent::Act {
             act_id: act_id.clone(),
             session_id: self.session_id.to_owned(),
@@ -453,6 +466,7 @@ impl ActPlace<'_> {
             {
                 return ending;
             }
+            let step_span = crate::telemetry::step(act_id, result.steps + 1);
             let started = Instant::now();
             let step = self.client.invoke_act_step(InvokeActStepInput {
                 workflow_definition_name: self.definition.to_owned(),
@@ -463,28 +477,47 @@ impl ActPlace<'_> {
                 previous_step_id: previous.take(),
             });
             let throttled_before = crate::governor::Pacing::current();
-            let step = match before(deadline, step).await {
-                None => return Ending::TimedOut,
-                Some(Err(err)) if err.is_step_limit() => return Ending::StepLimit(err),
-                Some(Err(err)) => return Ending::Failed(err),
+            let step = match before(deadline, step.instrument(step_span.clone())).await {
+                None => {
+                    crate::telemetry::failed(&step_span, "Timeout");
+                    return Ending::TimedOut;
+                }
+                Some(Err(err)) => {
+                    crate::telemetry::failed(&step_span, err.kind());
+                    return match err.is_step_limit() {
+                        true => Ending::StepLimit(err),
+                        false => Ending::Failed(err),
+                    };
+                }
                 Some(Ok(step)) => step,
             };
+            let server_time = started.elapsed();
+            step_span.record("nova_act.step_id", step.step_id.as_str());
+            step_span.record("nova_act.step.server_time_s", server_time.as_secs_f64());
+            step_span.record(
+                "nova_act.step.calls",
+                tracing::field::display(crate::telemetry::Names(&step.calls)),
+            );
+            crate::telemetry::step_taken(server_time.as_secs_f64());
             result.steps += 1;
             seen.steps = result.steps;
             if let (Some((count, waited)), Some((after, waited_after))) =
                 (throttled_before, crate::governor::Pacing::current())
                 && after > count
             {
+                let waited = waited_after.saturating_sub(waited);
+                step_span.record("nova_act.step.throttled_wait_s", waited.as_secs_f64());
+                crate::telemetry::step_throttled();
                 super::events::emit(self.events, || super::ActEvent::Throttled {
                     act_id: act_id.to_owned(),
-                    waited_ms: super::events::millis(waited_after.saturating_sub(waited)),
+                    waited_ms: super::events::millis(waited),
                 });
             }
             super::events::emit(self.events, || super::ActEvent::Step {
                 act_id: act_id.to_owned(),
                 step: result.steps,
                 step_id: step.step_id.clone(),
-                server_time_ms: super::events::millis(started.elapsed()),
+                server_time_ms: super::events::millis(server_time),
                 calls: step.calls.iter().map(|c| c.name.clone()).collect(),
             });
             result.step_latencies.push(started.elapsed());
@@ -500,15 +533,27 @@ impl ActPlace<'_> {
             );
             for call in step.calls {
                 let called = Instant::now();
+                let action_span = crate::telemetry::action(&step_span, &call.name);
                 let outcome = match decode(&call.name, &call.input) {
                     Ok(planned) => {
                         // A browser action's result is hidden where it is produced, before the
                         // guardrail and the trace see it; a tool's here.
                         let tool = !matches!(planned, Planned::Browser(_));
                         let run = self.call(actuator, request, planned, act_id, seen, result);
-                        match before(deadline, run).await {
-                            None => return Ending::TimedOut,
-                            Some(Err(ending)) => return ending,
+                        match before(deadline, run.instrument(action_span.clone())).await {
+                            None => {
+                                crate::telemetry::failed(&action_span, "Timeout");
+                                return Ending::TimedOut;
+                            }
+                            Some(Err(ending)) => {
+                                // `return` ends the act as planned; anything else stops it.
+                                let returned = matches!(ending, Ending::Returned(_));
+                                action_span.record("nova_act.action.ok", returned);
+                                if !returned {
+                                    crate::telemetry::failed(&action_span, ending.kind());
+                                }
+                                return ending;
+                            }
                             Some(Ok(outcome)) if tool => {
                                 outcome.map(|value| self.hide(value, seen))
                             }
@@ -517,6 +562,10 @@ impl ActPlace<'_> {
                     }
                     Err(err) => Err(err),
                 };
+                action_span.record("nova_act.action.ok", outcome.is_ok());
+                if outcome.is_err() {
+                    action_span.record("otel.status_code", "ERROR");
+                }
                 super::events::emit(self.events, || super::ActEvent::Action {
                     act_id: act_id.to_owned(),
                     name: call.name.clone(),

@@ -258,6 +258,25 @@ pub(super) enum Ending {
 }
 
 impl Ending {
+    /// How the act ended, in one word: `error.type` on the action that ended it.
+    pub(super) fn kind(&self) -> &'static str {
+        match self {
+            Self::Returned(_) => "Returned",
+            Self::Thrown(_) => "Thrown",
+            Self::MaxSteps => "MaxSteps",
+            Self::StepLimit(_) => "StepLimit",
+            Self::TimedOut => "Timeout",
+            Self::Interrupted(_) => "Interrupted",
+            Self::Failed(_) => "Failed",
+            #[cfg(feature = "schema")]
+            Self::Mismatch(_) => "Mismatch",
+            Self::Canceled { .. } => "Canceled",
+            Self::Blocked(_) => "Blocked",
+            Self::Gone(_) => "Gone",
+            Self::Secret(_) => "Secret",
+        }
+    }
+
     /// The act's answer, or its error: the one mapping of an ending to what the caller gets.
     pub(super) fn into_result(
         self,
