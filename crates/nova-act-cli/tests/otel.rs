@@ -181,10 +181,10 @@ async fn a_runs_spans_reach_the_collector_as_one_tree_without_the_secret() {
         ["nova_act.acts", "nova_act.step.duration", "nova_act.steps"]
     );
 
-    // No form of the secret in anything sent.
+    // No form of the secret, nor of the API key, in anything sent.
     for body in collector.bodies() {
         let body = String::from_utf8_lossy(&body).into_owned();
-        for form in forms(PASSWORD) {
+        for form in forms(PASSWORD).into_iter().chain(forms(KEY)) {
             assert!(!body.contains(&form), "`{form}` reached the collector");
         }
     }

@@ -8,7 +8,7 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
-/// One request, as recorded: `{"at", "method", "path", "status", "body"}`.
+/// One request, as recorded: `{"at", "method", "path", "status", "body", "traceparent"}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct RecordedRequest {
@@ -22,6 +22,9 @@ pub struct RecordedRequest {
     pub status: u16,
     /// The body, as text (bytes that are not UTF-8 replaced).
     pub body: String,
+    /// The W3C trace context the caller sent, if any: which trace the call belongs to. (No
+    /// other header is recorded: they carry credentials.)
+    pub traceparent: Option<String>,
 }
 
 /// Where recorded requests go.
@@ -53,7 +56,13 @@ impl Recorder {
         self.memory.is_some() || self.file.is_some()
     }
 
-    pub(crate) fn record(&self, method: &str, path: &str, status: u16, body: &[u8]) {
+    /// Records `(method, path, traceparent)` answered with `status`.
+    pub(crate) fn record(
+        &self,
+        (method, path, traceparent): (&str, &str, Option<String>),
+        status: u16,
+        body: &[u8],
+    ) {
         if !self.is_on() {
             return;
         }
@@ -63,6 +72,7 @@ impl Recorder {
             path: path.to_owned(),
             status,
             body: String::from_utf8_lossy(body).into_owned(),
+            traceparent,
         };
         if let Some(file) = &self.file {
             let mut line = serde_json::to_vec(&entry).unwrap_or_default();

@@ -127,11 +127,16 @@ pub(crate) async fn handle(
     let recorder = state.0.clone();
     let (verb, path) = (method.to_string(), uri.to_string());
     let body = recorder.recorder.is_on().then(|| bytes.clone());
+    let traceparent = headers
+        .get("traceparent")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let response = answer(state, method, uri, headers, bytes).await;
     if let Some(body) = body {
+        let request = (verb.as_str(), path.as_str(), traceparent);
         recorder
             .recorder
-            .record(&verb, &path, response.status().as_u16(), &body);
+            .record(request, response.status().as_u16(), &body);
     }
     response
 }

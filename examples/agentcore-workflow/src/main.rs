@@ -18,18 +18,76 @@ use nova_act::agentcore::{BrowserSessions, Invocation, Runtime, SessionOptions};
 use nova_act::browser::Browser;
 use serde_json::{Value, json};
 
+/// `NOVA_ACT_OTEL=cloudwatch`: spans to CloudWatch (X-Ray's OTLP endpoint in `AWS_REGION`),
+/// signed by the runtime's role; `NOVA_ACT_OTEL=otlp`, or an `OTEL_EXPORTER_OTLP_ENDPOINT`: to
+/// that collector. Unset: no export.
+const OTEL_VAR: &str = "NOVA_ACT_OTEL";
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+
+    let logs = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         // Colours only on a terminal: on AgentCore (and under `deploy --local`) the output is
         // a log.
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+        .with_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        );
+    let telemetry = telemetry().await;
+    let otel = telemetry.as_ref().map(nova_act::otel::Telemetry::layer);
+    tracing_subscriber::registry().with(logs).with(otel).init();
+    let code = serve().await;
+    if let Some(telemetry) = telemetry {
+        telemetry.shutdown().await;
+    }
+    code
+}
+
+/// The exporter [`OTEL_VAR`] asks for, if any; a failure to set it up is a warning, never a
+/// runtime that does not start.
+async fn telemetry() -> Option<nova_act::otel::Telemetry> {
+    let wanted = std::env::var(OTEL_VAR).unwrap_or_default();
+    let builder = nova_act::otel::Telemetry::builder().service_name("agentcore-workflow");
+    let built = match wanted.as_str() {
+        "cloudwatch" => {
+            let auth = nova_act::Auth::builder()
+                .mode(nova_act::AuthMode::Iam)
+                .build()
+                .await;
+            match auth {
+                Ok(auth) => {
+                    let region = auth.region().to_string();
+                    builder.cloudwatch(region, auth).build()
+                }
+                Err(err) => {
+                    eprintln!(
+                        "warning: no spans to CloudWatch: {}",
+                        nova_act::Report(&err)
+                    );
+                    return None;
+                }
+            }
+        }
+        "otlp" => builder.build(),
+        _ if std::env::var_os("OTEL_EXPORTER_OTLP_ENDPOINT").is_some() => builder.build(),
+        _ => return None,
+    };
+    built
+        .inspect_err(|err| {
+            eprintln!(
+                "warning: no OpenTelemetry export: {}",
+                nova_act::Report(err)
+            )
+        })
+        .ok()
+}
+
+async fn serve() -> std::process::ExitCode {
     let runtime = match Runtime::new(handle).bind().await {
         Ok(runtime) => runtime,
         Err(err) => {
