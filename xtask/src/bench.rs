@@ -285,6 +285,14 @@ pub(crate) fn bench(quick: bool) -> Result<(), String> {
         let _ = fs::remove_dir_all(clean);
     }
 
+    let mut otel = Command::new(&load);
+    otel.args(["otel", if quick { "1" } else { "21" }]);
+    let otel: Value = serde_json::from_str(&run(
+        otel,
+        "measure: the act loop with OpenTelemetry export on and off",
+    )?)
+    .map_err(|e| e.to_string())?;
+
     let measured = Measured {
         nothing,
         emulator,
@@ -293,6 +301,7 @@ pub(crate) fn bench(quick: bool) -> Result<(), String> {
         first,
         fleet,
         browsers,
+        otel,
     };
     let mut report = render(quick, &measured, &footprint, &notes);
     if !quick {
@@ -414,6 +423,36 @@ fn fleet_rows(fleet: &Value) -> String {
     out
 }
 
+/// The act loop with the `otel` feature's export on, against no subscriber at all.
+fn otel_rows(otel: &Value) -> String {
+    const TARGET: f64 = 1.05;
+    let number = |value: &Value| value.as_f64().unwrap_or(f64::NAN);
+    let mut out = String::from(
+        "\n## The act loop with OpenTelemetry on\n\nActs of 8 steps on a pretend page against the emulator (its rate quotas lifted, so that the SDK is measured), taking turns with export on (the `otel` feature's layer, exporting every span and metric to a collector that only counts) and off (no subscriber at all); per round the ratio of their times, then the median over the rounds. When the emulator answers at once the loop is all CPU — the client, the emulator and the exporter share the machine's cores — so that row is the span machinery's whole cost, per act; a model's step takes a second or more, and with even 50 ms per step the cost is within the noise.\n\n| act loop | on ÷ off (median) | spread | per act, on / off | exports | target |\n|---|---|---|---|---|---|\n",
+    );
+    for (name, key, target) in [
+        ("steps answered at once", "at_once", None),
+        ("steps answered in 50 ms", "latency_50ms", Some(TARGET)),
+    ] {
+        let row = &otel[key];
+        let median = number(&row["median"]);
+        let verdict = target.map_or("(the cost itself)".to_owned(), |t| {
+            format!("≤ {t:.2}× {}", if median <= t { "✓" } else { "✗" })
+        });
+        out.push_str(&format!(
+            "| {name} ({} acts a turn, {} rounds) | {median:.3}× | {:.3}–{:.3}× | {:.2} / {:.2} ms | {} | {verdict} |\n",
+            row["acts"],
+            row["rounds"],
+            number(&row["min"]),
+            number(&row["max"]),
+            number(&row["ms_per_act_with"]),
+            number(&row["ms_per_act_without"]),
+            row["exports"],
+        ));
+    }
+    out
+}
+
 /// Local Chromium on this machine: memory per browser, and starts of many at once.
 fn browser_rows(browsers: &Value) -> String {
     let mut out = String::from(
@@ -490,6 +529,7 @@ struct Measured {
     first: Value,
     fleet: Value,
     browsers: Value,
+    otel: Value,
 }
 
 fn render(
@@ -506,6 +546,7 @@ fn render(
         first,
         fleet,
         browsers,
+        otel,
     } = measured;
     let mut out = String::new();
     out.push_str("# Performance\n\n");
@@ -648,6 +689,7 @@ fn render(
     out.push_str(&first_observation_rows(first));
     out.push_str(&fleet_rows(fleet));
     out.push_str(&browser_rows(browsers));
+    out.push_str(&otel_rows(otel));
     out.push_str(
         "\n## The emulator under load (signed InvokeActStep, client and server in one process)\n\n",
     );

@@ -37,6 +37,9 @@ struct Received {
     /// Requests answered 503 while "down".
     refused: usize,
     down: bool,
+    /// Counts requests only (a benchmark's collector, which must not burn the CPU it measures).
+    sink: bool,
+    requests: usize,
 }
 
 /// The collector, serving until the test ends.
@@ -49,7 +52,26 @@ pub struct Collector {
 impl Collector {
     /// Starts the collector on a free port of 127.0.0.1.
     pub async fn start() -> Self {
-        let received = Arc::new(Mutex::new(Received::default()));
+        Self::start_with(Received::default()).await
+    }
+
+    /// A collector that answers every export and only counts them ([`requests`](Self::requests)),
+    /// decoding nothing: for benchmarks, where a real collector runs elsewhere.
+    pub async fn sink() -> Self {
+        Self::start_with(Received {
+            sink: true,
+            ..Received::default()
+        })
+        .await
+    }
+
+    /// How many exports were answered.
+    pub fn requests(&self) -> usize {
+        self.received.lock().unwrap().requests
+    }
+
+    async fn start_with(received: Received) -> Self {
+        let received = Arc::new(Mutex::new(received));
         let app = axum::Router::new()
             .route("/v1/traces", axum::routing::post(traces))
             .route("/v1/metrics", axum::routing::post(metrics))
@@ -102,6 +124,10 @@ async fn traces(state: Shared, body: axum::body::Bytes) -> axum::http::StatusCod
         received.refused += 1;
         return axum::http::StatusCode::SERVICE_UNAVAILABLE;
     }
+    received.requests += 1;
+    if received.sink {
+        return axum::http::StatusCode::OK;
+    }
     received.bodies.push(body.to_vec());
     let request = ExportTraceServiceRequest::decode(body).expect("OTLP protobuf");
     for resource in request.resource_spans {
@@ -139,6 +165,10 @@ async fn metrics(state: Shared, body: axum::body::Bytes) -> axum::http::StatusCo
     if received.down {
         received.refused += 1;
         return axum::http::StatusCode::SERVICE_UNAVAILABLE;
+    }
+    received.requests += 1;
+    if received.sink {
+        return axum::http::StatusCode::OK;
     }
     received.bodies.push(body.to_vec());
     let request = ExportMetricsServiceRequest::decode(body).expect("OTLP protobuf");

@@ -136,8 +136,13 @@ impl Telemetry {
         let spans = providers
             .and_then(|p| p.traces.as_ref())
             .map(|(provider, _)| {
+                // No busy/idle timings, thread or source location: attributes nobody reads,
+                // paid on every poll of an instrumented future.
                 tracing_opentelemetry::layer()
                     .with_tracer(provider.tracer("nova-act"))
+                    .with_tracked_inactivity(false)
+                    .with_threads(false)
+                    .with_location(false)
                     .with_filter(filter_fn(|meta| {
                         if meta.is_span() {
                             meta.target() == nova_act_core::telemetry::TARGET

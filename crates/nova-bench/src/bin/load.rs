@@ -14,6 +14,10 @@
 //!   (a pretend page, so that the SDK is measured and not Chromium): the throughput against the
 //!   quota, a sweep of concurrency with a 2 s think time at a raised quota, and the governor's
 //!   cost on one act with no contention;
+//! - `otel ROUNDS`: the act loop (a pretend page, 8 steps, the emulator's step quota raised so
+//!   that only the SDK is measured) with the `otel` feature's layer exporting to a collector
+//!   stand-in, against the same acts with no subscriber at all, taking turns; per round the
+//!   ratio of their times, then the median ratio and its spread;
 //! - `browsers quick|full`: local Chromium's memory per browser (PSS of its process tree) with
 //!   1, 2 and 4 open, and each browser's time to its first observation when 8 start at once,
 //!   staggered 0 to 2,000 ms apart.
@@ -382,6 +386,86 @@ async fn fleet(quick: bool) -> serde_json::Value {
     })
 }
 
+/// The act loop with OpenTelemetry export on, against the same acts with no subscriber, taking
+/// turns: once with the emulator answering at once (the SDK's own cost, all CPU), once with a
+/// step latency that is still far below a model's.
+async fn otel(rounds: usize) -> serde_json::Value {
+    let at_once = otel_turns(rounds, 10, Duration::ZERO).await;
+    let latency = otel_turns(rounds.div_ceil(3), 3, Duration::from_millis(50)).await;
+    json!({ "at_once": at_once, "latency_50ms": latency })
+}
+
+/// `rounds` rounds of `acts` acts of 8 steps, with export on and off in turns; the median ratio.
+async fn otel_turns(rounds: usize, acts: usize, latency: Duration) -> serde_json::Value {
+    use tracing::instrument::WithSubscriber;
+    use tracing_subscriber::layer::SubscriberExt;
+
+    const STEPS: usize = 8;
+    let mut script = vec![vec![("takeObservation", json!([]))]; STEPS - 1];
+    script.push(vec![("return", json!(["done"]))]);
+    // Looser than the service on purpose: its rates (5 steps, 100 calls a second) would measure
+    // the quota and the client's backoff, not the SDK.
+    let emulator = nova_emulator::Emulator::builder()
+        .quotas(nova_emulator::Quotas::unlimited())
+        .step_latency(nova_emulator::StepLatency::fixed(latency))
+        .planner(nova_emulator::ScriptedPlanner::new().script("otel", script))
+        .start()
+        .await
+        .unwrap();
+    let client = nova_bench::paced_client(&emulator, 0.0);
+    nova_bench::define(&client, "bench").await;
+    // A collector that only counts: a real one runs elsewhere, not on the cores measured.
+    let collector = nova_test_support::otlp::Collector::sink().await;
+    let telemetry = nova_act::otel::Telemetry::builder()
+        .env(nova_auth::Env::empty())
+        .endpoint(collector.url())
+        .build()
+        .unwrap();
+    let on = tracing::Dispatch::new(tracing_subscriber::registry().with(telemetry.layer()));
+    let off = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
+    let turn = |dispatch: tracing::Dispatch| {
+        let client = client.clone();
+        async move {
+            let started = Instant::now();
+            for _ in 0..acts {
+                pretend_act(&client, "bench", "http://127.0.0.1/otel", "otel")
+                    .with_subscriber(dispatch.clone())
+                    .await
+                    .unwrap();
+            }
+            started.elapsed().as_secs_f64()
+        }
+    };
+    // Warm both paths once.
+    turn(on.clone()).await;
+    turn(off.clone()).await;
+    let (mut ratios, mut with_total, mut without_total) = (Vec::new(), 0.0, 0.0);
+    for round in 0..rounds {
+        let (with, without) = if round % 2 == 0 {
+            let with = turn(on.clone()).await;
+            (with, turn(off.clone()).await)
+        } else {
+            let without = turn(off.clone()).await;
+            (turn(on.clone()).await, without)
+        };
+        with_total += with;
+        without_total += without;
+        ratios.push(with / without);
+    }
+    telemetry.shutdown().await;
+    let exports = collector.requests();
+    emulator.shutdown().await;
+    let per_act = |total: f64| total * 1000.0 / (acts * rounds) as f64;
+    let mut out = summary(ratios);
+    out["acts"] = json!(acts);
+    out["steps"] = json!(STEPS);
+    out["latency_ms"] = json!(latency.as_millis() as u64);
+    out["exports"] = json!(exports);
+    out["ms_per_act_with"] = json!(per_act(with_total));
+    out["ms_per_act_without"] = json!(per_act(without_total));
+    out
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let what = args.next().unwrap_or_default();
@@ -398,8 +482,9 @@ fn main() {
             }
             "fleet" => fleet(arg.as_deref() != Some("full")).await,
             "browsers" => nova_bench::browsers::measure(arg.as_deref() != Some("full")).await,
+            "otel" => otel(arg.and_then(|a| a.parse().ok()).unwrap_or(7)).await,
             other => panic!(
-                "unknown measurement {other:?}: nothing | emulator | cache | interleaved | first-observation | fleet | browsers"
+                "unknown measurement {other:?}: nothing | emulator | cache | interleaved | first-observation | fleet | browsers | otel"
             ),
         }
     });
