@@ -59,6 +59,15 @@ const ALLOWED: &[(&str, &str)] = &[
         "`act_as::<T>()` derives the answer's JSON Schema from `T: JsonSchema`",
     ),
     (
+        "tracing_subscriber",
+        "`otel::Telemetry::layer` joins the application's own subscriber (facade feature otel): \
+         tracing-subscriber's `Layer` is how every exporter plugs in",
+    ),
+    (
+        "tracing_core",
+        "the `Subscriber` bound of that layer (tracing's own core crate)",
+    ),
+    (
         "time",
         "the model's timestamps are `OffsetDateTime`, as the AWS SDK's convert to",
     ),
