@@ -335,6 +335,28 @@ mod tests {
         assert_eq!(telemetry.traces_endpoint(), None);
     }
 
+    #[tokio::test]
+    async fn grpc_is_answered_with_a_warning_and_http() {
+        let (logs, _capture) = nova_test_support::Logs::capture();
+        let env = Env::from_vars([(PROTOCOL, "grpc"), (ENDPOINT, "http://127.0.0.1:4317")]);
+        let telemetry = TelemetryBuilder::new().env(env).build().unwrap();
+        assert_eq!(
+            telemetry.traces_endpoint(),
+            Some("http://127.0.0.1:4317/v1/traces")
+        );
+        assert!(logs.text().contains("gRPC is not built in"), "{}", logs.text());
+        telemetry.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn none_turns_one_signal_off() {
+        let env = Env::from_vars([(METRICS_EXPORTER, "none")]);
+        let telemetry = TelemetryBuilder::new().env(env).build().unwrap();
+        assert!(telemetry.traces_endpoint().is_some());
+        assert_eq!(telemetry.metrics_endpoint(), None);
+        telemetry.shutdown().await;
+    }
+
     #[test]
     fn without_a_runtime_the_error_says_so() {
         let err = TelemetryBuilder::new()
