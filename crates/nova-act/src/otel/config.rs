@@ -344,7 +344,11 @@ mod tests {
             telemetry.traces_endpoint(),
             Some("http://127.0.0.1:4317/v1/traces")
         );
-        assert!(logs.text().contains("gRPC is not built in"), "{}", logs.text());
+        assert!(
+            logs.text().contains("gRPC is not built in"),
+            "{}",
+            logs.text()
+        );
         telemetry.shutdown().await;
     }
 
