@@ -9,7 +9,7 @@ use nova_test_support::mount;
 use std::process::Command;
 
 use serde_json::json;
-use support::{AKID, KEY, SECRET, home, run, run_async, run_keeping, stdout_of};
+use support::{AKID, KEY, SECRET, browser_missing, home, run, run_async, run_keeping, stdout_of};
 use wiremock::matchers::{body_string_contains, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -860,11 +860,6 @@ fn processes_mentioning(needle: &str) -> Vec<String> {
         .into_iter()
         .map(|(_, command)| command)
         .collect()
-}
-
-fn browser_missing(out: &str) -> bool {
-    out.contains("no Chrome or Chromium found")
-        && std::env::var_os("NOVA_BROWSER_REQUIRED").is_none()
 }
 
 /// SIGINT in the middle of `quickstart --browser`, and of `run`: the act and the run end

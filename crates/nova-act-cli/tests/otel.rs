@@ -6,15 +6,9 @@ mod support;
 
 use std::collections::BTreeMap;
 
-use nova_emulator::{Emulator, ScriptedPlanner};
+use nova_emulator::Emulator;
 use nova_test_support::otlp::{Collector, Span};
-use serde_json::json;
 use support::*;
-
-fn browser_missing(out: &str) -> bool {
-    out.contains("no Chrome or Chromium found")
-        && std::env::var_os("NOVA_BROWSER_REQUIRED").is_none()
-}
 
 fn one<'a>(spans: &'a [Span], name: &str) -> &'a Span {
     let found: Vec<&Span> = spans.iter().filter(|s| s.name == name).collect();
@@ -28,62 +22,13 @@ async fn a_runs_spans_reach_the_collector_as_one_tree_without_the_secret() {
     const PASSWORD: &str = "o\"tel s3cret & Pa55";
     let site = nova_test_support::act::Site::start().await;
     let collector = Collector::start().await;
-    let planner = ScriptedPlanner::new().script(
-        "Sign in",
-        vec![
-            vec![
-                (
-                    "agentType",
-                    json!(["{{secret:password}}", "<bbox>62,111,312,166</bbox>", {"pressEnter": true}]),
-                ),
-                ("waitForPageToSettle", json!([])),
-                ("takeObservation", json!([])),
-            ],
-            vec![("return", json!(["signed in"]))],
-        ],
-    );
-    let emulator = Emulator::builder()
-        .planner(planner)
-        .api_key(KEY)
-        .start()
-        .await
-        .unwrap();
-    let home = home();
-    let (url, form, otel) = (
-        emulator.url().to_owned(),
-        site.url("/form"),
-        format!("--otel={}", collector.url()),
-    );
-    let home_path = home.path().to_owned();
-    let out = tokio::task::spawn_blocking(move || {
-        let args = [
-            "--endpoint-url",
-            &url,
-            &otel,
-            "run",
-            "Sign in with {{secret:password}}",
-            "--starting-page",
-            &form,
-            "--secret",
-            "password=SITE_PASS",
-        ];
-        run_keeping(
-            &home_path,
-            &args,
-            &[
-                ("NOVA_ACT_API_KEY", KEY),
-                ("SITE_PASS", PASSWORD),
-                ("OTEL_SERVICE_NAME", "checkout-bot"),
-            ],
-            &[PASSWORD],
-        )
-    })
-    .await
-    .unwrap();
-    if browser_missing(&out) {
+    let emulator = recording(sign_in_planner()).await;
+    let global = vec![format!("--otel={}", collector.url())];
+    let vars = vec![("OTEL_SERVICE_NAME", "checkout-bot".to_owned())];
+    let form = site.url("/form");
+    let Some(_) = sign_in((emulator.url(), &form), PASSWORD, (global, vec![]), vars).await else {
         return;
-    }
-    assert!(out.starts_with("exit 0"), "{out}");
+    };
     // The command flushed before it exited: everything is here.
     let spans = collector.spans();
     let run = one(&spans, "nova_act.workflow_run");

@@ -75,11 +75,6 @@ fn schema_file(dir: &Path, name: &str, schema: &serde_json::Value) -> String {
     path.display().to_string()
 }
 
-fn browser_missing(out: &str) -> bool {
-    out.contains("no Chrome or Chromium found")
-        && std::env::var_os("NOVA_BROWSER_REQUIRED").is_none()
-}
-
 /// Ids, ports, timings and the key's last characters vary from run to run.
 fn scrub(out: &str, page: &str, emulator: &RunningEmulator) -> String {
     let out = out
@@ -555,17 +550,6 @@ async fn many_tasks_run_on_remote_sessions_each_stopped_after() {
     assert_eq!(emulator.created().acts, 3);
 }
 
-/// An emulator with `planner` and the test's API key that records every request it receives.
-async fn recording(planner: ScriptedPlanner) -> RunningEmulator {
-    Emulator::builder()
-        .planner(planner)
-        .api_key(KEY)
-        .record_requests()
-        .start()
-        .await
-        .unwrap()
-}
-
 /// `run "Sign in with {{secret:password}}" --secret password=SITE_PASS` on Chromium: the site
 /// receives the password (its GET form puts it in the address, and the answer page shows it);
 /// the service receives only the placeholder, and no trace, trajectory or output line holds it.
@@ -573,57 +557,13 @@ async fn recording(planner: ScriptedPlanner) -> RunningEmulator {
 async fn a_secret_is_typed_into_the_page_and_never_reaches_the_service() {
     const PASSWORD: &str = "p@ss \"word\" & more";
     let site = nova_test_support::act::Site::start().await;
-    // The name field of the site's form, as fractions (of 1000) of the 1600×900 viewport; Enter
-    // submits it.
-    let planner = ScriptedPlanner::new().script(
-        "Sign in",
-        vec![
-            vec![
-                (
-                    "agentType",
-                    json!(["{{secret:password}}", "<bbox>62,111,312,166</bbox>", {"pressEnter": true}]),
-                ),
-                ("waitForPageToSettle", json!([])),
-                ("takeObservation", json!([])),
-            ],
-            vec![("return", json!(["signed in"]))],
-        ],
-    );
-    let emulator = recording(planner).await;
-    let home = home();
-    let logs = home.path().join("logs");
-    let (url, form, logs_arg) = (
-        emulator.url().to_owned(),
-        site.url("/form"),
-        logs.display().to_string(),
-    );
-    let home_path = home.path().to_owned();
-    let out = tokio::task::spawn_blocking(move || {
-        let args = [
-            "--endpoint-url",
-            &url,
-            "run",
-            "Sign in with {{secret:password}}",
-            "--starting-page",
-            &form,
-            "--secret",
-            "password=SITE_PASS",
-            "--logs-dir",
-            &logs_arg,
-        ];
-        run_keeping(
-            &home_path,
-            &args,
-            &[("NOVA_ACT_API_KEY", KEY), ("SITE_PASS", PASSWORD)],
-            &[PASSWORD],
-        )
-    })
-    .await
-    .unwrap();
-    if browser_missing(&out) {
+    let emulator = recording(sign_in_planner()).await;
+    let logs = tempfile::tempdir().unwrap();
+    let more = vec!["--logs-dir".to_owned(), logs.path().display().to_string()];
+    let form = site.url("/form");
+    let Some(_) = sign_in((emulator.url(), &form), PASSWORD, (vec![], more), vec![]).await else {
         return;
-    }
-    assert!(out.starts_with("exit 0"), "{out}");
+    };
     let submitted = site.wait_for("/submitted").await;
     let sent: String = url::form_urlencoded::byte_serialize(PASSWORD.as_bytes()).collect();
     assert!(submitted.contains(&sent), "the site got {submitted}");
@@ -636,7 +576,7 @@ async fn a_secret_is_typed_into_the_page_and_never_reaches_the_service() {
             .any(|body| body.contains("{{secret:password}}"))
     );
     let mut everything = received;
-    for file in walk(&logs) {
+    for file in walk(logs.path()) {
         everything.push(std::fs::read_to_string(file).unwrap());
     }
     for text in &everything {

@@ -290,6 +290,9 @@ impl Error {
     /// The error's type for telemetry (`error.type`): the service's exception name, or the
     /// client-side kind; never the message, which may quote input.
     pub(crate) fn kind(&self) -> &str {
+        if let Some(meta) = self.meta() {
+            return &meta.name;
+        }
         match self {
             Self::InvalidInput(_) => "InvalidInput",
             Self::Credentials(_) => "Credentials",
@@ -302,15 +305,8 @@ impl Error {
             Self::Transport { .. } => "Transport",
             Self::Timeout { .. } => "Timeout",
             Self::InvalidResponse { .. } => "InvalidResponse",
-            Self::ApiKeyRejected { meta, .. }
-            | Self::AccessDenied { meta, .. }
-            | Self::Validation { meta, .. }
-            | Self::ResourceNotFound { meta, .. }
-            | Self::Conflict { meta, .. }
-            | Self::ServiceQuotaExceeded { meta, .. }
-            | Self::Throttling { meta, .. }
-            | Self::InternalServer { meta, .. }
-            | Self::Service { meta, .. } => &meta.name,
+            // The service's answers, which `meta` named above.
+            _ => "Service",
         }
     }
 

@@ -335,6 +335,8 @@ pub mod guide {
     pub mod deployment {}
     #[doc = include_str!("../guide/cli.md")]
     pub mod cli {}
+    // Its OpenTelemetry example needs the feature.
+    #[cfg(feature = "otel")]
     #[doc = include_str!("../guide/observability.md")]
     pub mod observability {}
     #[doc = include_str!("../guide/scaling.md")]

@@ -118,17 +118,28 @@ impl Collector {
 
 type Shared = axum::extract::State<Arc<Mutex<Received>>>;
 
+impl Received {
+    /// Counts an export and keeps its body; `Err` with the answer when it is not to be decoded
+    /// (the collector is down, or only counts).
+    fn take(&mut self, body: &[u8]) -> Result<(), axum::http::StatusCode> {
+        if self.down {
+            self.refused += 1;
+            return Err(axum::http::StatusCode::SERVICE_UNAVAILABLE);
+        }
+        self.requests += 1;
+        if self.sink {
+            return Err(axum::http::StatusCode::OK);
+        }
+        self.bodies.push(body.to_vec());
+        Ok(())
+    }
+}
+
 async fn traces(state: Shared, body: axum::body::Bytes) -> axum::http::StatusCode {
     let mut received = state.0.lock().unwrap();
-    if received.down {
-        received.refused += 1;
-        return axum::http::StatusCode::SERVICE_UNAVAILABLE;
+    if let Err(status) = received.take(&body) {
+        return status;
     }
-    received.requests += 1;
-    if received.sink {
-        return axum::http::StatusCode::OK;
-    }
-    received.bodies.push(body.to_vec());
     let request = ExportTraceServiceRequest::decode(body).expect("OTLP protobuf");
     for resource in request.resource_spans {
         let service = resource
@@ -162,15 +173,9 @@ async fn traces(state: Shared, body: axum::body::Bytes) -> axum::http::StatusCod
 
 async fn metrics(state: Shared, body: axum::body::Bytes) -> axum::http::StatusCode {
     let mut received = state.0.lock().unwrap();
-    if received.down {
-        received.refused += 1;
-        return axum::http::StatusCode::SERVICE_UNAVAILABLE;
+    if let Err(status) = received.take(&body) {
+        return status;
     }
-    received.requests += 1;
-    if received.sink {
-        return axum::http::StatusCode::OK;
-    }
-    received.bodies.push(body.to_vec());
     let request = ExportMetricsServiceRequest::decode(body).expect("OTLP protobuf");
     for resource in request.resource_metrics {
         for metric in resource.scope_metrics.into_iter().flat_map(|s| s.metrics) {

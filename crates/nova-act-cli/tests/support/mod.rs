@@ -42,6 +42,84 @@ pub fn run_keeping(home: &Path, args: &[&str], vars: &[(&str, &str)], secrets: &
     text
 }
 
+/// An emulator with `planner` and the test's API key that records every request it receives.
+pub async fn recording(planner: nova_emulator::ScriptedPlanner) -> nova_emulator::RunningEmulator {
+    nova_emulator::Emulator::builder()
+        .planner(planner)
+        .api_key(KEY)
+        .record_requests()
+        .start()
+        .await
+        .unwrap()
+}
+
+/// "Sign in" on [`nova_test_support::act::Site`]'s form: the password's placeholder typed into
+/// its name field (as fractions of 1000 of the 1600×900 viewport; Enter submits it), then the
+/// page observed, then "signed in".
+pub fn sign_in_planner() -> nova_emulator::ScriptedPlanner {
+    use serde_json::json;
+    nova_emulator::ScriptedPlanner::new().script(
+        "Sign in",
+        vec![
+            vec![
+                (
+                    "agentType",
+                    json!(["{{secret:password}}", "<bbox>62,111,312,166</bbox>", {"pressEnter": true}]),
+                ),
+                ("waitForPageToSettle", json!([])),
+                ("takeObservation", json!([])),
+            ],
+            vec![("return", json!(["signed in"]))],
+        ],
+    )
+}
+
+/// Whether the command found no browser, on a machine where none is required.
+pub fn browser_missing(out: &str) -> bool {
+    out.contains("no Chrome or Chromium found")
+        && std::env::var_os("NOVA_BROWSER_REQUIRED").is_none()
+}
+
+/// `nova-act --endpoint-url EMULATOR [global…] run "Sign in with {{secret:password}}"
+/// --starting-page FORM --secret password=SITE_PASS [more…]` with `password` in `SITE_PASS` and
+/// `vars`, asserting that the password never reaches the output and that the command succeeded;
+/// `None` when no browser is installed (and none is required).
+pub async fn sign_in(
+    (emulator, form): (&str, &str),
+    password: &'static str,
+    (global, more): (Vec<String>, Vec<String>),
+    vars: Vec<(&'static str, String)>,
+) -> Option<String> {
+    let home = home();
+    let mut args = vec!["--endpoint-url".to_owned(), emulator.to_owned()];
+    args.extend(global);
+    args.extend(
+        [
+            "run",
+            "Sign in with {{secret:password}}",
+            "--starting-page",
+            form,
+            "--secret",
+            "password=SITE_PASS",
+        ]
+        .map(str::to_owned),
+    );
+    args.extend(more);
+    let out = tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut all = vec![("NOVA_ACT_API_KEY", KEY), ("SITE_PASS", password)];
+        all.extend(vars.iter().map(|(k, v)| (*k, v.as_str())));
+        run_keeping(home.path(), &args, &all, &[password])
+    })
+    .await
+    .unwrap();
+    if browser_missing(&out) {
+        return None;
+    }
+    assert!(out.starts_with("exit 0"), "{out}");
+    Some(out)
+}
+
 /// The stdout part of what [`run`] returns.
 pub fn stdout_of(out: &str) -> &str {
     let stdout = out.split("--- stdout\n").nth(1).unwrap_or_default();
