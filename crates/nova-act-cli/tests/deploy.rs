@@ -617,6 +617,45 @@ async fn invoke_finds_the_runtime_adds_the_workflow_and_prints_the_answer() {
         body,
         json!({"task": "Find the price", "NOVA_ACT_WORKFLOW_NAME": "price-watch"})
     );
+    // No trace context without telemetry.
+    assert!(!sent[0].headers.contains_key("traceparent"));
+
+    // With --otel the invocation is a span, and the runtime is handed its trace to continue.
+    aws.data.reset().await;
+    mount(
+        &aws.data,
+        "POST",
+        format!(
+            "/runtimes/{}/invocations",
+            RUNTIME_ARN.replace(':', "%3A").replace('/', "%2F")
+        ),
+        ResponseTemplate::new(200)
+            .insert_header("content-type", "application/json")
+            .set_body_json(json!({"answer": "4.99"})),
+    )
+    .await;
+    let collector = nova_test_support::otlp::Collector::start().await;
+    let otel = format!("--otel={}", collector.url());
+    let traced = [
+        otel.as_str(),
+        "workflow",
+        "invoke",
+        "price-watch",
+        "--payload",
+        "{}",
+        "--session",
+        session,
+    ];
+    let out = nova_act(&emulator, &aws, home.path(), "/usr/bin:/bin", &traced).await;
+    assert!(out.starts_with("exit 0"), "{out}");
+    let sent = aws.data.received_requests().await.unwrap();
+    let parent = sent[0].headers["traceparent"].to_str().unwrap().to_owned();
+    let span = collector
+        .spans()
+        .into_iter()
+        .find(|s| s.name == "BedrockAgentCore.InvokeAgentRuntime")
+        .expect("the invocation's span");
+    assert_eq!(parent, format!("00-{}-{}-01", span.trace_id, span.span_id));
 
     // --json: a JSON answer is one document with the answer, its type and the session.
     let invoke = [

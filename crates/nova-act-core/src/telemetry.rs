@@ -102,13 +102,20 @@ pub(crate) fn action(parent: &Span, name: &str) -> Span {
 
 /// One service call (all its attempts), named `NovaAct.<Operation>` as the AWS SDKs name theirs.
 pub(crate) fn call(operation: &'static str) -> Span {
+    aws_call("NovaAct", operation)
+}
+
+/// A call to another AWS service (`BedrockAgentCore.InvokeAgentRuntime`), as [`call`] names
+/// Nova Act's.
+#[doc(hidden)]
+pub fn aws_call(service: &'static str, operation: &'static str) -> Span {
     tracing::info_span!(
         target: TARGET,
         "nova_act.call",
-        otel.name = format_args!("NovaAct.{operation}"),
+        otel.name = format_args!("{service}.{operation}"),
         otel.kind = "client",
         rpc.system = "aws-api",
-        rpc.service = "NovaAct",
+        rpc.service = service,
         rpc.method = operation,
         aws.request_id = Empty,
         otel.status_code = Empty,
@@ -161,6 +168,22 @@ pub(crate) fn step_throttled() {
 /// so the service's side of a call, or a deployed workflow, joins the caller's trace.
 #[cfg(feature = "otel")]
 pub(crate) fn inject(headers: &mut http::HeaderMap) {
+    let Some((parent, state)) = trace_context() else {
+        return;
+    };
+    if let Ok(value) = http::HeaderValue::from_str(&parent) {
+        headers.insert("traceparent", value);
+    }
+    if let Some(Ok(value)) = state.map(|s| http::HeaderValue::from_str(&s)) {
+        headers.insert("tracestate", value);
+    }
+}
+
+/// The current span's `traceparent`, and its `tracestate` when it has one; `None` outside a
+/// span that OpenTelemetry records.
+#[cfg(feature = "otel")]
+#[doc(hidden)]
+pub fn trace_context() -> Option<(String, Option<String>)> {
     use opentelemetry::trace::TraceContextExt;
     use tracing_opentelemetry::OpenTelemetrySpanExt;
 
@@ -168,7 +191,7 @@ pub(crate) fn inject(headers: &mut http::HeaderMap) {
     let span = context.span();
     let span_context = span.span_context();
     if !span_context.is_valid() {
-        return;
+        return None;
     }
     let parent = format!(
         "00-{}-{}-{:02x}",
@@ -176,13 +199,8 @@ pub(crate) fn inject(headers: &mut http::HeaderMap) {
         span_context.span_id(),
         span_context.trace_flags().to_u8()
     );
-    if let Ok(value) = http::HeaderValue::from_str(&parent) {
-        headers.insert("traceparent", value);
-    }
     let state = span_context.trace_state().header();
-    if let (false, Ok(value)) = (state.is_empty(), http::HeaderValue::from_str(&state)) {
-        headers.insert("tracestate", value);
-    }
+    Some((parent, (!state.is_empty()).then_some(state)))
 }
 
 /// Makes `span` a child of the trace a request's `traceparent` names (for the runtime that

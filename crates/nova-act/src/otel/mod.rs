@@ -132,33 +132,38 @@ impl Telemetry {
     {
         use tracing_subscriber::filter::filter_fn;
 
+        // A list, never `Option`s: a `None` layer inside another layer hints "level OFF", and
+        // tracing then turns every callsite of the process off, logs included. Never empty
+        // either, for the same reason: `Identity` has no opinion.
+        let mut layers: Vec<Box<dyn Layer<S> + Send + Sync>> = Vec::new();
         let providers = self.providers.as_ref();
-        let spans = providers
-            .and_then(|p| p.traces.as_ref())
-            .map(|(provider, _)| {
-                // No busy/idle timings, thread or source location: attributes nobody reads,
-                // paid on every poll of an instrumented future.
-                tracing_opentelemetry::layer()
-                    .with_tracer(provider.tracer("nova-act"))
-                    .with_tracked_inactivity(false)
-                    .with_threads(false)
-                    .with_location(false)
-                    .with_filter(filter_fn(|meta| {
-                        if meta.is_span() {
-                            meta.target() == nova_act_core::telemetry::TARGET
-                        } else {
-                            *meta.level() <= tracing::Level::WARN
-                        }
-                    }))
-            });
-        let metrics = providers
-            .and_then(|p| p.metrics.as_ref())
-            .map(|(provider, _)| {
-                tracing_opentelemetry::MetricsLayer::new(provider.clone()).with_filter(filter_fn(
-                    |meta| meta.target() == nova_act_core::telemetry::METRICS_TARGET,
-                ))
-            });
-        Layer::and_then(spans, metrics)
+        if let Some((provider, _)) = providers.and_then(|p| p.traces.as_ref()) {
+            // No busy/idle timings, thread or source location: attributes nobody reads, paid
+            // on every poll of an instrumented future.
+            let spans = tracing_opentelemetry::layer()
+                .with_tracer(provider.tracer("nova-act"))
+                .with_tracked_inactivity(false)
+                .with_threads(false)
+                .with_location(false)
+                .with_filter(filter_fn(|meta| {
+                    if meta.is_span() {
+                        meta.target() == nova_act_core::telemetry::TARGET
+                    } else {
+                        *meta.level() <= tracing::Level::WARN
+                    }
+                }));
+            layers.push(Box::new(spans));
+        }
+        if let Some((provider, _)) = providers.and_then(|p| p.metrics.as_ref()) {
+            let metrics = tracing_opentelemetry::MetricsLayer::new(provider.clone()).with_filter(
+                filter_fn(|meta| meta.target() == nova_act_core::telemetry::METRICS_TARGET),
+            );
+            layers.push(Box::new(metrics));
+        }
+        if layers.is_empty() {
+            layers.push(Box::new(tracing_subscriber::layer::Identity::new()));
+        }
+        layers
     }
 
     /// Sends what is left and stops, waiting at most [`SHUTDOWN_LIMIT`]: a collector that is
@@ -191,6 +196,34 @@ impl Telemetry {
                 "OpenTelemetry data not sent within {} s was dropped",
                 SHUTDOWN_LIMIT.as_secs()
             );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tracing::Subscriber as _;
+    use tracing::level_filters::LevelFilter;
+    use tracing_subscriber::layer::SubscriberExt;
+
+    /// Whatever is exported, the layer never turns the process's logging off.
+    #[tokio::test]
+    async fn the_layer_never_hints_level_off() {
+        for vars in [
+            vec![],
+            vec![("OTEL_METRICS_EXPORTER", "none")],
+            vec![("OTEL_TRACES_EXPORTER", "none")],
+            vec![("OTEL_SDK_DISABLED", "true")],
+        ] {
+            let env = nova_auth::Env::from_vars(vars.clone());
+            let telemetry = super::Telemetry::builder().env(env).build().unwrap();
+            let subscriber = tracing_subscriber::registry().with(telemetry.layer());
+            assert_ne!(
+                subscriber.max_level_hint(),
+                Some(LevelFilter::OFF),
+                "{vars:?}"
+            );
+            telemetry.shutdown().await;
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use http::Method;
 use nova_act_core::Retry;
+use tracing::Instrument;
 
 use super::{Deployer, failed};
 use crate::aws::{Call, encode};
@@ -68,6 +69,25 @@ impl Deployer {
                 ),
             });
         }
+        let span = nova_act_core::telemetry::aws_call("BedrockAgentCore", "InvokeAgentRuntime");
+        let invoked = self
+            .invoke_traced(arn, session_id, user_id, payload)
+            .instrument(span.clone())
+            .await;
+        if invoked.is_err() {
+            span.record("otel.status_code", "ERROR");
+        }
+        invoked
+    }
+
+    /// The invocation, within its call's span: with `otel`, the runtime continues this trace.
+    async fn invoke_traced(
+        &self,
+        arn: &str,
+        session_id: &str,
+        user_id: Option<&str>,
+        payload: Vec<u8>,
+    ) -> Result<Invoked, RuntimeError> {
         let path = format!("/runtimes/{}/invocations", encode(arn));
         let mut call = Call::new(Method::POST, path, Retry::OnlyIfUnsent)
             .header("content-type", "application/json")
@@ -75,6 +95,13 @@ impl Deployer {
             .header("x-amzn-bedrock-agentcore-runtime-session-id", session_id);
         if let Some(user) = user_id {
             call = call.header(crate::USER_HEADER, user);
+        }
+        #[cfg(feature = "otel")]
+        if let Some((parent, state)) = nova_act_core::telemetry::trace_context() {
+            call = call.header("traceparent", parent);
+            if let Some(state) = state {
+                call = call.header("tracestate", state);
+            }
         }
         let call = call.body(payload).streaming();
         let answer = self
