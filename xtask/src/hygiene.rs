@@ -92,6 +92,42 @@ fn nova_auth_without_default_features_stays_small() {
     );
 }
 
+/// One HTTP stack for the whole SDK, OpenTelemetry export included: a second reqwest, hyper or
+/// http in the graph would be a second client to build, secure and keep current.
+#[test]
+fn one_version_of_each_http_crate() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let output = std::process::Command::new(cargo)
+        .args([
+            "tree",
+            "--offline",
+            "--workspace",
+            "--all-features",
+            "-d",
+            "-e",
+            "normal",
+            "--depth",
+            "0",
+        ])
+        .current_dir(root())
+        .output()
+        .expect("run cargo tree");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8_lossy(&output.stdout);
+    let twice: Vec<&str> = text
+        .lines()
+        .filter(|line| {
+            let name = line.split_whitespace().next().unwrap_or_default();
+            ["reqwest", "hyper", "http", "h2", "rustls"].contains(&name)
+        })
+        .collect();
+    assert!(twice.is_empty(), "in the graph twice: {twice:?}");
+}
+
 #[test]
 fn vendored_service_model_files_match_the_shared_reference() {
     let shared = root().join("../shared/reference/nova-act/botocore");
