@@ -79,7 +79,7 @@ impl TelemetryBuilder {
     /// `OTEL_SDK_DISABLED=true` the telemetry is built disabled: its layer exports nothing.
     pub fn build(self) -> Result<Telemetry, TelemetryError> {
         let env = self.env.clone().unwrap_or_else(Env::process);
-        let set = |name: &str| env.get(name).filter(|v| !v.trim().is_empty());
+        let set = |name: &str| set(&env, name);
         let is = |name: &str, value: &str| {
             set(name).is_some_and(|v| v.trim().eq_ignore_ascii_case(value))
         };
@@ -88,7 +88,16 @@ impl TelemetryBuilder {
         }
         let runtime =
             tokio::runtime::Handle::try_current().map_err(|_| TelemetryError::NoRuntime)?;
-        let protocol = set(TRACES_PROTOCOL).or_else(|| set(PROTOCOL));
+        if set(TRACES_PROTOCOL)
+            .or_else(|| set(PROTOCOL))
+            .is_some_and(|p| p.trim() == "grpc")
+        {
+            tracing::warn!(
+                target: super::export::NOTICE,
+                "OTEL_EXPORTER_OTLP_PROTOCOL=grpc: gRPC is not built in; exporting over OTLP/HTTP \
+                 (protobuf) instead"
+            );
+        }
         let resource = self.resource(&env);
         let headers = headers(set(HEADERS).as_deref().unwrap_or(""));
         let down = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -96,17 +105,17 @@ impl TelemetryBuilder {
             true => None,
             false => {
                 let (url, origin) = self.endpoint_of(&env, TRACES_ENDPOINT, "/v1/traces")?;
-                if protocol.as_deref().is_some_and(|p| p.trim() == "grpc") {
-                    tracing::warn!(
-                        target: super::export::NOTICE,
-                        endpoint = %url,
-                        "OTEL_EXPORTER_OTLP_PROTOCOL=grpc: gRPC is not built in; exporting over \
-                         OTLP/HTTP (protobuf) instead"
-                    );
-                }
                 let signing = match &self.cloudwatch {
                     Some((region, provider)) => {
-                        super::export::refuse_cleartext(&url, &origin)?;
+                        // Signed requests carry a session token: the cleartext rule of
+                        // every call with credentials.
+                        nova_act_core::endpoint::transport(&url, env.allows_http()).map_err(
+                            |err| TelemetryError::Endpoint {
+                                url: url.clone(),
+                                origin: origin.clone(),
+                                reason: err.to_string(),
+                            },
+                        )?;
                         Some(Signing {
                             region: region.clone(),
                             provider: provider.clone(),
@@ -163,7 +172,7 @@ impl TelemetryBuilder {
         signal_var: &str,
         path: &str,
     ) -> Result<(String, String), TelemetryError> {
-        let set = |name: &str| env.get(name).filter(|v| !v.trim().is_empty());
+        let set = |name: &str| set(env, name);
         let (url, origin) = if let Some(base) = &self.endpoint {
             (join(base, path), "code".to_owned())
         } else if let (Some((region, _)), "/v1/traces") = (&self.cloudwatch, path) {
@@ -199,7 +208,7 @@ impl TelemetryBuilder {
         let service = self
             .service_name
             .clone()
-            .or_else(|| env.get(SERVICE_NAME).filter(|v| !v.trim().is_empty()))
+            .or_else(|| set(env, SERVICE_NAME))
             .or_else(|| {
                 attributes
                     .iter()
@@ -217,6 +226,11 @@ impl TelemetryBuilder {
             .with_service_name(service)
             .build()
     }
+}
+
+/// A variable's value, when it is set to something other than blanks.
+fn set(env: &Env, name: &str) -> Option<String> {
+    env.get(name).filter(|v| !v.trim().is_empty())
 }
 
 /// `base` with `path` appended, one slash between them.

@@ -123,23 +123,3 @@ impl HttpClient for Exporter {
             .await?
     }
 }
-
-/// Signed export carries credentials (a session token): never over plain HTTP beyond this
-/// machine.
-pub(super) fn refuse_cleartext(url: &str, origin: &str) -> Result<(), TelemetryError> {
-    let uri: http::Uri = url.parse().map_err(|err| TelemetryError::Endpoint {
-        url: url.to_owned(),
-        origin: origin.to_owned(),
-        reason: format!("{err}"),
-    })?;
-    let loopback = matches!(
-        uri.host(),
-        Some("localhost" | "127.0.0.1" | "[::1]" | "::1")
-    );
-    match (uri.scheme_str(), loopback) {
-        (Some("https"), _) | (_, true) => Ok(()),
-        _ => Err(TelemetryError::Cleartext {
-            url: url.to_owned(),
-        }),
-    }
-}

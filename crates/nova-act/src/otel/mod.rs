@@ -70,8 +70,9 @@ struct Providers {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum TelemetryError {
-    /// An endpoint is not a URL.
-    #[error("the OpenTelemetry endpoint `{url}` (from {origin}) is not a URL: {reason}")]
+    /// An endpoint that cannot be used: not an http(s) URL with a host, or, for signed export
+    /// (CloudWatch), one the SDK's cleartext rule refuses.
+    #[error("the OpenTelemetry endpoint `{url}` (from {origin}) cannot be used: {reason}")]
     Endpoint {
         /// The value.
         url: String,
@@ -89,15 +90,6 @@ pub enum TelemetryError {
     /// The OTLP exporter refused its settings (a compression that is not built in, say).
     #[error("the OTLP exporter could not be built; check the OTEL_EXPORTER_OTLP_* variables")]
     Exporter(#[source] Box<dyn std::error::Error + Send + Sync>),
-    /// Signed export (CloudWatch) to a plain-HTTP endpoint beyond this machine.
-    #[error(
-        "spans signed with AWS credentials would travel in cleartext to `{url}`; use an https:// \
-         endpoint"
-    )]
-    Cleartext {
-        /// The endpoint.
-        url: String,
-    },
 }
 
 impl Telemetry {
