@@ -97,6 +97,7 @@ pub(crate) fn action(parent: &Span, name: &str) -> Span {
         nova_act.action = name,
         nova_act.action.ok = Empty,
         otel.status_code = Empty,
+        "error.type" = Empty,
     )
 }
 

@@ -69,25 +69,8 @@ impl Deployer {
                 ),
             });
         }
+        // The call's span: with `otel`, the runtime is handed its trace to continue.
         let span = nova_act_core::telemetry::aws_call("BedrockAgentCore", "InvokeAgentRuntime");
-        let invoked = self
-            .invoke_traced(arn, session_id, user_id, payload)
-            .instrument(span.clone())
-            .await;
-        if invoked.is_err() {
-            span.record("otel.status_code", "ERROR");
-        }
-        invoked
-    }
-
-    /// The invocation, within its call's span: with `otel`, the runtime continues this trace.
-    async fn invoke_traced(
-        &self,
-        arn: &str,
-        session_id: &str,
-        user_id: Option<&str>,
-        payload: Vec<u8>,
-    ) -> Result<Invoked, RuntimeError> {
         let path = format!("/runtimes/{}/invocations", encode(arn));
         let mut call = Call::new(Method::POST, path, Retry::OnlyIfUnsent)
             .header("content-type", "application/json")
@@ -97,7 +80,7 @@ impl Deployer {
             call = call.header(crate::USER_HEADER, user);
         }
         #[cfg(feature = "otel")]
-        if let Some((parent, state)) = nova_act_core::telemetry::trace_context() {
+        if let Some((parent, state)) = span.in_scope(nova_act_core::telemetry::trace_context) {
             call = call.header("traceparent", parent);
             if let Some(state) = state {
                 call = call.header("tracestate", state);
@@ -107,8 +90,12 @@ impl Deployer {
         let answer = self
             .aws
             .send(&self.runtime, &call)
+            .instrument(span.clone())
             .await
-            .map_err(|err| failed("bedrock-agentcore:InvokeAgentRuntime", err))?;
+            .map_err(|err| {
+                span.record("otel.status_code", "ERROR");
+                failed("bedrock-agentcore:InvokeAgentRuntime", err)
+            })?;
         let content_type = answer
             .headers()
             .get("content-type")

@@ -520,10 +520,10 @@ impl ActPlace<'_> {
                 server_time_ms: super::events::millis(server_time),
                 calls: step.calls.iter().map(|c| c.name.clone()).collect(),
             });
-            result.step_latencies.push(started.elapsed());
+            result.step_latencies.push(server_time);
             result.step_ids.push(step.step_id.clone());
             if let Some(trace) = &mut seen.trace {
-                trace.step(&step.step_id, started.elapsed());
+                trace.step(&step.step_id, server_time);
             }
             tracing::debug!(
                 act_id,
@@ -563,8 +563,8 @@ impl ActPlace<'_> {
                     Err(err) => Err(err),
                 };
                 action_span.record("nova_act.action.ok", outcome.is_ok());
-                if outcome.is_err() {
-                    action_span.record("otel.status_code", "ERROR");
+                if let Err(err) = &outcome {
+                    crate::telemetry::failed(&action_span, &err.kind);
                 }
                 super::events::emit(self.events, || super::ActEvent::Action {
                     act_id: act_id.to_owned(),
