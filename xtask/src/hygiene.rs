@@ -51,21 +51,12 @@ fn no_toolchain_file() {
     );
 }
 
-#[test]
-fn nova_auth_without_default_features_stays_small() {
+/// `cargo tree --offline -e normal ARGS…`'s output, for the dependency checks below.
+fn cargo_tree(args: &[&str]) -> String {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let output = std::process::Command::new(cargo)
-        .args([
-            "tree",
-            "--offline",
-            "-p",
-            "nova-auth",
-            "--no-default-features",
-            "-e",
-            "normal",
-            "--prefix",
-            "none",
-        ])
+        .args(["tree", "--offline", "-e", "normal"])
+        .args(args)
         .current_dir(root())
         .output()
         .expect("run cargo tree");
@@ -74,7 +65,18 @@ fn nova_auth_without_default_features_stays_small() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let text = String::from_utf8_lossy(&output.stdout);
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn nova_auth_without_default_features_stays_small() {
+    let text = cargo_tree(&[
+        "-p",
+        "nova-auth",
+        "--no-default-features",
+        "--prefix",
+        "none",
+    ]);
     let mut crates: Vec<&str> = text
         .lines()
         .filter_map(|line| line.split_whitespace().next())
@@ -96,28 +98,7 @@ fn nova_auth_without_default_features_stays_small() {
 /// http in the graph would be a second client to build, secure and keep current.
 #[test]
 fn one_version_of_each_http_crate() {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let output = std::process::Command::new(cargo)
-        .args([
-            "tree",
-            "--offline",
-            "--workspace",
-            "--all-features",
-            "-d",
-            "-e",
-            "normal",
-            "--depth",
-            "0",
-        ])
-        .current_dir(root())
-        .output()
-        .expect("run cargo tree");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let text = String::from_utf8_lossy(&output.stdout);
+    let text = cargo_tree(&["--workspace", "--all-features", "-d", "--depth", "0"]);
     let twice: Vec<&str> = text
         .lines()
         .filter(|line| {

@@ -18,12 +18,22 @@ use super::root;
 fn cargo(args: &[&str]) -> Command {
     let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
     command.args(args).current_dir(root());
+    without_machine_vars(&mut command);
+    command
+}
+
+/// Removes the machine's AWS and Nova Act variables from `command`'s environment.
+fn without_machine_vars(command: &mut Command) {
     for (name, _) in std::env::vars() {
         if name.starts_with("AWS_") || name.starts_with("NOVA_ACT_") {
             command.env_remove(name);
         }
     }
-    command
+}
+
+/// Runs one measurement of the load driver; the JSON object it prints.
+fn measure(command: Command, what: &str) -> Result<Value, String> {
+    serde_json::from_str(&run(command, &format!("measure: {what}"))?).map_err(|e| e.to_string())
 }
 
 fn run(mut command: Command, what: &str) -> Result<String, String> {
@@ -208,56 +218,42 @@ pub(crate) fn bench(quick: bool) -> Result<(), String> {
     build.extend(["-p", "nova-bench", "--bin", "load"]);
     run(cargo(&build), "build the load driver")?;
     let load = target_dir().join(folder).join("load");
-    let mut nothing = Command::new(&load);
-    nothing.args(["nothing", if quick { "1" } else { "5" }]);
-    for (name, _) in std::env::vars() {
-        if name.starts_with("AWS_") || name.starts_with("NOVA_ACT_") {
-            nothing.env_remove(name);
-        }
-    }
+    let driver = |args: &[&str]| {
+        let mut command = Command::new(&load);
+        command.args(args);
+        command
+    };
+    let mut nothing = driver(&["nothing", if quick { "1" } else { "5" }]);
+    without_machine_vars(&mut nothing);
     nothing
         .env("HOME", &empty_home)
         .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", silent_listener()?);
-    let nothing: Value = serde_json::from_str(&run(nothing, "measure: nothing configured")?)
-        .map_err(|e| e.to_string())?;
-    let mut emulator = Command::new(&load);
-    emulator.args(["emulator", if quick { "0.3" } else { "5" }]);
-    let emulator: Value = serde_json::from_str(&run(emulator, "measure: emulator under load")?)
-        .map_err(|e| e.to_string())?;
-    let mut cache = Command::new(&load);
-    cache.arg("cache");
-    let cache: Value = serde_json::from_str(&run(cache, "measure: cache at expiry")?)
-        .map_err(|e| e.to_string())?;
-    let mut interleaved = Command::new(&load);
-    interleaved.args(["interleaved", if quick { "3" } else { "21" }]);
-    let interleaved: Value = serde_json::from_str(&run(
-        interleaved,
-        "measure: round trips interleaved with the signed floor",
-    )?)
-    .map_err(|e| e.to_string())?;
-    let mut first = Command::new(&load);
-    first.args(["first-observation", if quick { "1" } else { "9" }]);
-    let first: Value = serde_json::from_str(&run(
-        first,
-        "measure: start a browser to its first observation, local and remote",
-    )?)
-    .map_err(|e| e.to_string())?;
-
-    let mut fleet = Command::new(&load);
-    fleet.args(["fleet", if quick { "quick" } else { "full" }]);
-    let fleet: Value = serde_json::from_str(&run(
-        fleet,
-        "measure: many acts at once at the service's step quota",
-    )?)
-    .map_err(|e| e.to_string())?;
-
-    let mut browsers = Command::new(&load);
-    browsers.args(["browsers", if quick { "quick" } else { "full" }]);
-    let browsers: Value = serde_json::from_str(&run(
-        browsers,
-        "measure: local Chromium's memory and start times, many at once",
-    )?)
-    .map_err(|e| e.to_string())?;
+    let nothing = measure(nothing, "nothing configured")?;
+    let emulator = measure(
+        driver(&["emulator", if quick { "0.3" } else { "5" }]),
+        "emulator under load",
+    )?;
+    let cache = measure(driver(&["cache"]), "cache at expiry")?;
+    let interleaved = measure(
+        driver(&["interleaved", if quick { "3" } else { "21" }]),
+        "round trips interleaved with the signed floor",
+    )?;
+    let first = measure(
+        driver(&["first-observation", if quick { "1" } else { "9" }]),
+        "start a browser to its first observation, local and remote",
+    )?;
+    let fleet = measure(
+        driver(&["fleet", if quick { "quick" } else { "full" }]),
+        "many acts at once at the service's step quota",
+    )?;
+    let browsers = measure(
+        driver(&["browsers", if quick { "quick" } else { "full" }]),
+        "local Chromium's memory and start times, many at once",
+    )?;
+    let otel = measure(
+        driver(&["otel", if quick { "1" } else { "21" }]),
+        "the act loop with OpenTelemetry export on and off",
+    )?;
 
     // 4. Footprint.
     let footprint = [
@@ -284,14 +280,6 @@ pub(crate) fn bench(quick: bool) -> Result<(), String> {
         notes.insert("build", format!("{:.0} s", started.elapsed().as_secs_f64()));
         let _ = fs::remove_dir_all(clean);
     }
-
-    let mut otel = Command::new(&load);
-    otel.args(["otel", if quick { "1" } else { "21" }]);
-    let otel: Value = serde_json::from_str(&run(
-        otel,
-        "measure: the act loop with OpenTelemetry export on and off",
-    )?)
-    .map_err(|e| e.to_string())?;
 
     let measured = Measured {
         nothing,
