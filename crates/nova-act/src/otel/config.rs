@@ -10,7 +10,7 @@ use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
 use opentelemetry_sdk::trace::SdkTracerProvider;
 
-use super::export::{Exporter, Signing};
+use super::export::{Exporter, Notices, Signing};
 use super::{DEFAULT_ENDPOINT, Providers, Telemetry, TelemetryError};
 
 const ENDPOINT: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
@@ -88,19 +88,12 @@ impl TelemetryBuilder {
         }
         let runtime =
             tokio::runtime::Handle::try_current().map_err(|_| TelemetryError::NoRuntime)?;
-        if set(TRACES_PROTOCOL)
-            .or_else(|| set(PROTOCOL))
-            .is_some_and(|p| p.trim() == "grpc")
-        {
-            tracing::warn!(
-                target: super::export::NOTICE,
-                "OTEL_EXPORTER_OTLP_PROTOCOL=grpc: gRPC is not built in; exporting over OTLP/HTTP \
-                 (protobuf) instead"
-            );
-        }
         let resource = self.resource(&env);
         let headers = headers(set(HEADERS).as_deref().unwrap_or(""));
-        let down = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let grpc = set(TRACES_PROTOCOL)
+            .or_else(|| set(PROTOCOL))
+            .is_some_and(|p| p.trim() == "grpc");
+        let notices = Notices::new(grpc);
         let traces = match is(TRACES_EXPORTER, "none") {
             true => None,
             false => {
@@ -123,7 +116,7 @@ impl TelemetryBuilder {
                     }
                     None => None,
                 };
-                let exporter = Exporter::new(runtime.clone(), &url, signing, down.clone())?;
+                let exporter = Exporter::new(runtime.clone(), &url, signing, notices.clone())?;
                 let spans = opentelemetry_otlp::SpanExporter::builder()
                     .with_http()
                     .with_http_client(exporter)
@@ -143,7 +136,7 @@ impl TelemetryBuilder {
             true => None,
             false => {
                 let (url, _) = self.endpoint_of(&env, METRICS_ENDPOINT, "/v1/metrics")?;
-                let exporter = Exporter::new(runtime, &url, None, down)?;
+                let exporter = Exporter::new(runtime, &url, None, notices)?;
                 let metrics = opentelemetry_otlp::MetricExporter::builder()
                     .with_http()
                     .with_http_client(exporter)
@@ -358,12 +351,18 @@ mod tests {
             telemetry.traces_endpoint(),
             Some("http://127.0.0.1:4317/v1/traces")
         );
+        // Said at the first export (the application's subscriber is installed by then).
+        use tracing_subscriber::layer::SubscriberExt;
+        let exporting = tracing_subscriber::registry().with(telemetry.layer());
+        tracing::subscriber::with_default(exporting, || {
+            drop(tracing::info_span!(target: nova_act_core::telemetry::TARGET, "nova_act.act"));
+        });
+        telemetry.shutdown().await;
         assert!(
             logs.text().contains("gRPC is not built in"),
             "{}",
             logs.text()
         );
-        telemetry.shutdown().await;
     }
 
     #[tokio::test]

@@ -32,17 +32,37 @@ pub(super) struct Exporter {
     runtime: tokio::runtime::Handle,
     signing: Option<Signing>,
     endpoint: Arc<str>,
+    notices: Arc<Notices>,
+}
+
+/// What the exporters of one telemetry say once, traces and metrics alike.
+#[derive(Debug, Default)]
+pub(super) struct Notices {
     /// Whether the last export failed: the warning is said once per outage.
-    down: Arc<AtomicBool>,
+    down: AtomicBool,
+    /// gRPC was asked for and the answer not said yet. Said at the first export, not when the
+    /// telemetry is built: that happens before the application's subscriber is installed,
+    /// where a warning would go nowhere.
+    grpc: AtomicBool,
+}
+
+impl Notices {
+    /// Notices for exporters built with `OTEL_EXPORTER_OTLP_PROTOCOL=grpc` (`grpc`) or not.
+    pub(super) fn new(grpc: bool) -> Arc<Self> {
+        Arc::new(Self {
+            down: AtomicBool::new(false),
+            grpc: AtomicBool::new(grpc),
+        })
+    }
 }
 
 impl Exporter {
-    /// An exporter's client; exporters sharing `down` share one warning per outage.
+    /// An exporter's client, saying what `notices` says once.
     pub(super) fn new(
         runtime: tokio::runtime::Handle,
         endpoint: &str,
         signing: Option<Signing>,
-        down: Arc<AtomicBool>,
+        notices: Arc<Notices>,
     ) -> Result<Self, TelemetryError> {
         let client = nova_act_core::tls::http_client()
             .connect_timeout(CONNECT_TIMEOUT)
@@ -54,15 +74,23 @@ impl Exporter {
             runtime,
             signing,
             endpoint: endpoint.into(),
-            down,
+            notices,
         })
     }
 
     async fn send(&self, request: Request<Bytes>) -> Result<Response<Bytes>, HttpError> {
+        if self.notices.grpc.swap(false, Ordering::Relaxed) {
+            tracing::warn!(
+                target: NOTICE,
+                endpoint = %self.endpoint,
+                "OTEL_EXPORTER_OTLP_PROTOCOL=grpc: gRPC is not built in; exporting over OTLP/HTTP \
+                 (protobuf) instead"
+            );
+        }
         let sent = self.exchange(request).await;
         match &sent {
             Ok(response) if response.status().is_success() => {
-                if self.down.swap(false, Ordering::Relaxed) {
+                if self.notices.down.swap(false, Ordering::Relaxed) {
                     tracing::info!(target: NOTICE, endpoint = %self.endpoint, "the OpenTelemetry collector is reachable again");
                 }
             }
@@ -71,7 +99,7 @@ impl Exporter {
                     Ok(response) => format!("it answered HTTP {}", response.status()),
                     Err(err) => err.to_string(),
                 };
-                if !self.down.swap(true, Ordering::Relaxed) {
+                if !self.notices.down.swap(true, Ordering::Relaxed) {
                     tracing::warn!(
                         target: NOTICE,
                         endpoint = %self.endpoint,
