@@ -444,22 +444,31 @@ pub(crate) async fn invoke(cli: &Cli, args: &InvokeArgs) -> Result<ExitCode, Fai
             )
         })?;
     let read = async {
-        let mut answer = deployer
+        let answer = deployer
             .invoke_for_user(&found.arn, &session, args.user_id.as_deref(), body)
             .await
             .map_err(|err| crate::report(&err))?;
         eprintln!("session {session} · {}", answer.content_type);
-        let mut printer = AnswerPrinter::new(cli.json, &answer.content_type, &session);
-        while let Some(chunk) = answer.next_chunk().await {
-            let chunk = chunk.map_err(|err| crate::report(&err))?;
-            printer.chunk(&chunk)?;
-        }
-        printer.finish()
+        print_answer(answer, cli.json, &session).await
     };
     tokio::time::timeout(Duration::from_secs(args.timeout), read)
         .await
         .map_err(|_| format!("no whole answer within {} s (--timeout)", args.timeout))??;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints an invoked runtime's answer as it arrives.
+pub(crate) async fn print_answer(
+    mut answer: nova_act::agentcore::Invoked,
+    json: bool,
+    session: &str,
+) -> Result<(), String> {
+    let mut printer = AnswerPrinter::new(json, &answer.content_type, session);
+    while let Some(chunk) = answer.next_chunk().await {
+        let chunk = chunk.map_err(|err| crate::report(&err))?;
+        printer.chunk(&chunk)?;
+    }
+    printer.finish()
 }
 
 /// `workflow undeploy`.

@@ -335,43 +335,22 @@ pub(crate) async fn invoke(
         )
     })?;
     let url = state["url"].as_str().unwrap_or_default();
-    let mut request = nova_act::tls::http_client()
-        .build()
-        .map_err(|err| format!("no HTTP client: {}", nova_act::Report(&err)))?
-        .post(format!("{url}/invocations"));
-    if let Some(user) = user_id {
-        request = request.header(nova_act::agentcore::USER_HEADER, user);
-    }
-    let answer = request
-        .header(nova_act::agentcore::SESSION_HEADER, session)
-        .header("content-type", "application/json")
-        .body(body)
-        .timeout(timeout)
-        .send()
+    let read = async {
+        let answer = nova_act::agentcore::invoke_local(url, session, user_id, body)
+            .await
+            .map_err(|err| crate::report(&err))?;
+        eprintln!("session {session} · local runtime {url}");
+        let status = answer.status();
+        crate::deploy::print_answer(answer, json, session).await?;
+        if (200..300).contains(&status) {
+            Ok(ExitCode::SUCCESS)
+        } else {
+            Err(format!("the runtime answered HTTP {status}"))
+        }
+    };
+    tokio::time::timeout(timeout, read)
         .await
-        .map_err(|err| {
-            format!(
-                "the local runtime did not answer: {}",
-                nova_act::Report(&err)
-            )
-        })?;
-    let status = answer.status();
-    let content_type = answer
-        .headers()
-        .get("content-type")
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or("application/json")
-        .to_owned();
-    let text = answer.bytes().await.map_err(|err| err.to_string())?;
-    eprintln!("session {session} · local runtime {url}");
-    let mut printer = crate::deploy::AnswerPrinter::new(json, &content_type, session);
-    printer.chunk(&text)?;
-    printer.finish()?;
-    if status.is_success() {
-        Ok(ExitCode::SUCCESS)
-    } else {
-        Err(format!("the runtime answered HTTP {status}"))
-    }
+        .map_err(|_| format!("no whole answer within {} s (--timeout)", timeout.as_secs()))?
 }
 
 /// `workflow undeploy NAME --local`.

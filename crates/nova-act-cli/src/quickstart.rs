@@ -229,24 +229,14 @@ pub(crate) async fn run(cli: &Cli, live: bool, real_browser: bool) -> Result<Exi
     if identity.mode == AuthMode::Iam {
         // Created only when missing, so that the `run` tier is enough once it exists.
         let client = nova.client();
-        let created = match client.get_workflow_definition(DEFINITION).await {
-            Ok(_) => false,
-            Err(nova_act::Error::ResourceNotFound { .. }) => {
-                let created = client
-                    .create_workflow_definition(CreateWorkflowDefinitionInput {
-                        name: DEFINITION.into(),
-                        description: Some("Created by `nova-act quickstart`".into()),
-                        ..Default::default()
-                    })
-                    .await;
-                match created {
-                    Ok(_) => true,
-                    Err(nova_act::Error::Conflict { .. }) => false,
-                    Err(err) => return Err(crate::report(&err)),
-                }
-            }
-            Err(err) => return Err(crate::report(&err)),
-        };
+        let created = client
+            .ensure_workflow_definition(CreateWorkflowDefinitionInput {
+                name: DEFINITION.into(),
+                description: Some("Created by `nova-act quickstart`".into()),
+                ..Default::default()
+            })
+            .await
+            .map_err(|err| crate::report(&err))?;
         events.emit(
             "workflow_definition",
             json!({"name": DEFINITION, "created": created}),

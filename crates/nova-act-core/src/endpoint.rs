@@ -34,14 +34,48 @@ struct Partition {
     supports_dual_stack: bool,
 }
 
+impl Partition {
+    /// A partition with dual-stack (IPv6) endpoints under a suffix of their own.
+    const fn dual_stack(dns_suffix: &'static str, dual_stack_dns_suffix: &'static str) -> Self {
+        Self {
+            dns_suffix,
+            dual_stack_dns_suffix,
+            supports_fips: true,
+            supports_dual_stack: true,
+        }
+    }
+
+    /// An isolated partition: FIPS endpoints, no dual stack.
+    const fn isolated(dns_suffix: &'static str) -> Self {
+        Self {
+            dns_suffix,
+            dual_stack_dns_suffix: dns_suffix,
+            supports_fips: true,
+            supports_dual_stack: false,
+        }
+    }
+}
+
+/// The partitions other than `aws`, by the prefix of their regions' names.
+const PARTITIONS: [(&str, Partition); 7] = [
+    (
+        "cn-",
+        Partition::dual_stack("amazonaws.com.cn", "api.amazonwebservices.com.cn"),
+    ),
+    ("us-gov-", Partition::dual_stack("amazonaws.com", "api.aws")),
+    ("us-iso-", Partition::isolated("c2s.ic.gov")),
+    ("us-isob-", Partition::isolated("sc2s.sgov.gov")),
+    ("eu-isoe-", Partition::isolated("cloud.adc-e.uk")),
+    ("us-isof-", Partition::isolated("csp.hci.ic.gov")),
+    ("eusc-de-", Partition::isolated("amazonaws.eu")),
+];
+
+/// Every region whose name has no partition's shape.
+const AWS: Partition = Partition::dual_stack("amazonaws.com", "api.aws");
+
 /// The partition of `region` by its name, falling back to `aws` as the AWS SDKs do.
-fn partition(region: &str) -> Partition {
-    let part = |dns, dual, fips, dual_stack| Partition {
-        dns_suffix: dns,
-        dual_stack_dns_suffix: dual,
-        supports_fips: fips,
-        supports_dual_stack: dual_stack,
-    };
+fn partition(region: &str) -> &'static Partition {
+    // `<prefix><word>-<number>`, e.g. `us-gov-` `west` `-1`.
     let shape = |prefix: &str| {
         region.strip_prefix(prefix).is_some_and(|rest| {
             let mut parts = rest.split('-');
@@ -55,28 +89,10 @@ fn partition(region: &str) -> Partition {
             )
         })
     };
-    if shape("cn-") {
-        part(
-            "amazonaws.com.cn",
-            "api.amazonwebservices.com.cn",
-            true,
-            true,
-        )
-    } else if shape("us-gov-") {
-        part("amazonaws.com", "api.aws", true, true)
-    } else if shape("us-iso-") {
-        part("c2s.ic.gov", "c2s.ic.gov", true, false)
-    } else if shape("us-isob-") {
-        part("sc2s.sgov.gov", "sc2s.sgov.gov", true, false)
-    } else if shape("eu-isoe-") {
-        part("cloud.adc-e.uk", "cloud.adc-e.uk", true, false)
-    } else if shape("us-isof-") {
-        part("csp.hci.ic.gov", "csp.hci.ic.gov", true, false)
-    } else if shape("eusc-de-") {
-        part("amazonaws.eu", "amazonaws.eu", true, false)
-    } else {
-        part("amazonaws.com", "api.aws", true, true)
-    }
+    PARTITIONS
+        .iter()
+        .find(|(prefix, _)| shape(prefix))
+        .map_or(&AWS, |(_, partition)| partition)
 }
 
 /// The environment variable that lets credentials travel over plain HTTP beyond loopback

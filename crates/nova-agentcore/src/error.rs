@@ -131,6 +131,15 @@ pub enum RuntimeError {
         #[source]
         source: nova_auth::BoxError,
     },
+    /// A runtime served on this machine did not answer.
+    #[error("the runtime at {url} did not answer; check that it is still running")]
+    LocalUnreachable {
+        /// Where it was asked.
+        url: String,
+        /// Why.
+        #[source]
+        source: nova_auth::BoxError,
+    },
     /// A call could not be signed.
     #[error(transparent)]
     Signing(#[from] SigningError),

@@ -37,7 +37,7 @@ mod stream;
 #[cfg(feature = "deploy")]
 pub use deployer::{
     DeployError, DeployRequest, Deployed, Deployer, FoundRuntime, Image, Invoked, MIN_SESSION_ID,
-    Progress, ROLE_POLICY_NAME, Step, container_tool, new_session_id,
+    Progress, ROLE_POLICY_NAME, Step, container_tool, invoke_local, new_session_id,
 };
 pub use error::{RuntimeError, SessionError, SigningError};
 pub use iam::{BROWSER_ACTIONS, browser_policy};
@@ -53,10 +53,12 @@ pub use pool::{BrowserPool, DEFAULT_CONCURRENCY, PoolError};
 #[cfg(feature = "serve")]
 pub use serve::{
     BoundRuntime, DEFAULT_GRACE, DEFAULT_PORT, ENV_MEMBER, Invocation, PORT_VAR, REQUEST_HEADER,
-    Runtime, SESSION_HEADER, ServeError, WORKFLOW_MEMBER, serve,
+    Runtime, ServeError, WORKFLOW_MEMBER, serve,
 };
 pub use sessions::{BrowserSessions, BrowserSessionsBuilder, ENDPOINT_VAR, RemoteSession};
 
+/// The header that names the runtime session an invocation belongs to.
+pub const SESSION_HEADER: &str = "x-amzn-bedrock-agentcore-runtime-session-id";
 /// The header naming the user an AgentCore Runtime invocation is made for: the runtime issues
 /// the invocation a workload access token for that user (AgentCore Identity).
 pub const USER_HEADER: &str = "x-amzn-bedrock-agentcore-runtime-user-id";

@@ -175,8 +175,9 @@ impl BrowserPool {
                 Ok(session) => {
                     let builder = (self.builder)();
                     let work = &mut work;
-                    let outcome = guard(session, self.shutdown.as_ref(), |session| async move {
-                        let browser = session.connect(builder).await?;
+                    let attached = session.clone();
+                    let outcome = guard(session, self.shutdown.as_ref(), async move {
+                        let browser = attached.connect(builder).await?;
                         // Taken only once a browser is attached: a failed attach leaves it
                         // for the next session.
                         match work.take() {

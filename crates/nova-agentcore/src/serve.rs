@@ -23,8 +23,6 @@ pub const DEFAULT_PORT: u16 = 8080;
 /// The variable that moves the port (for running several on one machine; `0` picks a free
 /// one, which [`BoundRuntime::local_addr`] tells).
 pub const PORT_VAR: &str = "PORT";
-/// The header that names the runtime session an invocation belongs to.
-pub const SESSION_HEADER: &str = "x-amzn-bedrock-agentcore-runtime-session-id";
 /// The header that names the invocation.
 pub const REQUEST_HEADER: &str = "x-amzn-bedrock-agentcore-runtime-request-id";
 /// The headers that carry the invocation's workload access token (AgentCore Identity), the
@@ -409,7 +407,7 @@ async fn invoke(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byt
     }
     // Names only: the values are often secrets (NOVA_ACT_API_KEY, AWS keys).
     let names: Vec<&str> = overrides.iter().map(|(name, _)| name.as_str()).collect();
-    let session_id = header(SESSION_HEADER);
+    let session_id = header(crate::SESSION_HEADER);
     let request_id = header(REQUEST_HEADER);
     tracing::info!(session_id, request_id, env = ?names, "invocation");
     let workload_access_token = WORKLOAD_TOKEN_HEADERS.into_iter().find_map(header);

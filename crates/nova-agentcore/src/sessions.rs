@@ -186,23 +186,19 @@ impl BrowserSessions {
         Fut: Future<Output = T>,
     {
         let session = self.start(options).await?;
-        guard(session, shutdown, body).await
+        guard(session.clone(), shutdown, body(session)).await
     }
 }
 
-/// Runs `body` with `session` and then stops it, whatever happens (see
+/// Runs `work` on `session` and then stops the session, whatever happens (see
 /// [`BrowserSessions::with_session`]).
-pub(crate) async fn guard<F, Fut, T>(
+pub(crate) async fn guard<T>(
     session: RemoteSession,
     shutdown: Option<&Shutdown>,
-    body: F,
-) -> Result<T, SessionError>
-where
-    F: FnOnce(RemoteSession) -> Fut,
-    Fut: Future<Output = T>,
-{
+    work: impl Future<Output = T>,
+) -> Result<T, SessionError> {
     use futures_util::FutureExt;
-    let run = std::panic::AssertUnwindSafe(body(session.clone())).catch_unwind();
+    let run = std::panic::AssertUnwindSafe(work).catch_unwind();
     let outcome = match shutdown {
         Some(shutdown) => tokio::select! {
             biased;

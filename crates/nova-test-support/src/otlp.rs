@@ -73,8 +73,14 @@ impl Collector {
     async fn start_with(received: Received) -> Self {
         let received = Arc::new(Mutex::new(received));
         let app = axum::Router::new()
-            .route("/v1/traces", axum::routing::post(traces))
-            .route("/v1/metrics", axum::routing::post(metrics))
+            .route(
+                "/v1/traces",
+                axum::routing::post(|state, body| export(state, body, Received::spans_of)),
+            )
+            .route(
+                "/v1/metrics",
+                axum::routing::post(|state, body| export(state, body, Received::metrics_of)),
+            )
             .with_state(received.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
@@ -135,54 +141,59 @@ impl Received {
     }
 }
 
-async fn traces(state: Shared, body: axum::body::Bytes) -> axum::http::StatusCode {
+/// Counts an export and, unless the collector is down or only counts, decodes it and keeps
+/// what `keep` takes from it.
+async fn export<R: Message + Default>(
+    state: Shared,
+    body: axum::body::Bytes,
+    keep: fn(&mut Received, R),
+) -> axum::http::StatusCode {
     let mut received = state.0.lock().unwrap();
     if let Err(status) = received.take(&body) {
         return status;
     }
-    let request = ExportTraceServiceRequest::decode(body).expect("OTLP protobuf");
-    for resource in request.resource_spans {
-        let service = resource
-            .resource
-            .iter()
-            .flat_map(|r| r.attributes.iter())
-            .find(|kv| kv.key == "service.name")
-            .map(|kv| text(kv.value.as_ref().and_then(|v| v.value.as_ref())))
-            .unwrap_or_default();
-        for span in resource.scope_spans.into_iter().flat_map(|s| s.spans) {
-            received.spans.push(Span {
-                name: span.name,
-                trace_id: hex(&span.trace_id),
-                span_id: hex(&span.span_id),
-                parent_span_id: hex(&span.parent_span_id),
-                attributes: span
-                    .attributes
-                    .iter()
-                    .map(|kv| {
-                        let value = text(kv.value.as_ref().and_then(|v| v.value.as_ref()));
-                        (kv.key.clone(), value)
-                    })
-                    .collect(),
-                status: span.status.map(|s| s.code).unwrap_or_default(),
-                service: service.clone(),
-            });
-        }
-    }
+    keep(&mut received, R::decode(body).expect("OTLP protobuf"));
     axum::http::StatusCode::OK
 }
 
-async fn metrics(state: Shared, body: axum::body::Bytes) -> axum::http::StatusCode {
-    let mut received = state.0.lock().unwrap();
-    if let Err(status) = received.take(&body) {
-        return status;
-    }
-    let request = ExportMetricsServiceRequest::decode(body).expect("OTLP protobuf");
-    for resource in request.resource_metrics {
-        for metric in resource.scope_metrics.into_iter().flat_map(|s| s.metrics) {
-            received.metrics.push(metric.name);
+impl Received {
+    fn spans_of(&mut self, request: ExportTraceServiceRequest) {
+        for resource in request.resource_spans {
+            let service = resource
+                .resource
+                .iter()
+                .flat_map(|r| r.attributes.iter())
+                .find(|kv| kv.key == "service.name")
+                .map(|kv| text(kv.value.as_ref().and_then(|v| v.value.as_ref())))
+                .unwrap_or_default();
+            for span in resource.scope_spans.into_iter().flat_map(|s| s.spans) {
+                self.spans.push(Span {
+                    name: span.name,
+                    trace_id: hex(&span.trace_id),
+                    span_id: hex(&span.span_id),
+                    parent_span_id: hex(&span.parent_span_id),
+                    attributes: span
+                        .attributes
+                        .iter()
+                        .map(|kv| {
+                            let value = text(kv.value.as_ref().and_then(|v| v.value.as_ref()));
+                            (kv.key.clone(), value)
+                        })
+                        .collect(),
+                    status: span.status.map(|s| s.code).unwrap_or_default(),
+                    service: service.clone(),
+                });
+            }
         }
     }
-    axum::http::StatusCode::OK
+
+    fn metrics_of(&mut self, request: ExportMetricsServiceRequest) {
+        for resource in request.resource_metrics {
+            for metric in resource.scope_metrics.into_iter().flat_map(|s| s.metrics) {
+                self.metrics.push(metric.name);
+            }
+        }
+    }
 }
 
 fn hex(bytes: &[u8]) -> String {

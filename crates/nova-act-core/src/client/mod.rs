@@ -15,6 +15,7 @@ use tracing::Instrument;
 
 use crate::endpoint::Endpoint;
 use crate::error::Error;
+use crate::model::CreateWorkflowDefinitionInput;
 use crate::operation::Operation;
 use crate::retry::{RetryConfig, RetryMode};
 use crate::transport::{self, Prepared, Wire};
@@ -326,3 +327,38 @@ macro_rules! calls {
 }
 
 crate::with_operations!(calls);
+
+impl Client {
+    /// Creates the workflow definition unless one of its name exists; `true` when it was
+    /// created. It is read first, so that once it exists a caller allowed only to read and run
+    /// needs no more; one created meanwhile by someone else (a Conflict) counts as existing.
+    ///
+    /// ```no_run
+    /// # async fn example(client: nova_act_core::Client) -> Result<(), nova_act_core::Error> {
+    /// use nova_act_core::model::CreateWorkflowDefinitionInput;
+    ///
+    /// let created = client
+    ///     .ensure_workflow_definition(CreateWorkflowDefinitionInput {
+    ///         name: "price-watch".into(),
+    ///         ..Default::default()
+    ///     })
+    ///     .await?;
+    /// println!("price-watch {}", if created { "created" } else { "exists" });
+    /// # Ok(()) }
+    /// ```
+    pub async fn ensure_workflow_definition(
+        &self,
+        input: CreateWorkflowDefinitionInput,
+    ) -> Result<bool, Error> {
+        match self.get_workflow_definition(input.name.as_str()).await {
+            Ok(_) => return Ok(false),
+            Err(Error::ResourceNotFound { .. }) => {}
+            Err(err) => return Err(err),
+        }
+        match self.create_workflow_definition(input).await {
+            Ok(_) => Ok(true),
+            Err(Error::Conflict { .. }) => Ok(false),
+            Err(err) => Err(err),
+        }
+    }
+}

@@ -45,57 +45,37 @@ where
     .boxed()
 }
 
-/// Every item of the List operations, as streams.
-impl Client {
+/// The streams, one a List operation: method, input, item, and the output's list member.
+macro_rules! streams {
+    ($($(#[$doc:meta])* $method:ident($input:ty) -> $item:ty, $items:ident;)+) => {
+        /// Every item of the List operations, as streams.
+        impl Client {
+            $(
+                $(#[$doc])*
+                pub fn $method(
+                    &self,
+                    input: $input,
+                ) -> impl Stream<Item = Result<$item, Error>> + Send + 'static {
+                    paginate(
+                        self,
+                        input,
+                        |input, token| input.next_token = token,
+                        |page| (page.$items, page.next_token),
+                    )
+                }
+            )+
+        }
+    };
+}
+
+streams! {
     /// Every workflow definition.
-    pub fn workflow_definitions(
-        &self,
-        input: ListWorkflowDefinitionsInput,
-    ) -> impl Stream<Item = Result<WorkflowDefinitionSummary, Error>> + Send + 'static {
-        paginate(
-            self,
-            input,
-            |input, token| input.next_token = token,
-            |page| (page.workflow_definition_summaries, page.next_token),
-        )
-    }
-
+    workflow_definitions(ListWorkflowDefinitionsInput) -> WorkflowDefinitionSummary,
+        workflow_definition_summaries;
     /// Every run of a workflow definition.
-    pub fn workflow_runs(
-        &self,
-        input: ListWorkflowRunsInput,
-    ) -> impl Stream<Item = Result<WorkflowRunSummary, Error>> + Send + 'static {
-        paginate(
-            self,
-            input,
-            |input, token| input.next_token = token,
-            |page| (page.workflow_run_summaries, page.next_token),
-        )
-    }
-
+    workflow_runs(ListWorkflowRunsInput) -> WorkflowRunSummary, workflow_run_summaries;
     /// Every session of a run.
-    pub fn sessions(
-        &self,
-        input: ListSessionsInput,
-    ) -> impl Stream<Item = Result<SessionSummary, Error>> + Send + 'static {
-        paginate(
-            self,
-            input,
-            |input, token| input.next_token = token,
-            |page| (page.session_summaries, page.next_token),
-        )
-    }
-
+    sessions(ListSessionsInput) -> SessionSummary, session_summaries;
     /// Every act matching the filters.
-    pub fn acts(
-        &self,
-        input: ListActsInput,
-    ) -> impl Stream<Item = Result<ActSummary, Error>> + Send + 'static {
-        paginate(
-            self,
-            input,
-            |input, token| input.next_token = token,
-            |page| (page.act_summaries, page.next_token),
-        )
-    }
+    acts(ListActsInput) -> ActSummary, act_summaries;
 }

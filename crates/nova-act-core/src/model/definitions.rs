@@ -74,13 +74,6 @@ pub struct ListWorkflowDefinitionsInput {
     pub sort_order: Option<SortOrder>,
 }
 
-/// No input to give: `client.list_workflow_definitions(())`, the first page.
-impl From<()> for ListWorkflowDefinitionsInput {
-    fn from((): ()) -> Self {
-        Self::default()
-    }
-}
-
 /// Output of ListWorkflowDefinitions.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

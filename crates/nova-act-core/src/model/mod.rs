@@ -20,5 +20,22 @@ pub use models::*;
 pub use runs::*;
 pub use sessions::*;
 
+/// Inputs with nothing required take `()` for their defaults: `client.list_models(())`,
+/// `client.list_workflow_definitions(())` (the first page).
+macro_rules! nothing_required {
+    ($($input:ty),+) => {
+        $(
+            /// Nothing to give: the defaults.
+            impl From<()> for $input {
+                fn from((): ()) -> Self {
+                    Self::default()
+                }
+            }
+        )+
+    };
+}
+
+nothing_required!(ListWorkflowDefinitionsInput, ListModelsInput);
+
 /// RFC 3339 timestamps, as the service sends them.
 pub type Timestamp = time::OffsetDateTime;

@@ -22,13 +22,6 @@ impl Default for ListModelsInput {
     }
 }
 
-/// No input to give: `client.list_models(())`.
-impl From<()> for ListModelsInput {
-    fn from((): ()) -> Self {
-        Self::default()
-    }
-}
-
 /// Output of ListModels.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -17,6 +17,22 @@ pub struct Invoked {
 }
 
 impl Invoked {
+    fn new(body: reqwest::Response) -> Self {
+        let content_type = body
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("application/json")
+            .to_owned();
+        Self { content_type, body }
+    }
+
+    /// The HTTP status of the answer: a success from a deployed runtime (AgentCore's refusals
+    /// are errors), the handler's own status from [`invoke_local`].
+    pub fn status(&self) -> u16 {
+        self.body.status().as_u16()
+    }
+
     /// The next part of the answer, as the runtime sent it; `None` at the end.
     pub async fn next_chunk(&mut self) -> Option<Result<Vec<u8>, RuntimeError>> {
         self.body
@@ -75,7 +91,7 @@ impl Deployer {
         let mut call = Call::new(Method::POST, path, Retry::OnlyIfUnsent)
             .header("content-type", "application/json")
             .header("accept", "application/json, text/event-stream")
-            .header("x-amzn-bedrock-agentcore-runtime-session-id", session_id);
+            .header(crate::SESSION_HEADER, session_id);
         if let Some(user) = user_id {
             call = call.header(crate::USER_HEADER, user);
         }
@@ -96,15 +112,51 @@ impl Deployer {
                 span.record("otel.status_code", "ERROR");
                 failed("bedrock-agentcore:InvokeAgentRuntime", err)
             })?;
-        let content_type = answer
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("application/json")
-            .to_owned();
-        Ok(Invoked {
-            content_type,
-            body: answer,
-        })
+        Ok(Invoked::new(answer))
     }
+}
+
+/// Invokes a runtime served on this machine at `url` (by [`serve`](crate::Runtime), as in a
+/// local deploy) as AgentCore Runtime invokes a container: `POST /invocations` with the
+/// runtime session id and the user's id, unsigned; with `otel`, the runtime continues the
+/// caller's trace. Loopback only: nothing here is for another host.
+pub async fn invoke_local(
+    url: &str,
+    session_id: &str,
+    user_id: Option<&str>,
+    payload: Vec<u8>,
+) -> Result<Invoked, RuntimeError> {
+    let unreachable = |source: nova_auth::BoxError| RuntimeError::LocalUnreachable {
+        url: url.to_owned(),
+        source,
+    };
+    let client = nova_act_core::tls::http_client()
+        .build()
+        .map_err(|err| unreachable(Box::new(err)))?;
+    let span = nova_act_core::telemetry::aws_call("BedrockAgentCore", "InvokeAgentRuntime");
+    let mut request = client
+        .post(format!("{}/invocations", url.trim_end_matches('/')))
+        .header(crate::SESSION_HEADER, session_id)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream");
+    if let Some(user) = user_id {
+        request = request.header(crate::USER_HEADER, user);
+    }
+    #[cfg(feature = "otel")]
+    if let Some((parent, state)) = span.in_scope(nova_act_core::telemetry::trace_context) {
+        request = request.header("traceparent", parent);
+        if let Some(state) = state {
+            request = request.header("tracestate", state);
+        }
+    }
+    let answer = request
+        .body(payload)
+        .send()
+        .instrument(span.clone())
+        .await
+        .map_err(|err| {
+            span.record("otel.status_code", "ERROR");
+            unreachable(Box::new(err))
+        })?;
+    Ok(Invoked::new(answer))
 }

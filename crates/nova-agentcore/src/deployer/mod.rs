@@ -23,7 +23,7 @@ mod invoke;
 mod resources;
 mod tool;
 
-pub use invoke::{Invoked, MIN_SESSION_ID, new_session_id};
+pub use invoke::{Invoked, MIN_SESSION_ID, invoke_local, new_session_id};
 pub use tool::container_tool;
 use tool::run_tool;
 
@@ -204,16 +204,18 @@ impl Report<'_> {
         }
     }
 
-    /// `step` made `what` (`new`) or found it: reported with the word for each, and
-    /// remembered when made.
-    fn done(&mut self, step: Step, new: bool, what: String, (made, found): (&str, &str)) {
+    /// `step` made `name` (`new`) or found it: reported as `created`, or as `updated` or
+    /// `exists` by whether the step changes what it finds; remembered when made.
+    fn done(&mut self, step: Step, new: bool, name: &str) {
         if new {
-            self.created.push(what);
+            self.created.push(format!("{} {name}", step.label()));
         }
-        (self.progress)(Progress::Done(
-            step,
-            if new { made } else { found }.to_owned(),
-        ));
+        let word = match (new, step) {
+            (true, _) => "created",
+            (false, Step::Role | Step::Runtime) => "updated",
+            (false, _) => "exists",
+        };
+        (self.progress)(Progress::Done(step, word.to_owned()));
     }
 }
 
@@ -367,12 +369,7 @@ impl Deployer {
             names.workflow.clone(),
             self.ensure_definition(&names.workflow).await
         );
-        report.done(
-            Step::Definition,
-            new_definition,
-            format!("workflow definition {}", names.workflow),
-            ("created", "exists"),
-        );
+        report.done(Step::Definition, new_definition, &names.workflow);
 
         let image = match &request.image {
             Image::Prebuilt(uri) => uri.clone(),
@@ -382,12 +379,7 @@ impl Deployer {
                     names.repository.clone(),
                     self.ensure_repository(&names.repository).await
                 );
-                report.done(
-                    Step::Repository,
-                    new_repository,
-                    format!("image repository {}", names.repository),
-                    ("created", "exists"),
-                );
+                report.done(Step::Repository, new_repository, &names.repository);
                 let tag = format!(
                     "{uri}:{}",
                     std::time::SystemTime::now()
@@ -441,12 +433,7 @@ impl Deployer {
                     )
                     .await
                 );
-                report.done(
-                    Step::Role,
-                    new_role,
-                    format!("execution role {}", names.role),
-                    ("created", "updated"),
-                );
+                report.done(Step::Role, new_role, &names.role);
                 self.role_arn(names)
             }
         };
@@ -457,12 +444,7 @@ impl Deployer {
             self.put_runtime(names, &image, &role_arn, &request.runtime_env())
                 .await
         );
-        report.done(
-            Step::Runtime,
-            new_runtime,
-            format!("runtime {}", names.runtime),
-            ("created", "updated"),
-        );
+        report.done(Step::Runtime, new_runtime, &names.runtime);
         step!(
             Step::Ready,
             names.runtime.clone(),

@@ -15,21 +15,16 @@ use crate::error::RuntimeError;
 use crate::plan::{DeployNames, WORKFLOW_TAG, execution_role_policy, execution_trust_policy};
 
 impl Deployer {
-    /// Creates the workflow definition; true when it was new (a Conflict means it exists).
+    /// Creates the workflow definition unless it exists; true when it was new.
     pub(super) async fn ensure_definition(&self, name: &str) -> Result<bool, RuntimeError> {
-        let created = self
-            .nova
-            .create_workflow_definition(CreateWorkflowDefinitionInput {
+        self.nova
+            .ensure_workflow_definition(CreateWorkflowDefinitionInput {
                 name: name.to_owned(),
                 description: Some("deployed to AgentCore Runtime by nova-act".to_owned()),
                 ..Default::default()
             })
-            .await;
-        match created {
-            Ok(_) => Ok(true),
-            Err(nova_act_core::Error::Conflict { .. }) => Ok(false),
-            Err(err) => Err(RuntimeError::NovaAct(Box::new(err))),
-        }
+            .await
+            .map_err(|err| RuntimeError::NovaAct(Box::new(err)))
     }
 
     /// The repository's URI, and whether it was created.

@@ -3,7 +3,9 @@
 use nova_act_core::limits::ACT_TIMEOUT;
 use nova_act_core::model::*;
 
-use super::{ActRecord, ActState, MODEL_ALIASES, MODEL_ID, Store, finished_act, id, listing};
+use super::{
+    ActRecord, ActState, MODEL_ALIASES, MODEL_ID, Store, finished_act, found, id, listing,
+};
 use crate::error::ServiceError;
 use crate::planner::{ActView, Planner};
 use crate::server::{Serve, Shared};
@@ -27,10 +29,8 @@ impl Store {
     ) -> Result<&mut ActRecord, ServiceError> {
         let (definition, run_id, session_id, act_id) = input;
         self.session(definition, run_id, session_id)?;
-        self.acts
-            .get_mut(act_id)
-            .filter(|a| a.session_id == session_id)
-            .ok_or_else(|| ServiceError::not_found("Act", act_id))
+        let act = self.acts.get_mut(act_id);
+        found(act, |a| a.session_id == session_id, "Act", act_id)
     }
 
     /// The act, which must not have ended yet to take steps or be finished.

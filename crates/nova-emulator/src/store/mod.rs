@@ -108,6 +108,19 @@ fn id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
+/// A record looked up by `id`, if it belongs under the path's parent; the service's
+/// `ResourceNotFoundException` for `kind` otherwise. `R` is a shared or a mutable reference.
+fn found<R>(
+    record: Option<R>,
+    belongs: impl FnOnce(&R) -> bool,
+    kind: &str,
+    id: &str,
+) -> Result<R, ServiceError> {
+    record
+        .filter(belongs)
+        .ok_or_else(|| ServiceError::not_found(kind, id))
+}
+
 fn finished_run(status: &WorkflowRunStatus) -> bool {
     !matches!(status, WorkflowRunStatus::Running)
 }

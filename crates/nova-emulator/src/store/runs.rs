@@ -3,17 +3,17 @@
 use nova_act_core::limits::RUN_TIMEOUT;
 use nova_act_core::model::*;
 
-use super::{MODEL_ALIASES, MODEL_ID, RunRecord, SessionRecord, Store, finished_run, id, listing};
+use super::{
+    MODEL_ALIASES, MODEL_ID, RunRecord, SessionRecord, Store, finished_run, found, id, listing,
+};
 use crate::error::ServiceError;
 use crate::server::{Serve, Shared};
 
 impl Store {
     pub(super) fn run(&self, definition: &str, run_id: &str) -> Result<&RunRecord, ServiceError> {
         self.definition(definition)?;
-        self.runs
-            .get(run_id)
-            .filter(|r| r.definition == definition)
-            .ok_or_else(|| ServiceError::not_found("WorkflowRun", run_id))
+        let run = self.runs.get(run_id);
+        found(run, |r| r.definition == definition, "WorkflowRun", run_id)
     }
 
     /// The run, to change it.
@@ -23,10 +23,8 @@ impl Store {
         run_id: &str,
     ) -> Result<&mut RunRecord, ServiceError> {
         self.definition(definition)?;
-        self.runs
-            .get_mut(run_id)
-            .filter(|r| r.definition == definition)
-            .ok_or_else(|| ServiceError::not_found("WorkflowRun", run_id))
+        let run = self.runs.get_mut(run_id);
+        found(run, |r| r.definition == definition, "WorkflowRun", run_id)
     }
 
     /// The run, which must still be running to take new sessions and acts.
@@ -190,10 +188,8 @@ impl Store {
         session_id: &str,
     ) -> Result<&SessionRecord, ServiceError> {
         self.run(definition, run_id)?;
-        self.sessions
-            .get(session_id)
-            .filter(|s| s.run_id == run_id)
-            .ok_or_else(|| ServiceError::not_found("Session", session_id))
+        let session = self.sessions.get(session_id);
+        found(session, |s| s.run_id == run_id, "Session", session_id)
     }
 
     pub(crate) fn create_session(
