@@ -115,15 +115,12 @@ mod tests {
     async fn concurrent_steps_share_one_pace() {
         let governor = std::sync::Arc::new(Governor::new(10.0).unwrap());
         let start = Instant::now();
-        let waits: Vec<_> = (0..20)
-            .map(|_| {
-                let governor = governor.clone();
-                tokio::spawn(async move { governor.acquire().await })
-            })
-            .collect();
-        for wait in waits {
-            wait.await.unwrap();
+        let mut waits = tokio::task::JoinSet::new();
+        for _ in 0..20 {
+            let governor = governor.clone();
+            waits.spawn(async move { governor.acquire().await });
         }
+        waits.join_all().await;
         assert_eq!(start.elapsed(), Duration::from_millis(1900));
     }
 }

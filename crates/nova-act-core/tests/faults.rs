@@ -324,12 +324,7 @@ async fn a_refused_api_key_names_its_source_and_the_fix() {
             .set_body_json(json!({"message": "Unauthorized"})),
     ])
     .await;
-    let client = Client::builder()
-        .credentials_provider(api_key_credentials(), AuthMode::ApiKey)
-        .endpoint_url(server.uri())
-        .env(Env::empty())
-        .build()
-        .unwrap();
+    let client = client_at(&server.uri(), AuthMode::ApiKey);
     let err = client
         .create_workflow_run(CreateWorkflowRunInput::new("default", "nova-act-latest"))
         .await

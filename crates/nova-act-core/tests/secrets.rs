@@ -2,9 +2,8 @@
 
 mod support;
 
-use nova_act_core::Client;
 use nova_act_core::model::*;
-use nova_auth::{AuthMode, Env};
+use nova_auth::AuthMode;
 use serde_json::json;
 use support::*;
 use wiremock::matchers::any;
@@ -25,24 +24,11 @@ async fn calls(mode: AuthMode) -> String {
         .respond_with(ResponseTemplate::new(403).set_body_json(json!({"message": "denied"})))
         .mount(&server)
         .await;
-    let credentials = match mode {
-        AuthMode::Iam => aws_credentials(),
-        AuthMode::ApiKey => api_key_credentials(),
-    };
-    let client = Client::builder()
-        .credentials_provider(credentials, mode)
-        .endpoint_url(server.uri())
-        .env(Env::empty())
-        .build()
-        .unwrap();
-    let ok = client
-        .create_workflow_run(CreateWorkflowRunInput::new("default", "nova-act-latest"))
-        .await
-        .unwrap();
-    let err = client
-        .create_workflow_run(CreateWorkflowRunInput::new("default", "nova-act-latest"))
-        .await
-        .unwrap_err();
+    let client = client_at(&server.uri(), mode);
+    let create =
+        || client.create_workflow_run(CreateWorkflowRunInput::new("default", "nova-act-latest"));
+    let ok = create().await.unwrap();
+    let err = create().await.unwrap_err();
     let request = client.signed_request(ListModelsInput::default()).await;
     let text = logs.text();
     assert!(

@@ -9,11 +9,11 @@ use nova_act::{NovaAct, browser::Browser};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut args = std::env::args().skip(1);
+    let args: Vec<String> = std::env::args().skip(1).collect();
     let task = args
-        .next()
-        .unwrap_or_else(|| "Return the page's main heading".into());
-    let mut urls: Vec<String> = args.collect();
+        .first()
+        .map_or("Return the page's main heading", String::as_str);
+    let mut urls = args.get(1..).unwrap_or_default().to_vec();
     if urls.is_empty() {
         urls = vec!["https://example.com".into(), "https://example.org".into()];
     }
@@ -32,7 +32,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 sessions.push(run.session(browser).await?);
             }
             // Each act borrows its own session; they run at the same time.
-            let answers = join_all(sessions.iter_mut().map(|s| s.act(task.as_str()))).await;
+            let answers = join_all(sessions.iter_mut().map(|s| s.act(task))).await;
             // Awaited, so every browser is gone before the program ends, whatever happened.
             for session in &mut sessions {
                 session.actuator().close().await;

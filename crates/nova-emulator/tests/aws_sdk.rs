@@ -68,14 +68,7 @@ async fn all_sixteen_operations_from_aws_sdk_novaact() {
         .await
         .unwrap();
     done.push("ListWorkflowRuns");
-    let session = sdk
-        .create_session()
-        .workflow_definition_name("compat")
-        .workflow_run_id(&run_id)
-        .send()
-        .await
-        .unwrap();
-    let session_id = session.session_id().to_owned();
+    let session_id = support::sdk_session(&sdk, "compat", &run_id).await;
     done.push("CreateSession");
     sdk.list_sessions()
         .workflow_definition_name("compat")

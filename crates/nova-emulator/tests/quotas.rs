@@ -37,14 +37,8 @@ async fn session(sdk: &Client) -> (String, String) {
         .await
         .unwrap();
     let run = support::sdk_run(sdk, "limits").await;
-    let session = sdk
-        .create_session()
-        .workflow_definition_name("limits")
-        .workflow_run_id(&run)
-        .send()
-        .await
-        .unwrap();
-    (run, session.session_id().to_owned())
+    let session = support::sdk_session(sdk, "limits", &run).await;
+    (run, session)
 }
 
 /// InvokeActStep on act `act` of the `limits` definition, its ids filled in.

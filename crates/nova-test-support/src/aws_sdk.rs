@@ -40,3 +40,15 @@ pub async fn sdk_run(sdk: &aws_sdk_novaact::Client, definition: &str) -> String 
         .workflow_run_id()
         .to_owned()
 }
+
+/// CreateSession in `run` under `definition` through `sdk`; the session's id. Panics when refused.
+pub async fn sdk_session(sdk: &aws_sdk_novaact::Client, definition: &str, run: &str) -> String {
+    sdk.create_session()
+        .workflow_definition_name(definition)
+        .workflow_run_id(run)
+        .send()
+        .await
+        .unwrap_or_else(|err| panic!("could not create a session: {err:?}"))
+        .session_id()
+        .to_owned()
+}

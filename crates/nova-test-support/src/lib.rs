@@ -19,7 +19,7 @@ mod service;
 mod sigv4;
 
 #[cfg(feature = "aws-sdk")]
-pub use aws_sdk::{aws_sdk, sdk_run};
+pub use aws_sdk::{aws_sdk, sdk_run, sdk_session};
 #[cfg(feature = "http")]
 pub use http::{answer, mount};
 #[cfg(feature = "actuator")]

@@ -19,30 +19,25 @@ pub async fn define(client: &Client, name: &str) {
 /// Creates a run, a session in it and an act of `task` in that, under `definition`; returns
 /// their ids. Panics when the service refuses.
 pub async fn open_act(client: &Client, definition: &str, task: &str) -> (String, String, String) {
-    let run = client
-        .create_workflow_run(CreateWorkflowRunInput::new(definition, "nova-act-latest"))
-        .await
-        .unwrap_or_else(|err| panic!("could not create a workflow run: {err}"))
-        .workflow_run_id;
-    let session = client
-        .create_session(CreateSessionInput {
-            workflow_definition_name: definition.into(),
-            workflow_run_id: run.clone(),
-            client_token: None,
-        })
-        .await
-        .unwrap_or_else(|err| panic!("could not create a session: {err}"))
-        .session_id;
-    let act = client
-        .create_act(CreateActInput {
-            workflow_definition_name: definition.into(),
-            workflow_run_id: run.clone(),
-            session_id: session.clone(),
-            task: task.into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap_or_else(|err| panic!("could not create an act: {err}"))
-        .act_id;
+    let run = CreateWorkflowRunInput::new(definition, "nova-act-latest");
+    let run = made(client.create_workflow_run(run).await, "a workflow run").workflow_run_id;
+    let session = CreateSessionInput {
+        workflow_definition_name: definition.into(),
+        workflow_run_id: run.clone(),
+        client_token: None,
+    };
+    let session = made(client.create_session(session).await, "a session").session_id;
+    let act = CreateActInput {
+        workflow_definition_name: definition.into(),
+        workflow_run_id: run.clone(),
+        session_id: session.clone(),
+        task: task.into(),
+        ..Default::default()
+    };
+    let act = made(client.create_act(act).await, "an act").act_id;
     (run, session, act)
+}
+
+fn made<T>(answer: Result<T, nova_act_core::Error>, what: &str) -> T {
+    answer.unwrap_or_else(|err| panic!("could not create {what}: {err}"))
 }

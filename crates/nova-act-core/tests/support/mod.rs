@@ -74,6 +74,20 @@ pub fn api_key_credentials() -> Credentials {
     nova_auth::ApiKey::new(API_KEY, Source::Environment).into()
 }
 
+/// A client of `url` with the test credentials of `mode`, reading no environment.
+pub fn client_at(url: &str, mode: nova_auth::AuthMode) -> nova_act_core::Client {
+    let credentials = match mode {
+        nova_auth::AuthMode::ApiKey => api_key_credentials(),
+        _ => aws_credentials(),
+    };
+    nova_act_core::Client::builder()
+        .credentials_provider(credentials, mode)
+        .endpoint_url(url)
+        .env(nova_auth::Env::empty())
+        .build()
+        .unwrap()
+}
+
 /// 2026-11-26T10:00:00Z, the fixed signing time of the snapshot tests.
 pub fn fixed_time() -> SystemTime {
     SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_687_200)

@@ -51,4 +51,4 @@ pub async fn open_act(client: &Client, definition: &str) -> (String, String, Str
     nova_test_support::open_act(client, definition, "t").await
 }
 
-pub use nova_test_support::{aws_sdk, sdk_run};
+pub use nova_test_support::{aws_sdk, sdk_run, sdk_session};
