@@ -6,27 +6,19 @@ use super::{
     ActFailure, ActStatus, Call, CallResult, SortOrder, Timestamp, ToolSpec, TraceLocation,
 };
 
-/// Input of CreateAct.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CreateActInput {
-    /// The definition (path).
-    #[serde(skip_serializing, default)]
-    pub workflow_definition_name: String,
-    /// The run (path).
-    #[serde(skip_serializing, default)]
-    pub workflow_run_id: String,
-    /// The session (path).
-    #[serde(skip_serializing, default)]
-    pub session_id: String,
-    /// What to do, in words (1..10,000 characters).
-    pub task: String,
-    /// Tools the agent may call (up to 100).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tool_specs: Option<Vec<ToolSpec>>,
-    /// Idempotency token; filled with a UUID when empty.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_token: Option<String>,
+input! {
+    /// Input of CreateAct.
+    #[derive(Clone, Debug, Default, PartialEq)]
+    pub struct CreateActInput [workflow_definition_name, workflow_run_id, session_id] {
+        /// What to do, in words (1..10,000 characters).
+        pub task: String,
+        /// Tools the agent may call (up to 100).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub tool_specs: Option<Vec<ToolSpec>>,
+        /// Idempotency token; filled with a UUID when empty.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub client_token: Option<String>,
+    }
 }
 
 /// Output of CreateAct.
@@ -39,39 +31,22 @@ pub struct CreateActOutput {
     pub status: ActStatus,
 }
 
-/// Input of ListActs.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ListActsInput {
-    /// The definition (path).
-    #[serde(skip_serializing, default)]
-    pub workflow_definition_name: String,
-    /// Only acts of this run (query).
-    #[serde(skip_serializing, default)]
-    pub workflow_run_id: Option<String>,
-    /// Only acts of this session (query).
-    #[serde(skip_serializing, default)]
-    pub session_id: Option<String>,
-    /// Page size, 1..100 (query).
-    #[serde(skip_serializing, default)]
-    pub max_results: Option<i32>,
-    /// Where to continue (query).
-    #[serde(skip_serializing, default)]
-    pub next_token: Option<String>,
-    /// Order by start time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sort_order: Option<SortOrder>,
+input! {
+    /// Input of ListActs.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct ListActsInput [workflow_definition_name] paged {
+        /// Only acts of this run (query).
+        #[serde(skip_serializing, default)]
+        pub workflow_run_id: Option<String>,
+        /// Only acts of this session (query).
+        #[serde(skip_serializing, default)]
+        pub session_id: Option<String>,
+    }
 }
 
-/// Output of ListActs.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ListActsOutput {
-    /// This page.
-    pub act_summaries: Vec<ActSummary>,
-    /// Where the next page starts, if there is one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next_token: Option<String>,
+page! {
+    /// Output of ListActs.
+    pub struct ListActsOutput { act_summaries: Vec<ActSummary> }
 }
 
 /// An act in a listing.
@@ -101,27 +76,16 @@ pub struct ActSummary {
     pub trace_location: Option<TraceLocation>,
 }
 
-/// Input of InvokeActStep: the results of the last step's calls; the answer is the next calls.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct InvokeActStepInput {
-    /// The definition (path).
-    #[serde(skip_serializing, default)]
-    pub workflow_definition_name: String,
-    /// The run (path).
-    #[serde(skip_serializing, default)]
-    pub workflow_run_id: String,
-    /// The session (path).
-    #[serde(skip_serializing, default)]
-    pub session_id: String,
-    /// The act (path).
-    #[serde(skip_serializing, default)]
-    pub act_id: String,
-    /// Results of the previous step's calls, in order (1..100).
-    pub call_results: Vec<CallResult>,
-    /// The previous step; absent on the first.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub previous_step_id: Option<String>,
+input! {
+    /// Input of InvokeActStep: the results of the last step's calls; the answer is the next calls.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct InvokeActStepInput [workflow_definition_name, workflow_run_id, session_id, act_id] {
+        /// Results of the previous step's calls, in order (1..100).
+        pub call_results: Vec<CallResult>,
+        /// The previous step; absent on the first.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub previous_step_id: Option<String>,
+    }
 }
 
 /// Output of InvokeActStep.
@@ -134,27 +98,16 @@ pub struct InvokeActStepOutput {
     pub step_id: String,
 }
 
-/// Input of UpdateAct: finishes an act.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct UpdateActInput {
-    /// The definition (path).
-    #[serde(skip_serializing, default)]
-    pub workflow_definition_name: String,
-    /// The run (path).
-    #[serde(skip_serializing, default)]
-    pub workflow_run_id: String,
-    /// The session (path).
-    #[serde(skip_serializing, default)]
-    pub session_id: String,
-    /// The act (path).
-    #[serde(skip_serializing, default)]
-    pub act_id: String,
-    /// The new state.
-    pub status: ActStatus,
-    /// Why it failed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<ActFailure>,
+input! {
+    /// Input of UpdateAct: finishes an act.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct UpdateActInput [workflow_definition_name, workflow_run_id, session_id, act_id] {
+        /// The new state.
+        pub status: ActStatus,
+        /// Why it failed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub error: Option<ActFailure>,
+    }
 }
 
 /// Output of UpdateAct (empty).

@@ -29,13 +29,11 @@ pub struct CreateWorkflowDefinitionOutput {
     pub status: WorkflowDefinitionStatus,
 }
 
-/// Input of GetWorkflowDefinition.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct GetWorkflowDefinitionInput {
-    /// The definition (path).
-    #[serde(skip_serializing, default)]
-    pub workflow_definition_name: String,
+input! {
+    /// Input of GetWorkflowDefinition.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct GetWorkflowDefinitionInput [workflow_definition_name] {
+    }
 }
 
 /// Output of GetWorkflowDefinition.
@@ -59,30 +57,16 @@ pub struct GetWorkflowDefinitionOutput {
     pub status: WorkflowDefinitionStatus,
 }
 
-/// Input of ListWorkflowDefinitions.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ListWorkflowDefinitionsInput {
-    /// Page size, 1..100 (query).
-    #[serde(skip_serializing, default)]
-    pub max_results: Option<i32>,
-    /// Where to continue (query).
-    #[serde(skip_serializing, default)]
-    pub next_token: Option<String>,
-    /// Order by creation time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sort_order: Option<SortOrder>,
+input! {
+    /// Input of ListWorkflowDefinitions.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct ListWorkflowDefinitionsInput [] paged {
+    }
 }
 
-/// Output of ListWorkflowDefinitions.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ListWorkflowDefinitionsOutput {
-    /// This page.
-    pub workflow_definition_summaries: Vec<WorkflowDefinitionSummary>,
-    /// Where the next page starts, if there is one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next_token: Option<String>,
+page! {
+    /// Output of ListWorkflowDefinitions.
+    pub struct ListWorkflowDefinitionsOutput { workflow_definition_summaries: Vec<WorkflowDefinitionSummary> }
 }
 
 /// A workflow definition in a listing.
@@ -100,13 +84,11 @@ pub struct WorkflowDefinitionSummary {
     pub status: WorkflowDefinitionStatus,
 }
 
-/// Input of DeleteWorkflowDefinition.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DeleteWorkflowDefinitionInput {
-    /// The definition (path).
-    #[serde(skip_serializing, default)]
-    pub workflow_definition_name: String,
+input! {
+    /// Input of DeleteWorkflowDefinition.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct DeleteWorkflowDefinitionInput [workflow_definition_name] {
+    }
 }
 
 /// Output of DeleteWorkflowDefinition.

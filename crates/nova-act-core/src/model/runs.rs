@@ -4,23 +4,21 @@ use serde::{Deserialize, Serialize};
 
 use super::{ClientInfo, SortOrder, Timestamp, TraceLocation, WorkflowRunStatus};
 
-/// Input of CreateWorkflowRun.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CreateWorkflowRunInput {
-    /// The definition (path).
-    #[serde(skip_serializing, default)]
-    pub workflow_definition_name: String,
-    /// The model, e.g. `nova-act-latest`.
-    pub model_id: String,
-    /// Idempotency token; filled with a UUID when empty.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_token: Option<String>,
-    /// A CloudWatch log group for the run.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub log_group_name: Option<String>,
-    /// Who is calling.
-    pub client_info: ClientInfo,
+input! {
+    /// Input of CreateWorkflowRun.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct CreateWorkflowRunInput [workflow_definition_name] {
+        /// The model, e.g. `nova-act-latest`.
+        pub model_id: String,
+        /// Idempotency token; filled with a UUID when empty.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub client_token: Option<String>,
+        /// A CloudWatch log group for the run.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub log_group_name: Option<String>,
+        /// Who is calling.
+        pub client_info: ClientInfo,
+    }
 }
 
 impl CreateWorkflowRunInput {
@@ -46,16 +44,11 @@ pub struct CreateWorkflowRunOutput {
     pub status: WorkflowRunStatus,
 }
 
-/// Input of GetWorkflowRun.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct GetWorkflowRunInput {
-    /// The definition (path).
-    #[serde(skip_serializing, default)]
-    pub workflow_definition_name: String,
-    /// The run (path).
-    #[serde(skip_serializing, default)]
-    pub workflow_run_id: String,
+input! {
+    /// Input of GetWorkflowRun.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct GetWorkflowRunInput [workflow_definition_name, workflow_run_id] {
+    }
 }
 
 /// Output of GetWorkflowRun.
@@ -85,33 +78,16 @@ pub struct GetWorkflowRunOutput {
     pub log_group_name: Option<String>,
 }
 
-/// Input of ListWorkflowRuns.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ListWorkflowRunsInput {
-    /// The definition (path).
-    #[serde(skip_serializing, default)]
-    pub workflow_definition_name: String,
-    /// Page size, 1..100 (query).
-    #[serde(skip_serializing, default)]
-    pub max_results: Option<i32>,
-    /// Where to continue (query).
-    #[serde(skip_serializing, default)]
-    pub next_token: Option<String>,
-    /// Order by start time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sort_order: Option<SortOrder>,
+input! {
+    /// Input of ListWorkflowRuns.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct ListWorkflowRunsInput [workflow_definition_name] paged {
+    }
 }
 
-/// Output of ListWorkflowRuns.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ListWorkflowRunsOutput {
-    /// This page.
-    pub workflow_run_summaries: Vec<WorkflowRunSummary>,
-    /// Where the next page starts, if there is one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next_token: Option<String>,
+page! {
+    /// Output of ListWorkflowRuns.
+    pub struct ListWorkflowRunsOutput { workflow_run_summaries: Vec<WorkflowRunSummary> }
 }
 
 /// A run in a listing.
@@ -139,34 +115,24 @@ pub struct WorkflowRunSummary {
     pub trace_location: Option<TraceLocation>,
 }
 
-/// Input of UpdateWorkflowRun: finishes (or otherwise moves) a run.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct UpdateWorkflowRunInput {
-    /// The definition (path).
-    #[serde(skip_serializing, default)]
-    pub workflow_definition_name: String,
-    /// The run (path).
-    #[serde(skip_serializing, default)]
-    pub workflow_run_id: String,
-    /// The new state.
-    pub status: WorkflowRunStatus,
+input! {
+    /// Input of UpdateWorkflowRun: finishes (or otherwise moves) a run.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct UpdateWorkflowRunInput [workflow_definition_name, workflow_run_id] {
+        /// The new state.
+        pub status: WorkflowRunStatus,
+    }
 }
 
 /// Output of UpdateWorkflowRun (empty).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UpdateWorkflowRunOutput {}
 
-/// Input of DeleteWorkflowRun.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DeleteWorkflowRunInput {
-    /// The definition (path).
-    #[serde(skip_serializing, default)]
-    pub workflow_definition_name: String,
-    /// The run (path).
-    #[serde(skip_serializing, default)]
-    pub workflow_run_id: String,
+input! {
+    /// Input of DeleteWorkflowRun.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct DeleteWorkflowRunInput [workflow_definition_name, workflow_run_id] {
+    }
 }
 
 /// Output of DeleteWorkflowRun.

@@ -4,19 +4,14 @@ use serde::{Deserialize, Serialize};
 
 use super::SortOrder;
 
-/// Input of CreateSession.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CreateSessionInput {
-    /// The definition (path).
-    #[serde(skip_serializing, default)]
-    pub workflow_definition_name: String,
-    /// The run (path).
-    #[serde(skip_serializing, default)]
-    pub workflow_run_id: String,
-    /// Idempotency token; filled with a UUID when empty.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_token: Option<String>,
+input! {
+    /// Input of CreateSession.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct CreateSessionInput [workflow_definition_name, workflow_run_id] {
+        /// Idempotency token; filled with a UUID when empty.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub client_token: Option<String>,
+    }
 }
 
 /// Output of CreateSession.
@@ -27,36 +22,15 @@ pub struct CreateSessionOutput {
     pub session_id: String,
 }
 
-/// Input of ListSessions.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ListSessionsInput {
-    /// The definition (path).
-    #[serde(skip_serializing, default)]
-    pub workflow_definition_name: String,
-    /// The run (path).
-    #[serde(skip_serializing, default)]
-    pub workflow_run_id: String,
-    /// Page size, 1..100 (query).
-    #[serde(skip_serializing, default)]
-    pub max_results: Option<i32>,
-    /// Where to continue (query).
-    #[serde(skip_serializing, default)]
-    pub next_token: Option<String>,
-    /// Order by creation time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sort_order: Option<SortOrder>,
+input! {
+    /// Input of ListSessions.
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct ListSessionsInput [workflow_definition_name, workflow_run_id] paged {}
 }
 
-/// Output of ListSessions.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ListSessionsOutput {
-    /// This page.
-    pub session_summaries: Vec<SessionSummary>,
-    /// Where the next page starts, if there is one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next_token: Option<String>,
+page! {
+    /// Output of ListSessions.
+    pub struct ListSessionsOutput { session_summaries: Vec<SessionSummary> }
 }
 
 /// A session in a listing.
