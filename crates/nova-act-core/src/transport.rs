@@ -122,7 +122,7 @@ fn request(
             );
         }
         Credentials::Aws(aws) => {
-            sign_with(&mut req, &cache.identity(aws), region, SIGNING_NAME, now)?;
+            sign_with(&mut req, &cache.identity(aws), (region, SIGNING_NAME), now)?;
         }
         _ => {
             return Err(Error::Credentials(nova_auth::CredentialsError::provider(
@@ -318,7 +318,7 @@ pub fn sign_request<B: AsRef<[u8]>>(
     region: &str,
     now: SystemTime,
 ) -> Result<(), Error> {
-    sign_with(req, &identity_of(aws), region, SIGNING_NAME, now)
+    sign_with(req, &identity_of(aws), (region, SIGNING_NAME), now)
 }
 
 /// [`sign_request`] for another AWS service, signed as `service` (such as
@@ -331,14 +331,14 @@ pub fn sign_request_for<B: AsRef<[u8]>>(
     service: &str,
     now: SystemTime,
 ) -> Result<(), Error> {
-    sign_with(req, &identity_of(aws), region, service, now)
+    sign_with(req, &identity_of(aws), (region, service), now)
 }
 
+/// Signs `req` for `service` in `region`, the scope of the signature.
 fn sign_with<B: AsRef<[u8]>>(
     req: &mut http::Request<B>,
     identity: &Identity,
-    region: &str,
-    service: &str,
+    (region, service): (&str, &str),
     now: SystemTime,
 ) -> Result<(), Error> {
     use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};

@@ -6,26 +6,20 @@ use nova_auth::{ApiKeyProvider, CredentialProvider, Env};
 use support::{API_KEY, describe};
 
 #[tokio::test]
-async fn a_key_in_the_environment_is_trimmed_and_accepted() {
+async fn a_key_from_the_environment_is_trimmed_and_one_from_code_accepted() {
     let env = Env::from_vars([("NOVA_ACT_API_KEY", format!("  {API_KEY}\n"))]);
-    let creds = ApiKeyProvider::with_env(env).credentials().await;
-    insta::assert_snapshot!(describe(&creds), @r"
+    let from_env = ApiKeyProvider::with_env(env).credentials().await;
+    let from_code = ApiKeyProvider::new(API_KEY).credentials().await;
+    insta::assert_snapshot!(format!("{}\n{}", describe(&from_env), describe(&from_code)), @r"
     mode: api-key
     source: environment
     id: ****8c7f
-    ");
-    let key = creds.unwrap();
-    assert_eq!(key.as_api_key().unwrap().key().expose(), API_KEY);
-}
-
-#[tokio::test]
-async fn a_key_in_code_is_accepted() {
-    let creds = ApiKeyProvider::new(API_KEY).credentials().await;
-    insta::assert_snapshot!(describe(&creds), @r"
     mode: api-key
     source: code
     id: ****8c7f
     ");
+    let key = from_env.unwrap();
+    assert_eq!(key.as_api_key().unwrap().key().expose(), API_KEY);
 }
 
 #[tokio::test]

@@ -11,31 +11,25 @@ async fn resolve(vars: &[(&str, &str)]) -> String {
 }
 
 #[tokio::test]
-async fn long_term_keys() {
-    let out = resolve(&[
+async fn long_term_keys_and_temporary_keys_with_account() {
+    let long_term = resolve(&[
         ("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID),
         ("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY),
     ])
     .await;
-    insta::assert_snapshot!(out, @r"
-    mode: iam
-    source: environment
-    id: ****MPLE
-    session token: false
-    account: -
-    ");
-}
-
-#[tokio::test]
-async fn temporary_keys_with_account() {
-    let out = resolve(&[
+    let temporary = resolve(&[
         ("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID),
         ("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY),
         ("AWS_SESSION_TOKEN", SESSION_TOKEN),
         ("AWS_ACCOUNT_ID", "123456789012"),
     ])
     .await;
-    insta::assert_snapshot!(out, @r"
+    insta::assert_snapshot!(format!("{long_term}\n{temporary}"), @r"
+    mode: iam
+    source: environment
+    id: ****MPLE
+    session token: false
+    account: -
     mode: iam
     source: environment
     id: ****MPLE

@@ -30,25 +30,27 @@ pub async fn sdk_run(sdk: &aws_sdk_novaact::Client, definition: &str) -> String 
         .compatibility_version(1)
         .build()
         .unwrap_or_else(|err| panic!("ClientInfo: {err}"));
-    sdk.create_workflow_run()
+    let run = sdk
+        .create_workflow_run()
         .workflow_definition_name(definition)
         .model_id("nova-act-latest")
         .client_info(client_info)
         .send()
-        .await
-        .unwrap_or_else(|err| panic!("could not create a workflow run: {err:?}"))
-        .workflow_run_id()
-        .to_owned()
+        .await;
+    made(run, "a workflow run").workflow_run_id().to_owned()
 }
 
 /// CreateSession in `run` under `definition` through `sdk`; the session's id. Panics when refused.
 pub async fn sdk_session(sdk: &aws_sdk_novaact::Client, definition: &str, run: &str) -> String {
-    sdk.create_session()
+    let session = sdk
+        .create_session()
         .workflow_definition_name(definition)
         .workflow_run_id(run)
         .send()
-        .await
-        .unwrap_or_else(|err| panic!("could not create a session: {err:?}"))
-        .session_id()
-        .to_owned()
+        .await;
+    made(session, "a session").session_id().to_owned()
+}
+
+fn made<T>(answer: Result<T, impl std::fmt::Debug>, what: &str) -> T {
+    answer.unwrap_or_else(|err| panic!("could not create {what}: {err:?}"))
 }

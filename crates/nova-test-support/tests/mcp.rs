@@ -135,12 +135,9 @@ async fn servers_that_do_not_start_or_answer_garbage_are_typed_errors() {
     let err = McpServer::start(std::process::Command::new("/nonexistent/mcp-server"))
         .await
         .unwrap_err();
+    let said = err.to_string();
     assert!(matches!(err, McpError::Start { .. }), "{err:?}");
-    assert!(
-        err.to_string()
-            .starts_with("could not start the MCP server `/nonexistent/mcp-server`"),
-        "{err}"
-    );
+    assert!(said.starts_with("could not start the MCP server `/nonexistent/mcp-server`"));
 
     let marker = format!("garbage-{}", std::process::id());
     let mut garbage = fixture(&marker);

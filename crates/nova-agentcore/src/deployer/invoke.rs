@@ -95,12 +95,8 @@ impl Deployer {
         if let Some(user) = user_id {
             call = call.header(crate::USER_HEADER, user);
         }
-        #[cfg(feature = "otel")]
-        if let Some((parent, state)) = span.in_scope(nova_act_core::telemetry::trace_context) {
-            call = call.header("traceparent", parent);
-            if let Some(state) = state {
-                call = call.header("tracestate", state);
-            }
+        for (name, value) in trace_headers(&span) {
+            call = call.header(name, value);
         }
         let call = call.body(payload).streaming();
         let answer = self
@@ -142,12 +138,8 @@ pub async fn invoke_local(
     if let Some(user) = user_id {
         request = request.header(crate::USER_HEADER, user);
     }
-    #[cfg(feature = "otel")]
-    if let Some((parent, state)) = span.in_scope(nova_act_core::telemetry::trace_context) {
-        request = request.header("traceparent", parent);
-        if let Some(state) = state {
-            request = request.header("tracestate", state);
-        }
+    for (name, value) in trace_headers(&span) {
+        request = request.header(name, value);
     }
     let answer = request
         .body(payload)
@@ -159,4 +151,17 @@ pub async fn invoke_local(
             unreachable(Box::new(err))
         })?;
     Ok(Invoked::new(answer))
+}
+
+/// With `otel`, the headers that hand the invoked runtime `span`'s trace to continue
+/// (`traceparent`, and `tracestate` when there is one); none without.
+fn trace_headers(span: &tracing::Span) -> Vec<(&'static str, String)> {
+    #[cfg(feature = "otel")]
+    if let Some((parent, state)) = span.in_scope(nova_act_core::telemetry::trace_context) {
+        let mut headers = vec![("traceparent", parent)];
+        headers.extend(state.map(|state| ("tracestate", state)));
+        return headers;
+    }
+    let _ = span;
+    Vec::new()
 }

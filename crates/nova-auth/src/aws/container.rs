@@ -66,12 +66,6 @@ impl ContainerProvider {
     }
 }
 
-impl Default for ContainerProvider {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 #[async_trait]
 impl CredentialProvider for ContainerProvider {
     async fn credentials(&self) -> Result<Credentials, CredentialsError> {

@@ -44,12 +44,6 @@ impl DefaultChain {
     }
 }
 
-impl Default for DefaultChain {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 /// Settings for [`DefaultChain`].
 #[derive(Clone, Debug, Default)]
 pub struct DefaultChainBuilder {

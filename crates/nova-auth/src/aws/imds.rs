@@ -114,12 +114,6 @@ fn unreachable(err: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
-impl Default for ImdsProvider {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 #[async_trait]
 impl CredentialProvider for ImdsProvider {
     async fn credentials(&self) -> Result<Credentials, CredentialsError> {

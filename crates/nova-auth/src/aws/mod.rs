@@ -32,6 +32,27 @@ use crate::error::{CredentialsError, Report};
 use crate::secret::Secret;
 use crate::source::Source;
 
+/// Each provider's default reads the process environment: `new()`.
+macro_rules! default_is_new {
+    ($($provider:ty),+) => {
+        $(
+            impl Default for $provider {
+                fn default() -> Self {
+                    Self::new()
+                }
+            }
+        )+
+    };
+}
+
+default_is_new!(
+    ProfileProvider,
+    DefaultChain,
+    ContainerProvider,
+    WebIdentityProvider,
+    ImdsProvider
+);
+
 /// Our environment as the AWS SDK's environment shim.
 pub(crate) fn aws_env(env: &Env) -> aws_types::os_shim_internal::Env {
     if env.is_process() {

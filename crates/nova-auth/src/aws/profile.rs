@@ -71,12 +71,6 @@ impl ProfileProvider {
     }
 }
 
-impl Default for ProfileProvider {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 /// The shared files and the profile selected in them.
 pub(crate) struct Profiles {
     pub(crate) name: String,

@@ -41,12 +41,6 @@ impl WebIdentityProvider {
     }
 }
 
-impl Default for WebIdentityProvider {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 #[async_trait]
 impl CredentialProvider for WebIdentityProvider {
     async fn credentials(&self) -> Result<Credentials, CredentialsError> {
