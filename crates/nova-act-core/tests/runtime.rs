@@ -149,10 +149,7 @@ async fn recorded_act(
 ) -> Result<ActResult, WorkflowError<ActError>> {
     let request = request.into();
     Workflow::new(client)
-        .run(|run| async move {
-            let mut session = run.session(Recorder::default()).await?;
-            session.act(request).await
-        })
+        .act_once(Recorder::default(), request)
         .await
 }
 
@@ -230,12 +227,10 @@ async fn a_whole_act_with_browser_actions_and_a_tool() {
     let done = recorder.done.clone();
     let result = Workflow::new(&client)
         .definition("shop")
-        .run(|run| async move {
-            let mut session = run.session(recorder).await?;
-            session
-                .act(ActRequest::new("Find the price of apples").tool(lookup()))
-                .await
-        })
+        .act_once(
+            recorder,
+            ActRequest::new("Find the price of apples").tool(lookup()),
+        )
         .await
         .unwrap();
     assert_eq!(result.value, Some(json!("$4.99")));
@@ -406,10 +401,7 @@ async fn api_key_workflows_use_the_default_definition_whatever_is_named() {
     // The same program runs under IAM with its own definition; here it is ignored, with a warning.
     let result = Workflow::new(&client)
         .definition("nightly-report")
-        .run(|run| async move {
-            let mut session = run.session(Recorder::default()).await?;
-            session.act("Open the page").await
-        })
+        .act_once(Recorder::default(), "Open the page")
         .await
         .unwrap();
     assert_eq!(result.value, None);

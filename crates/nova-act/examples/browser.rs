@@ -15,10 +15,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let nova = NovaAct::from_env().await?;
     let browser = Browser::builder().starting_page(url).launch().await?;
-    let result = nova
-        .workflow()
-        .run(|run| async move { run.session(browser).await?.act(task).await })
-        .await?;
+    let result = nova.workflow().act_once(browser, task).await?;
     println!("{}", result.value.unwrap_or_default());
     Ok(())
 }

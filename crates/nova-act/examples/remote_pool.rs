@@ -27,14 +27,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .run(0..count, |_, browser| {
             let workflow = nova.workflow().shutdown(shutdown.clone());
             let task = task.clone();
-            async move {
-                workflow
-                    .run(|run| async move {
-                        let mut session = run.session(browser).await?;
-                        session.act(task.as_str()).await
-                    })
-                    .await
-            }
+            async move { workflow.act_once(browser, task.as_str()).await }
         })
         .await;
     for (job, answer) in answers.into_iter().enumerate() {

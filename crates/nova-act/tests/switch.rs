@@ -19,10 +19,10 @@ async fn program(env: Env, endpoint: &str) -> Result<Option<Value>, Box<dyn std:
     let result = nova
         .workflow()
         .definition("nightly")
-        .run(|run| async move {
-            let mut session = run.session(PretendPage::at("https://example.com/")).await?;
-            session.act("Read the page title").await
-        })
+        .act_once(
+            PretendPage::at("https://example.com/"),
+            "Read the page title",
+        )
         .await?;
     Ok(result.value)
 }

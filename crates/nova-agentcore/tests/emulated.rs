@@ -124,10 +124,7 @@ async fn an_act_runs_end_to_end_on_an_emulated_session() {
                 assert!(browser.is_attached());
                 let answer = Workflow::new(&client)
                     .definition(DEFINITION)
-                    .run(|run| async move {
-                        let mut session = run.session(browser).await?;
-                        session.act("Which page is open?").await
-                    })
+                    .act_once(browser, "Which page is open?")
                     .await;
                 Ok::<_, SessionError>(answer)
             }
@@ -242,12 +239,7 @@ async fn ten_acts_run_at_once_on_ten_sessions_and_leave_nothing_behind() {
             async move {
                 let answer = Workflow::new(&client)
                     .definition(DEFINITION)
-                    .run(|run| async move {
-                        let mut session = run.session(browser).await?;
-                        session
-                            .act(format!("Open {page} and say where you are"))
-                            .await
-                    })
+                    .act_once(browser, format!("Open {page} and say where you are"))
                     .await;
                 seen.lock().unwrap().extend(running);
                 answer.map(|result| (job, result.value))
@@ -555,10 +547,7 @@ async fn a_remote_browser_that_goes_away_fails_its_act_and_the_run_is_finished()
                 Ok::<_, SessionError>(
                     Workflow::new(&client)
                         .definition(DEFINITION)
-                        .run(|run| async move {
-                            let mut session = run.session(browser).await?;
-                            session.act("Watch the page").await
-                        })
+                        .act_once(browser, "Watch the page")
                         .await,
                 )
             }

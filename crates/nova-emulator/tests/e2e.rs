@@ -440,10 +440,7 @@ async fn a_whole_workflow_with_a_scripted_planner() {
     let client = iam(&emulator, emulator.access_key());
     let url = Workflow::new(&client)
         .definition("default")
-        .run(|run| async move {
-            let mut session = run.session(FormPage::default()).await?;
-            session.act("What page is this?").await
-        })
+        .act_once(FormPage::default(), "What page is this?")
         .await
         .unwrap();
     assert_eq!(url.value, Some(json!("http://127.0.0.1/form")));
@@ -479,10 +476,7 @@ async fn the_printed_policy_is_enough_for_the_sdk_workflow() {
     client.list_models(()).await.unwrap();
     let result = Workflow::new(&client)
         .definition("nightly")
-        .run(|run| async move {
-            let mut session = run.session(FormPage::default()).await?;
-            session.act("What page is this?").await
-        })
+        .act_once(FormPage::default(), "What page is this?")
         .await
         .unwrap();
     assert_eq!(result.value, Some(json!("http://127.0.0.1/form")));
@@ -637,12 +631,7 @@ async fn scripts_load_from_a_json_file() {
     let emulator = Emulator::builder().planner(planner).start().await.unwrap();
     let client = api_key(&emulator, emulator.api_key());
     let result = Workflow::new(&client)
-        .run(|run| async move {
-            run.session(FormPage::default())
-                .await?
-                .act("Greet the user")
-                .await
-        })
+        .act_once(FormPage::default(), "Greet the user")
         .await
         .unwrap();
     assert_eq!(result.value, Some(json!("hello")));
@@ -674,12 +663,7 @@ async fn lost_create_responses_are_retried_without_duplicates() {
     define(&client, "default").await;
     let result = Workflow::new(&client)
         .definition("default")
-        .run(|run| async move {
-            run.session(FormPage::default())
-                .await?
-                .act("What page is this?")
-                .await
-        })
+        .act_once(FormPage::default(), "What page is this?")
         .await
         .unwrap();
     assert_eq!(result.value, Some(json!("http://127.0.0.1/form")));
@@ -809,12 +793,7 @@ async fn credentials_expiring_mid_run_are_refreshed_and_no_call_fails() {
     define(&client, "default").await;
     let result = Workflow::new(&client)
         .definition("default")
-        .run(|run| async move {
-            run.session(Expiring { clock, waits: 0 })
-                .await?
-                .act("outlive the credentials")
-                .await
-        })
+        .act_once(Expiring { clock, waits: 0 }, "outlive the credentials")
         .await
         .unwrap();
     assert_eq!(result.value, Some(json!("done")));

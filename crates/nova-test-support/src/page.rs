@@ -55,6 +55,6 @@ pub async fn pretend_act(
     let task = task.to_owned();
     Workflow::new(client)
         .definition(definition)
-        .run(|run| async move { run.session(PretendPage::at(url)).await?.act(task).await })
+        .act_once(PretendPage::at(url), task)
         .await
 }

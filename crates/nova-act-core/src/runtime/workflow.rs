@@ -193,6 +193,29 @@ impl Workflow {
         }
     }
 
+    /// One act in a session of its own on `actuator`, in a run of its own: the shortest whole
+    /// workflow, [`Workflow::run`] around [`Run::session`] and [`Session::act`].
+    ///
+    /// ```no_run
+    /// # async fn example(client: nova_act_core::Client, browser: impl nova_act_core::runtime::Actuator) -> Result<(), Box<dyn std::error::Error>> {
+    /// use nova_act_core::runtime::Workflow;
+    ///
+    /// let heading = Workflow::new(&client)
+    ///     .act_once(browser, "Return the page's main heading")
+    ///     .await?;
+    /// println!("{:?}", heading.value);
+    /// # Ok(()) }
+    /// ```
+    pub async fn act_once<A: Actuator>(
+        &self,
+        actuator: A,
+        request: impl Into<ActRequest>,
+    ) -> Result<ActResult, WorkflowError<ActError>> {
+        let request = request.into();
+        self.run(|run| async move { run.session(actuator).await?.act(request).await })
+            .await
+    }
+
     /// Creates a run, hands it to `body`, and always finishes it: `SUCCEEDED` when `body`
     /// returns `Ok`, `FAILED` when it returns `Err`, panics, or is dropped before finishing.
     pub async fn run<F, Fut, T, E>(&self, body: F) -> Result<T, WorkflowError<E>>
