@@ -202,14 +202,9 @@ pub(crate) async fn workflow(cli: &Cli, command: &Workflow) -> Result<ExitCode, 
             print_one(cli, json!({"name": name, "status": out.status.as_str()}));
         }
         Workflow::List => {
-            let all: Vec<_> = client
+            let items = client
                 .workflow_definitions(ListWorkflowDefinitionsInput::default())
-                .try_collect()
-                .await
-                .map_err(fail)?;
-            let items = all
-                .iter()
-                .map(|d| {
+                .map_ok(|d| {
                     json!({
                         "name": d.workflow_definition_name,
                         "arn": d.workflow_definition_arn,
@@ -217,7 +212,9 @@ pub(crate) async fn workflow(cli: &Cli, command: &Workflow) -> Result<ExitCode, 
                         "created_at": rfc3339(d.created_at),
                     })
                 })
-                .collect();
+                .try_collect()
+                .await
+                .map_err(fail)?;
             print_items(
                 cli,
                 "workflow_definitions",
@@ -237,17 +234,13 @@ pub(crate) async fn workflow(cli: &Cli, command: &Workflow) -> Result<ExitCode, 
             return Err(Failure::Failed("not a definition command".to_owned()));
         }
         Workflow::Runs { name } => {
-            let all: Vec<_> = client
-                .workflow_runs(ListWorkflowRunsInput {
-                    workflow_definition_name: name.clone(),
-                    ..Default::default()
-                })
-                .try_collect()
-                .await
-                .map_err(fail)?;
-            let items = all
-                .iter()
-                .map(|r| {
+            let runs = ListWorkflowRunsInput {
+                workflow_definition_name: name.clone(),
+                ..Default::default()
+            };
+            let items = client
+                .workflow_runs(runs)
+                .map_ok(|r| {
                     json!({
                         "workflow_run_id": r.workflow_run_id,
                         "arn": r.workflow_run_arn,
@@ -256,7 +249,9 @@ pub(crate) async fn workflow(cli: &Cli, command: &Workflow) -> Result<ExitCode, 
                         "ended_at": r.ended_at.map(rfc3339),
                     })
                 })
-                .collect();
+                .try_collect()
+                .await
+                .map_err(fail)?;
             print_items(
                 cli,
                 "workflow_runs",

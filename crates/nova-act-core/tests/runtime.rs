@@ -358,8 +358,7 @@ async fn limits_are_checked_before_anything_is_sent() {
 #[tokio::test]
 async fn a_panicking_workflow_is_marked_failed() {
     let service = Service::start(vec![json!([])], None).await;
-    let client = service.client(AuthMode::Iam);
-    let err = Workflow::new(&client)
+    let err = Workflow::new(&service.client(AuthMode::Iam))
         .run(|_run| async move {
             if true {
                 panic!("the closure broke");

@@ -79,16 +79,10 @@ fn round_trips(c: &mut Criterion) {
                 .unwrap()
         })
     });
+    let models = format!("{signed_base}/models?clientCompatibilityVersion=1");
     group.bench_function("signed-floor", |b| {
-        b.to_async(&runtime).iter(|| async {
-            signed_floor
-                .send(
-                    "POST",
-                    format!("{signed_base}/models?clientCompatibilityVersion=1"),
-                    Vec::new(),
-                )
-                .await
-        })
+        b.to_async(&runtime)
+            .iter(|| signed_floor.send("POST", models.clone(), Vec::new()))
     });
     group.bench_function("floor", |b| {
         b.to_async(&runtime).iter(|| {
@@ -109,16 +103,10 @@ fn round_trips(c: &mut Criterion) {
         b.to_async(&runtime)
             .iter(|| async { nova_test_support::sdk_run(&sdk, "bench").await })
     });
+    let runs = format!("{signed_base}/workflow-definitions/bench/workflow-runs");
     group.bench_function("signed-floor", |b| {
-        b.to_async(&runtime).iter(|| async {
-            signed_floor
-                .send(
-                    "PUT",
-                    format!("{signed_base}/workflow-definitions/bench/workflow-runs"),
-                    create_run_body(),
-                )
-                .await
-        })
+        b.to_async(&runtime)
+            .iter(|| signed_floor.send("PUT", runs.clone(), create_run_body()))
     });
     group.bench_function("floor", |b| {
         b.to_async(&runtime).iter(|| {

@@ -170,15 +170,7 @@ pub async fn emulator(open: bool) -> RunningEmulator {
         Some(nova_act_client(&emulator))
     };
     match client {
-        Some(client) => {
-            client
-                .create_workflow_definition(CreateWorkflowDefinitionInput {
-                    name: "bench".into(),
-                    ..Default::default()
-                })
-                .await
-                .unwrap();
-        }
+        Some(client) => nova_test_support::define(&client, "bench").await,
         None => {
             nova_act_core::tls::http_client()
                 .build()

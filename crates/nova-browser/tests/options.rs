@@ -103,11 +103,8 @@ async fn downloads_land_in_their_folder_and_are_reported_or_are_refused() {
     browser.close().await;
 
     // A folder that cannot be written is refused before a browser starts.
-    let err = Browser::builder()
-        .downloads_dir("/proc/no-downloads")
-        .launch()
-        .await
-        .unwrap_err();
+    let unwritable = Browser::builder().downloads_dir("/proc/no-downloads");
+    let err = unwritable.launch().await.unwrap_err();
     assert!(matches!(err, BrowserError::Downloads { .. }), "{err}");
 }
 

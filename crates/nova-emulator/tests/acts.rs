@@ -267,18 +267,18 @@ impl HumanInput for Person {
 async fn a_person_in_the_loop_approves_or_cancels_and_is_offered_only_when_present() {
     let (emulator, client) = start(AsksFirst).await;
     let seen = Arc::new(Mutex::new(Vec::new()));
+    // Pays, with a person at hand who answers `approve`.
+    let pay = async |approve| {
+        let seen = seen.clone();
+        session(&client, Page::at("http://127.0.0.1/pay"), async |s| {
+            s.human_input(Person { approve, seen });
+            s.act("Pay for the order").await
+        })
+        .await
+    };
 
     // Approved: the agent gets `yes`, the time waited is recorded.
-    let person = Person {
-        approve: Approval::Yes,
-        seen: seen.clone(),
-    };
-    let result = session(&client, Page::at("http://127.0.0.1/pay"), async |s| {
-        s.human_input(person);
-        s.act("Pay for the order").await
-    })
-    .await
-    .unwrap();
+    let result = pay(Approval::Yes).await.unwrap();
     assert_eq!(result.value, Some(json!("\"yes\"")));
     assert!(result.human_wait > std::time::Duration::ZERO);
     assert!(result.time_worked() < result.ended_at.duration_since(result.started_at).unwrap());
@@ -297,16 +297,7 @@ async fn a_person_in_the_loop_approves_or_cancels_and_is_offered_only_when_prese
     }
 
     // Cancelled: a typed error, and a FAILED act.
-    let person = Person {
-        approve: Approval::Cancel,
-        seen: seen.clone(),
-    };
-    let err = session(&client, Page::at("http://127.0.0.1/pay"), async |s| {
-        s.human_input(person);
-        s.act("Pay for the order").await
-    })
-    .await
-    .unwrap_err();
+    let err = pay(Approval::Cancel).await.unwrap_err();
     assert!(
         matches!(&err, ActError::HumanCanceled { tool, message, .. } if *tool == APPROVE_TOOL && message == "Pay 3.50 EUR?"),
         "{err:?}"
