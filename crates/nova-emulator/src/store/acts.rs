@@ -59,39 +59,35 @@ impl Store {
         )?;
         self.open_run(&input.workflow_definition_name, &input.workflow_run_id)?;
         let parent = input.session_id.clone();
-        if let Some(answer) = self.replay("CreateAct", &parent, input.client_token.as_ref()) {
-            return Ok(answer);
-        }
-        let act_id = id();
-        let seq = self.next_seq();
-        let started_at = self.now();
-        self.times_out_at(started_at + ACT_TIMEOUT);
-        self.acts.insert(
-            act_id.clone(),
-            ActRecord {
-                definition: input.workflow_definition_name,
-                run_id: input.workflow_run_id,
-                session_id: input.session_id,
-                status: ActStatus::Running,
-                started_at,
-                ended_at: None,
-                view: ActView {
-                    task: input.task,
-                    tools: input.tool_specs.unwrap_or_default(),
+        let token = input.client_token.clone();
+        self.idempotent("CreateAct", &parent, token.as_ref(), |store| {
+            let (act_id, seq, started_at) = store.start(ACT_TIMEOUT);
+            store.acts.insert(
+                act_id.clone(),
+                ActRecord {
+                    definition: input.workflow_definition_name,
+                    run_id: input.workflow_run_id,
+                    session_id: input.session_id,
+                    status: ActStatus::Running,
+                    started_at,
+                    ended_at: None,
+                    view: ActView {
+                        task: input.task,
+                        tools: input.tool_specs.unwrap_or_default(),
+                    },
+                    steps: 0,
+                    last_step: None,
+                    seq,
+                    error: None,
                 },
-                steps: 0,
-                last_step: None,
-                seq,
-                error: None,
-            },
-        );
-        self.created.acts += 1;
-        let answer = CreateActOutput {
-            act_id,
-            status: ActStatus::Running,
-        };
-        self.remember("CreateAct", &parent, input.client_token.as_ref(), &answer);
-        Ok(answer)
+            );
+            store.created.acts += 1;
+            let answer = CreateActOutput {
+                act_id,
+                status: ActStatus::Running,
+            };
+            Ok(answer)
+        })
     }
 
     pub(crate) fn list_acts(&self, input: &ListActsInput) -> Result<ListActsOutput, ServiceError> {

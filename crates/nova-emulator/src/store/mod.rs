@@ -264,33 +264,38 @@ impl Store {
         self.next_timeout = running_runs.chain(running_acts).min();
     }
 
+    /// A new timed record's id, place in the listings and start, its timeout scheduled.
+    fn start(&mut self, timeout: std::time::Duration) -> (String, u64, Timestamp) {
+        let started_at = self.now();
+        self.times_out_at(started_at + timeout);
+        (id(), self.next_seq(), started_at)
+    }
+
     fn next_seq(&mut self) -> u64 {
         self.seq += 1;
         self.seq
     }
 
-    /// The answer already given for a create with this token, if any.
-    fn replay<T: serde::de::DeserializeOwned>(
-        &self,
-        op: &str,
-        parent: &str,
-        token: Option<&String>,
-    ) -> Option<T> {
-        let key = (op.to_owned(), parent.to_owned(), token?.clone());
-        serde_json::from_value(self.tokens.get(&key)?.clone()).ok()
-    }
-
-    fn remember<T: serde::Serialize>(
+    /// A create made once per idempotency token: the answer already given for `token` under
+    /// `parent`, or `create`'s, remembered for the next attempt with that token.
+    fn idempotent<T: serde::Serialize + serde::de::DeserializeOwned>(
         &mut self,
         op: &str,
         parent: &str,
         token: Option<&String>,
-        answer: &T,
-    ) {
-        if let (Some(token), Ok(value)) = (token, serde_json::to_value(answer)) {
-            self.tokens
-                .insert((op.to_owned(), parent.to_owned(), token.clone()), value);
+        create: impl FnOnce(&mut Self) -> Result<T, ServiceError>,
+    ) -> Result<T, ServiceError> {
+        let key = token.map(|token| (op.to_owned(), parent.to_owned(), token.clone()));
+        if let Some(given) = key.as_ref().and_then(|key| self.tokens.get(key))
+            && let Ok(answer) = serde_json::from_value(given.clone())
+        {
+            return Ok(answer);
         }
+        let answer = create(self)?;
+        if let (Some(key), Ok(value)) = (key, serde_json::to_value(&answer)) {
+            self.tokens.insert(key, value);
+        }
+        Ok(answer)
     }
 }
 

@@ -55,47 +55,37 @@ impl Store {
     ) -> Result<CreateWorkflowRunOutput, ServiceError> {
         let parent = input.workflow_definition_name.clone();
         self.definition(&parent)?;
-        if let Some(answer) = self.replay("CreateWorkflowRun", &parent, input.client_token.as_ref())
-        {
-            return Ok(answer);
-        }
-        if input.model_id != MODEL_ID && !MODEL_ALIASES.contains(&input.model_id.as_str()) {
-            return Err(ServiceError::field(
-                "modelId",
-                format!(
-                    "unknown model {}; ListModels lists the models",
-                    input.model_id
-                ),
-            ));
-        }
-        let run_id = id();
-        let seq = self.next_seq();
-        let started_at = self.now();
-        self.times_out_at(started_at + RUN_TIMEOUT);
-        self.runs.insert(
-            run_id.clone(),
-            RunRecord {
-                definition: parent.clone(),
+        let token = input.client_token.clone();
+        self.idempotent("CreateWorkflowRun", &parent, token.as_ref(), |store| {
+            if input.model_id != MODEL_ID && !MODEL_ALIASES.contains(&input.model_id.as_str()) {
+                return Err(ServiceError::field(
+                    "modelId",
+                    format!(
+                        "unknown model {}; ListModels lists the models",
+                        input.model_id
+                    ),
+                ));
+            }
+            let (run_id, seq, started_at) = store.start(RUN_TIMEOUT);
+            store.runs.insert(
+                run_id.clone(),
+                RunRecord {
+                    definition: parent.clone(),
+                    status: WorkflowRunStatus::Running,
+                    started_at,
+                    ended_at: None,
+                    model_id: input.model_id,
+                    log_group_name: input.log_group_name,
+                    seq,
+                },
+            );
+            store.created.runs += 1;
+            let answer = CreateWorkflowRunOutput {
+                workflow_run_id: run_id,
                 status: WorkflowRunStatus::Running,
-                started_at,
-                ended_at: None,
-                model_id: input.model_id,
-                log_group_name: input.log_group_name,
-                seq,
-            },
-        );
-        self.created.runs += 1;
-        let answer = CreateWorkflowRunOutput {
-            workflow_run_id: run_id,
-            status: WorkflowRunStatus::Running,
-        };
-        self.remember(
-            "CreateWorkflowRun",
-            &parent,
-            input.client_token.as_ref(),
-            &answer,
-        );
-        Ok(answer)
+            };
+            Ok(answer)
+        })
     }
 
     pub(crate) fn get_run(
@@ -121,10 +111,9 @@ impl Store {
         arn: impl Fn(&str) -> String,
     ) -> Result<ListWorkflowRunsOutput, ServiceError> {
         self.definition(&input.workflow_definition_name)?;
+        let of_definition = |r: &RunRecord| r.definition == input.workflow_definition_name;
         let (items, next) = listing(
-            self.runs
-                .iter()
-                .filter(|(_, r)| r.definition == input.workflow_definition_name),
+            self.runs.iter().filter(|(_, r)| of_definition(r)),
             |_, r| r.seq,
             |id, r| WorkflowRunSummary {
                 workflow_run_arn: arn(id),
@@ -198,27 +187,21 @@ impl Store {
     ) -> Result<CreateSessionOutput, ServiceError> {
         self.open_run(&input.workflow_definition_name, &input.workflow_run_id)?;
         let parent = input.workflow_run_id.clone();
-        if let Some(answer) = self.replay("CreateSession", &parent, input.client_token.as_ref()) {
-            return Ok(answer);
-        }
-        let session_id = id();
-        let seq = self.next_seq();
-        self.sessions.insert(
-            session_id.clone(),
-            SessionRecord {
-                run_id: parent.clone(),
-                seq,
-            },
-        );
-        self.created.sessions += 1;
-        let answer = CreateSessionOutput { session_id };
-        self.remember(
-            "CreateSession",
-            &parent,
-            input.client_token.as_ref(),
-            &answer,
-        );
-        Ok(answer)
+        let token = input.client_token.clone();
+        self.idempotent("CreateSession", &parent, token.as_ref(), |store| {
+            let session_id = id();
+            let seq = store.next_seq();
+            store.sessions.insert(
+                session_id.clone(),
+                SessionRecord {
+                    run_id: parent.clone(),
+                    seq,
+                },
+            );
+            store.created.sessions += 1;
+            let answer = CreateSessionOutput { session_id };
+            Ok(answer)
+        })
     }
 
     pub(crate) fn list_sessions(
