@@ -4,9 +4,22 @@
 
 mod support;
 
-use nova_emulator::{Emulator, Policy, RunningEmulator, generate_access_key, generate_api_key};
+use nova_emulator::{
+    Emulator, EmulatorBuilder, Policy, RunningEmulator, generate_access_key, generate_api_key,
+};
 
 /// `nova-act args` with the emulator's endpoints, `aws` as the AWS keys, and `vars`.
+/// An emulator that takes the API key `key` and keeps it where `keep` puts it.
+async fn keeping(
+    key: &str,
+    keep: impl FnOnce(EmulatorBuilder) -> EmulatorBuilder,
+) -> RunningEmulator {
+    keep(Emulator::builder().api_key(key))
+        .start()
+        .await
+        .unwrap()
+}
+
 async fn run(
     emulator: &RunningEmulator,
     aws: &nova_emulator::AccessKey,
@@ -40,12 +53,7 @@ async fn run(
 #[tokio::test]
 async fn the_key_from_a_secret_is_named_and_runs_a_workflow() {
     let key = generate_api_key();
-    let emulator = Emulator::builder()
-        .api_key(key.clone())
-        .secret("prod/nova-act", &key)
-        .start()
-        .await
-        .unwrap();
+    let emulator = keeping(&key, |e| e.secret("prod/nova-act", &key)).await;
     let aws = emulator.access_key().clone();
     let store = [("NOVA_ACT_API_KEY_SECRET_ID", "prod/nova-act")];
     let status = run(&emulator, &aws, &key, &["auth", "status", "--json"], &store).await;
@@ -164,12 +172,7 @@ async fn a_refused_read_names_the_permission_and_the_policy_that_allows_it() {
 async fn an_invocation_s_workload_access_token_reads_the_key_from_agentcore_identity() {
     use nova_act::agentcore::{Invocation, Runtime};
     let key = generate_api_key();
-    let emulator = Emulator::builder()
-        .api_key(key.clone())
-        .identity_api_key("nova-act-key", &key)
-        .start()
-        .await
-        .unwrap();
+    let emulator = keeping(&key, |e| e.identity_api_key("nova-act-key", &key)).await;
     let aws = emulator.access_key().clone();
     let url = emulator.url().to_owned();
     let base = nova_act::Env::from_vars([

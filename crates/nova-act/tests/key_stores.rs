@@ -110,6 +110,7 @@ async fn a_refused_read_names_the_permission() {
         r#"{"Statement":[{"Effect":"Allow","Action":"nova-act:*","Resource":"*"}]}"#,
     )
     .unwrap();
+    let clock = ManualClock::new(SystemTime::now());
     let emulator = Emulator::builder()
         .access_key(aws.clone())
         .policy(aws.access_key_id, only_nova_act)
@@ -119,7 +120,6 @@ async fn a_refused_read_names_the_permission() {
         .start()
         .await
         .unwrap();
-    let clock = ManualClock::new(SystemTime::now());
     for (var, name, permission) in [
         (
             "NOVA_ACT_API_KEY_SECRET_ID",

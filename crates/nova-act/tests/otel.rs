@@ -45,8 +45,7 @@ async fn an_invocation_continues_the_callers_trace_and_passes_it_on() {
     .bind()
     .await
     .unwrap();
-    let address = runtime.local_addr();
-    let served = tokio::spawn(runtime.run());
+    let (address, served) = (runtime.local_addr(), tokio::spawn(runtime.run()));
     let answer = nova_act::tls::http_client()
         .build()
         .unwrap()

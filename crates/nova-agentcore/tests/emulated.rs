@@ -43,8 +43,9 @@ async fn auth(key: &AccessKey) -> Auth {
         .unwrap()
 }
 
-fn sessions_for(emulator: &RunningEmulator, auth: &Auth) -> BrowserSessions {
-    BrowserSessions::builder(auth)
+/// The AgentCore Browser sessions of `emulator`, for `key`.
+async fn sessions_for(emulator: &RunningEmulator, key: &AccessKey) -> BrowserSessions {
+    BrowserSessions::builder(&auth(key).await)
         .env(Env::empty())
         .endpoint_url(emulator.url())
         .build()
@@ -105,8 +106,7 @@ use nova_test_support::alive;
 async fn an_act_runs_end_to_end_on_an_emulated_session() {
     let emulator = Emulator::builder().start().await.unwrap();
     let client = nova_act(&emulator).await;
-    let auth = auth(emulator.access_key()).await;
-    let sessions = sessions_for(&emulator, &auth);
+    let sessions = sessions_for(&emulator, emulator.access_key()).await;
     let site = site().await;
     let page = format!("{}/pricing", site.uri());
     let mut pids = Vec::new();
@@ -151,8 +151,7 @@ where
     F: FnOnce(nova_agentcore::RemoteSession) -> Fut,
     Fut: std::future::Future<Output = Result<(), SessionError>>,
 {
-    let auth = auth(emulator.access_key()).await;
-    let sessions = sessions_for(&emulator, &auth);
+    let sessions = sessions_for(&emulator, emulator.access_key()).await;
     let outcome = sessions
         .with_session(SessionOptions::new().name(name), None, body)
         .await;
@@ -225,8 +224,7 @@ async fn a_remote_browser_never_requests_a_blocked_url() {
 async fn ten_acts_run_at_once_on_ten_sessions_and_leave_nothing_behind() {
     let emulator = Emulator::builder().start().await.unwrap();
     let client = nova_act(&emulator).await;
-    let auth = auth(emulator.access_key()).await;
-    let sessions = sessions_for(&emulator, &auth);
+    let sessions = sessions_for(&emulator, emulator.access_key()).await;
     let site = site().await;
     let seen: Arc<Mutex<Vec<u32>>> = Arc::default();
     let pool = BrowserPool::new(&sessions).concurrency(10);
@@ -313,8 +311,7 @@ async fn handshakes_with_bad_signatures_are_refused_with_the_aws_error_names() {
         .start()
         .await
         .unwrap();
-    let auth = auth(emulator.access_key()).await;
-    let sessions = sessions_for(&emulator, &auth);
+    let sessions = sessions_for(&emulator, emulator.access_key()).await;
     let session = match sessions.start(SessionOptions::new()).await {
         Err(err) if skipped(&err) => return,
         other => other.unwrap(),
@@ -406,8 +403,7 @@ async fn the_remote_browser_policy_is_enough_and_anything_less_is_refused() {
         .start()
         .await
         .unwrap();
-    let whole = auth(&key).await;
-    let sessions = sessions_for(&emulator, &whole);
+    let sessions = sessions_for(&emulator, &key).await;
     let session = match sessions.start(SessionOptions::new()).await {
         Err(err) if skipped(&err) => return,
         other => other.unwrap(),
@@ -432,8 +428,7 @@ async fn the_remote_browser_policy_is_enough_and_anything_less_is_refused() {
             .start()
             .await
             .unwrap();
-        let auth = auth(&key).await;
-        let sessions = sessions_for(&emulator, &auth);
+        let sessions = sessions_for(&emulator, &key).await;
         let outcome: Result<(), SessionError> = async {
             let session = sessions.start(SessionOptions::new()).await?;
             let steps = async {
@@ -467,8 +462,7 @@ async fn the_quota_refuses_sessions_and_the_timeout_and_shutdown_end_them() {
         .start()
         .await
         .unwrap();
-    let auth = auth(emulator.access_key()).await;
-    let sessions = sessions_for(&emulator, &auth);
+    let sessions = sessions_for(&emulator, emulator.access_key()).await;
     let short = match sessions
         .start(SessionOptions::new().timeout(Duration::from_secs(1)))
         .await
@@ -526,8 +520,7 @@ async fn a_remote_browser_that_goes_away_fails_its_act_and_the_run_is_finished()
         .await
         .unwrap();
     let client = nova_act(&emulator).await;
-    let auth = auth(emulator.access_key()).await;
-    let sessions = sessions_for(&emulator, &auth);
+    let sessions = sessions_for(&emulator, emulator.access_key()).await;
     let outcome = sessions
         .with_session(SessionOptions::new(), None, |session| {
             let client = client.clone();
