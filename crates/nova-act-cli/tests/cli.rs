@@ -57,20 +57,11 @@ fn status_with_aws_environment_variables() {
 
 #[test]
 fn status_with_a_profile() {
-    let home = home();
-    std::fs::create_dir_all(home.path().join(".aws")).unwrap();
-    std::fs::write(
-        home.path().join(".aws/credentials"),
-        format!(
-            "[dev]\naws_access_key_id = AKIADEVDEVDEV00001\naws_secret_access_key = {SECRET}\n"
-        ),
-    )
-    .unwrap();
-    std::fs::write(
-        home.path().join(".aws/config"),
-        "[profile dev]\nregion = us-east-1\n",
-    )
-    .unwrap();
+    let credentials = format!(
+        "[dev]\naws_access_key_id = AKIADEVDEVDEV00001\naws_secret_access_key = {SECRET}\n"
+    );
+    let config = "[profile dev]\nregion = us-east-1\n";
+    let home = nova_test_support::aws_home(Some(&credentials), Some(config));
     insta::assert_snapshot!(run(
         home.path(),
         &["auth", "status"],

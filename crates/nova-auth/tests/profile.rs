@@ -16,16 +16,9 @@ struct Home {
 
 impl Home {
     fn new(credentials: Option<&str>, config: Option<&str>) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let aws = dir.path().join(".aws");
-        fs::create_dir_all(&aws).unwrap();
-        if let Some(text) = credentials {
-            fs::write(aws.join("credentials"), text).unwrap();
+        Self {
+            dir: nova_test_support::aws_home(credentials, config),
         }
-        if let Some(text) = config {
-            fs::write(aws.join("config"), text).unwrap();
-        }
-        Self { dir }
     }
 
     fn path(&self) -> &Path {

@@ -85,15 +85,10 @@ async fn iam_mode_from_the_environment_leaks_nothing() {
 #[tokio::test]
 async fn iam_mode_from_a_profile_leaks_nothing() {
     let (logs, _guard) = Logs::capture();
-    let home = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(home.path().join(".aws")).unwrap();
-    std::fs::write(
-        home.path().join(".aws/credentials"),
-        format!(
-            "[default]\naws_access_key_id = {ACCESS_KEY_ID}\naws_secret_access_key = {SECRET_ACCESS_KEY}\naws_session_token = {SESSION_TOKEN}\n"
-        ),
-    )
-    .unwrap();
+    let credentials = format!(
+        "[default]\naws_access_key_id = {ACCESS_KEY_ID}\naws_secret_access_key = {SECRET_ACCESS_KEY}\naws_session_token = {SESSION_TOKEN}\n"
+    );
+    let home = nova_test_support::aws_home(Some(&credentials), None);
     let env = Env::from_vars([("HOME", home.path().display().to_string())]);
     let auth = Auth::builder().env(env.clone()).build().await.unwrap();
     let creds = auth.credentials().await.unwrap();

@@ -18,8 +18,10 @@ mod service;
 #[cfg(feature = "sigv4")]
 mod sigv4;
 
+mod home;
 #[cfg(feature = "aws-sdk")]
 pub use aws_sdk::{aws_sdk, sdk_run, sdk_session};
+pub use home::aws_home;
 #[cfg(feature = "http")]
 pub use http::{answer, mount};
 #[cfg(feature = "actuator")]
