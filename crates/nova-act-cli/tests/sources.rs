@@ -80,9 +80,9 @@ impl Rig {
         .unwrap()
     }
 
-    /// `auth status`, `auth doctor` (which asks STS who is calling) and a whole workflow; returns
-    /// the status for its snapshot after checking the caller and the run.
-    async fn prove(&self, vars: &[(&'static str, String)], caller: &str) -> String {
+    /// `auth status`, `auth doctor` (which asks STS who is calling) and a whole workflow: checks
+    /// the caller and the run, and the status against the snapshot `name`.
+    async fn prove(&self, name: &str, vars: &[(&'static str, String)], caller: &str) {
         let status = self.run(&["auth", "status"], vars).await;
         assert!(status.starts_with("exit 0\n"), "{status}");
         let doctor = self.run(&["auth", "doctor"], vars).await;
@@ -91,7 +91,7 @@ impl Rig {
         let workflow = self.run(&["quickstart", "--live"], vars).await;
         assert!(workflow.starts_with("exit 0\n"), "{workflow}");
         assert!(workflow.contains("workflow run SUCCEEDED"), "{workflow}");
-        status
+        settings().bind(|| insta::assert_snapshot!(name, status));
     }
 }
 
@@ -124,14 +124,13 @@ async fn a_role_from_a_profile_and_a_chain_of_two_run_a_workflow() {
              source_profile = runner\nrole_session_name = ci-deployer\n"
         ),
     );
-    let status = rig
-        .prove(&profile("runner"), &assumed("Runner", "ci-runner"))
-        .await;
-    settings().bind(|| insta::assert_snapshot!("role_from_a_profile", status));
-    let status = rig
-        .prove(&profile("deployer"), &assumed("Deployer", "ci-deployer"))
-        .await;
-    settings().bind(|| insta::assert_snapshot!("chain_of_two_roles", status));
+    for (snapshot, name, role, session) in [
+        ("role_from_a_profile", "runner", "Runner", "ci-runner"),
+        ("chain_of_two_roles", "deployer", "Deployer", "ci-deployer"),
+    ] {
+        rig.prove(snapshot, &profile(name), &assumed(role, session))
+            .await;
+    }
     let json = rig
         .run(&["auth", "status", "--json"], &profile("deployer"))
         .await;
@@ -157,8 +156,8 @@ async fn web_identity_from_the_environment_runs_a_workflow() {
         ("AWS_WEB_IDENTITY_TOKEN_FILE", rig.path("eks/token")),
         ("AWS_ROLE_SESSION_NAME", "pod-1".to_owned()),
     ];
-    let status = rig.prove(&vars, &assumed("Pods", "pod-1")).await;
-    settings().bind(|| insta::assert_snapshot!("web_identity", status));
+    rig.prove("web_identity", &vars, &assumed("Pods", "pod-1"))
+        .await;
 
     // The token file is gone: one error naming the file and the variable.
     let missing = vec![
@@ -204,10 +203,12 @@ async fn an_sso_session_profile_with_a_cached_token_runs_a_workflow() {
         ),
     );
     sso_cache(&rig, "corp", "2099-01-01T00:00:00Z");
-    let status = rig
-        .prove(&profile("sso-dev"), &assumed("Developer", "sso-user"))
-        .await;
-    settings().bind(|| insta::assert_snapshot!("sso_session", status));
+    rig.prove(
+        "sso_session",
+        &profile("sso-dev"),
+        &assumed("Developer", "sso-user"),
+    )
+    .await;
     // Even a TRACE log of every crate keeps the bearer token out (aws-smithy dumps request
     // headers at TRACE, and does not mark the SSO portal's as sensitive).
     let traced = rig
@@ -244,13 +245,12 @@ async fn credential_process_runs_a_workflow() {
             rig.path("bin/vault-creds")
         ),
     );
-    let status = rig
-        .prove(
-            &profile("vault"),
-            &format!("arn:aws:iam::{ACCOUNT_ID}:user/nova-emulator"),
-        )
-        .await;
-    settings().bind(|| insta::assert_snapshot!("credential_process", status));
+    rig.prove(
+        "credential_process",
+        &profile("vault"),
+        &format!("arn:aws:iam::{ACCOUNT_ID}:user/nova-emulator"),
+    )
+    .await;
     rig.emulator.shutdown().await;
 }
 

@@ -52,6 +52,14 @@ async fn sessions_for(emulator: &RunningEmulator, key: &AccessKey) -> BrowserSes
         .unwrap()
 }
 
+/// An emulator, a Nova Act client of it and its AgentCore Browser sessions.
+async fn emulated() -> (RunningEmulator, Client, BrowserSessions) {
+    let emulator = Emulator::builder().start().await.unwrap();
+    let client = nova_act(&emulator).await;
+    let sessions = sessions_for(&emulator, emulator.access_key()).await;
+    (emulator, client, sessions)
+}
+
 /// A Nova Act client of the emulator under IAM, with the workflow definition the acts use.
 async fn nova_act(emulator: &RunningEmulator) -> Client {
     let client = Client::builder()
@@ -104,9 +112,7 @@ use nova_test_support::alive;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_act_runs_end_to_end_on_an_emulated_session() {
-    let emulator = Emulator::builder().start().await.unwrap();
-    let client = nova_act(&emulator).await;
-    let sessions = sessions_for(&emulator, emulator.access_key()).await;
+    let (emulator, client, sessions) = emulated().await;
     let site = site().await;
     let page = format!("{}/pricing", site.uri());
     let mut pids = Vec::new();
@@ -222,9 +228,7 @@ async fn a_remote_browser_never_requests_a_blocked_url() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_acts_run_at_once_on_ten_sessions_and_leave_nothing_behind() {
-    let emulator = Emulator::builder().start().await.unwrap();
-    let client = nova_act(&emulator).await;
-    let sessions = sessions_for(&emulator, emulator.access_key()).await;
+    let (emulator, client, sessions) = emulated().await;
     let site = site().await;
     let seen: Arc<Mutex<Vec<u32>>> = Arc::default();
     let pool = BrowserPool::new(&sessions).concurrency(10);
