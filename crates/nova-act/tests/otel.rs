@@ -96,6 +96,55 @@ async fn an_invocation_continues_the_callers_trace_and_passes_it_on() {
     }
 }
 
+/// A runtime served on this machine and invoked with `invoke_local` (as `nova-act workflow
+/// invoke --local` does) continues the caller's trace: the invocation hangs under the call's
+/// `BedrockAgentCore.InvokeAgentRuntime` span.
+#[cfg(feature = "deploy")]
+#[tokio::test(flavor = "current_thread")]
+async fn a_local_invocation_hands_the_runtime_its_trace() {
+    use nova_act::agentcore::{invoke_local, new_session_id};
+
+    let collector = Collector::start().await;
+    let telemetry = Telemetry::builder()
+        .env(Env::empty())
+        .endpoint(collector.url())
+        .build()
+        .unwrap();
+    let guard = tracing_subscriber::registry()
+        .with(telemetry.layer())
+        .set_default();
+    let shutdown = nova_act::runtime::Shutdown::new();
+    let runtime = Runtime::new(|_: Invocation| async { Ok::<_, String>(serde_json::json!({})) })
+        .env(Env::empty())
+        .address(([127, 0, 0, 1], 0).into())
+        .shutdown(&shutdown)
+        .bind()
+        .await
+        .unwrap();
+    let (address, served) = (runtime.local_addr(), tokio::spawn(runtime.run()));
+    let url = format!("http://{address}");
+    let answer = invoke_local(&url, &new_session_id(), None, b"{}".to_vec())
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    shutdown.trigger("the test");
+    served.await.unwrap().unwrap();
+    drop(guard);
+    telemetry.shutdown().await;
+
+    let spans = collector.spans();
+    let named = |name: &str| {
+        spans
+            .iter()
+            .find(|s| s.name == name)
+            .unwrap_or_else(|| panic!("no span {name}: {spans:#?}"))
+    };
+    let call = named("BedrockAgentCore.InvokeAgentRuntime");
+    let invocation = named("nova_act.invocation");
+    assert_eq!(invocation.parent_span_id, call.span_id);
+    assert_eq!(invocation.trace_id, call.trace_id);
+}
+
 /// CloudWatch takes spans signed with SigV4 as `xray`: each export is signed with the AWS
 /// credentials given (checked with the AWS SDK's own signer); an API key is refused, never sent.
 #[tokio::test(flavor = "current_thread")]
