@@ -966,11 +966,7 @@ async fn interrupt(emulator: &nova_emulator::RunningEmulator, args: &[&str]) {
             "the browser runs under TMPDIR"
         );
     }
-    let sent = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
+    nova_test_support::signal(child.id(), "INT");
     let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
         .await
         .unwrap();
@@ -982,14 +978,7 @@ async fn interrupt(emulator: &nova_emulator::RunningEmulator, args: &[&str]) {
         "interrupted by SIGINT: the act and the workflow run were marked FAILED"
     );
 
-    let left = processes_mentioning(&tmp.path().display().to_string());
-    assert!(left.is_empty(), "processes left: {left:#?}");
-    let files: Vec<_> = std::fs::read_dir(tmp.path())
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    assert!(files.is_empty(), "left in TMPDIR: {files:?}");
+    nova_test_support::assert_nothing_left(tmp.path());
 
     // The emulator saw the run and the act end FAILED.
     let runs = as_key(emulator, key, &["workflow", "runs", "quickstart", "--json"]).await;
@@ -1042,13 +1031,7 @@ fn a_browser_quickstart_leaves_nothing_in_tmpdir() {
         return;
     }
     assert!(out.starts_with("exit 0\n"), "{out}");
-    let files: Vec<_> = std::fs::read_dir(tmp.path())
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    assert!(files.is_empty(), "left in TMPDIR: {files:?}");
-    assert!(processes_mentioning(&tmp_path).is_empty());
+    nova_test_support::assert_nothing_left(tmp.path());
 }
 
 /// Credentials never travel in cleartext beyond this machine: with `HTTP_PROXY` pointing at a
@@ -1159,11 +1142,7 @@ async fn sigint_during_a_batch_leaves_nothing_behind_and_reports_every_task() {
         }
         panic!("the acts never started:\n{err}");
     }
-    let sent = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
+    nova_test_support::signal(child.id(), "INT");
     let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
         .await
         .unwrap();
@@ -1194,14 +1173,7 @@ async fn sigint_during_a_batch_leaves_nothing_behind_and_reports_every_task() {
         "{err}"
     );
     assert_eq!(lines[0]["error"]["code"], "ActInterrupted");
-    let left = processes_mentioning(&tmp.path().display().to_string());
-    assert!(left.is_empty(), "processes left: {left:#?}");
-    let files: Vec<_> = std::fs::read_dir(tmp.path())
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    assert!(files.is_empty(), "left in TMPDIR: {files:?}");
+    nova_test_support::assert_nothing_left(tmp.path());
     let statuses: Vec<String> = emulator
         .acts()
         .iter()

@@ -14,18 +14,44 @@ use tracing_subscriber::util::SubscriberInitExt;
 const TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const CALLER: &str = "00f067aa0ba902b7";
 
-// One thread: the subscriber is this test's (`set_default`), and every task runs where it is.
-#[tokio::test(flavor = "current_thread")]
-async fn an_invocation_continues_the_callers_trace_and_passes_it_on() {
-    let collector = Collector::start().await;
-    let emulator = Emulator::builder().record_requests().start().await.unwrap();
+/// Telemetry exporting to `collector`, the subscriber of this thread until the guard drops.
+fn export_to(collector: &Collector) -> (Telemetry, tracing::subscriber::DefaultGuard) {
     let telemetry = Telemetry::builder()
         .env(Env::empty())
         .endpoint(collector.url())
         .build()
         .unwrap();
-    let subscriber = tracing_subscriber::registry().with(telemetry.layer());
-    let guard = subscriber.set_default();
+    let guard = tracing_subscriber::registry()
+        .with(telemetry.layer())
+        .set_default();
+    (telemetry, guard)
+}
+
+/// `runtime` served on a free loopback port until `shutdown` is triggered: its address, and the
+/// task serving it.
+async fn serve(
+    runtime: Runtime,
+    shutdown: &nova_act::runtime::Shutdown,
+) -> (
+    std::net::SocketAddr,
+    tokio::task::JoinHandle<Result<(), nova_act::agentcore::ServeError>>,
+) {
+    let runtime = runtime
+        .env(Env::empty())
+        .address(([127, 0, 0, 1], 0).into())
+        .shutdown(shutdown)
+        .bind()
+        .await
+        .unwrap();
+    (runtime.local_addr(), tokio::spawn(runtime.run()))
+}
+
+// One thread: the subscriber is this test's (`set_default`), and every task runs where it is.
+#[tokio::test(flavor = "current_thread")]
+async fn an_invocation_continues_the_callers_trace_and_passes_it_on() {
+    let collector = Collector::start().await;
+    let emulator = Emulator::builder().record_requests().start().await.unwrap();
+    let (telemetry, guard) = export_to(&collector);
 
     let client = emulator.client(AuthMode::ApiKey).build().unwrap();
     let shutdown = nova_act::runtime::Shutdown::new();
@@ -38,14 +64,8 @@ async fn an_invocation_continues_the_callers_trace_and_passes_it_on() {
                 .map_err(|err| err.to_string())?;
             Ok::<_, String>(serde_json::json!({ "run": run }))
         }
-    })
-    .env(Env::empty())
-    .address(([127, 0, 0, 1], 0).into())
-    .shutdown(&shutdown)
-    .bind()
-    .await
-    .unwrap();
-    let (address, served) = (runtime.local_addr(), tokio::spawn(runtime.run()));
+    });
+    let (address, served) = serve(runtime, &shutdown).await;
     let answer = nova_act::tls::http_client()
         .build()
         .unwrap()
@@ -105,23 +125,10 @@ async fn a_local_invocation_hands_the_runtime_its_trace() {
     use nova_act::agentcore::{invoke_local, new_session_id};
 
     let collector = Collector::start().await;
-    let telemetry = Telemetry::builder()
-        .env(Env::empty())
-        .endpoint(collector.url())
-        .build()
-        .unwrap();
-    let guard = tracing_subscriber::registry()
-        .with(telemetry.layer())
-        .set_default();
+    let (telemetry, guard) = export_to(&collector);
     let shutdown = nova_act::runtime::Shutdown::new();
-    let runtime = Runtime::new(|_: Invocation| async { Ok::<_, String>(serde_json::json!({})) })
-        .env(Env::empty())
-        .address(([127, 0, 0, 1], 0).into())
-        .shutdown(&shutdown)
-        .bind()
-        .await
-        .unwrap();
-    let (address, served) = (runtime.local_addr(), tokio::spawn(runtime.run()));
+    let runtime = Runtime::new(|_: Invocation| async { Ok::<_, String>(serde_json::json!({})) });
+    let (address, served) = serve(runtime, &shutdown).await;
     let url = format!("http://{address}");
     let answer = invoke_local(&url, &new_session_id(), None, b"{}".to_vec())
         .await

@@ -103,11 +103,7 @@ async fn keys_from_the_environment_first_line_and_a_clean_sigterm() {
     let cmdline = std::fs::read(format!("/proc/{}/cmdline", child.id())).unwrap_or_default();
     assert!(!String::from_utf8_lossy(&cmdline).contains(SECRET));
 
-    let term = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(term.success());
+    nova_test_support::signal(child.id(), "TERM");
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(0), "a clean stop on SIGTERM");
 }

@@ -26,7 +26,9 @@ pub use home::aws_home;
 pub use http::{answer, mount};
 #[cfg(feature = "actuator")]
 pub use page::{PretendPage, pretend_act};
-pub use procs::{alive, listening_sockets, process_group, processes_mentioning};
+pub use procs::{
+    alive, assert_nothing_left, listening_sockets, process_group, processes_mentioning, signal,
+};
 #[cfg(feature = "client")]
 pub use service::{define, open_act};
 #[cfg(feature = "sigv4")]

@@ -114,3 +114,26 @@ mod tests {
         assert!(!alive(u32::MAX));
     }
 }
+
+/// Sends `signal` (`"INT"`, `"TERM"`, …) to process `pid` with `kill`, as a user's Ctrl-C or a
+/// service manager would; panics when it cannot be sent.
+pub fn signal(pid: u32, signal: &str) {
+    let sent = std::process::Command::new("kill")
+        .args([format!("-{signal}"), pid.to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success(), "kill -{signal} {pid} failed");
+}
+
+/// Panics unless `dir` is empty and no process mentions it in its command line: what a test
+/// checks after interrupting something that worked under `dir` (a `TMPDIR` of its own).
+pub fn assert_nothing_left(dir: &Path) {
+    let left = processes_mentioning(&dir.display().to_string());
+    assert!(left.is_empty(), "processes left: {left:#?}");
+    let files: Vec<_> = std::fs::read_dir(dir)
+        .expect("the folder is readable")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert!(files.is_empty(), "left in {}: {files:?}", dir.display());
+}
