@@ -14,8 +14,19 @@ use tracing_subscriber::util::SubscriberInitExt;
 const TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const CALLER: &str = "00f067aa0ba902b7";
 
-/// Telemetry exporting to `collector`, the subscriber of this thread until the guard drops.
-fn export_to(collector: &Collector) -> (Telemetry, tracing::subscriber::DefaultGuard) {
+/// Telemetry exporting to a collector, the subscriber of this thread until it is flushed.
+struct Exporting(Telemetry, tracing::subscriber::DefaultGuard);
+
+impl Exporting {
+    /// Uninstalls the subscriber and flushes: every span is at the collector after it.
+    async fn flush(self) {
+        let Self(telemetry, guard) = self;
+        drop(guard);
+        telemetry.shutdown().await;
+    }
+}
+
+fn export_to(collector: &Collector) -> Exporting {
     let telemetry = Telemetry::builder()
         .env(Env::empty())
         .endpoint(collector.url())
@@ -24,7 +35,7 @@ fn export_to(collector: &Collector) -> (Telemetry, tracing::subscriber::DefaultG
     let guard = tracing_subscriber::registry()
         .with(telemetry.layer())
         .set_default();
-    (telemetry, guard)
+    Exporting(telemetry, guard)
 }
 
 /// `runtime` served on a free loopback port until `shutdown` is triggered: its address, and the
@@ -51,7 +62,7 @@ async fn serve(
 async fn an_invocation_continues_the_callers_trace_and_passes_it_on() {
     let collector = Collector::start().await;
     let emulator = Emulator::builder().record_requests().start().await.unwrap();
-    let (telemetry, guard) = export_to(&collector);
+    let exporting = export_to(&collector);
 
     let client = emulator.client(AuthMode::ApiKey).build().unwrap();
     let shutdown = nova_act::runtime::Shutdown::new();
@@ -79,8 +90,7 @@ async fn an_invocation_continues_the_callers_trace_and_passes_it_on() {
     assert_eq!(answer.status(), 200);
     shutdown.trigger("the test");
     served.await.unwrap().unwrap();
-    drop(guard);
-    telemetry.shutdown().await;
+    exporting.flush().await;
 
     let spans = collector.spans();
     let invocation = spans
@@ -125,19 +135,16 @@ async fn a_local_invocation_hands_the_runtime_its_trace() {
     use nova_act::agentcore::{invoke_local, new_session_id};
 
     let collector = Collector::start().await;
-    let (telemetry, guard) = export_to(&collector);
+    let exporting = export_to(&collector);
     let shutdown = nova_act::runtime::Shutdown::new();
     let runtime = Runtime::new(|_: Invocation| async { Ok::<_, String>(serde_json::json!({})) });
     let (address, served) = serve(runtime, &shutdown).await;
     let url = format!("http://{address}");
-    let answer = invoke_local(&url, &new_session_id(), None, b"{}".to_vec())
-        .await
-        .unwrap();
-    assert_eq!(answer.status(), 200);
+    let answer = invoke_local(&url, &new_session_id(), None, b"{}".to_vec()).await;
+    assert_eq!(answer.unwrap().status(), 200);
     shutdown.trigger("the test");
     served.await.unwrap().unwrap();
-    drop(guard);
-    telemetry.shutdown().await;
+    exporting.flush().await;
 
     let spans = collector.spans();
     let named = |name: &str| {
