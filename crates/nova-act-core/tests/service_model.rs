@@ -13,6 +13,11 @@ use serde_json::{Value, json};
 mod support;
 use support::{model, sample};
 
+/// The names of a JSON object's members.
+fn keys(object: &Value) -> BTreeSet<&str> {
+    object.as_object().unwrap().keys().map(String::as_str).collect()
+}
+
 /// Members of `shape` travelling in `location` (`uri`, `querystring`, `header`), by wire name.
 fn located(model: &Value, shape: &str, location: &str) -> BTreeSet<String> {
     model["shapes"][shape]["members"]
@@ -33,8 +38,20 @@ fn round_trip<T: Serialize + DeserializeOwned>(what: &str, expected: &Value) {
     assert_eq!(&back, expected, "{what}: our type drops or renames members");
 }
 
-/// Checks one operation against the model. `input` must have every member set.
-fn check<O: Operation + DeserializeOwned>(model: &Value, input: O, seen: &mut BTreeMap<String, ()>)
+/// `shape` with every member present, those of the URI and the query string too (by their
+/// member names, as our inputs read them back).
+fn every_member(model: &Value, shape: &str) -> Value {
+    let mut value = sample(model, shape);
+    for (name, member) in model["shapes"][shape]["members"].as_object().unwrap() {
+        if member.get("location").is_some() {
+            value[name] = sample(model, member["shape"].as_str().unwrap());
+        }
+    }
+    value
+}
+
+/// Checks one operation against the model, with an input that has every member set.
+fn check<O: Operation + DeserializeOwned>(model: &Value, seen: &mut BTreeMap<String, ()>)
 where
     O::Output: Serialize,
 {
@@ -60,6 +77,8 @@ where
         O::NAME
     );
     let input_shape = op["input"]["shape"].as_str().unwrap();
+    let input: O = serde_json::from_value(every_member(model, input_shape))
+        .unwrap_or_else(|err| panic!("{}: the model's input does not fit: {err}", O::NAME));
     let labels: BTreeSet<String> = input
         .labels()
         .iter()
@@ -102,149 +121,19 @@ where
     round_trip::<O::Output>(&format!("{} output", O::NAME), &sample(model, output_shape));
 }
 
-const ID: &str = "0f8fad5b-d9cb-469f-a165-70867728950e";
-
-fn s() -> String {
-    ID.to_owned()
-}
-
 #[test]
 fn every_operation_matches_the_service_model() {
     let model = model();
     let mut seen = BTreeMap::new();
-    check(&model, CreateWorkflowDefinitionInput::default(), &mut seen);
-    check(
-        &model,
-        GetWorkflowDefinitionInput {
-            workflow_definition_name: s(),
-        },
-        &mut seen,
-    );
-    check(
-        &model,
-        ListWorkflowDefinitionsInput {
-            max_results: Some(1),
-            next_token: Some(s()),
-            sort_order: None,
-        },
-        &mut seen,
-    );
-    check(
-        &model,
-        DeleteWorkflowDefinitionInput {
-            workflow_definition_name: s(),
-        },
-        &mut seen,
-    );
-    check(&model, CreateWorkflowRunInput::new(s(), s()), &mut seen);
-    check(
-        &model,
-        GetWorkflowRunInput {
-            workflow_definition_name: s(),
-            workflow_run_id: s(),
-        },
-        &mut seen,
-    );
-    check(
-        &model,
-        ListWorkflowRunsInput {
-            workflow_definition_name: s(),
-            max_results: Some(1),
-            next_token: Some(s()),
-            sort_order: None,
-        },
-        &mut seen,
-    );
-    check(
-        &model,
-        UpdateWorkflowRunInput {
-            workflow_definition_name: s(),
-            workflow_run_id: s(),
-            status: WorkflowRunStatus::Succeeded,
-        },
-        &mut seen,
-    );
-    check(
-        &model,
-        DeleteWorkflowRunInput {
-            workflow_definition_name: s(),
-            workflow_run_id: s(),
-        },
-        &mut seen,
-    );
-    check(
-        &model,
-        CreateSessionInput {
-            workflow_definition_name: s(),
-            workflow_run_id: s(),
-            client_token: None,
-        },
-        &mut seen,
-    );
-    check(
-        &model,
-        ListSessionsInput {
-            workflow_definition_name: s(),
-            workflow_run_id: s(),
-            max_results: Some(1),
-            next_token: Some(s()),
-            sort_order: None,
-        },
-        &mut seen,
-    );
-    check(
-        &model,
-        CreateActInput {
-            workflow_definition_name: s(),
-            workflow_run_id: s(),
-            session_id: s(),
-            ..Default::default()
-        },
-        &mut seen,
-    );
-    check(
-        &model,
-        ListActsInput {
-            workflow_definition_name: s(),
-            workflow_run_id: Some(s()),
-            session_id: Some(s()),
-            max_results: Some(1),
-            next_token: Some(s()),
-            sort_order: None,
-        },
-        &mut seen,
-    );
-    check(
-        &model,
-        InvokeActStepInput {
-            workflow_definition_name: s(),
-            workflow_run_id: s(),
-            session_id: s(),
-            act_id: s(),
-            ..Default::default()
-        },
-        &mut seen,
-    );
-    check(
-        &model,
-        UpdateActInput {
-            workflow_definition_name: s(),
-            workflow_run_id: s(),
-            session_id: s(),
-            act_id: s(),
-            status: ActStatus::Succeeded,
-            error: None,
-        },
-        &mut seen,
-    );
-    check(&model, ListModelsInput::default(), &mut seen);
+    // Every operation of the one list, checked against the model's.
+    macro_rules! check_each {
+        ($($(#[$doc:meta])* $method:ident => $input:ty;)+) => {
+            $(check::<$input>(&model, &mut seen);)+
+        };
+    }
+    nova_act_core::with_operations!(check_each);
 
-    let in_model: BTreeSet<&str> = model["operations"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let in_model = keys(&model["operations"]);
     let in_code: BTreeSet<&str> = seen.keys().map(String::as_str).collect();
     assert_eq!(
         in_code, in_model,
@@ -316,12 +205,7 @@ fn enums_match_the_service_model() {
 fn paginated_operations_match_the_paginators_file() {
     let path = support::reference("paginators-1.json");
     let paginators: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let names: BTreeSet<&str> = paginators["pagination"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let names = keys(&paginators["pagination"]);
     // Client::workflow_definitions, workflow_runs, sessions and acts.
     let streamed = BTreeSet::from([
         "ListActs",
