@@ -15,7 +15,12 @@ use support::{model, sample};
 
 /// The names of a JSON object's members.
 fn keys(object: &Value) -> BTreeSet<&str> {
-    object.as_object().unwrap().keys().map(String::as_str).collect()
+    object
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect()
 }
 
 /// Members of `shape` travelling in `location` (`uri`, `querystring`, `header`), by wire name.
