@@ -198,7 +198,8 @@ pub(crate) async fn guard<T>(
     work: impl Future<Output = T>,
 ) -> Result<T, SessionError> {
     use futures_util::FutureExt;
-    let run = std::panic::AssertUnwindSafe(work).catch_unwind();
+    // On the heap: `work` holds a browser and an act, and this future sits inside the caller's.
+    let run = std::panic::AssertUnwindSafe(Box::pin(work)).catch_unwind();
     let outcome = match shutdown {
         Some(shutdown) => tokio::select! {
             biased;

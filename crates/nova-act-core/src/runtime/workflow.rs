@@ -582,26 +582,31 @@ impl<A: Actuator> Session<A> {
         if !self.secrets.is_empty() && self.starting_page.is_none() {
             self.starting_page = self.actuator.current_url().await;
         }
-        let (result, trace) = ActPlace {
-            client: &self.run.client,
-            definition: &self.run.definition,
-            run_id: &self.run.run_id,
-            session_id: &self.session_id,
-            shutdown: self.run.shutdown.as_ref(),
-            human: self.human.as_deref(),
-            guardrail: self.guardrail.as_deref(),
-            trace: self.trace.as_ref(),
-            secrets: (&self.secrets, self.starting_page.as_deref()),
-            events: self.events.as_ref(),
-            #[cfg(feature = "mcp")]
-            mcp: &self.mcp,
-        }
-        .run(&mut self.actuator, request.into())
-        .instrument(crate::telemetry::act(
-            &self.span,
-            &self.run.run_id,
-            &self.session_id,
-        ))
+        // The act loop's state is tens of kilobytes (more in debug builds): it lives on the heap,
+        // so that the futures holding an act (a run, a pool's job, a served invocation) stay
+        // small and no thread's stack has to hold several copies of it.
+        let (result, trace) = Box::pin(
+            ActPlace {
+                client: &self.run.client,
+                definition: &self.run.definition,
+                run_id: &self.run.run_id,
+                session_id: &self.session_id,
+                shutdown: self.run.shutdown.as_ref(),
+                human: self.human.as_deref(),
+                guardrail: self.guardrail.as_deref(),
+                trace: self.trace.as_ref(),
+                secrets: (&self.secrets, self.starting_page.as_deref()),
+                events: self.events.as_ref(),
+                #[cfg(feature = "mcp")]
+                mcp: &self.mcp,
+            }
+            .run(&mut self.actuator, request.into())
+            .instrument(crate::telemetry::act(
+                &self.span,
+                &self.run.run_id,
+                &self.session_id,
+            )),
+        )
         .await;
         self.last_trace = trace;
         result
