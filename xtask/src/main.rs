@@ -383,12 +383,19 @@ fn cargo(args: &[&str], envs: &[(&str, &str)]) -> Result<(), String> {
 
 fn run_plain(program: &str, args: &[&str], envs: &[(&str, &str)]) -> Result<(), String> {
     eprintln!("xtask: cargo {}", args.join(" "));
+    let started = std::time::Instant::now();
     let status = Command::new(program)
         .args(args)
         .envs(envs.iter().copied())
         .current_dir(root())
         .status()
         .map_err(|err| format!("could not run cargo: {err}"))?;
+    // Each stage's time, so that a slow CI run shows where its minutes went.
+    eprintln!(
+        "xtask: cargo {} took {} s",
+        args.iter().take(2).copied().collect::<Vec<_>>().join(" "),
+        started.elapsed().as_secs()
+    );
     if status.success() {
         Ok(())
     } else {
