@@ -14,17 +14,23 @@ pub struct Invoked {
     /// Its content type: `application/json`, or `text/event-stream` for a stream of events.
     pub content_type: String,
     body: reqwest::Response,
+    /// The URL of a runtime served on this machine; `None` for one AgentCore runs.
+    local: Option<String>,
 }
 
 impl Invoked {
-    fn new(body: reqwest::Response) -> Self {
+    fn new(body: reqwest::Response, local: Option<String>) -> Self {
         let content_type = body
             .headers()
             .get("content-type")
             .and_then(|v| v.to_str().ok())
             .unwrap_or("application/json")
             .to_owned();
-        Self { content_type, body }
+        Self {
+            content_type,
+            body,
+            local,
+        }
     }
 
     /// The HTTP status of the answer: a success from a deployed runtime (AgentCore's refusals
@@ -38,9 +44,15 @@ impl Invoked {
         self.body
             .chunk()
             .await
-            .map_err(|err| RuntimeError::Unreachable {
-                action: "InvokeAgentRuntime",
-                source: Box::new(err),
+            .map_err(|err| match &self.local {
+                Some(url) => RuntimeError::LocalUnreachable {
+                    url: url.clone(),
+                    source: Box::new(err),
+                },
+                None => RuntimeError::Unreachable {
+                    action: "InvokeAgentRuntime",
+                    source: Box::new(err),
+                },
             })
             .map(|chunk| chunk.map(|bytes| bytes.to_vec()))
             .transpose()
@@ -108,7 +120,7 @@ impl Deployer {
                 span.record("otel.status_code", "ERROR");
                 failed("bedrock-agentcore:InvokeAgentRuntime", err)
             })?;
-        Ok(Invoked::new(answer))
+        Ok(Invoked::new(answer, None))
     }
 }
 
@@ -150,7 +162,7 @@ pub async fn invoke_local(
             span.record("otel.status_code", "ERROR");
             unreachable(Box::new(err))
         })?;
-    Ok(Invoked::new(answer))
+    Ok(Invoked::new(answer, Some(url.to_owned())))
 }
 
 /// With `otel`, the headers that hand the invoked runtime `span`'s trace to continue
@@ -164,4 +176,41 @@ fn trace_headers(span: &tracing::Span) -> Vec<(&'static str, String)> {
     }
     let _ = span;
     Vec::new()
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A local runtime that goes away in the middle of its answer is named by its URL, not
+    /// taken for AWS.
+    #[tokio::test]
+    async fn a_local_runtime_that_stops_mid_answer_is_named() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let server = tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut request = [0; 4096];
+            let _ = stream.read(&mut request).await.unwrap();
+            let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+                        content-length: 100\r\n\r\n{\"partial";
+            stream.write_all(head.as_bytes()).await.unwrap();
+        });
+        let mut answer = super::invoke_local(&url, &super::new_session_id(), None, b"{}".to_vec())
+            .await
+            .unwrap();
+        server.await.unwrap();
+        let mut failure = None;
+        while let Some(chunk) = answer.next_chunk().await {
+            if let Err(err) = chunk {
+                failure = Some(err);
+                break;
+            }
+        }
+        let failure = failure.expect("a cut answer is an error");
+        assert_eq!(
+            failure.to_string(),
+            format!("the runtime at {url} did not answer; check that it is still running")
+        );
+    }
 }
