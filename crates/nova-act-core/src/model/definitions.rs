@@ -32,8 +32,7 @@ pub struct CreateWorkflowDefinitionOutput {
 input! {
     /// Input of GetWorkflowDefinition.
     #[derive(Clone, Debug, Default, PartialEq, Eq)]
-    pub struct GetWorkflowDefinitionInput [workflow_definition_name] {
-    }
+    pub struct GetWorkflowDefinitionInput [workflow_definition_name] {}
 }
 
 /// Output of GetWorkflowDefinition.
@@ -60,8 +59,7 @@ pub struct GetWorkflowDefinitionOutput {
 input! {
     /// Input of ListWorkflowDefinitions.
     #[derive(Clone, Debug, Default, PartialEq, Eq)]
-    pub struct ListWorkflowDefinitionsInput [] paged {
-    }
+    pub struct ListWorkflowDefinitionsInput [] paged {}
 }
 
 page! {
@@ -87,8 +85,7 @@ pub struct WorkflowDefinitionSummary {
 input! {
     /// Input of DeleteWorkflowDefinition.
     #[derive(Clone, Debug, Default, PartialEq, Eq)]
-    pub struct DeleteWorkflowDefinitionInput [workflow_definition_name] {
-    }
+    pub struct DeleteWorkflowDefinitionInput [workflow_definition_name] {}
 }
 
 /// Output of DeleteWorkflowDefinition.

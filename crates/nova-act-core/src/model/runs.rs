@@ -47,8 +47,7 @@ pub struct CreateWorkflowRunOutput {
 input! {
     /// Input of GetWorkflowRun.
     #[derive(Clone, Debug, Default, PartialEq, Eq)]
-    pub struct GetWorkflowRunInput [workflow_definition_name, workflow_run_id] {
-    }
+    pub struct GetWorkflowRunInput [workflow_definition_name, workflow_run_id] {}
 }
 
 /// Output of GetWorkflowRun.
@@ -81,8 +80,7 @@ pub struct GetWorkflowRunOutput {
 input! {
     /// Input of ListWorkflowRuns.
     #[derive(Clone, Debug, Default, PartialEq, Eq)]
-    pub struct ListWorkflowRunsInput [workflow_definition_name] paged {
-    }
+    pub struct ListWorkflowRunsInput [workflow_definition_name] paged {}
 }
 
 page! {
@@ -131,8 +129,7 @@ pub struct UpdateWorkflowRunOutput {}
 input! {
     /// Input of DeleteWorkflowRun.
     #[derive(Clone, Debug, Default, PartialEq, Eq)]
-    pub struct DeleteWorkflowRunInput [workflow_definition_name, workflow_run_id] {
-    }
+    pub struct DeleteWorkflowRunInput [workflow_definition_name, workflow_run_id] {}
 }
 
 /// Output of DeleteWorkflowRun.

@@ -127,7 +127,8 @@ impl Deployer {
 /// Invokes a runtime served on this machine at `url` (by [`serve`](crate::Runtime), as in a
 /// local deploy) as AgentCore Runtime invokes a container: `POST /invocations` with the
 /// runtime session id and the user's id, unsigned; with `otel`, the runtime continues the
-/// caller's trace. Loopback only: nothing here is for another host.
+/// caller's trace. It carries no credentials: it is for a runtime on this machine, which
+/// AgentCore does not stand in front of.
 pub async fn invoke_local(
     url: &str,
     session_id: &str,

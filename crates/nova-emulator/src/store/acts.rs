@@ -82,11 +82,10 @@ impl Store {
                 },
             );
             store.created.acts += 1;
-            let answer = CreateActOutput {
+            Ok(CreateActOutput {
                 act_id,
                 status: ActStatus::Running,
-            };
-            Ok(answer)
+            })
         })
     }
 

@@ -80,11 +80,10 @@ impl Store {
                 },
             );
             store.created.runs += 1;
-            let answer = CreateWorkflowRunOutput {
+            Ok(CreateWorkflowRunOutput {
                 workflow_run_id: run_id,
                 status: WorkflowRunStatus::Running,
-            };
-            Ok(answer)
+            })
         })
     }
 
@@ -199,8 +198,7 @@ impl Store {
                 },
             );
             store.created.sessions += 1;
-            let answer = CreateSessionOutput { session_id };
-            Ok(answer)
+            Ok(CreateSessionOutput { session_id })
         })
     }
 
